@@ -1,0 +1,127 @@
+"""Typed configuration: one ``Config`` composed of each subpackage's section.
+
+YAML recipes under ``configs/`` hold values only; defaults and validation live
+here and in each subpackage's ``config.py``. Unknown keys are rejected, so a
+misspelled field fails at start-up with its dotted name, never deep inside a
+training loop.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import Field, ValidationError
+
+from taigimed.configbase import StrictModel
+
+from taigimed.data.config import DataConfig
+from taigimed.evaluate.config import EvalConfig, GateConfig
+from taigimed.models.config import ModelConfig
+from taigimed.serve.config import ServeConfig
+from taigimed.train.config import TrainConfig
+
+DEFAULT_RECIPE = "default"
+
+
+class TrackingConfig(StrictModel):
+    tracking_uri: str | None = Field(
+        None,
+        description="MLflow tracking URI; None means the SQLite store under WORKDIR/mlflow. "
+        "MLFLOW_TRACKING_URI or --tracking-uri override it.",
+    )
+    experiment: str = Field("taigimed", description="MLflow experiment name for every run.")
+    registered_model: str = Field("taigimed", description="Name in the MLflow Model Registry.")
+
+
+class Config(StrictModel):
+    name: str = Field(DEFAULT_RECIPE, description="Recipe name, recorded with every run.")
+    seed: int = Field(1234, description="Global seed for splits, sampling and training.")
+    model: ModelConfig = Field(default_factory=ModelConfig)
+    data: DataConfig = Field(default_factory=DataConfig)
+    train: TrainConfig = Field(default_factory=TrainConfig)
+    eval: EvalConfig = Field(default_factory=EvalConfig)
+    gate: GateConfig = Field(default_factory=GateConfig)
+    tracking: TrackingConfig = Field(default_factory=TrackingConfig)
+    serve: ServeConfig = Field(default_factory=ServeConfig)
+
+    def fingerprint(self, *sections: str) -> str:
+        """Stable sha256 of the whole config, or of the named sections only.
+
+        Steps hash only the sections they read, so changing a serving setting
+        does not invalidate prepared data or trained models.
+        """
+        dumped = self.model_dump(mode="json")
+        payload = {s: dumped[s] for s in sections} if sections else dumped
+        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+class ConfigError(ValueError):
+    """A recipe that cannot be loaded; the message names the file and field."""
+
+
+def recipe_dir() -> Path:
+    """Shipped recipes: inside the wheel, or ``configs/`` of a source checkout."""
+    packaged = resources.files("taigimed") / "configs"
+    if packaged.is_dir():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parents[2] / "configs"
+
+
+def list_recipes() -> list[str]:
+    return sorted(p.stem for p in recipe_dir().glob("*.yaml"))
+
+
+def resolve_recipe(name_or_path: str | Path | None) -> Path:
+    """A recipe name (``tiny``) or a path to a YAML file."""
+    if name_or_path is None:
+        name_or_path = DEFAULT_RECIPE
+    path = Path(name_or_path)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        if not path.exists():
+            raise ConfigError(f"config file not found: {path}")
+        return path
+    candidate = recipe_dir() / f"{name_or_path}.yaml"
+    if not candidate.exists():
+        raise ConfigError(
+            f"unknown recipe {str(name_or_path)!r}; shipped recipes: {', '.join(list_recipes())}"
+        )
+    return candidate
+
+
+def _apply_override(tree: dict[str, Any], override: str) -> None:
+    key, sep, raw = override.partition("=")
+    if not sep or not key:
+        raise ConfigError(f"override {override!r} must look like section.field=value")
+    node = tree
+    parts = key.strip().split(".")
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+        if not isinstance(node, dict):
+            raise ConfigError(f"override {override!r}: {part!r} is not a section")
+    node[parts[-1]] = yaml.safe_load(raw)
+
+
+def load_config(name_or_path: str | Path | None = None, overrides: list[str] | None = None) -> Config:
+    """Load and validate a recipe; ``overrides`` are ``dotted.key=yaml-value`` strings."""
+    path = resolve_recipe(name_or_path)
+    try:
+        tree = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(tree, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping of sections")
+    for override in overrides or []:
+        _apply_override(tree, override)
+    try:
+        return Config.model_validate(tree)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            field = ".".join(str(p) for p in err["loc"])
+            lines.append(f"  {field}: {err['msg']}")
+        raise ConfigError(f"{path}: invalid config\n" + "\n".join(lines)) from exc
