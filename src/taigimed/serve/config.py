@@ -1,4 +1,4 @@
-"""Serving settings. Owned by serving (issue 5)."""
+"""Serving settings. Owned by serving (issue 5); values live in ``configs/*.yaml`` under ``serve:``."""
 
 from typing import Literal
 
@@ -13,4 +13,86 @@ class ServeConfig(StrictModel):
     engine: Literal["builtin", "upstream"] = Field("builtin", description="Model engine.")
     model: str | None = Field(
         None, description="Registry alias or model directory; None: production, newest, base."
+    )
+
+    # Upstream engine (vLLM, llama.cpp server, any OpenAI-compatible server).
+    upstream_url: str | None = Field(
+        None, description="Base URL of the OpenAI-compatible server, e.g. http://127.0.0.1:8080."
+    )
+    upstream_model: str | None = Field(
+        None, description="Model name sent upstream; None: the first one its /v1/models lists."
+    )
+    upstream_api_key: str | None = Field(
+        None, description="Bearer token for the upstream server (or TAIGIMED_UPSTREAM_API_KEY)."
+    )
+    upstream_connect_timeout_s: float = Field(
+        10.0, gt=0, description="Seconds to wait for the upstream server to accept a request."
+    )
+
+    # Built-in engine (transformers, CPU or GPU).
+    device: Literal["auto", "cpu", "cuda"] = Field(
+        "auto", description="Built-in engine device; auto picks cuda when available."
+    )
+    max_batch_size: int = Field(
+        8, ge=1, description="Most requests decoded together in one batch by the built-in engine."
+    )
+    batch_wait_ms: float = Field(
+        5.0, ge=0, description="How long the built-in engine waits for more requests to batch."
+    )
+    torch_threads: int | None = Field(
+        None, ge=1, description="torch intra-op threads; None: torch's default (all cores)."
+    )
+    omp_wait_policy: Literal["PASSIVE", "ACTIVE"] | None = Field(
+        "PASSIVE",
+        description="OMP_WAIT_POLICY set before torch loads: PASSIVE stops idle threads spinning "
+        "on shared machines; None leaves the environment alone.",
+    )
+
+    # Limits.
+    default_max_tokens: int = Field(
+        256, ge=1, description="Tokens generated when a request does not say max_tokens."
+    )
+    max_tokens_limit: int = Field(1024, ge=1, description="Largest max_tokens a request may ask.")
+    max_request_bytes: int = Field(
+        65536, ge=1024, description="Largest request body accepted; bigger ones get 413."
+    )
+    max_message_chars: int = Field(
+        8000, ge=1, description="Largest single message content, in characters."
+    )
+    max_messages: int = Field(64, ge=1, description="Most messages in one request.")
+    generation_timeout_s: float = Field(
+        120.0, gt=0, description="A generation running longer is stopped and stored as partial."
+    )
+    rate_limit_per_minute: int | None = Field(
+        120, ge=1, description="Requests per minute per API key (per client address without keys)."
+    )
+
+    # Security and privacy.
+    require_api_key: bool = Field(
+        False,
+        description="Require 'Authorization: Bearer <key>' made by 'taigimed keys create'; "
+        "keys are hashed with the pepper in TAIGIMED_API_KEY_PEPPER.",
+    )
+    cors_origins: list[str] = Field(
+        default_factory=list, description="Origins allowed by CORS; empty: same origin only."
+    )
+    privacy_mode: bool = Field(
+        True, description="Never write prompt or answer text to logs at INFO level."
+    )
+    log_json: bool = Field(True, description="Structured JSON log lines with request ids.")
+
+    # Storage and sessions.
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL (postgresql+psycopg://...); None: SQLite under WORKDIR/serve. "
+        "TAIGIMED_DATABASE_URL overrides it.",
+    )
+    migrate_on_start: bool = Field(
+        True, description="Apply Alembic migrations at start-up ('taigimed db upgrade' otherwise)."
+    )
+    max_sessions: int = Field(
+        10000, ge=1, description="WebSocket sessions whose history is kept in memory (LRU)."
+    )
+    shutdown_grace_s: float = Field(
+        30.0, ge=0, description="Seconds in-flight streams get to finish on shutdown."
     )

@@ -2,20 +2,80 @@
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from taigimed.configbase import StrictModel
 
 
+class LoraConfig(StrictModel):
+    r: int = Field(16, ge=1, description="LoRA rank.")
+    alpha: int = Field(32, ge=1, description="LoRA scaling numerator (scale = alpha / r).")
+    dropout: float = Field(0.05, ge=0, lt=1, description="Dropout on the LoRA input.")
+    target_modules: list[str] = Field(
+        default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
+        description="Module names that get adapters (Llama naming).",
+    )
+
+
 class StageConfig(StrictModel):
-    method: Literal["full", "lora"] = Field("lora", description="Full fine-tuning or LoRA.")
+    method: Literal["full", "lora", "qlora"] = Field(
+        "lora", description="Full fine-tuning, LoRA, or QLoRA (4-bit base; CUDA + bitsandbytes)."
+    )
+    lora: LoraConfig = Field(default_factory=LoraConfig, description="Adapter shape for lora/qlora.")
     learning_rate: float = Field(2e-4, gt=0, description="Peak learning rate.")
-    max_steps: int = Field(50, ge=1, description="Optimizer steps in this stage.")
+    weight_decay: float = Field(0.0, ge=0, description="AdamW weight decay.")
+    warmup_steps: int = Field(2, ge=0, description="Linear warm-up steps before cosine decay.")
+    max_grad_norm: float = Field(1.0, gt=0, description="Gradient clipping norm.")
+    max_steps: int = Field(50, ge=1, description="Optimizer steps in this stage (the token budget).")
     seq_len: int = Field(512, ge=16, description="Tokens per packed row.")
     batch_rows: int = Field(8, ge=1, description="Packed rows per optimizer step.")
+    micro_batch_rows: int = Field(
+        0, ge=0, description="Rows per forward pass (gradient accumulation); 0 = batch_rows."
+    )
+    shuffle: bool = Field(
+        True, description="Shuffle examples before packing; False keeps the data's curriculum order."
+    )
+    eval_max_examples: int = Field(
+        200, ge=1, description="Validation examples scored before and after (CPU budget)."
+    )
+    checkpoint_every: int = Field(10, ge=1, description="Save a resumable checkpoint every N steps.")
+    keep_checkpoints: int = Field(2, ge=1, description="How many recent checkpoints to keep.")
+
+    @property
+    def rows_per_forward(self) -> int:
+        return self.micro_batch_rows or self.batch_rows
+
+    @model_validator(mode="after")
+    def _micro_divides(self):
+        if self.batch_rows % self.rows_per_forward:
+            raise ValueError(
+                f"micro_batch_rows={self.micro_batch_rows} must divide batch_rows={self.batch_rows}"
+            )
+        return self
 
 
 class TrainConfig(StrictModel):
     stage1: StageConfig = Field(default_factory=StageConfig, description="Medical stage.")
     stage2: StageConfig = Field(default_factory=StageConfig, description="Taigi stage (PEFT).")
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="Where to train.")
+    precision: Literal["fp32", "bf16-autocast", "fp16-autocast", "bf16"] = Field(
+        "bf16-autocast",
+        description="fp32; autocast to bf16/fp16 with fp32 master weights; or pure bf16 weights "
+        "(GPU only: on CPU AdamW updates are lost to bf16 rounding).",
+    )
+    gradient_checkpointing: bool = Field(
+        False, description="Recompute activations in backward: less memory, ~30 % more time."
+    )
+    loss_chunk_tokens: int = Field(
+        1024, ge=16, description="Labelled tokens per lm_head chunk; bounds the logits memory."
+    )
+    forgetting_bound: float = Field(
+        0.15,
+        ge=0,
+        description="Stage 2 may raise the medical (stage1_validation) loss by at most this "
+        "relative amount; the check is recorded in run.json and the model card.",
+    )
+    log_every: int = Field(1, ge=1, description="Log loss, lr and tokens/s to MLflow every N steps.")
+    log_model_artifact: bool = Field(
+        True, description="Also copy the merged model into the MLflow run's artifacts ('model/')."
+    )

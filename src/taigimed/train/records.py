@@ -1,0 +1,93 @@
+"""Training records → token ids and next-token targets.
+
+A record (schema "Training record" in docs/architecture.md) is either a chat,
+rendered with ``chat.render_segments`` so that only assistant turns (and their
+closing ``<|im_end|>``) are learned, or plain text learned in full plus EOS.
+
+Targets are shifted here, per example, so that a packed row never asks one
+example to predict the first token of the next one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from taigimed import chat
+
+IGNORE = -100
+RECORD_COLUMNS = {"id", "source", "kind", "messages", "text", "difficulty", "phase"}
+
+
+class DatasetSchemaError(ValueError):
+    """A dataset does not match the training-record schema; the message names what is wrong."""
+
+
+@dataclass(frozen=True)
+class Example:
+    input_ids: list[int]
+    targets: list[int]  # targets[i] is the token after input_ids[i], or IGNORE
+
+    @property
+    def useful(self) -> int:
+        return sum(t != IGNORE for t in self.targets)
+
+
+def check_schema(dataset, name: str) -> None:
+    """Raise ``DatasetSchemaError`` unless ``dataset`` holds training records."""
+    missing = RECORD_COLUMNS - set(dataset.column_names)
+    if missing:
+        raise DatasetSchemaError(
+            f"dataset {name!r} lacks columns {sorted(missing)}; expected the training-record "
+            f"schema {sorted(RECORD_COLUMNS)} (docs/architecture.md). Re-run `taigimed data prepare`."
+        )
+    if len(dataset) == 0:
+        raise DatasetSchemaError(f"dataset {name!r} is empty")
+    kinds = set(dataset.unique("kind"))
+    if not kinds <= {"chat", "text"}:
+        raise DatasetSchemaError(f"dataset {name!r}: kind must be 'chat' or 'text', got {kinds}")
+
+
+def _tokens(tokenizer, text: str) -> list[int]:
+    return tokenizer(text, add_special_tokens=False)["input_ids"]
+
+
+def encode_record(record: dict, tokenizer, eos_id: int) -> tuple[list[int], list[bool]]:
+    """Token ids of one record and, per token, whether the model should learn to produce it."""
+    if record["kind"] == "chat":
+        ids: list[int] = []
+        learn: list[bool] = []
+        for text, trainable in chat.render_segments(record["messages"]):
+            piece = _tokens(tokenizer, text)
+            ids += piece
+            learn += [trainable] * len(piece)
+        return ids, learn
+    if record["kind"] == "text":
+        ids = [*_tokens(tokenizer, record["text"]), eos_id]
+        return ids, [True] * len(ids)
+    raise DatasetSchemaError(f"record {record.get('id')!r}: unknown kind {record['kind']!r}")
+
+
+def to_examples(ids: list[int], learn: list[bool], seq_len: int) -> list[Example]:
+    """Shifted examples of at most ``seq_len`` tokens; long texts are split, not dropped."""
+    out = []
+    step = seq_len
+    for start in range(0, max(len(ids) - 1, 1), step):
+        chunk = ids[start : start + seq_len + 1]
+        mask = learn[start : start + seq_len + 1]
+        inputs = chunk[:-1] if len(chunk) > 1 else chunk
+        targets = [t if m else IGNORE for t, m in zip(chunk[1:], mask[1:], strict=True)]
+        if any(t != IGNORE for t in targets):
+            out.append(Example(inputs, targets))
+    return out
+
+
+def encode_dataset(dataset, tokenizer, seq_len: int) -> list[Example]:
+    """All examples of a training-record dataset, in dataset order."""
+    eos_id = tokenizer.convert_tokens_to_ids(chat.IM_END)
+    if eos_id is None or eos_id == tokenizer.unk_token_id:
+        eos_id = tokenizer.eos_token_id
+    examples: list[Example] = []
+    for record in dataset:
+        ids, learn = encode_record(record, tokenizer, eos_id)
+        examples += to_examples(ids, learn, seq_len)
+    return examples

@@ -1,0 +1,57 @@
+"""Every shipped recipe loads, and bad configs fail at start-up naming the field."""
+
+from pathlib import Path
+
+import pytest
+
+from taigimed.config import Config, ConfigError, list_recipes, load_config, resolve_recipe
+
+
+@pytest.mark.parametrize("name", list_recipes())
+def test_every_shipped_recipe_loads(name):
+    cfg = load_config(name)
+    assert isinstance(cfg, Config)
+    assert cfg.name == name
+    first_line = resolve_recipe(name).read_text(encoding="utf-8").splitlines()[0]
+    assert first_line.startswith("#"), "each recipe starts with a comment showing how to run it"
+
+
+def test_expected_recipes_are_shipped():
+    assert {"default", "tiny", "gpu-7b"} <= set(list_recipes())
+
+
+def test_unknown_field_is_named(tmp_path: Path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("train:\n  stage1:\n    learnig_rate: 0.1\n")
+    with pytest.raises(ConfigError, match=r"train\.stage1\.learnig_rate"):
+        load_config(bad)
+
+
+def test_bad_value_is_named(tmp_path: Path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("serve:\n  port: 99999\n")
+    with pytest.raises(ConfigError, match=r"serve\.port"):
+        load_config(bad)
+
+
+def test_override_sets_a_nested_field():
+    cfg = load_config("tiny", ["train.stage1.max_steps=7", "model.dtype=bfloat16"])
+    assert cfg.train.stage1.max_steps == 7
+    assert cfg.model.dtype == "bfloat16"
+
+
+def test_override_without_equals_is_rejected():
+    with pytest.raises(ConfigError, match="section.field=value"):
+        load_config("tiny", ["train.stage1.max_steps"])
+
+
+def test_unknown_recipe_lists_the_shipped_ones():
+    with pytest.raises(ConfigError, match="tiny"):
+        load_config("no-such-recipe")
+
+
+def test_fingerprint_depends_only_on_named_sections():
+    a = load_config("tiny")
+    b = load_config("tiny", ["serve.port=9001"])
+    assert a.fingerprint("data") == b.fingerprint("data")
+    assert a.fingerprint() != b.fingerprint()
