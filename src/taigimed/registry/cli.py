@@ -1,7 +1,181 @@
-"""CLI commands of `taigimed.registry`."""
+"""CLI commands of `taigimed.registry`: the `taigimed model` group (registered models).
+
+Not to be confused with `taigimed models` (base models), which the training code owns.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
+from taigimed.cli_options import ConfigOpt, SetOpt, WorkdirOpt, load, workdir
+
+TrackingOpt = Annotated[
+    str | None, typer.Option("--tracking-uri", help="MLflow tracking/registry URI override.")
+]
+
+model_app = typer.Typer(
+    help="Registered models: list versions, promote and roll back aliases.", no_args_is_help=True
+)
+
+
+def _fail(exc: Exception) -> None:
+    typer.secho(f"error: {exc}", fg="red", err=True)
+    raise typer.Exit(1) from exc
+
+
+@model_app.command("list")
+def list_cmd(
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+    workdir_: WorkdirOpt = None,
+    tracking_uri: TrackingOpt = None,
+) -> None:
+    """List registered versions with aliases, gate status and key metrics.
+
+    taigimed model list --workdir /tmp/tm
+    """
+    from rich.console import Console
+    from rich.table import Table
+
+    from taigimed.registry import RegistryError, list_versions
+
+    cfg = load(config, set_)
+    try:
+        rows = list_versions(cfg, workdir(workdir_), tracking_uri)
+    except RegistryError as exc:
+        _fail(exc)
+    table = Table(title=f"registered model {cfg.tracking.registered_model!r}")
+    for col in ("version", "aliases", "gate", "metrics"):
+        table.add_column(col)
+    for r in rows:
+        metrics = ", ".join(f"{k}={v}" for k, v in sorted(r["metrics"].items()))
+        gate = "passed" if r["gate_passed"] else "never passed"
+        table.add_row(str(r["version"]), ", ".join(r["aliases"]), gate, metrics)
+    Console().print(table)
+
+
+@model_app.command("promote")
+def promote_cmd(
+    to: Annotated[str, typer.Option("--to", help="canary or production.")],
+    version: Annotated[
+        int | None,
+        typer.Option(
+            "--version",
+            help="Version to promote (default: staging's for canary, canary's for production).",
+        ),
+    ] = None,
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+    workdir_: WorkdirOpt = None,
+    tracking_uri: TrackingOpt = None,
+) -> None:
+    """Point an alias at a version that passed the gate.
+
+    taigimed model promote --to canary          # staging's version becomes canary
+    taigimed model promote --to production --version 3
+    """
+    from taigimed.registry import RegistryError, promote
+
+    cfg = load(config, set_)
+    try:
+        move = promote(cfg, workdir(workdir_), to, version, tracking_uri)
+    except RegistryError as exc:
+        _fail(exc)
+    was = f" (was version {move.previous})" if move.previous is not None else ""
+    typer.echo(f"{move.alias} → version {move.version}{was}")
+
+
+@model_app.command("rollback")
+def rollback_cmd(
+    alias: Annotated[str, typer.Option("--alias", help="Alias to roll back.")] = "production",
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+    workdir_: WorkdirOpt = None,
+    tracking_uri: TrackingOpt = None,
+) -> None:
+    """Return an alias to the version it held before.
+
+    taigimed model rollback                 # production goes back one version
+    taigimed model rollback --alias canary
+    """
+    from taigimed.registry import RegistryError, rollback
+
+    cfg = load(config, set_)
+    try:
+        move = rollback(cfg, workdir(workdir_), alias, tracking_uri)
+    except RegistryError as exc:
+        _fail(exc)
+    typer.echo(f"{move.alias} → version {move.version} (was version {move.previous})")
+
+
+EvalOpt = Annotated[Path, typer.Option("--eval", help="The candidate's eval report JSON.")]
+Stage2Opt = Annotated[
+    Path, typer.Option("--stage2-run", help="The candidate's stage-2 run folder (has run.json).")
+]
+
+
+@model_app.command("gate")
+def gate_cmd(
+    eval_json: EvalOpt,
+    stage2_run: Stage2Opt,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Decision JSON (default: <eval>.gate.json).")
+    ] = None,
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+    workdir_: WorkdirOpt = None,
+    tracking_uri: TrackingOpt = None,
+) -> None:
+    """Decide whether a candidate may be registered (exit 0 passed, 3 refused).
+
+    taigimed model gate --eval /work/eval/candidate.json --stage2-run /work/runs/stage2/<run>
+
+    The decision and its reasons go into the eval JSON, --out and the stage-2 MLflow run.
+    `taigimed pipeline run` does this (and retries) by itself.
+    """
+    from taigimed.registry import RegistryError
+    from taigimed.registry.candidate import gate_candidate
+
+    cfg = load(config, set_)
+    try:
+        decision = gate_candidate(cfg, workdir(workdir_), eval_json, stage2_run, out, tracking_uri)
+    except RegistryError as exc:
+        _fail(exc)
+    verdict = "passed" if decision["passed"] else "refused"
+    typer.echo(f"gate {verdict}:")
+    for reason in decision["reasons"]:
+        typer.echo(f"  - {reason}")
+    if not decision["passed"]:
+        raise typer.Exit(3)
+
+
+@model_app.command("register")
+def register_cmd(
+    eval_json: EvalOpt,
+    stage2_run: Stage2Opt,
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+    workdir_: WorkdirOpt = None,
+    tracking_uri: TrackingOpt = None,
+) -> None:
+    """Register a candidate that passed `taigimed model gate` and point `staging` at it.
+
+    taigimed model register --eval /work/eval/candidate.json --stage2-run /work/runs/stage2/<run>
+    """
+    from taigimed.registry import RegistryError
+    from taigimed.registry.candidate import register_candidate
+
+    cfg = load(config, set_)
+    try:
+        rv = register_candidate(cfg, workdir(workdir_), eval_json, stage2_run, tracking_uri)
+    except RegistryError as exc:
+        _fail(exc)
+    typer.echo(f"registered {rv.name} version {rv.version} → staging")
+
 
 def register(app: typer.Typer) -> None:
-    """Add this subpackage's commands to the `taigimed` app."""
+    """Add the `model` group to the `taigimed` app."""
+    app.add_typer(model_app, name="model")

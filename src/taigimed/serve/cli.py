@@ -1,7 +1,150 @@
-"""CLI commands of `taigimed.serve`."""
+"""CLI commands of `taigimed.serve`: serve, db upgrade, keys create|revoke|list."""
+
+from __future__ import annotations
+
+from typing import Annotated
 
 import typer
+
+from taigimed.cli_options import ConfigOpt, SetOpt, WorkdirOpt, load, workdir
+
+db_app = typer.Typer(help="The serving database.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys for the serving API.", no_args_is_help=True)
+
+
+def serve(
+    workdir_: WorkdirOpt = None,
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+    model: Annotated[
+        str | None, typer.Option(help="Registry alias (production, staging...), version or dir.")
+    ] = None,
+    engine: Annotated[str | None, typer.Option(help="builtin or upstream.")] = None,
+    upstream_url: Annotated[
+        str | None, typer.Option(help="OpenAI-compatible server for --engine upstream.")
+    ] = None,
+    host: Annotated[str | None, typer.Option(help="Interface to bind.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to bind.")] = None,
+) -> None:
+    """Run the chat service (OpenAI-compatible API, WebSocket, metrics).
+
+    taigimed serve                                   # production alias, else newest, else base
+    taigimed serve --config tiny --port 8000         # the tiny random model, for trying the API
+    taigimed serve --engine upstream --upstream-url http://127.0.0.1:8080
+    """
+    cfg = load(config, set_)
+    overrides = {
+        "model": model,
+        "engine": engine,
+        "upstream_url": upstream_url,
+        "host": host,
+        "port": port,
+    }
+    try:
+        for key, value in overrides.items():
+            if value is not None:
+                setattr(cfg.serve, key, value)
+    except ValueError as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from exc
+    from taigimed.serve.server import run_server
+
+    run_server(cfg, workdir(workdir_))
+
+
+@db_app.command("upgrade")
+def db_upgrade(workdir_: WorkdirOpt = None, config: ConfigOpt = None, set_: SetOpt = None) -> None:
+    """Apply the serving database's migrations (also done at start-up).
+
+    taigimed db upgrade
+    TAIGIMED_DATABASE_URL=postgresql://user@host/taigimed taigimed db upgrade
+    """
+    from taigimed.serve.storage.db import database_url, upgrade
+
+    cfg = load(config, set_)
+    url = database_url(cfg.serve, workdir(workdir_))
+    revision = upgrade(url)
+    typer.echo(f"database {url.split('@')[-1]} is at revision {revision}")
+
+
+def _sessions(config, set_, workdir_):
+    from taigimed.serve.storage.db import database_url, make_engine, session_factory, upgrade
+
+    cfg = load(config, set_)
+    url = database_url(cfg.serve, workdir(workdir_))
+    upgrade(url)
+    return session_factory(make_engine(url))
+
+
+@keys_app.command("create")
+def keys_create(
+    name: Annotated[str, typer.Argument(help="Who the key is for.")],
+    rate_limit: Annotated[
+        int | None, typer.Option(help="Requests per minute for this key (default: config).")
+    ] = None,
+    workdir_: WorkdirOpt = None,
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+) -> None:
+    """Make an API key; it is printed once and only its hash is stored.
+
+    export TAIGIMED_API_KEY_PEPPER=$(python -c 'import secrets; print(secrets.token_hex(32))')
+    taigimed keys create clinic-app --rate-limit 60
+    """
+    from taigimed.serve.keys import PepperMissing, create_key
+
+    sessions = _sessions(config, set_, workdir_)
+    try:
+        with sessions.begin() as s:
+            key, info = create_key(s, name, rate_limit)
+    except PepperMissing as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"id {info.id} ({info.name}): {key}")
+    typer.echo("store it now: it cannot be shown again", err=True)
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    key_id: Annotated[int, typer.Argument(help="The id 'taigimed keys list' shows.")],
+    workdir_: WorkdirOpt = None,
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+) -> None:
+    """Revoke a key (servers stop accepting it within 30 s).
+
+    taigimed keys revoke 3
+    """
+    from taigimed.serve.keys import revoke_key
+
+    sessions = _sessions(config, set_, workdir_)
+    try:
+        with sessions.begin() as s:
+            info = revoke_key(s, key_id)
+    except KeyError as exc:
+        typer.secho(f"error: {exc.args[0]}", fg="red", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"revoked id {info.id} ({info.name}) at {info.revoked_at:%Y-%m-%d %H:%M:%S}")
+
+
+@keys_app.command("list")
+def keys_list(workdir_: WorkdirOpt = None, config: ConfigOpt = None, set_: SetOpt = None) -> None:
+    """List keys (id, name, prefix, state); never the keys themselves.
+
+    taigimed keys list
+    """
+    from taigimed.serve.keys import list_keys
+
+    sessions = _sessions(config, set_, workdir_)
+    with sessions() as s:
+        for k in list_keys(s):
+            state = f"revoked {k.revoked_at:%Y-%m-%d}" if k.revoked_at else "active"
+            limit = f" {k.rate_limit_per_minute}/min" if k.rate_limit_per_minute else ""
+            typer.echo(f"{k.id}\t{k.name}\t{k.prefix}…\t{state}{limit}")
 
 
 def register(app: typer.Typer) -> None:
     """Add this subpackage's commands to the `taigimed` app."""
+    app.command("serve")(serve)
+    app.add_typer(db_app, name="db")
+    app.add_typer(keys_app, name="keys")

@@ -1,10 +1,11 @@
-"""Serving settings. Owned by serving (issue 5); values live in ``configs/*.yaml`` under ``serve:``."""
+"""Serving settings (issue 5); values live in ``configs/*.yaml`` under ``serve:``."""
 
 from typing import Literal
 
 from pydantic import Field
 
 from taigimed.configbase import StrictModel
+from taigimed.serve.safety.config import SafetyConfig
 
 
 class ServeConfig(StrictModel):
@@ -95,4 +96,8 @@ class ServeConfig(StrictModel):
     )
     shutdown_grace_s: float = Field(
         30.0, ge=0, description="Seconds in-flight streams get to finish on shutdown."
+    )
+    safety: SafetyConfig = Field(
+        default_factory=SafetyConfig,
+        description="Safety layer: triage, dose filter, disclaimer, clinician review (issue 6).",
     )

@@ -111,4 +111,6 @@ def default_hooks(cfg: Config) -> Hooks:
     its standardiser, red-flag triage and dose filter / disclaimer are appended to
     these lists. Serving itself ships none.
     """
-    return Hooks(standardizers=[], pre_model=[], post_model=[])
+    from taigimed.serve.safety.layer import safety_hooks  # imported late: safety imports this module
+
+    return safety_hooks(cfg.serve.safety)

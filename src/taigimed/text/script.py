@@ -55,6 +55,14 @@ _SYLLABLE = re.compile(
     r"(?:[aeiou]{1,3}|ir|er|ee|m|ng)"
     r"(?:nn|ng|[mnptkh]|nnh)?h?$"
 )
+# Medical tokens: a capital after a lower-case letter (SpO2, HbA1c), a digit inside the
+# word (H1N1, HbA1c), two capitals (CO2, COVID-19), more than one digit (B12), or a
+# unit written with a slash (mg/m2, kg/m2). Tâi-lô never looks like this; they are
+# not counted as syllables here and never converted by ``romanize``.
+MEDICAL_TOKEN = re.compile(
+    r"[A-Za-z]+/[A-Za-z]+\d*"
+    r"|[\w-]*(?:[a-z][A-Z]|[A-Za-z]\d+[A-Za-z]|[A-Z][\w-]*[A-Z]|\d{2,})[\w-]*"
+)
 _DIACRITICS = set("\u0300\u0301\u0302\u0304\u0306\u030b\u030c\u030d")
 
 _POJ_CUES = (
@@ -73,14 +81,15 @@ _TAILO_CUES = (
 # Words typical of written Taigi and rare in Mandarin, and the reverse. Longer
 # words are counted first so 啥物 is not also counted as 物.
 TAIGI_MARKERS = (
-    "啥物 按怎 毋知 毋是 無法度 胸坎 頭殼 腹肚 囡仔 查某 查埔 今仔日 昨昏 "
-    "佇 毋 袂 欲 佮 咧 阮 恁 𪜶 遮 遐 攏 閣 予 矣 个 喙 跤 揣 厝 啉 佗 嘛 敢 食 "
-    "伊 怹 咱 講 昏 㧣 較 誠 足 一寡 有影 抑是 會當 袂當"
+    "啥物 按怎 毋知 毋是 毋過 無法度 胸坎 頭殼 腹肚 囡仔 查某 查埔 今仔日 昨昏 干焦 顛倒 一擺 "
+    "佇 毋 袂 欲 佮 咧 阮 恁 𪜶 遮 遐 攏 閣 予 矣 个 喙 跤 揣 厝 啉 佗 嘛 敢 食 仝 甲 彼 曷 逐 "
+    "伊 怹 咱 講 㧣 較 誠 足 一寡 有影 抑是 會當 袂當 無 仔 啦 e 著"
 ).split()
+# Characters Taigi writing shares with Mandarin (的, 是, 這, 就, 會) are not markers.
 MANDARIN_MARKERS = (
     "什麼 怎麼 為什麼 沒有 我們 你們 他們 她們 孩子 肚子 現在 昨天 今天 覺得 "
-    "應該 可以 一點 這個 那個 這樣 怎樣 "
-    "的 了 們 很 沒 嗎 吧 她 他 這 那 說 給 跟 還 都 喝 吃 腳 嘴 在 不 是 也 就 要"
+    "應該 可以 一點 這個 那個 這樣 怎樣 哪裡 東西 "
+    "了 們 很 沒 嗎 吧 她 他 說 給 跟 還 都 喝 吃 腳 嘴 在 不 也 要 那 呢 和"
 ).split()
 
 
@@ -106,12 +115,14 @@ def fold_roman(word: str) -> str:
 
 def _syllables(text: str) -> list[str]:
     out: list[str] = []
-    for word in _WORD.findall(text):
+    for word in _WORD.findall(MEDICAL_TOKEN.sub(" ", text)):
+        if word.isdigit():
+            continue
         out.extend(part for part in re.split(r"[-]+", word) if part)
     return out
 
 
-def _is_taigi_syllable(raw: str) -> bool:
+def is_taigi_syllable(raw: str) -> bool:
     # Sinica's neutral tone is written as a leading 0 (0ah4); a trailing digit is the tone.
     core = re.sub(r"^0", "", raw.lower())
     if not re.fullmatch(r"[^\d]+[1-9]?", core):
@@ -184,7 +195,7 @@ def detect_script(text: str) -> ScriptGuess:
     """Guess the script of ``text``; see the module docstring for the method."""
     han = len(_HAN.findall(text))
     sylls = _syllables(text)
-    taigi_sylls = [s for s in sylls if _is_taigi_syllable(s)]
+    taigi_sylls = [s for s in sylls if is_taigi_syllable(s)]
     units = han + len(sylls)
     if units == 0:
         return ScriptGuess("other", None, 1.0, {"units": 0})

@@ -33,6 +33,7 @@ def _thokit():
     return ThoKit()
 
 
+@lru_cache(maxsize=65536)  # a few thousand distinct syllables cover any corpus
 def _syllable(piece: str) -> str | None:
     """One numeric-tone syllable → diacritic form, or None if it is not one."""
     capital = piece[:1].isupper() and piece[1:].islower() and len(piece) > 2

@@ -1,0 +1,92 @@
+resource "random_password" "k3s_token" {
+  length  = 48
+  special = false
+}
+
+# The k3s server on KVM@TACC: control plane, Traefik ingress, and the block volume.
+resource "openstack_compute_instance_v2" "server" {
+  provider        = openstack.kvm
+  name            = "k3s-server-${var.project_suffix}"
+  image_name      = var.cpu_image
+  flavor_name     = var.cpu_flavor
+  key_pair        = var.key_pair
+  security_groups = [openstack_networking_secgroup_v2.cluster.name]
+  network {
+    uuid = openstack_networking_network_v2.private.id
+  }
+  user_data = templatefile("${path.module}/cloud-init/k3s-server.yaml.tftpl", {
+    k3s_version = var.k3s_version
+    k3s_token   = random_password.k3s_token.result
+    public_ip   = openstack_networking_floatingip_v2.server.address
+  })
+  depends_on = [openstack_networking_router_interface_v2.router]
+}
+
+resource "openstack_networking_floatingip_v2" "server" {
+  provider = openstack.kvm
+  pool     = var.public_network
+}
+
+resource "openstack_networking_floatingip_associate_v2" "server" {
+  provider    = openstack.kvm
+  floating_ip = openstack_networking_floatingip_v2.server.address
+  port_id     = openstack_compute_instance_v2.server.network[0].port
+}
+
+resource "openstack_compute_instance_v2" "cpu_agent" {
+  count           = var.cpu_agent_count
+  provider        = openstack.kvm
+  name            = "k3s-cpu-${count.index}-${var.project_suffix}"
+  image_name      = var.cpu_image
+  flavor_name     = var.cpu_flavor
+  key_pair        = var.key_pair
+  security_groups = [openstack_networking_secgroup_v2.cluster.name]
+  network {
+    uuid = openstack_networking_network_v2.private.id
+  }
+  user_data = templatefile("${path.module}/cloud-init/k3s-agent.yaml.tftpl", {
+    k3s_version = var.k3s_version
+    k3s_token   = random_password.k3s_token.result
+    server_url  = "https://${openstack_compute_instance_v2.server.access_ip_v4}:6443"
+    node_labels = "taigimed.org/pool=cpu"
+    gpu         = false
+  })
+}
+
+# The GPU bare-metal node, on the reservation of a Chameleon lease (CHI@TACC or CHI@UC).
+resource "openstack_compute_instance_v2" "gpu" {
+  count       = var.gpu_reservation_id == "" ? 0 : 1
+  provider    = openstack.chi
+  name        = "k3s-gpu-${var.project_suffix}"
+  image_name  = var.gpu_image
+  flavor_name = "baremetal"
+  key_pair    = var.key_pair
+  network {
+    name = var.gpu_network
+  }
+  scheduler_hints {
+    additional_properties = {
+      reservation = var.gpu_reservation_id
+    }
+  }
+  user_data = templatefile("${path.module}/cloud-init/k3s-agent.yaml.tftpl", {
+    k3s_version = var.k3s_version
+    k3s_token   = random_password.k3s_token.result
+    server_url  = "https://${openstack_networking_floatingip_v2.server.address}:6443"
+    node_labels = "taigimed.org/pool=gpu,nvidia.com/gpu.present=true"
+    gpu         = true
+  })
+}
+
+resource "openstack_networking_floatingip_v2" "gpu" {
+  count    = var.gpu_reservation_id == "" ? 0 : 1
+  provider = openstack.chi
+  pool     = var.public_network
+}
+
+resource "openstack_networking_floatingip_associate_v2" "gpu" {
+  count       = var.gpu_reservation_id == "" ? 0 : 1
+  provider    = openstack.chi
+  floating_ip = openstack_networking_floatingip_v2.gpu[0].address
+  port_id     = openstack_compute_instance_v2.gpu[0].network[0].port
+}

@@ -1,0 +1,206 @@
+"""The data build, step by step: read → clean/filter → dedup → split → format → mix.
+
+Every row that enters is accounted for in a ``SourceReport`` (kept, removed by reason,
+skipped as unreadable), and every output dataset is listed in ``BuildResult``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from taigimed.config import Config
+from taigimed.data import mix
+from taigimed.data.dedup import cross_duplicates, deduplicate
+from taigimed.data.medqa import load_medqa
+from taigimed.data.parallel import load_parallel
+from taigimed.data.records import (
+    HAN_TO_TAILO,
+    ZH_TO_HAN,
+    capped,
+    mcq_output,
+    mcq_record,
+    record,
+    split_of,
+    translation_record,
+)
+from taigimed.data.report import SourceReport
+from taigimed.data.sinica import load_sinica
+from taigimed.data.sources import Sources
+from taigimed.data.textbooks import load_textbooks
+
+STEPS = ["medqa", "textbooks", "sinica", "parallel", "dedup", "splits", "stage2 mix"]
+
+
+@dataclass
+class BuildResult:
+    datasets: dict[str, list[dict]]
+    reports: dict[str, SourceReport]
+    kept: dict[str, int]
+    leakage: dict[str, int] = field(default_factory=dict)
+    mix: dict = field(default_factory=dict)
+
+
+def _dedup(rows: list[dict], texts: list[str], cfg, report: SourceReport, labels=None):
+    """Drop duplicates (counted in ``report``); return kept rows and their signatures.
+
+    With ``labels``, a removed row whose label differs from its original's is counted as
+    leakage (a held-out item that duplicates a training item).
+    """
+    reasons, sigs, dup_of = deduplicate(
+        texts, cfg.minhash_threshold, cfg.minhash_num_perm, cfg.shingle_size, cfg.workers
+    )
+    kept = []
+    for i, (row, reason) in enumerate(zip(rows, reasons, strict=True)):
+        if reason is None:
+            kept.append(row)
+        elif labels is not None and labels[i] != labels[dup_of[i]]:
+            report.drop(f"{reason}_of_{labels[dup_of[i]]}_item_leakage")
+        else:
+            report.drop(reason)
+    return kept, sigs
+
+
+def _leakage(sigs, splits: list[str], held_out: str, threshold: float) -> int:
+    import numpy as np
+
+    mask_train = np.array([s == "train" for s in splits], dtype=bool)
+    mask_held = np.array([s == held_out for s in splits], dtype=bool)
+    if len(splits) == 0:
+        return 0
+    return len(cross_duplicates(sigs[mask_train], sigs[mask_held], threshold))
+
+
+def build(cfg: Config, sources: Sources, on_error: str, timer) -> BuildResult:
+    d = cfg.data
+    seed = d.split_seed if d.split_seed is not None else cfg.seed
+    medqa_name = "medqa_demo" if sources.medqa_is_demo else "medqa_tw"
+    reports = {
+        name: SourceReport(name, on_error)
+        for name in (medqa_name, "textbooks", "sinica", "parallel")
+    }
+    kept: dict[str, int] = {}
+    held = {"validation": d.validation_fraction, "test": d.test_fraction}
+
+    with timer.step("medqa"):
+        by_file = load_medqa(sources.medqa, d, reports[medqa_name], medqa_name)
+    with timer.step("textbooks"):
+        books = load_textbooks(sources.textbooks, d, reports["textbooks"]) if sources.textbooks else []
+    with timer.step("sinica"):
+        sinica = load_sinica(sources.sinica, d, reports["sinica"]) if sources.sinica else []
+    with timer.step("parallel"):
+        parallel = load_parallel(sources.parallel, d, reports["parallel"]) if sources.parallel else []
+
+    with timer.step("dedup"):
+        pool = by_file.get("train", []) + by_file.get("dev", [])
+        given_test = by_file.get("test", [])
+        mcq_rows = pool + given_test
+        labels = ["train"] * len(pool) + ["test"] * len(given_test)
+        mcq_texts = [r["question"] + "\n" + "\n".join(r["options"].values()) for r in mcq_rows]
+        mcq_rows, mcq_sigs = _dedup(mcq_rows, mcq_texts, d, reports[medqa_name], labels)
+        books, _ = _dedup(books, [b["text"] for b in books], d, reports["textbooks"])
+        sinica, sinica_sigs = _dedup(sinica, [s["han"] for s in sinica], d, reports["sinica"])
+        parallel, par_sigs = _dedup(
+            parallel, [p["zh"] + "\n" + p["han"] for p in parallel], d, reports["parallel"]
+        )
+
+    with timer.step("splits"):
+        given = {id(r) for r in given_test}
+        mcq_splits = []
+        for r in mcq_rows:
+            if id(r) in given:
+                mcq_splits.append("test")
+            elif given_test:
+                mcq_splits.append(split_of(r["question"], seed, {"validation": d.validation_fraction}))
+            else:
+                mcq_splits.append(split_of(r["question"], seed, held))
+        sin_splits = [split_of(s["han"], seed, held) for s in sinica]
+        par_splits = [split_of(p["zh"] + p["han"], seed, held) for p in parallel]
+        leakage = {}
+        for name, sigs, splits in (
+            ("medqa", mcq_sigs, mcq_splits),
+            ("sinica", sinica_sigs, sin_splits),
+            ("parallel", par_sigs, par_splits),
+        ):
+            for part in ("validation", "test"):
+                leakage[f"{name}_{part}_vs_train"] = _leakage(sigs, splits, part, d.minhash_threshold)
+        kept = {
+            medqa_name: len(mcq_rows),
+            "textbooks": len(books),
+            "sinica": len(sinica),
+            "parallel": len(parallel),
+        }
+        mcq = {s: [r for r, t in zip(mcq_rows, mcq_splits, strict=True) if t == s] for s in held | {"train": 0}}
+        sin = {s: [r for r, t in zip(sinica, sin_splits, strict=True) if t == s] for s in ("train", "validation", "test")}
+        par = {s: [r for r, t in zip(parallel, par_splits, strict=True) if t == s] for s in ("train", "validation", "test")}
+
+        stage1_train = [mcq_record(r) for r in mcq["train"]]
+        stage1_train += [record(b["id"], b["source"], "text", text=b["text"]) for b in books]
+        stage1_validation = [mcq_record(r) for r in mcq["validation"]]
+        mix.score_difficulty(stage1_train)
+        mix.score_difficulty(stage1_validation)
+
+    with timer.step("stage2 mix"):
+        taigi_train = _taigi_records(sin["train"], par["train"], d, seed)
+        taigi_validation = _taigi_records(sin["validation"], par["validation"], d, seed)
+        n_replay = mix.replay_count(len(taigi_train), d.replay_fraction, len(stage1_train))
+        replay = [
+            dict(r, id=f"replay-{r['id']}", messages=list(r["messages"]))
+            for r in capped(stage1_train, n_replay, seed)
+        ]
+        stage2_train = mix.curriculum(taigi_train, replay, d.curriculum_phases, seed)
+        mix.score_difficulty(taigi_validation)
+        phases = {}
+        for r in stage2_train:
+            key = f"phase{r['phase']}_{'replay' if r['id'].startswith('replay-') else 'taigi'}"
+            phases[key] = phases.get(key, 0) + 1
+        mix_stats = {
+            "taigi_records": len(taigi_train),
+            "replay_records": len(replay),
+            "replay_share": round(len(replay) / max(1, len(stage2_train)), 4),
+            "phases": dict(sorted(phases.items())),
+        }
+
+        datasets = {
+            "medqa_train": [mcq_output(r) for r in mcq["train"]],
+            "medqa_validation": [mcq_output(r) for r in mcq["validation"]],
+            "medqa_test": [mcq_output(r) for r in mcq["test"]],
+            "stage1_train": stage1_train,
+            "stage1_validation": stage1_validation,
+            "stage2_train": stage2_train,
+            "stage2_validation": taigi_validation,
+            "taigi_test": [
+                {"id": s["id"], "han": s["han"], "tailo": s["tailo"]}
+                for s in sin["test"]
+            ],
+            "translation_test": _translation_pairs(sin["test"], par["test"], d, seed),
+        }
+        datasets = {k: capped(v, d.dataset_caps.get(k), seed) for k, v in datasets.items()}
+    return BuildResult(datasets, reports, kept, leakage, mix_stats)
+
+
+def _taigi_records(sinica: list[dict], parallel: list[dict], d, seed: int) -> list[dict]:
+    """Taigi text (Han, some Tâi-lô) and translation chats (ZH→HAN, HAN→Tâi-lô)."""
+    out: list[dict] = []
+    for s in sinica:
+        out.append(record(f"{s['id']}-han", s["source"], "text", text=s["han"]))
+        if split_of(s["id"], seed, {"tl": d.tailo_text_fraction}) == "tl":
+            out.append(record(f"{s['id']}-tl", s["source"], "text", text=s["tailo"]))
+        if split_of(s["id"], seed + 1, {"tr": d.sinica_translation_fraction}) == "tr":
+            out.append(
+                translation_record(f"{s['id']}-han-tl", s["source"], HAN_TO_TAILO, s["han"], s["tailo"])
+            )
+    for p in parallel:
+        out.append(translation_record(f"{p['id']}-zh-han", p["source"], ZH_TO_HAN, p["zh"], p["han"]))
+        out.append(translation_record(f"{p['id']}-han-tl", p["source"], HAN_TO_TAILO, p["han"], p["tailo"]))
+    return out
+
+
+def _translation_pairs(sinica: list[dict], parallel: list[dict], d, seed: int) -> list[dict]:
+    out = []
+    for p in parallel:
+        out.append({"id": f"{p['id']}-zh-han", "direction": "zh-han", "source_text": p["zh"], "target_text": p["han"]})
+        out.append({"id": f"{p['id']}-han-tl", "direction": "han-tl", "source_text": p["han"], "target_text": p["tailo"]})
+    for s in sinica:
+        if split_of(s["id"], seed + 1, {"tr": d.sinica_translation_fraction}) == "tr":
+            out.append({"id": f"{s['id']}-han-tl", "direction": "han-tl", "source_text": s["han"], "target_text": s["tailo"]})
+    return out

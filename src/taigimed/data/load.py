@@ -1,0 +1,58 @@
+"""Reading a prepared version back: ``load_prepared(path_or_workdir)``."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from taigimed.workdir import Workdir
+
+
+class PreparedDataError(FileNotFoundError):
+    """No prepared data where one was expected; the message says how to make it."""
+
+
+@dataclass
+class PreparedData:
+    path: Path
+    manifest: dict
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def version(self) -> str:
+        return self.manifest["version"]
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.manifest["datasets"])
+
+    def dataset(self, name: str):
+        """The named ``datasets.Dataset`` (memory-mapped from disk)."""
+        if name not in self.manifest["datasets"]:
+            raise KeyError(f"no dataset {name!r} in {self.path}; have {self.names}")
+        if name not in self._cache:
+            from datasets import load_from_disk
+
+            self._cache[name] = load_from_disk(str(self.path / self.manifest["datasets"][name]["path"]))
+        return self._cache[name]
+
+
+def load_prepared(path_or_workdir: Path | str | Workdir) -> PreparedData:
+    """A version folder, or a work directory (its ``data/current.json`` names the newest)."""
+    if isinstance(path_or_workdir, Workdir):
+        root = path_or_workdir.root
+    else:
+        root = Path(path_or_workdir).expanduser()
+    folder = root
+    if not (folder / "manifest.json").is_file():
+        for current in (root / "data" / "current.json", root / "current.json"):
+            if current.is_file():
+                folder = Path(json.loads(current.read_text(encoding="utf-8"))["path"])
+                break
+    manifest = folder / "manifest.json"
+    if not manifest.is_file():
+        raise PreparedDataError(
+            f"no prepared data at {root}: run `taigimed data prepare --workdir {root}` first"
+        )
+    return PreparedData(folder, json.loads(manifest.read_text(encoding="utf-8")))

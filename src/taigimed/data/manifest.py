@@ -1,0 +1,150 @@
+"""Writing a prepared version: datasets (``save_to_disk``), ``manifest.json``, data card.
+
+The manifest records, per dataset, rows, sha256 of its Arrow data and path; per source,
+file hashes and licence; every filter count by reason; the leakage check; the config
+hash; package version and git commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import time
+from pathlib import Path
+
+from datasets import Dataset, Features, List, Value
+
+from taigimed import __version__
+from taigimed.config import Config
+from taigimed.data.card import write_card
+from taigimed.data.sources import Sources
+
+MCQ_FEATURES = Features(
+    {
+        "id": Value("string"),
+        "question": Value("string"),
+        "options": {k: Value("string") for k in "ABCD"},
+        "answer_idx": Value("string"),
+        "answer": Value("string"),
+        "category": Value("string"),
+        "source": Value("string"),
+    }
+)
+RECORD_FEATURES = Features(
+    {
+        "id": Value("string"),
+        "source": Value("string"),
+        "kind": Value("string"),
+        "messages": List({"role": Value("string"), "content": Value("string")}),
+        "text": Value("string"),
+        "difficulty": Value("float64"),
+        "phase": Value("int32"),
+    }
+)
+TAIGI_FEATURES = Features(
+    {k: Value("string") for k in ("id", "han", "tailo", "source")}
+)
+TRANSLATION_FEATURES = Features(
+    {k: Value("string") for k in ("id", "direction", "source_text", "target_text")}
+)
+
+
+def features_for(name: str) -> Features:
+    if name.startswith("medqa_"):
+        return MCQ_FEATURES
+    if name.startswith("stage"):
+        return RECORD_FEATURES
+    return TAIGI_FEATURES if name == "taigi_test" else TRANSLATION_FEATURES
+
+
+LICENCES = {
+    "medqa_tw": "MIT (MedQA, Jin et al. 2021)",
+    "medqa_demo": "Apache-2.0, written by the TaigiMed project (demo set, not real exam items)",
+    "textbooks": "none stated by the files",
+    "sinica": "none stated (PyPI metadata says License: UNKNOWN; author 高明達, Academia Sinica)",
+    "parallel": "none stated by the file",
+}
+
+
+def git_commit() -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            cwd=Path(__file__).parent,
+            timeout=5,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def _arrow_sha256(folder: Path) -> str:
+    h = hashlib.sha256()
+    for f in sorted(folder.glob("*.arrow")):
+        h.update(f.read_bytes())
+    return h.hexdigest()
+
+
+def write_outputs(
+    folder: Path,
+    cfg: Config,
+    version: str,
+    sources: Sources,
+    file_hashes: dict[str, str],
+    result,
+    timings: dict[str, float],
+    started: float,
+) -> None:
+    ds_meta = {}
+    for name, rows in result.datasets.items():
+        path = folder / "datasets" / name
+        Dataset.from_list(rows, features=features_for(name)).save_to_disk(str(path))
+        ds_meta[name] = {
+            "rows": len(rows),
+            "sha256": _arrow_sha256(path),
+            "path": f"datasets/{name}",
+        }
+    medqa_name = "medqa_demo" if sources.medqa_is_demo else "medqa_tw"
+    source_files = {
+        medqa_name: [str(p) for p in sources.medqa.values()],
+        "textbooks": [str(p) for p in sources.textbooks],
+        "sinica": [str(sources.sinica)] if sources.sinica else [],
+        "parallel": [str(sources.parallel)] if sources.parallel else [],
+    }
+    src_meta = {}
+    for name, files in source_files.items():
+        src_meta[name] = {
+            "files": [{"path": f, "sha256": file_hashes[f]} for f in files],
+            "origin": sources.sinica_origin if name == "sinica" else ("absent" if not files else "file"),
+            "licence": LICENCES[name],
+            "absent": sources.absent.get(name),
+            "demo": name == "medqa_demo",
+        }
+    skipped = sum(len(r.skipped) for r in result.reports.values())
+    manifest = {
+        "version": version,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "package_version": __version__,
+        "git_commit": git_commit(),
+        "config_hash": cfg.fingerprint("data"),
+        "recipe": cfg.name,
+        "seed": cfg.seed,
+        "data_config": cfg.data.model_dump(mode="json"),
+        "demo_medqa": sources.medqa_is_demo,
+        "sources": src_meta,
+        "filters": {n: r.as_dict(result.kept.get(n, 0)) for n, r in result.reports.items()},
+        "skipped_unreadable_rows": skipped,
+        "leakage_check": result.leakage,
+        "stage2_mix": result.mix,
+        "datasets": ds_meta,
+        "timings_s": timings,
+    }
+    pngs = write_card(folder, manifest, result.datasets)
+    manifest["histograms"] = pngs
+    manifest["timings_s"]["total_before_write_manifest"] = round(time.perf_counter() - started, 3)
+    (folder / "manifest.json").write_text(
+        json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8"
+    )

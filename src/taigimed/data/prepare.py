@@ -1,0 +1,150 @@
+"""``prepare``: sources → cleaned, filtered, deduplicated, split, versioned datasets.
+
+    taigimed data prepare --config tiny        # a few seconds
+    TAIGIMED_DATA_ROOT=../shared/data taigimed data prepare
+
+Writes ``WORKDIR/data/<version>/`` (version = short hash of the data config section, the
+source files' hashes and the package version) and points ``WORKDIR/data/current.json``
+at it. Unchanged inputs are a cache hit. The folder is built under a temporary name and
+renamed into place, so an interrupted run never leaves a half-written version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from taigimed import __version__
+from taigimed.config import Config
+from taigimed.data import build
+from taigimed.data.manifest import write_outputs
+from taigimed.data.sources import data_root, file_sha256, resolve_sources
+from taigimed.workdir import Workdir
+
+CURRENT = "current.json"
+
+
+class StepTimer:
+    """Times named steps and shows them as a rich progress bar (on stderr)."""
+
+    def __init__(self, steps: list[str], show: bool = True):
+        self.seconds: dict[str, float] = {}
+        self._progress = None
+        if show:
+            from rich.console import Console
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self._progress = Progress(
+                TextColumn("data prepare: {task.description}"),
+                BarColumn(),
+                TextColumn("{task.completed}/{task.total}"),
+                TimeElapsedColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
+            self._task = self._progress.add_task("start", total=len(steps))
+
+    @contextmanager
+    def step(self, name: str):
+        if self._progress is not None:
+            self._progress.update(self._task, description=name)
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = round(time.perf_counter() - start, 3)
+            if self._progress is not None:
+                self._progress.advance(self._task)
+
+    def __enter__(self):
+        if self._progress is not None:
+            self._progress.start()
+        return self
+
+    def __exit__(self, *exc):
+        if self._progress is not None:
+            self._progress.stop()
+
+
+def data_version(cfg: Config, file_hashes: dict[str, str], is_demo: bool) -> str:
+    payload = {
+        "data": cfg.fingerprint("data"),
+        "seed": cfg.seed,
+        "root": str(data_root(cfg.data) or ""),
+        "files": file_hashes,
+        "demo": is_demo,
+        "package": __version__,
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def _write_json_atomic(path: Path, obj: dict) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(obj, indent=2, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _is_complete(folder: Path, version: str, on_error: str) -> bool:
+    manifest = folder / "manifest.json"
+    if not manifest.is_file():
+        return False
+    try:
+        meta = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return False
+    if on_error == "raise" and meta.get("skipped_unreadable_rows", 0):
+        return False  # rebuild, so the bad rows are reported as errors again
+    return meta.get("version") == version
+
+
+def prepare(
+    cfg: Config,
+    workdir: Workdir,
+    out: Path | None = None,
+    on_error: str = "raise",
+    progress: bool = True,
+) -> Path:
+    """Build (or reuse) the prepared datasets and return their folder.
+
+    ``on_error='skip'`` counts and reports unreadable rows instead of raising on the first.
+    """
+    if on_error not in ("raise", "skip"):
+        raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
+    started = time.perf_counter()
+    cache_dir = workdir.ensure(workdir.data / "cache")
+    sources = resolve_sources(cfg.data, cache_dir)
+    file_hashes = {str(p): file_sha256(p) for p in sources.files()}
+    # on_error is not part of the version: a run that raises writes nothing, and a run
+    # that skips nothing produces the same data either way.
+    version = data_version(cfg, file_hashes, sources.medqa_is_demo)
+    target = Path(out).resolve() if out else workdir.data / version
+
+    if not _is_complete(target, version, on_error):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.parent / f".tmp-{target.name}-{os.getpid()}"
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir()
+        try:
+            steps = [*build.STEPS, "write"]
+            with StepTimer(steps, show=progress) as timer:
+                result = build.build(cfg, sources, on_error, timer)
+                with timer.step("write"):
+                    write_outputs(
+                        tmp, cfg, version, sources, file_hashes, result, timer.seconds, started
+                    )
+            if target.exists():
+                shutil.rmtree(target)
+            os.replace(tmp, target)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    workdir.ensure(workdir.data)
+    _write_json_atomic(
+        workdir.data / CURRENT, {"version": version, "path": str(target), "updated": time.time()}
+    )
+    return target

@@ -1,0 +1,143 @@
+"""Academia Sinica Han-Lo sentence corpus: each token ``漢字｜tâi-lô`` (``老-母｜lau7-bu2``).
+
+Every sentence is rebuilt twice: as Han text (hyphens dropped) and as diacritic
+Tâi-lô (numeric tones converted, hyphens kept). Punctuation tokens carry ASCII on the
+Tâi-lô side in some sentences and full-width in others (``。｜.`` vs ``。｜。``); both
+texts take the Han side's full-width mark, glued to the word before it as in the
+Ministry of Education's Tâi-lô.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from functools import lru_cache
+from pathlib import Path
+
+from taigimed.data.config import DataConfig
+from taigimed.data.report import SourceReport
+from taigimed.text import normalize_text
+from taigimed.text.tailo import numeric_to_diacritic
+
+_WORDISH_RE = re.compile(r"[\w\u4e00-\u9fff\U00020000-\U0003ffff]")
+_OPENING = set("「『《（(\"'")
+# Hyphens link the syllables of a Han word (老-母); Latin words (Dalai-Lama) keep theirs.
+_HAN_HYPHEN_RE = re.compile(r"-(?=[^\x00-\x7f])|(?<=[^\x00-\x7f])-")
+_ASCII_ALNUM_END = re.compile(r"[A-Za-z0-9]$")
+_ASCII_ALNUM_START = re.compile(r"^[A-Za-z0-9]")
+
+
+@lru_cache(maxsize=200_000)
+def _tailo_word(word: str) -> str:
+    # The vocabulary is small (tens of thousands of words) while tokens number ~900k.
+    return numeric_to_diacritic(word)
+
+
+def _join(words: list[tuple[str, bool]], spaced: bool) -> str:
+    """Join (text, is_punctuation) words: punctuation glues to its neighbour; words are
+    separated by a space in Tâi-lô, and in Han only between two Latin/digit words."""
+    out = ""
+    glue_next = True
+    for text, is_punct in words:
+        if is_punct:
+            opening = text in _OPENING
+            if opening and out and spaced:
+                out += " "
+            out += text
+            # Full-width marks carry their own spacing; ASCII ones take a space after.
+            glue_next = opening or not text.isascii()
+            continue
+        if out and not glue_next and (
+            spaced or (_ASCII_ALNUM_END.search(out) and _ASCII_ALNUM_START.match(text))
+        ):
+            out += " "
+        out += text
+        glue_next = False
+    return out
+
+
+def parse_sentence(line: str) -> tuple[str, str, bool] | None:
+    """``(han, tailo, punctuation_unified)`` of one corpus line, or None if a token
+    lacks its Tâi-lô half."""
+    han_words: list[tuple[str, bool]] = []
+    tl_words: list[tuple[str, bool]] = []
+    unified = False
+    for token in line.split():
+        han, sep, tl = token.partition("｜")
+        if not sep or not han or not tl or "｜" in tl:
+            return None
+        if not _WORDISH_RE.search(han):  # a punctuation token: the Han side's mark wins
+            unified |= tl != han
+            han_words.append((han, True))
+            tl_words.append((han, True))
+            continue
+        han_words.append((_HAN_HYPHEN_RE.sub("", han), False))
+        tl_words.append((_tailo_word(tl), False))
+    if not han_words:
+        return None
+    return _join(han_words, spaced=False), _join(tl_words, spaced=True), unified
+
+
+def _parse_batch(lines: list[str]) -> list[tuple[str, str, bool] | None]:
+    return [parse_sentence(line) for line in lines]
+
+
+def parse_many(lines: list[str], workers: int) -> list[tuple[str, str, bool] | None]:
+    """``parse_sentence`` over many lines, across ``workers`` processes for big corpora."""
+    if workers <= 1 or len(lines) < 20_000:
+        return _parse_batch(lines)
+    step = -(-len(lines) // workers)
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        parts = pool.map(_parse_batch, [lines[i : i + step] for i in range(0, len(lines), step)])
+        return [p for part in parts for p in part]
+
+
+def _lines(path: Path, report: SourceReport):
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rt", encoding="utf-8") as f:
+            yield from enumerate(f, 1)
+    except (OSError, UnicodeDecodeError, EOFError) as exc:
+        report.bad_row(str(path), f"cannot read the Sinica file ({exc})")
+
+
+def load_sinica(path: Path, cfg: DataConfig, report: SourceReport, source: str = "sinica") -> list[dict]:
+    """Sentences ``{id, source, han, tailo}`` after cleaning and filters."""
+    raw: list[tuple[int, str]] = []
+    for lineno, line in _lines(path, report):
+        line = line.strip()
+        if not line:
+            continue
+        if cfg.max_rows_per_source is not None and report.read >= cfg.max_rows_per_source:
+            break
+        report.read += 1
+        raw.append((lineno, line))
+
+    # News bylines ("民視新聞報導") repeat thousands of times; exact repeats beyond a few
+    # are boilerplate, not language, so every copy goes.
+    counts = Counter(line for _, line in raw)
+    kept = [(n, line) for n, line in raw if counts[line] <= cfg.byline_max_repeats]
+    report.drop("repeated_byline", len(raw) - len(kept))
+    parsed_all = parse_many([line for _, line in kept], cfg.workers)
+    rows: list[dict] = []
+    for (lineno, _), parsed in zip(kept, parsed_all, strict=True):
+        if parsed is None:
+            report.drop("token_without_tailo")
+            continue
+        han, tailo, unified = parsed
+        han, tailo = normalize_text(han), normalize_text(tailo)
+        if unified:
+            report.cleaned["mixed_punctuation_unified"] += 1
+        n_han = len(_WORDISH_RE.findall(han))
+        if n_han < cfg.min_sentence_chars:
+            report.drop("too_short")
+            continue
+        if len(han) > cfg.max_sentence_chars:
+            report.drop("too_long")
+            continue
+        if re.search(r"[0-9]", tailo) and re.search(r"[a-z][1-9](?:[-\s]|$)", tailo):
+            report.flagged["numeric_tone_left"] += 1
+        rows.append({"id": f"{source}-{lineno:06d}", "source": source, "han": han, "tailo": tailo})
+    return rows

@@ -1,0 +1,210 @@
+"""The deployment gate: may this challenger replace what is deployed?
+
+Three kinds of check, each recorded as {name, value, threshold, passed, detail}:
+
+* absolute floors/ceilings on report metrics (``gate.at_least`` / ``gate.at_most``);
+* no statistically significant regression against the champion (the model at
+  ``gate.champion_alias``) on the items both reports scored: exact McNemar for MCQ
+  correctness, paired bootstrap for other per-item values;
+* the stage-2 forgetting bound: the Mandarin medical validation loss may rise during
+  stage 2 (relative to the stage-1 model it started from, as stage 2's run.json
+  records) by at most ``gate.max_forgetting``.
+
+A check that cannot be computed (metric missing) fails, naming what is missing: a
+gate that silently passes on absent evidence would deploy anything.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from taigimed.evaluate.config import GateConfig
+from taigimed.evaluate.metrics import LOWER_IS_BETTER, MCQ_ITEM_FIELDS
+
+
+def _set_result(report: dict, key: str) -> tuple[dict | None, str]:
+    set_name, _, metric = key.rpartition(".")
+    return report.get("sets", {}).get(set_name), metric
+
+
+def metric_value(report: dict, key: str) -> float | None:
+    """The value of ``set.metric`` (e.g. ``medqa_tw.acc``) in an eval report, or None."""
+    res, metric = _set_result(report, key)
+    m = (res or {}).get("metrics", {}).get(metric)
+    if m is None or m.get("value") is None or math.isnan(m["value"]):
+        return None
+    return float(m["value"])
+
+
+def item_values(report: dict, key: str) -> dict[str, float] | None:
+    """Per-item values of ``set.metric`` keyed by item id, or None when absent."""
+    from taigimed.evaluate.metrics import item_values as values_of
+
+    res, metric = _set_result(report, key)
+    if res is None:
+        return None
+    try:
+        found = values_of(res, metric)
+    except KeyError:
+        return None
+    return found or None
+
+
+@dataclass
+class Check:
+    name: str
+    value: float | None
+    threshold: float | None
+    passed: bool
+    detail: str = ""
+
+
+@dataclass
+class GateDecision:
+    passed: bool
+    reasons: list[str]
+    checks: list[Check] = field(default_factory=list)
+    champion: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "passed": self.passed,
+            "reasons": list(self.reasons),
+            "checks": [asdict(c) for c in self.checks],
+            "champion": self.champion,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> GateDecision:
+        return cls(
+            passed=bool(d["passed"]),
+            reasons=list(d.get("reasons", [])),
+            checks=[Check(**c) for c in d.get("checks", [])],
+            champion=d.get("champion"),
+        )
+
+
+def _fmt(x: float | None) -> str:
+    return "missing" if x is None else f"{x:.4g}"
+
+
+def _absolute(report: dict, gate: GateConfig) -> list[Check]:
+    checks = []
+    for key, floor in sorted(gate.at_least.items()):
+        v = metric_value(report, key)
+        ok = v is not None and v >= floor
+        checks.append(
+            Check(
+                f"{key} >= {floor:g}",
+                v,
+                floor,
+                ok,
+                "" if v is not None else f"the report has no metric {key}",
+            )
+        )
+    for key, ceiling in sorted(gate.at_most.items()):
+        v = metric_value(report, key)
+        ok = v is not None and v <= ceiling
+        checks.append(
+            Check(
+                f"{key} <= {ceiling:g}",
+                v,
+                ceiling,
+                ok,
+                "" if v is not None else f"the report has no metric {key}",
+            )
+        )
+    return checks
+
+
+def _regression(report: dict, champion: dict, key: str, gate: GateConfig, seed: int) -> Check:
+    from taigimed.evaluate import stats
+
+    name = f"{key}: no significant regression vs champion"
+    mine, theirs = item_values(report, key), item_values(champion, key)
+    if mine is None or theirs is None:
+        which = "challenger" if mine is None else "champion"
+        return Check(name, None, gate.alpha, False, f"the {which} report has no per-item {key}")
+    shared = set(mine) & set(theirs)
+    if len(shared) < gate.min_paired_items:
+        # Different item samples (e.g. a data release changed the test set) cannot be
+        # paired; the floors still apply, so this is recorded as a pass with the reason.
+        return Check(
+            name,
+            None,
+            gate.alpha,
+            True,
+            f"skipped: only {len(shared)} items in common (< {gate.min_paired_items})",
+        )
+    metric = key.rsplit(".", 1)[-1]
+    if metric in MCQ_ITEM_FIELDS:
+        res = stats.mcnemar(theirs, mine)
+        test = "McNemar"
+    else:
+        res = stats.paired_bootstrap(theirs, mine, seed=seed)
+        test = "paired bootstrap"
+    diff, p = res["diff"], res["p_value"]
+    worse = diff > 0 if metric in LOWER_IS_BETTER else diff < 0
+    ok = not (worse and p < gate.alpha)
+    detail = f"{test} on {res['n']} items: challenger - champion = {diff:+.4g}, p = {p:.3g}"
+    return Check(name, p, gate.alpha, ok, detail)
+
+
+def _forgetting(gate: GateConfig, stage2: dict | None) -> Check | None:
+    if gate.forgetting_before is None:
+        return None
+    before = (stage2 or {}).get(gate.forgetting_before)
+    after = (stage2 or {}).get(gate.forgetting_after)
+    name = f"forgetting: medical loss rise in stage 2 <= {gate.max_forgetting:.0%}"
+    if before is None or after is None:
+        missing = gate.forgetting_before if before is None else gate.forgetting_after
+        return Check(name, None, gate.max_forgetting, False, f"stage 2 run.json lacks {missing}")
+    rise = (after - before) / abs(before) if before else (math.inf if after > before else 0.0)
+    ok = rise <= gate.max_forgetting
+    return Check(name, rise, gate.max_forgetting, ok, f"{before:.4g} after stage 1 → {after:.4g}")
+
+
+def decide(
+    report: dict,
+    gate: GateConfig,
+    *,
+    champion_report: dict | None = None,
+    champion: dict[str, Any] | None = None,
+    stage2_metrics: dict | None = None,
+    seed: int = 0,
+) -> GateDecision:
+    """The decision for ``report`` (the challenger's eval report).
+
+    ``champion_report`` is the production model's report (None when nothing is in
+    production: the relative checks are then skipped and say so); ``champion``
+    describes it (name, version) for the record; ``stage2_metrics`` is the
+    ``metrics`` of stage 2's run.json (its medical loss before and after stage 2).
+    """
+    checks = _absolute(report, gate)
+    if champion_report is not None:
+        checks += [
+            _regression(report, champion_report, k, gate, seed) for k in gate.no_regression_on
+        ]
+    elif gate.no_regression_on:
+        checks.append(
+            Check(
+                "champion comparison",
+                None,
+                None,
+                True,
+                f"skipped: no model holds the alias {gate.champion_alias!r} yet",
+            )
+        )
+    if (c := _forgetting(gate, stage2_metrics)) is not None:
+        checks.append(c)
+    reasons = [
+        f"{c.name}: {_fmt(c.value)}" + (f" ({c.detail})" if c.detail else "")
+        for c in checks
+        if not c.passed
+    ]
+    passed = not reasons
+    if passed:
+        reasons = [f"all {len(checks)} checks passed"]
+    return GateDecision(passed=passed, reasons=reasons, checks=checks, champion=champion)

@@ -1,0 +1,178 @@
+"""``evaluate_model``: score one model on every set and write the report JSON and Markdown.
+
+Report JSON (``schema`` 1), stable for the gate and the registry::
+
+    {"schema": 1, "model": {"path", "name"},
+     "sample": {"full", "per_set_n": {set: n}, "seed", "sample_per_set"},
+     "sets": {set: {"metrics": {metric: {"value", "n", "ci_low", "ci_high"}},
+                    "categories": {cat: {metric: {...}}},
+                    "letter_distribution": {"A": n, ...},        # MCQ sets
+                    "items": [...]}},                              # per-item, see metrics.item_values
+     "seconds": float, "set_seconds": {set: float}}
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from taigimed.config import Config
+from taigimed.evaluate import sets as evsets
+from taigimed.evaluate.report import write_report
+from taigimed.evaluate.scoring import load_model
+from taigimed.evaluate.suites import evaluate_general, evaluate_mcq, evaluate_open
+from taigimed.workdir import Workdir
+
+SCHEMA = 1
+
+
+def evaluate_model(
+    cfg: Config,
+    workdir: Workdir | str | Path | None,
+    model_dir: str | Path,
+    out_json: str | Path,
+    extra_mcq: Sequence[str | Path] = (),
+    full: bool = False,
+    champion_report: str | Path | dict | None = None,
+    data_dir: str | Path | None = None,
+) -> dict[str, Any]:
+    """Score ``model_dir`` on the configured sets, write ``out_json`` and a report beside it.
+
+    ``full=False`` scores the recipe's seeded, stratified sample (``eval.sample_per_set``);
+    ``data_dir`` defaults to the newest prepared data in the work directory; a
+    ``champion_report`` (path or dict) adds champion-vs-challenger plots.
+    """
+    wd = workdir if isinstance(workdir, Workdir) else Workdir.resolve(workdir)
+    ec = cfg.eval
+    seed = ec.seed if ec.seed is not None else cfg.seed
+    sample_n = None if full else ec.sample_per_set
+    out_json = Path(out_json)
+    started = time.perf_counter()
+
+    # Load and validate every input before the (slow) model so bad files fail at once.
+    mcq_sets: dict[str, list[dict]] = {}
+    taigi_open: list[dict] = []
+    general: tuple[list[dict], list[dict]] | None = None
+    needs_data = {"medqa_tw", "taigi_general"} & set(ec.sets)
+    prepared = Path(data_dir) if data_dir else (evsets.prepared_dir(wd) if needs_data else None)
+    if "medqa_tw" in ec.sets:
+        rows = evsets.load_prepared_rows(prepared, "medqa_test")
+        mcq_sets["medqa_tw"] = evsets.check_mcq(rows, f"{prepared}/medqa_test")
+    if "taigi_medical" in ec.sets:
+        mcq_sets["taigi_medical"], taigi_open = evsets.load_taigi_medical(ec.taigi_medical_path)
+    for path in extra_mcq:
+        mcq_sets[f"extra:{Path(path).name}"] = evsets.load_extra_mcq(path)
+    if "taigi_general" in ec.sets:
+        general = (
+            evsets.load_prepared_rows(prepared, "taigi_test"),
+            evsets.load_prepared_rows(prepared, "translation_test"),
+        )
+
+    per_set_n: dict[str, int] = {}
+    for name, rows in mcq_sets.items():
+        mcq_sets[name] = evsets.stratified_sample(rows, sample_n, seed, lambda r: r["category"])
+        per_set_n[name] = len(mcq_sets[name])
+    if taigi_open:
+        taigi_open = evsets.stratified_sample(
+            taigi_open, sample_n, seed, lambda r: str(r.get("category", "all"))
+        )
+        per_set_n["taigi_medical_open"] = len(taigi_open)
+    if general is not None:
+        sents = evsets.stratified_sample(general[0], sample_n, seed, lambda r: str(r["source"]))
+        pairs = evsets.stratified_sample(general[1], sample_n, seed, lambda r: r["direction"])
+        general = (sents, pairs)
+        per_set_n["taigi_general"] = len(sents)
+        per_set_n["taigi_general_translation"] = len(pairs)
+
+    lm = load_model(model_dir, ec.dtype or cfg.model.dtype, cfg.model.max_context)
+    results: dict[str, Any] = {}
+    set_seconds: dict[str, float] = {}
+    common = {"n_resamples": ec.bootstrap_samples, "seed": seed}
+    gen_tokens = ec.mcq_max_new_tokens if ec.generative else 0
+    with _progress() as bar:
+        for name, items in mcq_sets.items():
+            t0 = time.perf_counter()
+            task = bar.add_task(name, total=len(items))
+            results[name] = evaluate_mcq(
+                lm,
+                items,
+                batch_questions=ec.batch_questions,
+                gen_tokens=gen_tokens,
+                progress=lambda k, t=task: bar.advance(t, k),
+                **common,
+            )
+            if name == "taigi_medical" and taigi_open:
+                task = bar.add_task("taigi_medical (open)", total=len(taigi_open))
+                m, open_items = evaluate_open(
+                    lm,
+                    taigi_open,
+                    batch_size=ec.batch_sequences,
+                    max_new_tokens=ec.open_max_new_tokens,
+                    progress=lambda k, t=task: bar.advance(t, k),
+                    **common,
+                )
+                results[name]["metrics"]["chrf"] = m
+                results[name]["open_items"] = open_items
+            set_seconds[name] = time.perf_counter() - t0
+        if general is not None:
+            t0 = time.perf_counter()
+            task = bar.add_task("taigi_general", total=len(general[0]) + len(general[1]))
+            results["taigi_general"] = evaluate_general(
+                lm,
+                *general,
+                batch_size=ec.batch_sequences,
+                max_new_tokens=ec.translation_max_new_tokens,
+                progress=lambda k, t=task: bar.advance(t, k),
+                **common,
+            )
+            set_seconds["taigi_general"] = time.perf_counter() - t0
+
+    report = {
+        "schema": SCHEMA,
+        "model": {"path": str(model_dir), "name": Path(str(model_dir)).name},
+        "sample": {
+            "full": sample_n is None,
+            "sample_per_set": sample_n,
+            "per_set_n": per_set_n,
+            "seed": seed,
+        },
+        "sets": results,
+        "seconds": round(time.perf_counter() - started, 2),
+        "set_seconds": {k: round(v, 2) for k, v in set_seconds.items()},
+    }
+    write_json_atomic(out_json, report)
+    champion = _read_report(champion_report)
+    write_report(report, out_json, champion)
+    return report
+
+
+def write_json_atomic(path: Path, payload: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(payload, ensure_ascii=False, indent=1), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _read_report(report: str | Path | dict | None) -> dict | None:
+    if report is None or isinstance(report, dict):
+        return report
+    path = Path(report)
+    if not path.exists():
+        raise FileNotFoundError(f"champion report {path} not found")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _progress():
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    return Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        transient=False,
+    )

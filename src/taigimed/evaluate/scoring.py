@@ -1,0 +1,262 @@
+"""Model-side scorers: option log-likelihoods, bits per character, greedy generation.
+
+MCQ scoring is the expensive part on CPU. Each question's prompt is run once
+(prefixes of similar length batched together, left-padded) and its KV cache is
+reused: first for a short greedy answer (generative accuracy), then, cropped
+back to the prompt, repeated once per option so that all options are scored as
+continuations in a single batched pass. Tokenisation mirrors lm-evaluation-harness
+(``encode(context + continuation)`` split at ``len(encode(context))``), so the
+log-likelihoods, and therefore ``acc``/``acc_norm``, match what ``lm-eval`` computes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+Progress = Callable[[int], None]
+
+
+@dataclass
+class LoadedModel:
+    model: torch.nn.Module
+    tokenizer: object
+    max_context: int
+    stop_ids: list[int]
+    pad_id: int
+
+
+def load_model(model_dir: str | Path, dtype: str, max_context: int) -> LoadedModel:
+    """A causal LM and its tokenizer from a local folder (or hub id), in eval mode."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from taigimed import chat
+
+    tok = AutoTokenizer.from_pretrained(str(model_dir))
+    model = AutoModelForCausalLM.from_pretrained(str(model_dir), dtype=getattr(torch, dtype))
+    model.eval()
+    stop = {tid for tid in (tok.eos_token_id, tok.convert_tokens_to_ids(chat.IM_END)) if tid}
+    stop.discard(tok.unk_token_id)
+    pad = tok.pad_token_id if tok.pad_token_id is not None else next(iter(stop), 0)
+    return LoadedModel(model, tok, max_context, sorted(stop), pad)
+
+
+def _encode(lm: LoadedModel, text: str) -> list[int]:
+    return lm.tokenizer.encode(text)
+
+
+@dataclass
+class MCQScore:
+    logliks: list[float]
+    generated: str | None
+
+
+def encode_mcq(lm: LoadedModel, context: str, continuations: Sequence[str]):
+    """(context ids, [continuation ids]) exactly as lm-eval splits them."""
+    ctx = _encode(lm, context)
+    conts = []
+    for c in continuations:
+        whole = _encode(lm, context + c)
+        cont = whole[len(ctx) :]
+        if not cont:
+            raise ValueError(f"continuation {c!r} encodes to no tokens")
+        conts.append(cont)
+    longest = max(len(c) for c in conts)
+    return ctx[-(lm.max_context - longest) :], conts
+
+
+@torch.inference_mode()
+def score_mcq(
+    lm: LoadedModel,
+    contexts: Sequence[str],
+    continuations: Sequence[Sequence[str]],
+    batch_questions: int = 8,
+    gen_tokens: int = 0,
+    progress: Progress | None = None,
+) -> list[MCQScore]:
+    """Summed log-probability of each continuation given its context, plus an optional
+    greedy answer of ``gen_tokens`` tokens, for every question."""
+    encoded = [encode_mcq(lm, c, conts) for c, conts in zip(contexts, continuations, strict=True)]
+    # Longest first: similar lengths share a batch (little padding), and memory
+    # peaks on the first batch rather than at the end of a long run.
+    order = sorted(range(len(encoded)), key=lambda i: -len(encoded[i][0]))
+    results: list[MCQScore | None] = [None] * len(encoded)
+    for start in range(0, len(order), batch_questions):
+        batch = order[start : start + batch_questions]
+        scored = _score_batch(lm, [encoded[i] for i in batch], gen_tokens)
+        for i, s in zip(batch, scored, strict=True):
+            results[i] = s
+        if progress:
+            progress(len(batch))
+    return results  # type: ignore[return-value]
+
+
+def _left_pad(seqs: Sequence[Sequence[int]], pad: int) -> tuple[torch.Tensor, torch.Tensor]:
+    width = max(len(s) for s in seqs)
+    ids = torch.full((len(seqs), width), pad, dtype=torch.long)
+    mask = torch.zeros((len(seqs), width), dtype=torch.long)
+    for row, s in enumerate(seqs):
+        ids[row, width - len(s) :] = torch.tensor(s, dtype=torch.long)
+        mask[row, width - len(s) :] = 1
+    return ids, mask
+
+
+def _score_batch(lm: LoadedModel, batch, gen_tokens: int) -> list[MCQScore]:
+    model = lm.model
+    ids, mask = _left_pad([ctx for ctx, _ in batch], lm.pad_id)
+    pos = (mask.cumsum(-1) - 1).clamp(min=0)
+    out = model(input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=True)
+    cache = out.cache
+    first = torch.log_softmax(out.logits[:, -1, :].float(), dim=-1)
+    last_pos = pos[:, -1]
+
+    generated: list[str | None] = [None] * len(batch)
+    if gen_tokens > 0:
+        generated = _greedy_from_cache(lm, cache, first, mask, last_pos, gen_tokens)
+
+    # One row per (question, option); right-padded continuations need no mask of
+    # their own because causal attention never lets a real token see a later pad.
+    rep = [q for q, (_, conts) in enumerate(batch) for _ in conts]
+    conts = [c for _, cs in batch for c in cs]
+    rep_t = torch.tensor(rep, dtype=torch.long)
+    width = max(len(c) for c in conts)
+    cont_ids = torch.full((len(conts), width), lm.pad_id, dtype=torch.long)
+    cont_mask = torch.zeros((len(conts), width), dtype=torch.float32)
+    for row, c in enumerate(conts):
+        cont_ids[row, : len(c)] = torch.tensor(c, dtype=torch.long)
+        cont_mask[row, : len(c)] = 1.0
+    token_lp = torch.zeros((len(conts), width), dtype=torch.float32)
+    token_lp[:, 0] = first[rep_t].gather(1, cont_ids[:, :1]).squeeze(1)
+    if width > 1:
+        cache.reorder_cache(rep_t)
+        step_ids = cont_ids[:, :-1]
+        step_mask = torch.cat([mask[rep_t], torch.ones_like(step_ids)], dim=1)
+        step_pos = last_pos[rep_t, None] + 1 + torch.arange(width - 1)[None, :]
+        logits = model(
+            input_ids=step_ids,
+            attention_mask=step_mask,
+            position_ids=step_pos,
+            cache=cache,
+            use_cache=True,
+        ).logits.float()
+        lp = logits - torch.logsumexp(logits, dim=-1, keepdim=True)
+        token_lp[:, 1:] = lp.gather(2, cont_ids[:, 1:, None]).squeeze(2)
+    sums = (token_lp * cont_mask).sum(dim=1).tolist()
+    scores, k = [], 0
+    for q, (_, cs) in enumerate(batch):
+        scores.append(MCQScore(sums[k : k + len(cs)], generated[q]))
+        k += len(cs)
+    return scores
+
+
+def _greedy_from_cache(lm, cache, first_lp, mask, last_pos, n_tokens) -> list[str]:
+    """Greedy tokens continuing the cached prompts; the cache is cropped back afterwards."""
+    stop = torch.tensor(lm.stop_ids or [-1])
+    token = first_lp.argmax(-1)
+    tokens = [token]
+    done = torch.isin(token, stop)
+    step_mask = mask
+    for step in range(1, n_tokens):
+        if bool(done.all()):
+            break
+        step_mask = torch.cat([step_mask, torch.ones_like(token)[:, None]], dim=1)
+        logits = lm.model(
+            input_ids=token[:, None],
+            attention_mask=step_mask,
+            position_ids=(last_pos + step)[:, None],
+            cache=cache,
+            use_cache=True,
+        ).logits[:, -1, :]
+        token = logits.argmax(-1)
+        tokens.append(token)
+        done |= torch.isin(token, stop)
+    if len(tokens) > 1:
+        cache.crop(-(len(tokens) - 1))
+    out = []
+    seq = torch.stack(tokens, dim=1).tolist()
+    for row in seq:
+        kept = []
+        for t in row:
+            if t in lm.stop_ids:
+                break
+            kept.append(t)
+        out.append(lm.tokenizer.decode(kept, skip_special_tokens=True))
+    return out
+
+
+@torch.inference_mode()
+def text_bits(
+    lm: LoadedModel, texts: Sequence[str], batch_size: int = 16, progress: Progress | None = None
+) -> list[float]:
+    """Negative log-likelihood of each text in bits, every token conditioned on what precedes it.
+
+    The first token is conditioned on a single boundary token (BOS, else EOS), as
+    lm-eval's rolling log-likelihood does; texts longer than the context are scored
+    in consecutive windows, each opened by the same boundary token.
+    """
+    tok = lm.tokenizer
+    boundary = tok.bos_token_id if tok.bos_token_id is not None else lm.stop_ids[0]
+    window = lm.max_context - 1
+    pieces: list[tuple[int, list[int]]] = []
+    for i, text in enumerate(texts):
+        ids = tok.encode(text, add_special_tokens=False)
+        for s in range(0, max(len(ids), 1), window):
+            pieces.append((i, [boundary, *ids[s : s + window]]))
+    bits = [0.0] * len(texts)
+    order = sorted(range(len(pieces)), key=lambda k: -len(pieces[k][1]))
+    for start in range(0, len(order), batch_size):
+        chunk = [pieces[k] for k in order[start : start + batch_size]]
+        width = max(len(p) for _, p in chunk)
+        ids = torch.full((len(chunk), width), lm.pad_id, dtype=torch.long)
+        valid = torch.zeros((len(chunk), width), dtype=torch.long)
+        for row, (_, p) in enumerate(chunk):
+            ids[row, : len(p)] = torch.tensor(p)
+            valid[row, : len(p)] = 1
+        logits = lm.model(input_ids=ids, attention_mask=valid).logits[:, :-1].float()
+        lp = logits - torch.logsumexp(logits, dim=-1, keepdim=True)
+        tgt_lp = lp.gather(2, ids[:, 1:, None]).squeeze(2) * valid[:, 1:]
+        for (i, _), nll in zip(chunk, (-tgt_lp.sum(dim=1)).tolist(), strict=True):
+            bits[i] += nll / math.log(2)
+        if progress:
+            progress(len({i for i, _ in chunk}))
+    return bits
+
+
+@torch.inference_mode()
+def generate(
+    lm: LoadedModel,
+    prompts: Sequence[str],
+    max_new_tokens: int,
+    batch_size: int = 16,
+    progress: Progress | None = None,
+) -> list[str]:
+    """Greedy completions of already-rendered prompts, stopping at end of turn."""
+    tok = lm.tokenizer
+    encoded = [_encode(lm, p)[-(lm.max_context - max_new_tokens) :] for p in prompts]
+    order = sorted(range(len(encoded)), key=lambda i: -len(encoded[i]))
+    out: list[str] = [""] * len(prompts)
+    for start in range(0, len(order), batch_size):
+        batch = order[start : start + batch_size]
+        ids, mask = _left_pad([encoded[i] for i in batch], lm.pad_id)
+        gen = lm.model.generate(
+            input_ids=ids,
+            attention_mask=mask,
+            max_new_tokens=max_new_tokens,
+            do_sample=False,
+            eos_token_id=lm.stop_ids,
+            pad_token_id=lm.pad_id,
+        )
+        for i, row in zip(batch, gen[:, ids.shape[1] :].tolist(), strict=True):
+            kept = []
+            for t in row:
+                if t in lm.stop_ids:
+                    break
+                kept.append(t)
+            out[i] = tok.decode(kept, skip_special_tokens=True).strip()
+        if progress:
+            progress(len(batch))
+    return out

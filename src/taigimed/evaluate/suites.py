@@ -1,0 +1,185 @@
+"""Scoring one set: MCQ accuracies, open-answer chrF, bits per character, translation chrF.
+
+Each function returns the set's report section: ``metrics``, ``categories``,
+``letter_distribution`` (MCQ) and per-item records used by paired tests.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from taigimed import chat
+from taigimed.evaluate.metrics import chrf_metric, metric
+from taigimed.evaluate.scoring import LoadedModel, generate, score_mcq, text_bits
+from taigimed.evaluate.sets import Row
+
+Progress = Callable[[int], None]
+
+# Used only if the chat module defines no translation prompt of its own.
+_TRANSLATION_INSTRUCTIONS = {
+    "zh-han": "請共這句華語翻做台語漢字：",
+    "han-tl": "請共這句台語漢字寫做台羅拼音：",
+}
+
+
+def translation_messages(direction: str, text: str) -> list[chat.Message]:
+    """The chat turn asking for one translation (the chat module's prompt when it has one)."""
+    builder = getattr(chat, "translation_messages", None)
+    if builder is not None:
+        return builder(direction, text)
+    if direction not in _TRANSLATION_INSTRUCTIONS:
+        raise ValueError(f"translation direction must be zh-han or han-tl, got {direction!r}")
+    return [{"role": "user", "content": f"{_TRANSLATION_INSTRUCTIONS[direction]}\n{text}"}]
+
+
+def evaluate_mcq(
+    lm: LoadedModel,
+    items: Sequence[Row],
+    *,
+    n_resamples: int,
+    seed: int,
+    batch_questions: int,
+    gen_tokens: int,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """acc / acc_norm (option log-likelihood, lm-eval definitions) and gen_acc (parsed letter)."""
+    contexts, conts, letters = [], [], []
+    for it in items:
+        opts = it["options"]
+        contexts.append(chat.render(chat.mcq_messages(it["question"], opts), True))
+        letters.append(sorted(opts))
+        conts.append([chat.mcq_assistant_answer(k, opts) for k in sorted(opts)])
+    scores = score_mcq(lm, contexts, conts, batch_questions, gen_tokens, progress)
+    records = []
+    for it, s, ls, cs in zip(items, scores, letters, conts, strict=True):
+        ll = np.asarray(s.logliks)
+        pred = ls[int(np.argmax(ll))]
+        # lm-eval's acc_norm: log-likelihood divided by the choice's length in characters.
+        pred_norm = ls[int(np.argmax(ll / np.array([len(c) for c in cs], dtype=float)))]
+        rec = {
+            "id": it["id"],
+            "category": it["category"],
+            "correct": pred == it["answer_idx"],
+            "pred": pred,
+            "gold": it["answer_idx"],
+            "correct_norm": pred_norm == it["answer_idx"],
+            "pred_norm": pred_norm,
+            "logliks": [round(x, 5) for x in s.logliks],
+        }
+        if s.generated is not None:
+            rec["gen_pred"] = chat.parse_answer_letter(s.generated, ls)
+            rec["gen_correct"] = rec["gen_pred"] == it["answer_idx"]
+            rec["generated"] = s.generated
+        records.append(rec)
+    fields = {"acc": "correct", "acc_norm": "correct_norm"}
+    if gen_tokens > 0:
+        fields["gen_acc"] = "gen_correct"
+
+    def block(recs):
+        return {
+            name: metric([float(r[f]) for r in recs], n_resamples, seed) for name, f in fields.items()
+        }
+
+    by_cat: dict[str, list] = defaultdict(list)
+    for r in records:
+        by_cat[r["category"]].append(r)
+    all_letters = sorted({k for ls in letters for k in ls})
+    dist = Counter(r["pred"] for r in records)
+    result: dict[str, Any] = {
+        "metrics": block(records),
+        "categories": {c: block(rs) for c, rs in sorted(by_cat.items())},
+        "letter_distribution": {k: dist.get(k, 0) for k in all_letters},
+        "gold_letter_distribution": {
+            k: Counter(r["gold"] for r in records).get(k, 0) for k in all_letters
+        },
+        "items": records,
+    }
+    if gen_tokens > 0:
+        gen = Counter(r["gen_pred"] or "none" for r in records)
+        result["gen_letter_distribution"] = {k: gen.get(k, 0) for k in [*all_letters, "none"]}
+    return result
+
+
+def evaluate_open(
+    lm: LoadedModel,
+    rows: Sequence[Row],
+    *,
+    n_resamples: int,
+    seed: int,
+    batch_size: int,
+    max_new_tokens: int,
+    progress: Progress | None = None,
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """chrF of free answers to open Taigi medical questions against reference answers."""
+    prompts = [
+        chat.render(
+            [
+                {"role": "system", "content": chat.SYSTEM_PROMPT},
+                {"role": "user", "content": r["question"]},
+            ],
+            True,
+        )
+        for r in rows
+    ]
+    answers = generate(lm, prompts, max_new_tokens, batch_size, progress)
+    refs = [r["reference"] for r in rows]
+    m, sentence = chrf_metric(answers, refs, n_resamples, seed)
+    items = [
+        {"id": r["id"], "metric": "chrf", "value": v, "pred": a, "gold": r["reference"]}
+        for r, a, v in zip(rows, answers, sentence, strict=True)
+    ]
+    return m, items
+
+
+def evaluate_general(
+    lm: LoadedModel,
+    sentences: Sequence[Row],
+    pairs: Sequence[Row],
+    *,
+    n_resamples: int,
+    seed: int,
+    batch_size: int,
+    max_new_tokens: int,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Bits per character on held-out Taigi Han sentences; chrF for ZH→Han and Han→Tâi-lô."""
+    texts = [unicodedata.normalize("NFC", s["han"]) for s in sentences]
+    bits = text_bits(lm, texts, batch_size, progress)
+    chars = [max(len(t), 1) for t in texts]
+    metrics: dict[str, Any] = {}
+    items: list[dict[str, Any]] = []
+    categories: dict[str, dict[str, Any]] = {}
+    if texts:
+        # Pooled over the corpus (total bits / total characters), so long sentences weigh more.
+        metrics["bits_per_char"] = metric(bits, n_resamples, seed, weights=chars)
+        items += [
+            {"id": s["id"], "metric": "bits_per_char", "value": b / c, "bits": b, "chars": c}
+            for s, b, c in zip(sentences, bits, chars, strict=True)
+        ]
+        by_source: dict[str, list[int]] = defaultdict(list)
+        for i, s in enumerate(sentences):
+            by_source[str(s.get("source") or "all")].append(i)
+        for src, idx in sorted(by_source.items()):
+            categories.setdefault(src, {})["bits_per_char"] = metric(
+                [bits[i] for i in idx], n_resamples, seed, weights=[chars[i] for i in idx]
+            )
+    for direction, name in (("zh-han", "chrf_zh_han"), ("han-tl", "chrf_han_tl")):
+        sub = [p for p in pairs if p["direction"] == direction]
+        if not sub:
+            continue
+        prompts = [
+            chat.render(translation_messages(direction, p["source_text"]), True) for p in sub
+        ]
+        hyps = generate(lm, prompts, max_new_tokens, batch_size, progress)
+        m, sentence = chrf_metric(hyps, [p["target_text"] for p in sub], n_resamples, seed)
+        metrics[name] = m
+        items += [
+            {"id": p["id"], "metric": name, "value": v, "pred": h, "gold": p["target_text"]}
+            for p, h, v in zip(sub, hyps, sentence, strict=True)
+        ]
+    return {"metrics": metrics, "categories": categories, "items": items}

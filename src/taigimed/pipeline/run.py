@@ -1,0 +1,394 @@
+"""``run_pipeline``: data prepare → stage 1 → stage 2 → evaluate → gate (→ adjust, retrain)
+→ register → alias ``staging``.
+
+Every step is keyed by a fingerprint of what it reads: the content hashes of its
+inputs plus the config parts it uses (``hashing.config_part``). A step whose
+fingerprint already finished is skipped, its outputs taken from the state file;
+a step that was running when the process died is rerun (training resumes from
+its last checkpoint). When the gate fails, the recipe is adjusted per
+``gate.adjustments`` and retrained, up to ``gate.max_attempts``; every attempt is
+recorded in the eval report, the state and MLflow. If all fail, nothing is
+registered.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from taigimed.config import Config
+from taigimed.pipeline import steps
+from taigimed.pipeline.hashing import config_part, fingerprint
+from taigimed.pipeline.policy import adjusted, check_policy
+from taigimed.pipeline.state import PipelineState
+from taigimed.workdir import Workdir
+
+Say = Callable[[str], None]
+
+
+@dataclass
+class StepRow:
+    step: str
+    attempt: int | None
+    status: str  # ran | cached | resumed | failed
+    seconds: float
+    detail: str = ""
+
+
+@dataclass
+class PipelineResult:
+    status: str  # registered | gate_failed
+    rows: list[StepRow] = field(default_factory=list)
+    attempts: list[dict[str, Any]] = field(default_factory=list)
+    metrics: dict[str, dict[str, float]] = field(default_factory=dict)
+    decision: dict[str, Any] | None = None
+    version: int | None = None
+    report: str | None = None
+    seconds: float = 0.0
+
+
+class PipelineLocked(RuntimeError):
+    """Another pipeline run holds this work directory."""
+
+
+class _Lock:
+    """One pipeline per work directory: two would race on the state file and the aliases."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def __enter__(self) -> _Lock:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        for _ in range(2):
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            except FileExistsError:
+                try:
+                    pid = int(self.path.read_text().strip() or 0)
+                    os.kill(pid, 0)
+                except (ValueError, ProcessLookupError):
+                    self.path.unlink(missing_ok=True)  # left by a run that died
+                    continue
+                except PermissionError:
+                    pass
+                raise PipelineLocked(
+                    f"another `taigimed pipeline run` (pid {pid}) is using this work directory; "
+                    f"wait for it or remove {self.path} if it is gone"
+                ) from None
+            with os.fdopen(fd, "w") as f:
+                f.write(str(os.getpid()))
+            return self
+        raise PipelineLocked(f"could not take {self.path}")
+
+    def __exit__(self, *exc) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+class _Runner:
+    def __init__(self, state: PipelineState, say: Say):
+        self.state = state
+        self.say = say
+        self.rows: list[StepRow] = []
+
+    def step(
+        self,
+        name: str,
+        fp: str,
+        fn: Callable[[bool], dict[str, Any]],
+        attempt: int | None = None,
+        valid: Callable[[dict[str, Any]], bool] = lambda _: True,
+        detail: Callable[[dict[str, Any]], str] = lambda _: "",
+    ) -> dict[str, Any]:
+        label = name if attempt is None else f"{name} (attempt {attempt})"
+        done = self.state.finished(name, fp)
+        if done is not None and valid(done["outputs"]):
+            self.rows.append(StepRow(name, attempt, "cached", 0.0, detail(done["outputs"])))
+            self.say(f"[dim]✓ {label}: cached[/dim]")
+            return done["outputs"]
+        resume = self.state.was_interrupted(name, fp)
+        self.say(f"[bold]▶ {label}[/bold]" + (" (resuming)" if resume else ""))
+        self.state.start(name, fp)
+        t0 = time.perf_counter()
+        try:
+            outputs = fn(resume)
+        except BaseException:
+            self.rows.append(StepRow(name, attempt, "failed", time.perf_counter() - t0))
+            raise
+        seconds = time.perf_counter() - t0
+        self.state.finish(name, fp, outputs, seconds)
+        status = "resumed" if resume else "ran"
+        self.rows.append(StepRow(name, attempt, status, seconds, detail(outputs)))
+        self.say(f"[green]✓ {label}[/green] ({seconds:.1f} s)")
+        return outputs
+
+
+def _exists(*keys: str) -> Callable[[dict[str, Any]], bool]:
+    return lambda out: all(out.get(k) and Path(out[k]).exists() for k in keys)
+
+
+def run_pipeline(
+    cfg: Config,
+    workdir: Workdir,
+    tracking_uri: str | None = None,
+    say: Say = lambda _: None,
+) -> PipelineResult:
+    """Run (or resume) the whole job; see the module docstring."""
+    check_policy(cfg)
+    started = time.perf_counter()
+    state_path = workdir.ensure(workdir.pipeline) / "state.json"
+    with _Lock(workdir.pipeline / "lock"):
+        state = PipelineState.load(state_path)
+        runner = _Runner(state, say)
+        result = _run(cfg, workdir, tracking_uri, runner)
+        result.rows = runner.rows
+        result.seconds = time.perf_counter() - started
+        state.runs.append(
+            {
+                "finished": time.time(),
+                "status": result.status,
+                "version": result.version,
+                "seconds": round(result.seconds, 1),
+                "ran": [r.step for r in runner.rows if r.status != "cached"],
+            }
+        )
+        state.runs = state.runs[-50:]
+        state.save()
+    return result
+
+
+def _run(cfg: Config, workdir: Workdir, tracking_uri: str | None, runner: _Runner):
+    from taigimed.registry.champion import find_champion
+
+    data_fp = fingerprint(
+        step="data", config=config_part(cfg, "data", "seed"), sources=steps.source_hashes(cfg)
+    )
+    data = runner.step(
+        "data",
+        data_fp,
+        lambda _resume: steps.prepare_data(cfg, workdir),
+        valid=_exists("data_dir"),
+        detail=lambda o: f"version {o['version']}",
+    )
+    champion = find_champion(cfg, workdir, tracking_uri=tracking_uri)
+    attempts: list[dict[str, Any]] = []
+    result = PipelineResult(status="gate_failed")
+    for attempt in range(1, cfg.gate.max_attempts + 1):
+        acfg, changes = adjusted(cfg, attempt - 1)
+        if attempt > 1:
+            runner.say(f"[yellow]↻ retry {attempt}: {changes}[/yellow]")
+        if any(k.startswith("data.") for k in changes):
+            # Adjustments may touch data settings (the replay share): prepare again.
+            data_fp = fingerprint(
+                step="data",
+                config=config_part(acfg, "data", "seed"),
+                sources=steps.source_hashes(acfg),
+            )
+            data = runner.step(
+                "data",
+                data_fp,
+                lambda _resume, c=acfg: steps.prepare_data(c, workdir),
+                attempt=attempt,
+                valid=_exists("data_dir"),
+                detail=lambda o: f"version {o['version']}",
+            )
+        s1, s2 = _train(acfg, workdir, data, tracking_uri, runner, attempt)
+        ev, decision = _evaluate_and_gate(
+            acfg, workdir, data, s2, champion, runner, attempt, tracking_uri
+        )
+        record = {
+            "attempt": attempt,
+            "adjustments": changes,
+            "passed": decision["passed"],
+            "reasons": decision["reasons"],
+            "stage1_run": s1["run_name"],
+            "stage2_run": s2["run_name"],
+            "report": ev["report"],
+            "metrics": {k: v["value"] for k, v in ev["metrics"].items()},
+        }
+        attempts.append(record)
+        steps.record_gate(Path(ev["report"]), decision, attempts)
+        steps.log_gate_to_mlflow(
+            acfg, workdir, s2["mlflow_run_id"], Path(ev["report"]), decision, record, tracking_uri
+        )
+        result.attempts, result.decision = attempts, decision
+        result.metrics, result.report = ev["metrics"], ev["report"]
+        if decision["passed"]:
+            trained = (s1, s2, ev)
+            reg = _register(acfg, workdir, data, trained, decision, attempt, tracking_uri, runner)
+            result.status, result.version = "registered", reg["version"]
+            return result
+    runner.say(
+        f"[red]✗ the gate failed on all {cfg.gate.max_attempts} attempt(s); "
+        "nothing registered[/red]"
+    )
+    return result
+
+
+def _evaluate_and_gate(acfg, workdir, data, s2, champion, runner: _Runner, attempt, tracking_uri):
+    ev_fp = fingerprint(
+        step="evaluate",
+        config=config_part(acfg, "eval", "model", "seed"),
+        model=s2["model_sha256"],
+        data=steps.dataset_hashes(Path(data["data_dir"]), steps.EVAL_DATASETS),
+        champion=champion.describe() if champion else None,
+    )
+    out_json = workdir.eval / "pipeline" / s2["run_name"] / "report.json"
+    ev = runner.step(
+        "evaluate",
+        ev_fp,
+        lambda _resume, c=acfg: steps.evaluate(
+            c, workdir, s2["model_dir"], data["data_dir"], out_json, champion
+        ),
+        attempt=attempt,
+        valid=_exists("report"),
+        detail=lambda o: _headline(o["metrics"]),
+    )
+    gate_fp = fingerprint(
+        step="gate",
+        config=config_part(acfg, "gate"),
+        report=ev["report_sha256"],
+        stage2=s2["metrics"],
+        champion=champion.describe() if champion else None,
+    )
+    decision = runner.step(
+        "gate",
+        gate_fp,
+        lambda _resume, c=acfg: _decide(c, ev, s2, champion),
+        attempt=attempt,
+        detail=lambda d: "passed" if d["passed"] else "failed: " + "; ".join(d["reasons"]),
+    )
+    return ev, decision
+
+
+def _train(acfg, workdir, data, tracking_uri, runner: _Runner, attempt: int):
+    data_dir = Path(data["data_dir"])
+    s1_fp = fingerprint(
+        step="stage1",
+        config=config_part(acfg, "model", "train", "seed", drop=("train.stage2",)),
+        data=steps.dataset_hashes(data_dir, steps.STAGE_DATASETS[1]),
+    )
+    s1 = runner.step(
+        "stage1",
+        s1_fp,
+        lambda resume: steps.train_stage(
+            acfg, workdir, 1, data["data_dir"], None, resume, tracking_uri
+        ),
+        attempt=attempt,
+        valid=_exists("model_dir"),
+        detail=_loss_detail,
+    )
+    s2_fp = fingerprint(
+        step="stage2",
+        config=config_part(acfg, "model", "train", "seed", drop=("train.stage1",)),
+        data=steps.dataset_hashes(data_dir, steps.STAGE_DATASETS[2]),
+        init=s1["model_sha256"],
+    )
+    s2 = runner.step(
+        "stage2",
+        s2_fp,
+        lambda resume: steps.train_stage(
+            acfg, workdir, 2, data["data_dir"], s1["model_dir"], resume, tracking_uri
+        ),
+        attempt=attempt,
+        valid=_exists("model_dir"),
+        detail=_loss_detail,
+    )
+    return s1, s2
+
+
+def _decide(acfg: Config, ev: dict, s2: dict, champion) -> dict[str, Any]:
+    import json
+
+    from taigimed.evaluate.gate import decide
+
+    report = json.loads(Path(ev["report"]).read_text(encoding="utf-8"))
+    decision = decide(
+        report,
+        acfg.gate,
+        champion_report=champion.report if champion else None,
+        champion=champion.describe() if champion else None,
+        stage2_metrics=s2["metrics"],
+        seed=acfg.eval.seed if acfg.eval.seed is not None else acfg.seed,
+    )
+    return decision.to_dict()
+
+
+def _register(acfg, workdir, data, trained, decision, attempt, tracking_uri, runner):
+    from taigimed.registry.register import register_model
+
+    s1, s2, ev = trained
+    reg_fp = fingerprint(
+        step="register",
+        model=s2["model_sha256"],
+        report=ev["report_sha256"],
+        passed=decision["passed"],
+        tracking=config_part(acfg, "tracking"),
+        uri=tracking_uri or os.environ.get("MLFLOW_TRACKING_URI"),
+    )
+    data_dir = Path(data["data_dir"])
+    lineage = {
+        "recipe": acfg.name,
+        "data_version": data["version"],
+        "data_manifest_sha256": data["manifest_sha256"],
+        "datasets_sha256": steps.dataset_hashes(
+            data_dir, tuple(sorted({*steps.STAGE_DATASETS[1], *steps.STAGE_DATASETS[2]}))
+        ),
+        "stage1_run": s1["run_name"],
+        "stage1_mlflow_run_id": s1["mlflow_run_id"],
+        "stage2_run": s2["run_name"],
+        "stage2_mlflow_run_id": s2["mlflow_run_id"],
+        "model_sha256": s2["model_sha256"],
+        "config_fingerprint": acfg.fingerprint(),
+        "gate_attempt": attempt,
+    }
+    headline = {k: v["value"] for k, v in ev["metrics"].items() if v.get("value") is not None}
+
+    def do(_resume: bool) -> dict[str, Any]:
+        rv = register_model(
+            acfg,
+            workdir,
+            Path(s2["model_dir"]),
+            eval_report=Path(ev["report"]),
+            decision=decision,
+            lineage=lineage,
+            metrics=headline,
+            alias="staging",
+            run_id=s2["mlflow_run_id"],
+            tracking_uri=tracking_uri,
+        )
+        return {"name": rv.name, "version": rv.version, "run_id": rv.run_id}
+
+    def still_registered(out: dict[str, Any]) -> bool:
+        from taigimed.registry.store import client
+
+        try:
+            client(acfg, workdir, tracking_uri).get_model_version(out["name"], str(out["version"]))
+        except Exception:  # deleted from the registry since: register again
+            return False
+        return True
+
+    return runner.step(
+        "register",
+        reg_fp,
+        do,
+        attempt=attempt,
+        valid=still_registered,
+        detail=lambda o: f"{o['name']} version {o['version']} → staging",
+    )
+
+
+def _loss_detail(o: dict[str, Any]) -> str:
+    m = o.get("metrics", {})
+    before, after = m.get("val_loss_before"), m.get("val_loss_after")
+    if before is None or after is None:
+        return ""
+    return f"val loss {before:.3f} → {after:.3f}"
+
+
+def _headline(metrics: dict[str, dict[str, float]]) -> str:
+    keys = ("medqa_tw.acc", "taigi_medical.acc", "taigi_general.bits_per_char")
+    return ", ".join(f"{k}={metrics[k]['value']:.3f}" for k in keys if k in metrics)

@@ -1,0 +1,197 @@
+"""The pipeline's steps: the same library functions the subcommands call, plus their records.
+
+Each step returns a small JSON-serialisable dict of outputs, which the runner
+stores in the pipeline state and hands to the next step.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from taigimed.config import Config
+from taigimed.pipeline.hashing import hash_path
+from taigimed.pipeline.state import write_json_atomic
+from taigimed.workdir import Workdir
+
+# Which prepared datasets each step reads: their contents, not the data version,
+# key the cache, so a data change that only touches stage 2 keeps stage 1 cached.
+STAGE_DATASETS = {
+    1: ("stage1_train", "stage1_validation"),
+    2: ("stage2_train", "stage2_validation", "stage1_validation"),
+}
+EVAL_DATASETS = ("medqa_test", "taigi_test", "translation_test")
+
+
+def dataset_hashes(data_dir: Path, names: tuple[str, ...]) -> dict[str, str]:
+    """Content hash of each saved dataset's Arrow files (state files hold timestamps)."""
+    out = {}
+    for name in names:
+        folder = Path(data_dir) / "datasets" / name
+        if not folder.is_dir():
+            raise FileNotFoundError(f"{folder} is missing; re-run `taigimed data prepare`")
+        h = [hash_path(f) for f in sorted(folder.glob("*.arrow"))]
+        out[name] = hash_path_list(h)
+    return out
+
+
+def hash_path_list(hashes: list[str]) -> str:
+    import hashlib
+
+    return hashlib.sha256("\n".join(hashes).encode()).hexdigest()
+
+
+def source_hashes(cfg: Config) -> dict[str, str]:
+    """Content hashes of every local data source the recipe names (or TAIGIMED_DATA_ROOT).
+
+    Sources fetched from PyPI are pinned by version in the config, which is hashed too.
+    """
+    import os
+
+    paths: dict[str, Path] = {}
+    if env := os.environ.get("TAIGIMED_DATA_ROOT"):
+        paths["TAIGIMED_DATA_ROOT"] = Path(env)
+    for key, value in cfg.data.model_dump().items():
+        if isinstance(value, Path):
+            paths[key] = value
+        elif isinstance(value, dict):
+            paths.update({f"{key}.{k}": v for k, v in value.items() if isinstance(v, Path)})
+    return {k: hash_path(p) for k, p in sorted(paths.items()) if p.expanduser().exists()}
+
+
+def prepare_data(cfg: Config, workdir: Workdir) -> dict[str, Any]:
+    from taigimed.data.prepare import prepare
+
+    data_dir = Path(prepare(cfg, workdir))
+    manifest = data_dir / "manifest.json"
+    return {
+        "data_dir": str(data_dir),
+        "version": data_dir.name,
+        "manifest_sha256": hash_path(manifest) if manifest.exists() else None,
+    }
+
+
+def train_stage(
+    cfg: Config,
+    workdir: Workdir,
+    stage: int,
+    data_dir: str,
+    init_model: str | None,
+    resume: bool,
+    tracking_uri: str | None,
+) -> dict[str, Any]:
+    from taigimed.train import run_stage
+
+    run_dir = Path(
+        run_stage(
+            cfg,
+            workdir,
+            stage,
+            data_dir=data_dir,
+            init_model=init_model,
+            resume=resume,
+            tracking_uri=tracking_uri,
+        )
+    )
+    info = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+    model_dir = run_dir / "model"
+    return {
+        "run_dir": str(run_dir),
+        "run_name": info.get("run_name", run_dir.name),
+        "model_dir": str(model_dir),
+        "model_sha256": hash_path(model_dir),
+        "mlflow_run_id": info.get("mlflow_run_id"),
+        "metrics": info.get("metrics", {}),
+    }
+
+
+def key_metrics(report: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """``set.metric`` → {value, ci_low, ci_high, n} for every headline metric in a report."""
+    out = {}
+    for set_name, res in report.get("sets", {}).items():
+        for metric, m in res.get("metrics", {}).items():
+            out[f"{set_name}.{metric}"] = {k: m.get(k) for k in ("value", "ci_low", "ci_high", "n")}
+    return out
+
+
+def evaluate(
+    cfg: Config, workdir: Workdir, model_dir: str, data_dir: str, out_json: Path, champion
+) -> dict[str, Any]:
+    from taigimed.evaluate import evaluate_model
+
+    report = evaluate_model(
+        cfg,
+        workdir,
+        model_dir,
+        out_json,
+        data_dir=data_dir,
+        champion_report=champion.report if champion is not None else None,
+    )
+    return {
+        "report": str(out_json),
+        "report_sha256": hash_path(out_json),
+        "metrics": key_metrics(report),
+        "sample": report.get("sample", {}),
+    }
+
+
+def gate_markdown(decision: dict[str, Any], attempts: list[dict[str, Any]]) -> str:
+    lines = ["", "## Gate decision", "", f"**{'PASSED' if decision['passed'] else 'FAILED'}**", ""]
+    lines += [f"- {r}" for r in decision["reasons"]]
+    lines += ["", "| check | value | threshold | passed | detail |", "|---|---|---|---|---|"]
+    for c in decision["checks"]:
+        value = "–" if c["value"] is None else f"{c['value']:.4g}"
+        thr = "–" if c["threshold"] is None else f"{c['threshold']:.4g}"
+        lines.append(f"| {c['name']} | {value} | {thr} | {c['passed']} | {c['detail']} |")
+    if attempts:
+        lines += ["", "### Attempts", "", "| attempt | adjustments | passed | reasons |"]
+        lines.append("|---|---|---|---|")
+        for a in attempts:
+            adj = ", ".join(f"{k}={v:.4g}" for k, v in a.get("adjustments", {}).items()) or "–"
+            lines.append(f"| {a['attempt']} | {adj} | {a['passed']} | {'; '.join(a['reasons'])} |")
+    return "\n".join(lines) + "\n"
+
+
+def record_gate(
+    report_path: Path, decision: dict[str, Any], attempts: list[dict[str, Any]]
+) -> None:
+    """Write the decision and every attempt so far into the eval JSON and its Markdown report."""
+    report = json.loads(report_path.read_text(encoding="utf-8"))
+    report["gate"] = decision
+    report["attempts"] = attempts
+    write_json_atomic(report_path, report)
+    md = report_path.with_suffix(".md")
+    if md.exists():
+        text = md.read_text(encoding="utf-8").split("\n## Gate decision\n")[0].rstrip("\n")
+        tmp = md.with_name(f".{md.name}.tmp")
+        tmp.write_text(text + "\n" + gate_markdown(decision, attempts), encoding="utf-8")
+        tmp.replace(md)
+
+
+def log_gate_to_mlflow(
+    cfg: Config,
+    workdir: Workdir,
+    run_id: str | None,
+    report_path: Path,
+    decision: dict[str, Any],
+    attempt: dict[str, Any],
+    tracking_uri: str | None,
+) -> None:
+    """Record the decision on the stage-2 training run it judged (tags, metric, artifacts)."""
+    if not run_id:
+        return
+    from taigimed.registry.store import client as registry_client
+
+    client = registry_client(cfg, workdir, tracking_uri)
+    n = attempt["attempt"]
+    client.set_tag(run_id, "taigimed.gate_passed", str(decision["passed"]).lower())
+    client.set_tag(run_id, "taigimed.gate_attempt", str(n))
+    client.log_metric(run_id, "gate_passed", 1.0 if decision["passed"] else 0.0)
+    client.log_dict(run_id, {"decision": decision, "attempt": attempt}, f"gate/attempt-{n}.json")
+    client.log_artifact(run_id, str(report_path), "eval")
+    md = report_path.with_suffix(".md")
+    if md.exists():
+        client.log_artifact(run_id, str(md), "eval")
+        for png in report_path.parent.glob(f"{report_path.stem}_*.png"):
+            client.log_artifact(run_id, str(png), "eval")

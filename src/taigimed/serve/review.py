@@ -1,0 +1,121 @@
+"""Clinician review: the queue of held answers and the decisions on them.
+
+An answer held by ``ReviewGate`` is stored with ``review_status='pending'``; the
+user was sent a notice in their language instead. A clinician approves it, edits
+it (the edited text is what the user gets) or rejects it (the user gets a notice
+to ask a doctor or pharmacist); who and when are stored. These functions run on the
+storage writer's thread (``StorageWriter.run``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from taigimed.serve.storage.models import Message, utcnow
+
+ACTIONS = {"approve": "approved", "edit": "edited", "reject": "rejected"}
+
+
+class ReviewError(ValueError):
+    """A decision that cannot be applied; ``status`` is the HTTP status to answer with."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass
+class HeldAnswer:
+    response_id: str
+    conversation_id: str
+    status: str
+    question: str | None
+    answer: str
+    script: str | None
+    reason: str | None
+    created_at: datetime
+    reviewer: str | None
+    reviewed_at: datetime | None
+    edited_text: str | None
+
+
+def _question(session: Session, msg: Message) -> Message | None:
+    return session.scalars(
+        select(Message)
+        .where(Message.conversation_id == msg.conversation_id, Message.seq < msg.seq, Message.role == "user")
+        .order_by(Message.seq.desc())
+        .limit(1)
+    ).first()
+
+
+def _held(session: Session, msg: Message) -> HeldAnswer:
+    q = _question(session, msg)
+    meta = (q.meta if q is not None else None) or {}
+    return HeldAnswer(
+        response_id=msg.id,
+        conversation_id=msg.conversation_id,
+        status=msg.review_status or "",
+        question=q.content if q is not None else None,
+        answer=msg.content,
+        script=meta.get("script"),
+        reason=meta.get("review_reason"),
+        created_at=msg.created_at,
+        reviewer=msg.reviewer,
+        reviewed_at=msg.reviewed_at,
+        edited_text=msg.edited_text,
+    )
+
+
+def list_queue(session: Session, status: str | None = "pending", limit: int = 50) -> list[HeldAnswer]:
+    """Held answers, oldest first; ``status=None`` lists every reviewed or held one."""
+    q = select(Message).where(Message.role == "assistant", Message.review_status.is_not(None))
+    if status:
+        q = q.where(Message.review_status == status)
+    rows = session.scalars(q.order_by(Message.created_at).limit(limit)).all()
+    return [_held(session, m) for m in rows]
+
+
+def get_held(session: Session, response_id: str) -> HeldAnswer:
+    msg = session.get(Message, response_id)
+    if msg is None or msg.role != "assistant" or msg.review_status is None:
+        raise ReviewError(f"no held answer with id {response_id!r}", status=404)
+    return _held(session, msg)
+
+
+def decide(
+    session: Session, response_id: str, action: str, reviewer: str, text: str | None = None
+) -> HeldAnswer:
+    """Approve, edit or reject a pending answer, recording who and when."""
+    if action not in ACTIONS:
+        raise ReviewError(f"action must be one of {sorted(ACTIONS)}, got {action!r}")
+    if not reviewer.strip():
+        raise ReviewError("reviewer must name who decided (e.g. 'dr.lin')")
+    if action == "edit" and not (text and text.strip()):
+        raise ReviewError("an edit needs the corrected answer in 'text'")
+    msg = session.get(Message, response_id)
+    if msg is None or msg.role != "assistant" or msg.review_status is None:
+        raise ReviewError(f"no held answer with id {response_id!r}", status=404)
+    if msg.review_status != "pending":
+        raise ReviewError(
+            f"answer {response_id} was already {msg.review_status} by {msg.reviewer}", status=409
+        )
+    msg.review_status = ACTIONS[action]
+    msg.reviewer = reviewer.strip()[:200]
+    msg.reviewed_at = utcnow()
+    if action == "edit":
+        msg.edited_text = text
+    session.flush()
+    return _held(session, msg)
+
+
+def released_text(held: HeldAnswer) -> str | None:
+    """What the user may now read: the approved or edited answer; None while pending or rejected."""
+    if held.status == "approved":
+        return held.answer
+    if held.status == "edited":
+        return held.edited_text
+    return None

@@ -1,0 +1,1 @@
+"""Thin HTTP and WebSocket routes; the work happens in ``taigimed.serve.generation``."""

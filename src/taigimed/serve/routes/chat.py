@@ -1,0 +1,173 @@
+"""POST /v1/chat/completions: OpenAI-compatible, JSON or server-sent events."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator
+
+from fastapi import APIRouter, Depends, Header, Request
+from fastapi.responses import StreamingResponse
+
+from taigimed.serve.context import PromptTooLong
+from taigimed.serve.engines.base import EngineError
+from taigimed.serve.errors import APIError
+from taigimed.serve.generation import GenerationTimeout, StreamEvent, Turn
+from taigimed.serve.logs import request_id_var
+from taigimed.serve.protocol import (
+    ChatCompletionChoice,
+    ChatCompletionChunk,
+    ChatCompletionChunkChoice,
+    ChatCompletionRequest,
+    ChatCompletionResponse,
+    DeltaMessage,
+    ErrorResponse,
+    ResponseMessage,
+    TaigiMedInfo,
+    UsageInfo,
+)
+from taigimed.serve.routes.deps import caller, check_messages, generation_params
+from taigimed.serve.security import Caller
+from taigimed.serve.state import AppState, app_state
+
+router = APIRouter(tags=["openai"])
+ERRORS = {code: {"model": ErrorResponse} for code in (400, 401, 404, 413, 422, 429, 502, 504)}
+
+
+def _info(ev: StreamEvent, session_id: str, partial: bool = False) -> TaigiMedInfo:
+    return TaigiMedInfo(
+        reply_kind=ev.reply_kind,
+        session_id=session_id,
+        triggers=ev.triggers,
+        review_status=ev.review_status,
+        meta=ev.meta,
+        partial=partial,
+    )
+
+
+def _usage(ev: StreamEvent) -> UsageInfo:
+    return UsageInfo(
+        prompt_tokens=ev.prompt_tokens,
+        completion_tokens=ev.completion_tokens,
+        total_tokens=ev.prompt_tokens + ev.completion_tokens,
+    )
+
+
+def _engine_error(exc: Exception) -> APIError:
+    if isinstance(exc, GenerationTimeout):
+        return APIError(504, str(exc), "server_error", code="generation_timeout")
+    return APIError(502, f"the model engine failed: {exc}", "server_error", code="engine_error")
+
+
+@router.post("/v1/chat/completions", response_model=ChatCompletionResponse, responses=ERRORS)
+async def chat_completions(
+    body: ChatCompletionRequest,
+    request: Request,
+    who: Caller = Depends(caller),
+    x_session_id: str | None = Header(None, max_length=64),
+):
+    """Answer the last user message. ``X-Session-Id`` groups requests into one stored
+    conversation; without it each request is stored as its own conversation."""
+    st = app_state(request)
+    info = st.engine.info
+    if body.model not in (None, info.model_id, info.model_version):
+        raise APIError(
+            404,
+            f"model {body.model!r} is not served here; GET /v1/models lists {info.model_id!r}",
+            param="model",
+            code="model_not_found",
+        )
+    messages = [{"role": m.role, "content": m.content} for m in body.messages]
+    check_messages(request, messages)
+    params = generation_params(
+        request,
+        body.max_completion_tokens or body.max_tokens,
+        body.temperature,
+        body.top_p,
+        body.stop,
+        body.seed,
+    )
+    # Our system prompt is always first; a client's system messages are not passed on,
+    # so they cannot switch off the medical-safety instructions.
+    history = [m for m in messages[:-1] if m["role"] != "system"]
+    session_id = x_session_id or f"http-{uuid.uuid4().hex[:16]}"
+    turn = Turn(
+        request_id=request_id_var.get() or uuid.uuid4().hex,
+        session_id=session_id,
+        conversation_id=session_id,
+        channel="http",
+        history=history,
+        user_text=messages[-1]["content"],
+        params=params,
+        store_history=x_session_id is None,
+        api_key_id=who.key.id if who.key else None,
+    )
+    try:
+        prepared = await asyncio.to_thread(st.runner.prepare, turn)
+    except PromptTooLong as exc:
+        raise APIError(400, str(exc), param="messages", code="context_length_exceeded") from exc
+    events = st.runner.run(turn, prepared)
+    if body.stream:
+        usage = bool(body.stream_options and body.stream_options.include_usage)
+        return StreamingResponse(
+            _sse(st, events, turn, usage),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+    text, end = [], None
+    try:
+        async for ev in events:
+            if ev.kind == "delta":
+                text.append(ev.text)
+            else:
+                end = ev
+    except (EngineError, GenerationTimeout) as exc:
+        raise _engine_error(exc) from exc
+    return ChatCompletionResponse(
+        id=turn.response_id,
+        model=info.model_id,
+        choices=[
+            ChatCompletionChoice(
+                message=ResponseMessage(content="".join(text)), finish_reason=end.finish_reason
+            )
+        ],
+        usage=_usage(end),
+        taigimed=_info(end, session_id),
+    )
+
+
+def _data(obj) -> str:
+    payload = obj.model_dump(exclude_none=True) if hasattr(obj, "model_dump") else obj
+    return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n"
+
+
+async def _sse(
+    st: AppState, events: AsyncIterator[StreamEvent], turn: Turn, include_usage: bool
+) -> AsyncIterator[str]:
+    model = st.engine.info.model_id
+
+    def chunk(delta: DeltaMessage, finish: str | None = None, **extra) -> ChatCompletionChunk:
+        choice = ChatCompletionChunkChoice(delta=delta, finish_reason=finish)
+        return ChatCompletionChunk(id=turn.response_id, model=model, choices=[choice], **extra)
+
+    try:
+        yield _data(chunk(DeltaMessage(role="assistant", content="")))
+        async for ev in events:
+            if ev.kind == "delta":
+                yield _data(chunk(DeltaMessage(content=ev.text)))
+                continue
+            yield _data(
+                chunk(DeltaMessage(), ev.finish_reason, taigimed=_info(ev, turn.session_id))
+            )
+            if include_usage:
+                yield _data(
+                    ChatCompletionChunk(
+                        id=turn.response_id, model=model, choices=[], usage=_usage(ev)
+                    )
+                )
+        yield "data: [DONE]\n\n"
+    except (EngineError, GenerationTimeout) as exc:
+        yield _data(_engine_error(exc).body())
+    finally:
+        await events.aclose()  # client gone: stops the engine and stores the partial answer

@@ -1,0 +1,40 @@
+"""Safety settings (issue 6), nested in ``ServeConfig`` as ``serve.safety``."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from taigimed.configbase import StrictModel
+
+
+class SafetyConfig(StrictModel):
+    enabled: bool = Field(
+        True, description="Run the safety layer (standardiser, triage, dose filter, disclaimer)."
+    )
+    rules_path: str | None = Field(
+        None, description="Red-flag rule YAML; None: the rule set shipped in the package."
+    )
+    red_flag_triage: bool = Field(
+        True, description="Answer red-flag messages at once with emergency guidance (119, 1925)."
+    )
+    dose_filter: bool = Field(
+        True, description="Replace specific doses in answers and tell the user why."
+    )
+    disclaimer: bool = Field(
+        True, description="Append the not-a-diagnosis disclaimer to every answer."
+    )
+    answer_tailo: bool = Field(
+        True, description="Also give each answer in Tâi-lô (taibun) as meta.answer_tailo."
+    )
+    review_mode: Literal["off", "all", "flagged"] = Field(
+        "off",
+        description="Clinician review: hold every answer, only flagged ones (suppressed red "
+        "flags, medication questions), or none.",
+    )
+    review_token_env: str = Field(
+        "TAIGIMED_REVIEW_TOKEN",
+        description="Environment variable holding the clinician token; when it is set, the "
+        "review queue API requires the header 'X-Review-Token'.",
+    )

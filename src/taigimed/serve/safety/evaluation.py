@@ -1,0 +1,100 @@
+"""Recall and precision of the red-flag triage on a labelled message file.
+
+Each line of the file is ``{"id", "script", "text", "categories": [...]}``; an empty
+``categories`` list is a look-alike non-emergency. Messages go through the same
+standardiser and matcher the server uses.
+
+- Per category: recall = labelled messages of the category that triggered it;
+  precision = messages that triggered it that were labelled with it.
+- Per script and overall (the emergency decision itself): recall = emergencies that
+  triggered any rule; precision = triggered messages that were emergencies.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from taigimed.serve.safety.rules import RuleSet, load_rules
+from taigimed.serve.safety.triage import triage
+from taigimed.text.romanize import standardize_input
+
+DEFAULT_EVAL = Path(__file__).parent / "eval" / "triage_eval.jsonl"
+
+
+def load_eval(path: Path | str = DEFAULT_EVAL) -> list[dict[str, Any]]:
+    rows = []
+    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path}:{n}: not valid JSON: {exc}") from exc
+        missing = {"id", "script", "text", "categories"} - set(row)
+        if missing:
+            raise ValueError(f"{path}:{n}: missing fields {sorted(missing)}")
+        rows.append(row)
+    return rows
+
+
+def _ratio(num: int, den: int) -> float | None:
+    return None if den == 0 else round(num / den, 4)
+
+
+def evaluate_triage(rules: RuleSet | None = None, rows: list[dict] | None = None) -> dict[str, Any]:
+    """Figures per category, per script and overall, plus the misses for reading."""
+    rules = rules or load_rules()
+    rows = rows if rows is not None else load_eval()
+    cat = defaultdict(lambda: {"tp": 0, "fn": 0, "fp": 0})
+    scr = defaultdict(lambda: {"tp": 0, "fn": 0, "fp": 0, "tn": 0})
+    misses, false_alarms = [], []
+    for row in rows:
+        text, _ = standardize_input(row["text"])
+        got = set(triage(rules, text, row["text"]).categories)
+        want = set(row["categories"])
+        for c in want | got:
+            key = "tp" if c in want and c in got else "fn" if c in want else "fp"
+            cat[c][key] += 1
+        s = scr[row["script"]]
+        if want:
+            s["tp" if got else "fn"] += 1
+            if not got:
+                misses.append(row["id"])
+        else:
+            s["fp" if got else "tn"] += 1
+            if got:
+                false_alarms.append(row["id"])
+    per_cat = {
+        c: {
+            "n": v["tp"] + v["fn"],
+            "recall": _ratio(v["tp"], v["tp"] + v["fn"]),
+            "precision": _ratio(v["tp"], v["tp"] + v["fp"]),
+        }
+        for c, v in sorted(cat.items())
+    }
+    tot = {k: sum(v[k] for v in scr.values()) for k in ("tp", "fn", "fp", "tn")}
+    per_script = {
+        s: {
+            "emergencies": v["tp"] + v["fn"],
+            "look_alikes": v["fp"] + v["tn"],
+            "recall": _ratio(v["tp"], v["tp"] + v["fn"]),
+            "precision": _ratio(v["tp"], v["tp"] + v["fp"]),
+        }
+        for s, v in sorted(scr.items())
+    }
+    return {
+        "rules_version": rules.version,
+        "messages": len(rows),
+        "overall": {
+            "recall": _ratio(tot["tp"], tot["tp"] + tot["fn"]),
+            "precision": _ratio(tot["tp"], tot["tp"] + tot["fp"]),
+            **tot,
+        },
+        "per_category": per_cat,
+        "per_script": per_script,
+        "missed": misses,
+        "false_alarms": false_alarms,
+    }

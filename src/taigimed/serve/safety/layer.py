@@ -1,0 +1,142 @@
+"""The safety layer as serving hooks (``taigimed.serve.hooks``).
+
+- ``standardize``: the input standardiser (script detection + the data pipeline's normalisers).
+- ``RedFlagTriage``: pre-model; a red flag answers at once with emergency guidance.
+- ``ReviewGate``: pre-model; holds the answer for a clinician (all, or flagged turns).
+- ``AnswerSafety``: post-model; dose filter per chunk, then dose note, disclaimer and
+  the Tâi-lô view of the answer (``meta.answer_tailo``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from taigimed.serve.hooks import Hooks, ImmediateReply, Trigger, TurnContext
+from taigimed.serve.safety.config import SafetyConfig
+from taigimed.serve.safety.dose import redact_doses
+from taigimed.serve.safety.rules import DEFAULT_RULES, RuleSet, fold_roman, load_rules, strip_tones
+from taigimed.serve.safety.triage import emergency_reply, reply_script, triage
+from taigimed.text.romanize import han_to_tailo, standardize_input
+
+
+def standardize(text: str) -> tuple[str, dict]:
+    """``InputStandardizer``: see :func:`taigimed.text.romanize.standardize_input`."""
+    return standardize_input(text)
+
+
+def _script(ctx: TurnContext) -> str:
+    return reply_script(ctx.meta.get("script"))
+
+
+@dataclass
+class RedFlagTriage:
+    rules: RuleSet
+    answer_tailo: bool = True
+
+    def __call__(self, ctx: TurnContext) -> ImmediateReply | None:
+        result = triage(self.rules, ctx.user_text, ctx.raw_user_text)
+        ctx.meta["rules_version"] = self.rules.version
+        if result.suppressed:
+            ctx.meta["red_flag_suppressed"] = sorted(
+                {f"{h.category}:{why}" for h, why in result.suppressed}
+            )
+        if not result.triggered:
+            return None
+        triggers = [
+            Trigger(
+                f"{self.rules.version}:{h.category}:{h.pattern}",
+                h.category,
+                "pre",
+                f"clause: {h.clause}",
+            )
+            for h in result.hits
+        ]
+        ctx.meta["red_flags"] = result.categories
+        return ImmediateReply(
+            emergency_reply(self.rules, result, _script(ctx)), "red_flag", triggers
+        )
+
+
+@dataclass
+class ReviewGate:
+    rules: RuleSet
+    mode: str
+    keywords_han: tuple[str, ...] = ()
+    keywords_roman: tuple[str, ...] = ()
+
+    def _flagged(self, ctx: TurnContext) -> str | None:
+        if ctx.meta.get("red_flag_suppressed"):
+            return "suppressed red flag"
+        text = ctx.user_text
+        if any(k in text for k in self.keywords_han):
+            return "medication or pregnancy question"
+        words = f" {strip_tones(fold_roman(text))} "
+        if any(f" {k} " in words for k in self.keywords_roman):
+            return "medication or pregnancy question"
+        return None
+
+    def __call__(self, ctx: TurnContext) -> ImmediateReply | None:
+        reason = (
+            "review_mode=all"
+            if self.mode == "all"
+            else self._flagged(ctx)
+            if self.mode == "flagged"
+            else None
+        )
+        if reason:
+            ctx.review_status = "pending"
+            ctx.meta["review_reason"] = reason
+            ctx.meta["hold_message"] = self.rules.reply("review_pending", _script(ctx))
+        return None
+
+
+@dataclass
+class AnswerSafety:
+    rules: RuleSet
+    dose_filter: bool = True
+    disclaimer: bool = True
+    answer_tailo: bool = True
+
+    def amend_chunk(self, ctx: TurnContext, text: str) -> str:
+        if not self.dose_filter:
+            return text
+        new, n = redact_doses(text, self.rules.reply("dose_placeholder", _script(ctx)))
+        if n:
+            ctx.meta["doses_removed"] = ctx.meta.get("doses_removed", 0) + n
+        return new
+
+    def finish(self, ctx: TurnContext, full_text: str) -> str:
+        script = _script(ctx)
+        parts = []
+        if ctx.meta.get("doses_removed"):
+            parts.append(self.rules.reply("dose_removed", script))
+            ctx.triggers.append(
+                Trigger(
+                    f"{self.rules.version}:dose_filter",
+                    "dose",
+                    "post",
+                    f"{ctx.meta['doses_removed']} removed",
+                )
+            )
+        if self.disclaimer:
+            parts.append(self.rules.reply("disclaimer", script))
+        suffix = ("\n\n" + "\n".join(parts)) if parts else ""
+        if self.answer_tailo:
+            ctx.meta["answer_tailo"] = han_to_tailo(full_text + suffix)
+        return suffix
+
+
+def safety_hooks(cfg: SafetyConfig) -> Hooks:
+    """The safety layer's hooks for ``serve.hooks.default_hooks``."""
+    if not cfg.enabled:
+        return Hooks()
+    rules = load_rules(Path(cfg.rules_path) if cfg.rules_path else DEFAULT_RULES)
+    pre = []
+    if cfg.red_flag_triage:
+        pre.append(RedFlagTriage(rules, cfg.answer_tailo))
+    if cfg.review_mode != "off":
+        kw = rules.review_keywords
+        pre.append(ReviewGate(rules, cfg.review_mode, kw.get("han", ()), kw.get("roman", ())))
+    post = [AnswerSafety(rules, cfg.dose_filter, cfg.disclaimer, cfg.answer_tailo)]
+    return Hooks(standardizers=[standardize], pre_model=pre, post_model=post)

@@ -1,0 +1,31 @@
+"""Run the app under uvicorn with graceful shutdown and JSON logs."""
+
+from __future__ import annotations
+
+import logging
+
+from taigimed.config import Config
+from taigimed.workdir import Workdir
+
+log = logging.getLogger("taigimed.serve")
+
+
+def run_server(cfg: Config, workdir: Workdir) -> None:
+    """Blocks until SIGINT/SIGTERM; in-flight answers get ``serve.shutdown_grace_s`` to finish."""
+    import uvicorn
+
+    from taigimed.serve.app import create_app
+    from taigimed.serve.logs import setup_logging
+
+    s = cfg.serve
+    setup_logging(json_lines=s.log_json)
+    app = create_app(cfg, workdir)
+    uvicorn.run(
+        app,
+        host=s.host,
+        port=s.port,
+        log_config=None,  # our JSON handler; uvicorn's own loggers keep their default
+        access_log=False,  # request lines carry paths only; our logs carry request ids
+        timeout_graceful_shutdown=s.shutdown_grace_s or None,
+        ws="websockets-sansio",
+    )

@@ -1,0 +1,44 @@
+"""Storing feedback on an answer (runs on the writer thread)."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from taigimed.serve.protocol import FeedbackRequest
+from taigimed.serve.storage.models import Feedback, Message
+
+
+class UnknownResponse(LookupError):
+    pass
+
+
+def store_feedback(session: Session, body: FeedbackRequest, api_key_id: int | None) -> list[str]:
+    """One row per kind given; returns the metric kinds (thumbs_up, rating, inaccuracy...)."""
+    msg = session.get(Message, body.response_id)
+    if msg is None or msg.role != "assistant":
+        raise UnknownResponse(
+            f"no answer with id {body.response_id!r}; use the 'id' of a chat completion"
+        )
+    kinds = []
+    if body.thumbs:
+        session.add(
+            Feedback(message_id=msg.id, kind="thumbs", thumbs=body.thumbs, api_key_id=api_key_id)
+        )
+        kinds.append(f"thumbs_{body.thumbs}")
+    if body.rating is not None:
+        session.add(
+            Feedback(message_id=msg.id, kind="rating", rating=body.rating, api_key_id=api_key_id)
+        )
+        kinds.append("rating")
+    if body.inaccuracy is not None:
+        session.add(
+            Feedback(
+                message_id=msg.id,
+                kind="inaccuracy",
+                category=body.inaccuracy.category,
+                comment=body.inaccuracy.comment,
+                api_key_id=api_key_id,
+            )
+        )
+        kinds.append("inaccuracy")
+    return kinds

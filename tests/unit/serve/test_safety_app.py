@@ -1,0 +1,75 @@
+"""The safety layer inside the real app (tiny model): triage, disclaimer, storage, metrics."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from taigimed.config import load_config
+from taigimed.serve.hooks import default_hooks
+from taigimed.serve.safety.config import SafetyConfig
+from taigimed.serve.safety.layer import safety_hooks
+from taigimed.serve.safety.rules import load_rules
+from taigimed.serve.storage.models import Message, SafetyEvent
+
+RULES = load_rules()
+
+
+def ws_turn(ws, text: str) -> tuple[str, dict]:
+    ws.send_json({"type": "message", "content": text, "max_tokens": 8})
+    tokens = []
+    while True:
+        m = ws.receive_json()
+        if m["type"] == "token":
+            tokens.append(m["text"])
+        elif m["type"] == "end":
+            return "".join(tokens), m
+        elif m["type"] == "error":
+            raise AssertionError(m)
+
+
+def test_default_hooks_are_the_safety_layer():
+    hooks = default_hooks(load_config("tiny"))
+    assert hooks.standardizers and hooks.pre_model and hooks.post_model
+    assert not safety_hooks(SafetyConfig(enabled=False)).pre_model
+
+
+def test_red_flag_answers_at_once_and_is_recorded(make_client):
+    client = make_client(hooks=safety_hooks(SafetyConfig()))
+    st = client.app.state.taigimed
+    with client.websocket_connect("/v1/chat/ws") as ws:
+        ws.receive_json()  # session
+        text, end = ws_turn(ws, "gua2 hing1-kham2 tsin1 thiann3, tshuan2 be7 kue3--lai5")
+        assert end["reply_kind"] == "red_flag"
+        assert "khà 119" in text  # answered in Tâi-lô, the user's script
+        assert {t["category"] for t in end["triggers"]} >= {"chest_pain", "breathing"}
+        assert end["meta"]["script"] == "tailo" and end["meta"]["rules_version"] == RULES.version
+        text, end = ws_turn(ws, "我想欲自殺")
+        assert "1925" in text and "119" in text and end["reply_kind"] == "red_flag"
+    st.writer.flush()
+    with st.sessions_factory() as s:
+        events = s.scalars(select(SafetyEvent)).all()
+        assert {e.category for e in events} >= {"chest_pain", "breathing", "suicide"}
+        assert all(e.rule_id.startswith(RULES.version) for e in events)
+        user = s.scalars(select(Message).where(Message.role == "user")).first()
+        assert user.content == "guá hing-khám tsin thiànn, tshuán bē kuè--lâi"  # standardised
+        assert user.raw_content.startswith("gua2")
+    metrics = client.get("/metrics").text
+    assert 'category="suicide"' in metrics and "taigimed:safety_triggers" in metrics
+
+
+def test_model_answer_carries_disclaimer_and_tailo(make_client):
+    client = make_client(hooks=safety_hooks(SafetyConfig()))
+    with client.websocket_connect("/v1/chat/ws") as ws:
+        ws.receive_json()
+        text, end = ws_turn(ws, "我無胸坎疼，干焦咳嗽")  # negated: goes to the model
+        assert end["reply_kind"] == "model"
+        assert text.rstrip().endswith(RULES.reply("disclaimer", "taigi_han"))
+        assert end["meta"]["answer_tailo"]
+        assert "chest_pain:negation" in end["meta"]["red_flag_suppressed"]
+    r = client.post(
+        "/v1/chat/completions",
+        json={"model": "tiny", "messages": [{"role": "user", "content": "我胸口很痛，喘不过气"}]},
+    )
+    body = r.json()
+    assert r.status_code == 200 and body["taigimed"]["reply_kind"] == "red_flag"
+    assert "拨打 119" in body["choices"][0]["message"]["content"]

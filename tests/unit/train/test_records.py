@@ -1,0 +1,62 @@
+"""Loss masking: chat records learn only assistant turns (with <|im_end|>), text learns all + EOS."""
+
+import pytest
+from transformers import AutoTokenizer
+
+from taigimed import chat
+from taigimed.train.records import (
+    IGNORE,
+    DatasetSchemaError,
+    check_schema,
+    encode_record,
+    to_examples,
+)
+
+
+@pytest.fixture(scope="module")
+def tok(tiny_model_dir):
+    return AutoTokenizer.from_pretrained(tiny_model_dir)
+
+
+def _record(**kw):
+    base = {"id": "x", "source": "s", "kind": "chat", "messages": [], "text": "", "difficulty": 0.0, "phase": 1}
+    return base | kw
+
+
+def test_chat_learns_only_the_answer_and_its_end(tok):
+    msgs = chat.mcq_messages("頭殼痛", {"A": "發燒", "B": "咳嗽"}, "B")
+    eos = tok.convert_tokens_to_ids(chat.IM_END)
+    ids, learn = encode_record(_record(messages=msgs), tok, eos)
+    assert tok.decode(ids) == chat.render(msgs)
+    learned = tok.decode([i for i, keep in zip(ids, learn, strict=True) if keep])
+    assert learned == chat.mcq_assistant_answer("B", {"A": "發燒", "B": "咳嗽"}) + chat.IM_END
+    (ex,) = to_examples(ids, learn, seq_len=512)
+    # targets are shifted: the last learned target is the assistant's <|im_end|>
+    targets = [t for t in ex.targets if t != IGNORE]
+    assert targets[-1] == eos
+    assert len(targets) == sum(learn[1:])
+
+
+def test_text_learns_every_token_and_eos(tok):
+    eos = tok.convert_tokens_to_ids(chat.IM_END)
+    ids, learn = encode_record(_record(kind="text", text="阮阿公血壓懸"), tok, eos)
+    assert ids[-1] == eos and all(learn)
+    (ex,) = to_examples(ids, learn, seq_len=512)
+    assert ex.targets == ids[1:]
+
+
+def test_long_text_is_split_not_dropped(tok):
+    ids, learn = list(range(100)), [True] * 100
+    parts = to_examples(ids, learn, seq_len=32)
+    assert all(len(p.input_ids) <= 32 for p in parts)
+    assert sum(p.useful for p in parts) == 99
+
+
+def test_schema_mismatch_names_the_missing_columns():
+    from datasets import Dataset
+
+    with pytest.raises(DatasetSchemaError, match="lacks columns.*messages"):
+        check_schema(Dataset.from_list([{"id": "1", "text": "x"}]), "stage1_train")
+    bad = Dataset.from_list([_record(kind="audio")])
+    with pytest.raises(DatasetSchemaError, match="kind must be"):
+        check_schema(bad, "stage2_train")

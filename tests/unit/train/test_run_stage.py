@@ -1,0 +1,75 @@
+"""End to end on the tiny model: both stages, files, the MLflow run, and loss going down."""
+
+import json
+
+import pytest
+
+from taigimed.config import load_config
+from taigimed.workdir import Workdir
+
+pytestmark = pytest.mark.slow
+
+
+def test_two_stages_write_models_runs_and_learn(tmp_path, prepared_dir):
+    from mlflow import MlflowClient
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from taigimed import chat
+    from taigimed.tracking import tracking_uri
+    from taigimed.train import run_stage
+
+    cfg = load_config("tiny")
+    wd = Workdir.resolve(tmp_path / "work")
+    run1 = run_stage(cfg, wd, 1, data_dir=prepared_dir)
+    run2 = run_stage(cfg, wd, 2, data_dir=prepared_dir)
+
+    info1 = json.loads((run1 / "run.json").read_text())
+    info2 = json.loads((run2 / "run.json").read_text())
+    assert info2["start_model"] == str(run1 / "model")
+    assert json.loads((wd.runs / "stage2" / "latest.json").read_text())["run_dir"] == str(run2)
+    for info in (info1, info2):
+        m = info["metrics"]
+        assert m["val_loss_after"] < m["val_loss_before"]
+        assert m["steps"] == 6 and m["useful_tokens"] < m["tokens"]
+        assert info["data_version"] == "v-test"
+    m2 = info2["metrics"]
+    assert m2["forgetting_ok"] == (m2["forgetting_rise"] <= cfg.train.forgetting_bound)
+    assert (run2 / "adapter" / "adapter_config.json").exists()
+    card = (run2 / "model" / "MODEL_CARD.md").read_text()
+    assert "v-test" in card and "Forgetting check" in card and "tiny-random" in card
+
+    tok = AutoTokenizer.from_pretrained(run2 / "model")
+    assert tok.chat_template == chat.CHAT_TEMPLATE
+    AutoModelForCausalLM.from_pretrained(run2 / "model")  # merged, loads without peft
+
+    client = MlflowClient(tracking_uri(cfg, wd))
+    run = client.get_run(info2["mlflow_run_id"])
+    assert run.data.params["stage.method"] == "lora"
+    assert run.data.metrics["val_loss_after"] == pytest.approx(m2["val_loss_after"])
+    history = client.get_metric_history(run.info.run_id, "train_loss")
+    assert [h.step for h in history] == list(range(1, 7))
+    names = {i.dataset.name for i in run.inputs.dataset_inputs}
+    assert {"stage2_train@v-test", "stage1_validation@v-test"} <= names
+    artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
+    assert {"run.json", "MODEL_CARD.md", "adapter", "model", "config.json"} <= artifacts
+
+
+def test_stage2_without_stage1_says_what_to_run(tmp_path, prepared_dir):
+    from taigimed.train import run_stage
+    from taigimed.train.model import TrainSetupError
+
+    with pytest.raises(TrainSetupError, match="train --stage 1"):
+        run_stage(load_config("tiny"), Workdir.resolve(tmp_path), 2, data_dir=prepared_dir)
+
+
+def test_missing_dataset_is_a_clear_error(tmp_path, prepared_dir):
+    import shutil
+
+    from taigimed.train import run_stage
+    from taigimed.train.records import DatasetSchemaError
+
+    broken = tmp_path / "data"
+    shutil.copytree(prepared_dir, broken)
+    shutil.rmtree(broken / "datasets" / "stage1_validation")
+    with pytest.raises(DatasetSchemaError, match="stage1_validation"):
+        run_stage(load_config("tiny"), Workdir.resolve(tmp_path / "w"), 1, data_dir=broken)
