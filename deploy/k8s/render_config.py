@@ -42,12 +42,20 @@ OVERLAYS: dict[str, tuple[str, list[str]]] = {
     ),
 }
 
-HEADER = "# Rendered by deploy/k8s/render_config.py from recipe {recipe!r}; do not edit by hand.\n"
+# A server pod reads only these sections; training and data settings stay out of its
+# ConfigMap, so changing a training recipe does not restart servers.
+SERVING_SECTIONS = ("name", "seed", "model", "serve", "tracking", "monitor")
+
+HEADER = (
+    "# Rendered by deploy/k8s/render_config.py from recipe {recipe!r} (the sections a server\n"
+    "# reads); do not edit by hand.\n"
+)
 
 
 def render(recipe: str, overrides: list[str]) -> str:
     cfg = load_config(recipe, overrides)
-    tree = cfg.model_dump(mode="json", exclude_defaults=True)
+    dumped = cfg.model_dump(mode="json", exclude_defaults=True)
+    tree = {k: v for k, v in dumped.items() if k in SERVING_SECTIONS}
     tree["name"] = cfg.name  # always say which recipe this came from
     body = yaml.safe_dump(tree, sort_keys=True, allow_unicode=True)
     return HEADER.format(recipe=recipe) + body

@@ -112,7 +112,8 @@ def build(cfg: Config, sources: Sources, on_error: str, timer) -> BuildResult:
             elif given_test:
                 mcq_splits.append(split_of(r["question"], seed, {"validation": d.validation_fraction}))
             else:
-                mcq_splits.append(split_of(r["question"], seed, held))
+                mcq_held = {"validation": d.validation_fraction, "test": d.medqa_test_fraction}
+                mcq_splits.append(split_of(r["question"], seed, mcq_held))
         sin_splits = [split_of(s["han"], seed, held) for s in sinica]
         par_splits = [split_of(p["zh"] + p["han"], seed, held) for p in parallel]
         leakage = {}
@@ -169,7 +170,7 @@ def build(cfg: Config, sources: Sources, on_error: str, timer) -> BuildResult:
             "stage2_train": stage2_train,
             "stage2_validation": taigi_validation,
             "taigi_test": [
-                {"id": s["id"], "han": s["han"], "tailo": s["tailo"]}
+                {"id": s["id"], "han": s["han"], "tailo": s["tailo"], "source": s["source"]}
                 for s in sin["test"]
             ],
             "translation_test": _translation_pairs(sin["test"], par["test"], d, seed),

@@ -70,6 +70,13 @@ class DataConfig(StrictModel):
     test_fraction: float = Field(
         0.05, gt=0, lt=0.5, description="Share held out for test where a source has no test split."
     )
+    medqa_test_fraction: float = Field(
+        0.25,
+        gt=0,
+        lt=0.5,
+        description="Share of the MedQA pool held out for test when no test file is given "
+        "(the demo set): large enough that evaluation has a few items.",
+    )
     # --- cleaning and filters --------------------------------------------------------------
     min_question_chars: int = Field(8, ge=1, description="Shortest MedQA question kept.")
     max_question_chars: int = Field(1500, ge=10, description="Longest MedQA question kept.")

@@ -98,6 +98,9 @@ def write_outputs(
     timings: dict[str, float],
     started: float,
 ) -> None:
+    import datasets as hf_datasets
+
+    hf_datasets.disable_progress_bars()  # our own progress bar covers this step
     ds_meta = {}
     for name, rows in result.datasets.items():
         path = folder / "datasets" / name

@@ -26,7 +26,14 @@ _OCR_FIXES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"第[—－-]([篇章节])"), r"第一\1"),
     (re.compile(r"(第[一二三四五六七八九十]{1,3})[筒篮筛](?=\S)"), r"\1篇"),
     (re.compile(r"^[［｛\[{【]([^\s［｛】］｝\]]{1,12})[］｝\]】}]"), r"【\1】"),
+    # "步骤l：" — a lower-case L read for the digit 1 in a numbered step.
+    (re.compile(r"(?<=[步骤第])l(?=[：:])"), "1"),
+    # 入 read for 人 where the result is not a word: 入员 → 人员, 个入防护 → 个人防护.
+    (re.compile(r"入员"), "人员"),
+    (re.compile(r"个入防护"), "个人防护"),
 )
+# Reference-list lines ("李宁秀社会医学成都：四川大学出版社，2017"): citations, not prose.
+_BIBLIOGRAPHY_RE = re.compile(r"出版社[，,．.]?\s*(?:19|20)\d\d")
 _HAN_RE = re.compile(r"[\u4e00-\u9fff]")
 _SENTENCE_END_RE = re.compile(r"(?<=[。！？；])")
 
@@ -46,11 +53,15 @@ def clean_line(line: str, cfg: DataConfig, report: SourceReport) -> str | None:
     if _DOT_LEADER_RE.search(line) and len(_HAN_RE.findall(line)) < 0.5 * len(line):
         report.drop("dot_leader_or_ocr_noise")
         return None
+    if _BIBLIOGRAPHY_RE.search(line):
+        report.drop("bibliography")
+        return None
+    fixed = line
     for rx, repl in _OCR_FIXES:
-        fixed = rx.sub(repl, line)
-        if fixed != line:
-            report.cleaned["ocr_fix"] += 1
-            line = fixed
+        fixed = rx.sub(repl, fixed)
+    if fixed != line:
+        report.cleaned["ocr_fix"] += 1  # lines changed, whatever the number of slips
+        line = fixed
     if len(line) < cfg.min_text_chars and not line.endswith(("。", "！", "？", "：", "；")):
         report.drop("bare_heading")
         return None

@@ -72,7 +72,7 @@ def lm_eval_mcq(
         model="hf",
         model_args=f"pretrained={model_dir},dtype={dtype}",
         tasks=[TASK_NAME],
-        task_manager=TaskManager(include_path=str(folder)),
+        task_manager=TaskManager(include_path=str(folder), include_defaults=False),
         batch_size=8,
         device="cpu",
         log_samples=True,

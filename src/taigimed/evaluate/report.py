@@ -107,7 +107,7 @@ def _plot_set(name: str, res: dict, champ: dict | None, path: Path) -> Path:
         ax.plot(letters, [gold.get(k, 0) for k in letters], "k_", markersize=18, label="gold")
         ax.set_title("predicted letters", fontsize=9)
     fig.suptitle(name, fontsize=10)
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.14, top=0.8, wspace=0.45)
     tmp = path.with_name(f".{path.stem}.tmp.png")
     fig.savefig(tmp, dpi=90)
     plt.close(fig)

@@ -43,7 +43,7 @@ def evaluate_model(
     """Score ``model_dir`` on the configured sets, write ``out_json`` and a report beside it.
 
     ``full=False`` scores the recipe's seeded, stratified sample (``eval.sample_per_set``);
-    ``data_dir`` defaults to the newest prepared data in the work directory; a
+    ``data_dir`` (a prepared version folder) defaults to the work directory's newest; a
     ``champion_report`` (path or dict) adds champion-vs-challenger plots.
     """
     wd = workdir if isinstance(workdir, Workdir) else Workdir.resolve(workdir)
@@ -58,18 +58,20 @@ def evaluate_model(
     taigi_open: list[dict] = []
     general: tuple[list[dict], list[dict]] | None = None
     needs_data = {"medqa_tw", "taigi_general"} & set(ec.sets)
-    prepared = Path(data_dir) if data_dir else (evsets.prepared_dir(wd) if needs_data else None)
+    prepared = None
+    if needs_data:
+        prepared = evsets.open_prepared(Path(data_dir) if data_dir else wd)
     if "medqa_tw" in ec.sets:
-        rows = evsets.load_prepared_rows(prepared, "medqa_test")
-        mcq_sets["medqa_tw"] = evsets.check_mcq(rows, f"{prepared}/medqa_test")
+        rows = evsets.prepared_rows(prepared, "medqa_test")
+        mcq_sets["medqa_tw"] = evsets.check_mcq(rows, f"{prepared.path}/medqa_test")
     if "taigi_medical" in ec.sets:
         mcq_sets["taigi_medical"], taigi_open = evsets.load_taigi_medical(ec.taigi_medical_path)
     for path in extra_mcq:
         mcq_sets[f"extra:{Path(path).name}"] = evsets.load_extra_mcq(path)
     if "taigi_general" in ec.sets:
         general = (
-            evsets.load_prepared_rows(prepared, "taigi_test"),
-            evsets.load_prepared_rows(prepared, "translation_test"),
+            evsets.prepared_rows(prepared, "taigi_test"),
+            evsets.prepared_rows(prepared, "translation_test"),
         )
 
     per_set_n: dict[str, int] = {}

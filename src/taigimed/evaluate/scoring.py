@@ -55,18 +55,33 @@ class MCQScore:
     generated: str | None
 
 
-def encode_mcq(lm: LoadedModel, context: str, continuations: Sequence[str]):
-    """(context ids, [continuation ids]) exactly as lm-eval splits them."""
-    ctx = _encode(lm, context)
+@dataclass
+class EncodedMCQ:
+    context: list[int]
+    continuations: list[list[int]]
+    forced: list[int]  # the context's trailing whitespace, fed before generating
+
+
+def encode_mcq(lm: LoadedModel, context: str, continuations: Sequence[str]) -> EncodedMCQ:
+    """Token ids exactly as lm-eval splits them.
+
+    Like lm-eval, trailing whitespace of the context (the newline after
+    ``<|im_start|>assistant``) moves to the front of every continuation, and each
+    continuation is ``encode(context + continuation)`` minus ``len(encode(context))``.
+    """
+    stripped = context.rstrip()
+    tail = context[len(stripped) :]
+    ctx = _encode(lm, stripped)
     conts = []
     for c in continuations:
-        whole = _encode(lm, context + c)
+        whole = _encode(lm, stripped + tail + c)
         cont = whole[len(ctx) :]
         if not cont:
             raise ValueError(f"continuation {c!r} encodes to no tokens")
         conts.append(cont)
+    forced = _encode(lm, context)[len(ctx) :] if tail else []
     longest = max(len(c) for c in conts)
-    return ctx[-(lm.max_context - longest) :], conts
+    return EncodedMCQ(ctx[-(lm.max_context - longest) :], conts, forced)
 
 
 @torch.inference_mode()
@@ -83,7 +98,7 @@ def score_mcq(
     encoded = [encode_mcq(lm, c, conts) for c, conts in zip(contexts, continuations, strict=True)]
     # Longest first: similar lengths share a batch (little padding), and memory
     # peaks on the first batch rather than at the end of a long run.
-    order = sorted(range(len(encoded)), key=lambda i: -len(encoded[i][0]))
+    order = sorted(range(len(encoded)), key=lambda i: -len(encoded[i].context))
     results: list[MCQScore | None] = [None] * len(encoded)
     for start in range(0, len(order), batch_questions):
         batch = order[start : start + batch_questions]
@@ -105,9 +120,9 @@ def _left_pad(seqs: Sequence[Sequence[int]], pad: int) -> tuple[torch.Tensor, to
     return ids, mask
 
 
-def _score_batch(lm: LoadedModel, batch, gen_tokens: int) -> list[MCQScore]:
+def _score_batch(lm: LoadedModel, batch: list[EncodedMCQ], gen_tokens: int) -> list[MCQScore]:
     model = lm.model
-    ids, mask = _left_pad([ctx for ctx, _ in batch], lm.pad_id)
+    ids, mask = _left_pad([e.context for e in batch], lm.pad_id)
     pos = (mask.cumsum(-1) - 1).clamp(min=0)
     out = model(input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=True)
     cache = out.cache
@@ -116,12 +131,14 @@ def _score_batch(lm: LoadedModel, batch, gen_tokens: int) -> list[MCQScore]:
 
     generated: list[str | None] = [None] * len(batch)
     if gen_tokens > 0:
-        generated = _greedy_from_cache(lm, cache, first, mask, last_pos, gen_tokens)
+        generated = _greedy_from_cache(
+            lm, cache, first, mask, last_pos, gen_tokens, [e.forced for e in batch]
+        )
 
     # One row per (question, option); right-padded continuations need no mask of
     # their own because causal attention never lets a real token see a later pad.
-    rep = [q for q, (_, conts) in enumerate(batch) for _ in conts]
-    conts = [c for _, cs in batch for c in cs]
+    rep = [q for q, e in enumerate(batch) for _ in e.continuations]
+    conts = [c for e in batch for c in e.continuations]
     rep_t = torch.tensor(rep, dtype=torch.long)
     width = max(len(c) for c in conts)
     cont_ids = torch.full((len(conts), width), lm.pad_id, dtype=torch.long)
@@ -147,45 +164,55 @@ def _score_batch(lm: LoadedModel, batch, gen_tokens: int) -> list[MCQScore]:
         token_lp[:, 1:] = lp.gather(2, cont_ids[:, 1:, None]).squeeze(2)
     sums = (token_lp * cont_mask).sum(dim=1).tolist()
     scores, k = [], 0
-    for q, (_, cs) in enumerate(batch):
-        scores.append(MCQScore(sums[k : k + len(cs)], generated[q]))
-        k += len(cs)
+    for q, e in enumerate(batch):
+        n = len(e.continuations)
+        scores.append(MCQScore(sums[k : k + n], generated[q]))
+        k += n
     return scores
 
 
-def _greedy_from_cache(lm, cache, first_lp, mask, last_pos, n_tokens) -> list[str]:
-    """Greedy tokens continuing the cached prompts; the cache is cropped back afterwards."""
-    stop = torch.tensor(lm.stop_ids or [-1])
-    token = first_lp.argmax(-1)
-    tokens = [token]
-    done = torch.isin(token, stop)
+def _greedy_from_cache(lm, cache, first_lp, mask, last_pos, n_tokens, forced) -> list[str]:
+    """Greedy answers continuing the cached prompts; the cache is cropped back afterwards.
+
+    ``forced[row]`` (the prompt's trailing newline, which lm-eval-style scoring
+    keeps out of the cached context) is fed before that row's greedy tokens.
+    """
+    stop = set(lm.stop_ids)
+    rows = len(forced)
+    out: list[list[int]] = [[] for _ in range(rows)]
+    finished = [False] * rows
+    logits = first_lp
     step_mask = mask
-    for step in range(1, n_tokens):
-        if bool(done.all()):
+    fed = 0
+    for step in range(max(len(f) for f in forced) + n_tokens):
+        greedy = logits.argmax(-1).tolist()
+        token = []
+        for r in range(rows):
+            if step < len(forced[r]):
+                token.append(forced[r][step])
+                continue
+            token.append(greedy[r])
+            if not finished[r]:
+                if greedy[r] in stop:
+                    finished[r] = True
+                else:
+                    out[r].append(greedy[r])
+                    finished[r] = len(out[r]) >= n_tokens
+        if all(finished):
             break
-        step_mask = torch.cat([step_mask, torch.ones_like(token)[:, None]], dim=1)
+        tok = torch.tensor(token, dtype=torch.long)[:, None]
+        step_mask = torch.cat([step_mask, torch.ones_like(tok)], dim=1)
         logits = lm.model(
-            input_ids=token[:, None],
+            input_ids=tok,
             attention_mask=step_mask,
-            position_ids=(last_pos + step)[:, None],
+            position_ids=(last_pos + step + 1)[:, None],
             cache=cache,
             use_cache=True,
         ).logits[:, -1, :]
-        token = logits.argmax(-1)
-        tokens.append(token)
-        done |= torch.isin(token, stop)
-    if len(tokens) > 1:
-        cache.crop(-(len(tokens) - 1))
-    out = []
-    seq = torch.stack(tokens, dim=1).tolist()
-    for row in seq:
-        kept = []
-        for t in row:
-            if t in lm.stop_ids:
-                break
-            kept.append(t)
-        out.append(lm.tokenizer.decode(kept, skip_special_tokens=True))
-    return out
+        fed += 1
+    if fed:
+        cache.crop(-fed)
+    return [lm.tokenizer.decode(ids, skip_special_tokens=True) for ids in out]
 
 
 @torch.inference_mode()

@@ -109,35 +109,24 @@ def load_taigi_medical(folder: str | Path | None = None) -> tuple[list[Row], lis
     return mcq, open_rows
 
 
-def prepared_dir(workdir: Workdir) -> Path:
-    """The newest prepared data version (``WORKDIR/data/current.json``)."""
-    current = workdir.data / "current.json"
-    if not current.exists():
-        raise EvalDataError(
-            f"no prepared data under {workdir.data}: run `taigimed data prepare` first"
-        )
-    info = json.loads(current.read_text(encoding="utf-8"))
-    raw = info.get("path") or info.get("dir") or info.get("version")
-    if not raw:
-        raise EvalDataError(f"{current}: names no data version")
-    path = Path(raw)
-    return path if path.is_absolute() else workdir.data / path
+def open_prepared(source: Path | Workdir):
+    """Prepared data: a version folder, or a work directory's newest (``data/current.json``)."""
+    from taigimed.data.load import PreparedDataError, load_prepared
 
-
-def load_prepared_rows(data_dir: Path, name: str) -> list[Row]:
-    """One prepared dataset as a list of dicts (via ``taigimed.data.load`` when present)."""
     try:
-        from taigimed.data.load import load_prepared
+        return load_prepared(source)
+    except PreparedDataError as exc:
+        raise EvalDataError(str(exc)) from exc
 
-        ds = load_prepared(data_dir).dataset(name)
-    except ImportError:
-        import datasets
 
-        target = Path(data_dir) / "datasets" / name
-        if not target.exists():
-            raise EvalDataError(f"{target}: prepared dataset {name!r} not found") from None
-        ds = datasets.load_from_disk(str(target))
-    return [dict(r) for r in ds]
+def prepared_rows(prepared, name: str) -> list[Row]:
+    """One prepared dataset as a list of dicts."""
+    try:
+        return [dict(r) for r in prepared.dataset(name)]
+    except KeyError as exc:
+        raise EvalDataError(
+            f"prepared data {prepared.path} has no {name!r}: re-run `taigimed data prepare`"
+        ) from exc
 
 
 def stratified_sample(

@@ -20,21 +20,14 @@ from taigimed.evaluate.sets import Row
 
 Progress = Callable[[int], None]
 
-# Used only if the chat module defines no translation prompt of its own.
-_TRANSLATION_INSTRUCTIONS = {
-    "zh-han": "請共這句華語翻做台語漢字：",
-    "han-tl": "請共這句台語漢字寫做台羅拼音：",
-}
-
-
 def translation_messages(direction: str, text: str) -> list[chat.Message]:
-    """The chat turn asking for one translation (the chat module's prompt when it has one)."""
-    builder = getattr(chat, "translation_messages", None)
-    if builder is not None:
-        return builder(direction, text)
-    if direction not in _TRANSLATION_INSTRUCTIONS:
+    """The same user turn the training data uses for this direction (taigimed.data.records)."""
+    from taigimed.data.records import HAN_TO_TAILO, ZH_TO_HAN
+
+    instructions = {"zh-han": ZH_TO_HAN, "han-tl": HAN_TO_TAILO}
+    if direction not in instructions:
         raise ValueError(f"translation direction must be zh-han or han-tl, got {direction!r}")
-    return [{"role": "user", "content": f"{_TRANSLATION_INSTRUCTIONS[direction]}\n{text}"}]
+    return [{"role": "user", "content": instructions[direction] + text}]
 
 
 def evaluate_mcq(

@@ -56,7 +56,7 @@ _NAME_CUES = [
     ),
     re.compile(rf"(?P<name>[{_SURNAMES}][\u4e00-\u9fff]{{1,2}})(?P<cue>{_TITLES})"),
     re.compile(
-        r"(?P<cue>(?:my name is|I am called|name:)\s*)(?P<name>[A-Z][a-z]+(?:\s[A-Z][a-z]+)?)"
+        r"(?P<cue>(?i:my name is|i am called|name:)\s*)(?P<name>[A-Z][a-z]+(?:\s[A-Z][a-z]+)?)"
     ),
 ]
 

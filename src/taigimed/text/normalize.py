@@ -72,9 +72,9 @@ def normalize_whitespace(text: str, keep_newlines: bool = False) -> str:
     """
     text = _INVISIBLE_RE.sub("", text)
     if keep_newlines:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-        text = _CONTROL_RE.sub(" ", text.replace("\n", "\x00")).replace("\x00", "\n")
-        text = _NEWLINES_RE.sub("\n", _SPACES_RE.sub(" ", text))
+        lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        text = "\n".join(_SPACES_RE.sub(" ", _CONTROL_RE.sub(" ", line)) for line in lines)
+        text = _NEWLINES_RE.sub("\n", text)
     else:
         text = _CONTROL_RE.sub(" ", text.replace("\r", " ").replace("\n", " "))
         text = _SPACES_RE.sub(" ", text)

@@ -6,8 +6,9 @@ tone digit are converted, so Latin tokens that merely end in a digit (``SpO2``,
 
 Two Academia Sinica conventions are handled before thokit sees a syllable:
 
-- a leading ``0`` marks the neutral tone (``hó-0ah4``): written ``--`` before the
-  syllable and no tone mark (``hó--ah``), as the Ministry of Education's Tâi-lô does;
+- a leading ``0`` marks the neutral tone (``phua3-0khi3``): written ``--`` before the
+  syllable, which keeps its tone mark (``phuà--khì``), as in the Ministry of
+  Education's dictionary;
 - a leading ``1`` marks a loanword syllable (``1thai2-1ia3``, from Japanese): the
   marker is dropped and the tone digit after it is used (``thái-ià``).
 """
@@ -41,10 +42,9 @@ def _syllable(piece: str) -> str | None:
     if m is None:
         return None
     body, tone = m.group("body"), m.group("tone")
+    out = _thokit().tailoAscii2Unicode(body + tone)
     if m.group("marker") == "0":
-        out = "--" + body  # neutral tone: no tone mark
-    else:
-        out = _thokit().tailoAscii2Unicode(body + tone)
+        out = "--" + out  # neutral tone: "--" before a syllable that keeps its tone mark
     return out[:1].upper() + out[1:] if capital else out
 
 

@@ -91,3 +91,28 @@ def encode_dataset(dataset, tokenizer, seq_len: int) -> list[Example]:
         ids, learn = encode_record(record, tokenizer, eos_id)
         examples += to_examples(ids, learn, seq_len)
     return examples
+
+
+def budget_indices(dataset, tokenizer, need_tokens: int, shuffle: bool, seed: int) -> list[int]:
+    """Which records to encode so that about ``need_tokens`` tokens are available.
+
+    A CPU budget covers a small fraction of a large dataset. Encoding all of it
+    wastes minutes, and taking the first rows of a curriculum-ordered set would
+    train on the easiest phase only: so pick a random subset (``shuffle``) or an
+    evenly spaced one that keeps the order, sized from a sample's mean length.
+    """
+    import random
+
+    n = len(dataset)
+    rng = random.Random(seed)
+    sample = rng.sample(range(n), min(n, 256))
+    eos = tokenizer.eos_token_id
+    lengths = [len(encode_record(dataset[i], tokenizer, eos)[0]) for i in sample]
+    mean = max(sum(lengths) / len(lengths), 1.0)
+    want = int(need_tokens / mean * 1.25) + 1  # margin: packing leaves some room unused
+    if want >= n:
+        return list(range(n))
+    if shuffle:
+        return sorted(rng.sample(range(n), want))
+    stride = n / want
+    return [int(k * stride) for k in range(want)]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import shutil
 import subprocess
 import time
@@ -28,7 +29,7 @@ from taigimed.train.model import (
     pick_device,
     save_outputs,
 )
-from taigimed.train.records import encode_dataset
+from taigimed.train.records import budget_indices, encode_dataset
 from taigimed.workdir import Workdir
 
 STAGE_DATA = {1: ("stage1_train", "stage1_validation"), 2: ("stage2_train", "stage2_validation")}
@@ -126,11 +127,15 @@ def run_stage(
 
     def encoded(name: str, limit: int | None = None):
         ds = prepared.dataset(name)
-        if limit is not None:
-            ds = ds.select(range(min(limit, len(ds))))
+        if limit is not None and limit < len(ds):
+            # a fixed random sample: validation files may be sorted by source or phase
+            ds = ds.select(sorted(random.Random(cfg.seed).sample(range(len(ds)), limit)))
         return encode_dataset(ds, tokenizer, stage_cfg.seq_len)
 
-    train_examples = encoded(train_name)
+    train_ds = prepared.dataset(train_name)
+    need = stage_cfg.max_steps * stage_cfg.batch_rows * stage_cfg.seq_len
+    keep = budget_indices(train_ds, tokenizer, need, stage_cfg.shuffle, cfg.seed)
+    train_examples = encode_dataset(train_ds.select(keep), tokenizer, stage_cfg.seq_len)
     val_sets = {val_name: encoded(val_name, stage_cfg.eval_max_examples)}
     if stage == 2:
         val_sets["stage1_validation"] = encoded("stage1_validation", stage_cfg.eval_max_examples)

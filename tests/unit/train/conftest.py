@@ -70,3 +70,15 @@ def make_prepared(root: Path, n: int = 48) -> Path:
 @pytest.fixture(scope="session")
 def prepared_dir(tmp_path_factory) -> Path:
     return make_prepared(tmp_path_factory.mktemp("data") / "v-test")
+
+
+@pytest.fixture(scope="session")
+def mlflow_uri(tmp_path_factory) -> str:
+    """One real SQLite MLflow store for the session: creating one runs ~60 Alembic
+    migrations (20-30 s on this disk), which every test would otherwise pay."""
+    import mlflow
+
+    root = tmp_path_factory.mktemp("mlflow")
+    uri = f"sqlite:///{root / 'mlflow.db'}"
+    mlflow.MlflowClient(uri).search_experiments()  # creates the tables
+    return uri

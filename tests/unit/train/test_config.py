@@ -31,3 +31,14 @@ def test_gpu_recipe_is_complete_and_refuses_cpu():
 def test_micro_batch_must_divide_batch():
     with pytest.raises(ConfigError, match="micro_batch_rows"):
         load_config("tiny", ["train.stage1.micro_batch_rows=3"])
+
+
+@pytest.mark.parametrize("name", ["ddp", "fsdp"])
+def test_accelerate_configs_load(name):
+    from accelerate.commands.config.config_args import load_config_from_file
+
+    from taigimed.config import recipe_dir
+
+    cfg = load_config_from_file(str(recipe_dir() / "accelerate" / f"{name}.yaml"))
+    assert cfg.distributed_type.value == {"ddp": "MULTI_GPU", "fsdp": "FSDP"}[name]
+    assert cfg.mixed_precision == "no"  # our own autocast keeps fp32 master weights

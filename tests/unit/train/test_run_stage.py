@@ -10,18 +10,17 @@ from taigimed.workdir import Workdir
 pytestmark = pytest.mark.slow
 
 
-def test_two_stages_write_models_runs_and_learn(tmp_path, prepared_dir):
+def test_two_stages_write_models_runs_and_learn(tmp_path, prepared_dir, mlflow_uri):
     from mlflow import MlflowClient
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from taigimed import chat
-    from taigimed.tracking import tracking_uri
     from taigimed.train import run_stage
 
     cfg = load_config("tiny")
     wd = Workdir.resolve(tmp_path / "work")
-    run1 = run_stage(cfg, wd, 1, data_dir=prepared_dir)
-    run2 = run_stage(cfg, wd, 2, data_dir=prepared_dir)
+    run1 = run_stage(cfg, wd, 1, data_dir=prepared_dir, tracking_uri=mlflow_uri)
+    run2 = run_stage(cfg, wd, 2, data_dir=prepared_dir, tracking_uri=mlflow_uri)
 
     info1 = json.loads((run1 / "run.json").read_text())
     info2 = json.loads((run2 / "run.json").read_text())
@@ -42,7 +41,7 @@ def test_two_stages_write_models_runs_and_learn(tmp_path, prepared_dir):
     assert tok.chat_template == chat.CHAT_TEMPLATE
     AutoModelForCausalLM.from_pretrained(run2 / "model")  # merged, loads without peft
 
-    client = MlflowClient(tracking_uri(cfg, wd))
+    client = MlflowClient(mlflow_uri)
     run = client.get_run(info2["mlflow_run_id"])
     assert run.data.params["stage.method"] == "lora"
     assert run.data.metrics["val_loss_after"] == pytest.approx(m2["val_loss_after"])
@@ -54,12 +53,14 @@ def test_two_stages_write_models_runs_and_learn(tmp_path, prepared_dir):
     assert {"run.json", "MODEL_CARD.md", "adapter", "model", "config.json"} <= artifacts
 
 
-def test_stage2_without_stage1_says_what_to_run(tmp_path, prepared_dir):
+def test_stage2_without_stage1_says_what_to_run(tmp_path, prepared_dir, mlflow_uri):
     from taigimed.train import run_stage
     from taigimed.train.model import TrainSetupError
 
     with pytest.raises(TrainSetupError, match="train --stage 1"):
-        run_stage(load_config("tiny"), Workdir.resolve(tmp_path), 2, data_dir=prepared_dir)
+        run_stage(
+            load_config("tiny"), Workdir.resolve(tmp_path), 2, data_dir=prepared_dir, tracking_uri=mlflow_uri
+        )
 
 
 def test_missing_dataset_is_a_clear_error(tmp_path, prepared_dir):

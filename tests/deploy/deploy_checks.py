@@ -8,6 +8,7 @@ fail is caught too.
 from __future__ import annotations
 
 import importlib
+import itertools
 import json
 import pkgutil
 import re
@@ -18,9 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
-from tests.deploy.cli_parse import parse_cli_args
-from tests.deploy.kustomize_lite import KustomizeError, build
+from deploy_cli_parse import parse_cli_args
+from kustomize_lite import KustomizeError, build
 
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = REPO / ".venv" / "bin"
@@ -33,7 +33,12 @@ THIRD_PARTY_IMAGES = re.compile(
     r"|docker\.io/grafana/grafana|docker\.io/bitnami/kubectl):v?\d+[\w.\-]*$"
 )
 # Environment variables read by libraries inside the project image rather than by our code.
-EXTERNAL_ENV = {"MLFLOW_TRACKING_URI", "MLFLOW_BACKEND_STORE_URI", "OMP_WAIT_POLICY", "HF_HUB_OFFLINE"}
+EXTERNAL_ENV = {
+    "MLFLOW_TRACKING_URI",
+    "MLFLOW_BACKEND_STORE_URI",
+    "OMP_WAIT_POLICY",
+    "HF_HUB_OFFLINE",
+}
 SERVER_PORT = 8000
 
 
@@ -78,8 +83,7 @@ def check_k8s_schemas(deploy: Path) -> list[str]:
     Traefik's CRD kinds against the small schemas in crd_schemas.py."""
     import jsonschema
     import kubernetes_validate
-
-    from tests.deploy.crd_schemas import CRD_SCHEMAS
+    from deploy_crd_schemas import CRD_SCHEMAS
 
     problems = []
     try:
@@ -106,7 +110,11 @@ def check_k8s_schemas(deploy: Path) -> list[str]:
 
 
 def _server(objects: list[dict]) -> dict:
-    deps = [o for o in objects if o["kind"] == "Deployment" and o["metadata"]["name"].startswith("taigimed")]
+    deps = [
+        o
+        for o in objects
+        if o["kind"] == "Deployment" and o["metadata"]["name"].startswith("taigimed")
+    ]
     return deps[0]
 
 
@@ -131,7 +139,9 @@ def check_overlays_differ(deploy: Path) -> list[str]:
         container = dep["spec"]["template"]["spec"]["containers"][0]
         alias = _env(container).get("TAIGIMED_MODEL_ALIAS")
         if dep["spec"].get("replicas") != expected["replicas"]:
-            problems.append(f"{name}: replicas {dep['spec'].get('replicas')} != {expected['replicas']}")
+            problems.append(
+                f"{name}: replicas {dep['spec'].get('replicas')} != {expected['replicas']}"
+            )
         if alias != expected["alias"]:
             problems.append(f"{name}: serves alias {alias!r}, expected {expected['alias']!r}")
         for vllm in (o for o in rendered[name] if o["metadata"]["name"].startswith("vllm")):
@@ -139,7 +149,9 @@ def check_overlays_differ(deploy: Path) -> list[str]:
                 continue
             init = vllm["spec"]["template"]["spec"]["initContainers"][0]
             if _env(init).get("TAIGIMED_MODEL_ALIAS") != expected["alias"]:
-                problems.append(f"{name}: vLLM fetches alias {_env(init).get('TAIGIMED_MODEL_ALIAS')!r}")
+                problems.append(
+                    f"{name}: vLLM fetches alias {_env(init).get('TAIGIMED_MODEL_ALIAS')!r}"
+                )
     weights = {}
     for name in ("canary", "production"):
         split = [o for o in rendered[name] if o["kind"] == "TraefikService"]
@@ -154,11 +166,17 @@ def check_overlays_differ(deploy: Path) -> list[str]:
         "taigimed", 0
     ):
         problems.append(f"canary: weight {canary} must send a small positive share to the canary")
-    ns = {n: {o["metadata"].get("namespace") for o in rendered[n] if o["kind"] != "Namespace"} for n in OVERLAYS}
+    ns = {
+        n: {o["metadata"].get("namespace") for o in rendered[n] if o["kind"] != "Namespace"}
+        for n in OVERLAYS
+    }
     if ns["canary"] != ns["production"] or ns["staging"] == ns["production"]:
         problems.append(f"namespaces: canary beside production, staging apart; got {ns}")
     if {"taigimed", "taigimed-canary"} - {
-        o["metadata"]["name"] for n in ("canary", "production") for o in rendered[n] if o["kind"] == "Service"
+        o["metadata"]["name"]
+        for n in ("canary", "production")
+        for o in rendered[n]
+        if o["kind"] == "Service"
     }:
         problems.append("services taigimed and taigimed-canary must both exist for the split")
     return problems
@@ -210,7 +228,9 @@ def _check_container(deploy: Path, where: str, c: dict, routes: frozenset[str]) 
     flavour = _project_image(image)
     if flavour is None:
         if not THIRD_PARTY_IMAGES.match(image):
-            problems.append(f"{where}: image {image!r} is neither a project image nor a pinned known one")
+            problems.append(
+                f"{where}: image {image!r} is neither a project image nor a pinned known one"
+            )
         return problems
     if not (deploy / "docker" / f"{flavour}.Dockerfile").exists():
         problems.append(f"{where}: image {image} has no deploy/docker/{flavour}.Dockerfile")
@@ -256,7 +276,9 @@ def check_k8s_config(deploy: Path) -> list[str]:
 
     from taigimed.config import ConfigError, load_config
 
-    spec = importlib.util.spec_from_file_location("render_config", deploy / "k8s" / "render_config.py")
+    spec = importlib.util.spec_from_file_location(
+        "render_config", deploy / "k8s" / "render_config.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     problems = []
@@ -311,9 +333,12 @@ def check_shellcheck(deploy: Path) -> list[str]:
             for t in _templates(doc):
                 script = t.get("script")
                 if script and script.get("command") in (["bash"], ["sh"]):
-                    src = re.sub(r"\{\{[^}]+\}\}", "x", script["source"])
+                    src = re.sub(r"\{\{[^}]+\}\}", "a b", script["source"])
                     r = subprocess.run(
-                        [tool("shellcheck"), "-s", "bash", "-"], input=src, capture_output=True, text=True
+                        [tool("shellcheck"), "-s", "bash", "-"],
+                        input=src,
+                        capture_output=True,
+                        text=True,
                     )
                     if r.returncode:
                         problems.append(f"{path.name}:{t['name']}: {r.stdout.strip()[-800:]}")
@@ -329,27 +354,40 @@ def check_dockerfiles(deploy: Path) -> list[str]:
     problems = []
     files = sorted((deploy / "docker").glob("*.Dockerfile"))
     if {f.name for f in files} != {f"{v}.Dockerfile" for v in PROJECT_IMAGES.values()}:
-        problems.append(f"expected cpu, cuda and server Dockerfiles, found {[f.name for f in files]}")
+        problems.append(
+            f"expected cpu, cuda and server Dockerfiles, found {[f.name for f in files]}"
+        )
     for f in files:
         text = f.read_text(encoding="utf-8")
-        lines = [ln.strip() for ln in re.sub(r"\\\n", " ", text).splitlines() if ln.strip() and not ln.startswith("#")]
+        lines = [
+            ln.strip()
+            for ln in re.sub(r"\\\n", " ", text).splitlines()
+            if ln.strip() and not ln.startswith("#")
+        ]
         users = [ln.split()[1] for ln in lines if ln.startswith("USER ")]
         if not users or users[-1].split(":")[0] in ("0", "root"):
-            problems.append(f"{f.name}: the final USER must be non-root, got {users[-1:] or 'none'}")
+            problems.append(
+                f"{f.name}: the final USER must be non-root, got {users[-1:] or 'none'}"
+            )
         if sum(ln.startswith("FROM ") for ln in lines) < 2:
             problems.append(f"{f.name}: not multi-stage")
         health = [ln for ln in lines if ln.startswith("HEALTHCHECK")]
         if not health or "/healthz" not in health[-1] or "/healthz" not in server_routes():
             problems.append(f"{f.name}: HEALTHCHECK must call /healthz")
         for label, arg in (("version", "VERSION"), ("revision", "GIT_COMMIT")):
-            if f'org.opencontainers.image.{label}="${{{arg}}}"' not in text or f"ARG {arg}" not in text:
+            if (
+                f'org.opencontainers.image.{label}="${{{arg}}}"' not in text
+                or f"ARG {arg}" not in text
+            ):
                 problems.append(f"{f.name}: OCI label {label} must come from build arg {arg}")
         if "requirements/constraints.txt" not in text or "bash scripts/setup.sh" not in text:
-            problems.append(f"{f.name}: must install with scripts/setup.sh and requirements/constraints.txt")
+            problems.append(
+                f"{f.name}: must install with scripts/setup.sh and requirements/constraints.txt"
+            )
         entry = [json.loads(ln.split(None, 1)[1]) for ln in lines if ln.startswith("ENTRYPOINT")]
         cmd = [json.loads(ln.split(None, 1)[1]) for ln in lines if ln.startswith("CMD")]
         if entry[-1:] != [["taigimed"]] or not cmd:
-            problems.append(f"{f.name}: ENTRYPOINT must be [\"taigimed\"] with a CMD")
+            problems.append(f'{f.name}: ENTRYPOINT must be ["taigimed"] with a CMD')
         elif error := parse_cli_args("taigimed", cmd[-1]):
             problems.append(f"{f.name}: CMD {cmd[-1]}: {error}")
         expose = [ln.split()[1] for ln in lines if ln.startswith("EXPOSE")]
@@ -368,7 +406,7 @@ def _templates(doc: dict) -> list[dict]:
 
 
 def check_argo(deploy: Path) -> list[str]:
-    from tests.deploy.argo_schema import validate_argo
+    from deploy_argo_schema import validate_argo
 
     problems = []
     docs: dict[str, dict] = {}
@@ -387,6 +425,14 @@ def _params(doc: dict) -> dict[str, str]:
     return {p["name"]: p.get("value", "x") for p in spec.get("arguments", {}).get("parameters", [])}
 
 
+def _fill(arg: str, params: dict[str, str]) -> str:
+    """Workflow parameters by their defaults; any other {{...}} by a plausible word."""
+    arg = re.sub(
+        r"\{\{workflow\.parameters\.([\w-]+)\}\}", lambda m: params.get(m.group(1), "x"), arg
+    )
+    return re.sub(r"\{\{[^}]+\}\}", "canary", arg)
+
+
 def _check_argo_steps(docs: dict[str, dict]) -> list[str]:
     """Every container step's argv parses with the real CLI (parameters filled in)."""
     problems = []
@@ -394,14 +440,16 @@ def _check_argo_steps(docs: dict[str, dict]) -> list[str]:
         params = _params(doc)
         for t in _templates(doc):
             c = t.get("container")
-            if not c or _project_image(params.get(c["image"][len("{{workflow.parameters.") : -2], c["image"])) is None:
+            if (
+                not c
+                or _project_image(
+                    params.get(c["image"][len("{{workflow.parameters.") : -2], c["image"])
+                )
+                is None
+            ):
                 continue
 
-            def fill(arg: str) -> str:
-                arg = re.sub(r"\{\{workflow\.parameters\.([\w-]+)\}\}", lambda m: params.get(m.group(1), "x"), arg)
-                return re.sub(r"\{\{[^}]+\}\}", "canary", arg)
-
-            argv = [fill(a) for a in c.get("args", [])]
+            argv = [_fill(a, params) for a in c.get("args", [])]
             if error := parse_cli_args("taigimed", argv):
                 problems.append(f"{name}/{t['name']}: taigimed {' '.join(argv)}: {error}")
     return problems
@@ -415,7 +463,7 @@ def _check_argo_shape(docs: dict[str, dict]) -> list[str]:
     templates = {t["name"]: t for t in _templates(training)}
     dag = {t["name"]: t for t in templates.get("pipeline", {}).get("dag", {}).get("tasks", [])}
     order = ["prepare", "stage1", "stage2", "evaluate", "gate", "register"]
-    for before, after in zip(order, order[1:], strict=False):
+    for before, after in itertools.pairwise(order):
         if before not in dag.get(after, {}).get("dependencies", []):
             problems.append(f"training DAG: {after} must depend on {before}")
     spec = training["spec"]
@@ -449,7 +497,9 @@ def _check_argo_shape(docs: dict[str, dict]) -> list[str]:
         problems.append("WorkflowTemplate taigimed-promotion is missing")
     else:
         names = {t["name"] for t in _templates(promotion)}
-        steps = " ".join(" ".join(t.get("container", {}).get("args", [])) for t in _templates(promotion))
+        steps = " ".join(
+            " ".join(t.get("container", {}).get("args", [])) for t in _templates(promotion)
+        )
         for needed in ("deploy analyze", "model promote", "model rollback"):
             if needed not in steps:
                 problems.append(f"promotion: no step runs '{needed}'")
@@ -462,7 +512,7 @@ def _check_argo_shape(docs: dict[str, dict]) -> list[str]:
 
 
 def check_terraform(deploy: Path) -> list[str]:
-    from tests.deploy.terraform_check import check_terraform_dir
+    from deploy_terraform_check import check_terraform_dir
 
     return check_terraform_dir(deploy / "terraform")
 
@@ -482,17 +532,23 @@ def check_promtool(deploy: Path) -> list[str]:
     )
 
 
-METRIC_RE = re.compile(r"\b(taigimed:[a-z_]+(?::[a-z0-9_]+)*)")
+METRIC_RE = re.compile(r"\b(taigimed:[a-z0-9_]+(?::[a-z0-9_]+)*)")
 
 
 def exported_sample_names(exposition: str) -> set[str]:
     """Sample names a /metrics text can carry, from its TYPE lines (even before any sample)."""
     names = set()
-    suffixes = {"counter": ("_total", "_created"), "histogram": ("_bucket", "_sum", "_count", "_created"),
-                "gauge": ("",), "summary": ("", "_sum", "_count", "_created")}
+    suffixes = {
+        "counter": ("_total", "_created"),
+        "histogram": ("_bucket", "_sum", "_count", "_created"),
+        "gauge": ("",),
+        "summary": ("", "_sum", "_count", "_created"),
+    }
     for line in exposition.splitlines():
         if line.startswith("# TYPE "):
             _, _, name, kind = line.split(None, 3)
+            if kind.strip() == "counter":  # newer clients already put _total in TYPE
+                name = name.removesuffix("_total")
             names.update(name + s for s in suffixes.get(kind.strip(), ("",)))
     return names
 

@@ -1,0 +1,305 @@
+"""Offline validation of deploy/: every check passes on the real tree and fails on a
+deliberately broken copy (so no check is one that cannot fail).
+
+    .venv/bin/python -m pytest tests/deploy -q
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+from deploy_checks import ALL_CHECKS, REPO, tool
+from kustomize_lite import build
+
+DEPLOY = REPO / "deploy"
+
+
+@pytest.mark.parametrize("name", sorted(ALL_CHECKS))
+def test_check_passes_on_the_real_tree(name):
+    assert ALL_CHECKS[name](DEPLOY) == []
+
+
+def _edit(rel: str, old: str, new: str, count: int = 1) -> Callable[[Path], None]:
+    def apply(root: Path) -> None:
+        path = root / rel
+        text = path.read_text(encoding="utf-8")
+        assert old in text, f"breakage no longer applies: {old!r} not in {rel}"
+        path.write_text(text.replace(old, new, count), encoding="utf-8")
+
+    return apply
+
+
+def _append(rel: str, extra: str) -> Callable[[Path], None]:
+    def apply(root: Path) -> None:
+        with (root / rel).open("a", encoding="utf-8") as f:
+            f.write(extra)
+
+    return apply
+
+
+def _dashboard_query(root: Path) -> None:
+    path = root / "monitoring" / "grafana" / "taigimed-dashboard.json"
+    dash = json.loads(path.read_text())
+    dash["panels"][0]["targets"][0]["expr"] = "rate(taigimed:requests_total[5m])"
+    path.write_text(json.dumps(dash))
+
+
+# (check, breakage, a fragment of the expected problem)
+BREAKAGES = {
+    "k8s_render-missing-resource": (
+        "k8s_render",
+        _edit("k8s/base/kustomization.yaml", "  - pdb.yaml", "  - pdbs.yaml"),
+        "pdbs.yaml",
+    ),
+    "k8s_render-misspelled-key": (
+        "k8s_render",
+        _edit("k8s/overlays/staging/kustomization.yaml", "replicas:", "replica:"),
+        "replica",
+    ),
+    "k8s_schemas-unknown-field": (
+        "k8s_schemas",
+        _edit("k8s/base/deployment.yaml", "readinessProbe:", "readynessProbe:"),
+        "readynessProbe",
+    ),
+    "k8s_schemas-wrong-type": (
+        "k8s_schemas",
+        _edit("k8s/base/hpa.yaml", "maxReplicas: 3", "maxReplicas: three"),
+        "three",
+    ),
+    "k8s_schemas-crd": (
+        "k8s_schemas",
+        _edit("k8s/overlays/canary/split.yaml", "weight: 10", "wieght: 10"),
+        "wieght",
+    ),
+    "overlays_differ-alias": (
+        "overlays_differ",
+        _edit("k8s/overlays/canary/app/patch-server.yaml", "value: canary", "value: production"),
+        "alias",
+    ),
+    "overlays_differ-replicas": (
+        "overlays_differ",
+        _edit("k8s/overlays/production/kustomization.yaml", "count: 3", "count: 1"),
+        "replicas",
+    ),
+    "overlays_differ-weight": (
+        "overlays_differ",
+        _edit("k8s/overlays/canary/split.yaml", "weight: 10", "weight: 0"),
+        "weight",
+    ),
+    "k8s_matches_code-subcommand": (
+        "k8s_matches_code",
+        _edit("k8s/base/deployment.yaml", "            - serve\n", "            - serv\n"),
+        "no such command",
+    ),
+    "k8s_matches_code-flag": (
+        "k8s_matches_code",
+        _edit("k8s/gpu/vllm.yaml", "            - --out\n", "            - --output\n"),
+        "--output",
+    ),
+    "k8s_matches_code-probe": (
+        "k8s_matches_code",
+        _edit("k8s/base/deployment.yaml", "path: /readyz", "path: /ready"),
+        "/ready",
+    ),
+    "k8s_matches_code-env": (
+        "k8s_matches_code",
+        _edit("k8s/base/deployment.yaml", "name: TAIGIMED_DATABASE_URL", "name: TAIGIMED_DB_URL"),
+        "TAIGIMED_DB_URL",
+    ),
+    "k8s_matches_code-image": (
+        "k8s_matches_code",
+        _edit("k8s/base/deployment.yaml", "taigimed-cpu:0.1.0", "taigimed-gpu:0.1.0"),
+        "image",
+    ),
+    "k8s_matches_code-mlflow-flag": (
+        "k8s_matches_code",
+        _edit("k8s/platform/mlflow.yaml", "--serve-artifacts", "--serve-artefacts"),
+        "mlflow",
+    ),
+    "k8s_config-bad-field": (
+        "k8s_config",
+        _append("k8s/overlays/staging/config.yaml", "  max_batch_sise: 4\n"),
+        "max_batch_sise",
+    ),
+    "secrets-in-git": (
+        "secrets",
+        _append(
+            "k8s/base/service.yaml", "---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: x\n"
+        ),
+        "Secret",
+    ),
+    "yamllint-duplicate-key": (
+        "yamllint",
+        _edit(
+            "k8s/base/service.yaml", "  type: ClusterIP\n", "  type: ClusterIP\n  type: NodePort\n"
+        ),
+        "duplication",
+    ),
+    "hadolint-latest-tag": (
+        "hadolint",
+        _edit(
+            "docker/server.Dockerfile",
+            "ARG PYTHON_IMAGE=python:3.11-slim-bookworm\n",
+            "ARG PYTHON_IMAGE=python:3.11-slim-bookworm\nFROM debian AS extra\nRUN cd /tmp\n",
+        ),
+        "DL",
+    ),
+    "shellcheck-unquoted": (
+        "shellcheck",
+        _edit(
+            "argo/promotion-workflowtemplate.yaml",
+            "set -euo pipefail",
+            "set -euo pipefail\n          cd $work_dir",
+        ),
+        "SC2086",
+    ),
+    "dockerfiles-root": (
+        "dockerfiles",
+        _edit("docker/cpu.Dockerfile", "USER 10001:10001", "USER root"),
+        "non-root",
+    ),
+    "dockerfiles-healthcheck": (
+        "dockerfiles",
+        _edit("docker/cuda.Dockerfile", "/healthz", "/health", count=-1),
+        "HEALTHCHECK",
+    ),
+    "dockerfiles-cmd": (
+        "dockerfiles",
+        _edit("docker/server.Dockerfile", 'CMD ["serve",', 'CMD ["server",'),
+        "no such command",
+    ),
+    "argo-misspelled-key": (
+        "argo",
+        _edit(
+            "argo/training-workflowtemplate.yaml", "retryStrategy: *retry", "retryStratgy: *retry"
+        ),
+        "did you mean 'retryStrategy'",
+    ),
+    "argo-wrong-type": (
+        "argo",
+        _edit(
+            "argo/continuous-training-cronworkflow.yaml",
+            "startingDeadlineSeconds: 3600",
+            "startingDeadlineSeconds: soon",
+        ),
+        "startingDeadlineSeconds",
+    ),
+    "argo-removed-flag": (
+        "argo",
+        _edit("argo/training-workflowtemplate.yaml", '--stage, "1"', '--stages, "1"'),
+        "--stages",
+    ),
+    "argo-dag-order": (
+        "argo",
+        _edit(
+            "argo/training-workflowtemplate.yaml",
+            "dependencies: [stage1]",
+            "dependencies: [prepare]",
+        ),
+        "stage2 must depend on stage1",
+    ),
+    "argo-no-gpu": (
+        "argo",
+        _edit(
+            "argo/training-workflowtemplate.yaml",
+            'resources: &gpu\n          requests: {cpu: "8", memory: 64Gi, nvidia.com/gpu: "1"}\n'
+            '          limits: {memory: 96Gi, nvidia.com/gpu: "1"}',
+            "resources: &gpu\n          limits: {memory: 96Gi}",
+        ),
+        "GPU",
+    ),
+    "terraform-undeclared-var": (
+        "terraform",
+        _edit("terraform/storage.tf", "var.data_volume_gb", "var.data_volume_size"),
+        "data_volume_size",
+    ),
+    "terraform-syntax": ("terraform", _append("terraform/outputs.tf", 'output "x" {\n'), "parse"),
+    "terraform-credentials": (
+        "terraform",
+        _edit(
+            "terraform/versions.tf",
+            "  cloud = var.kvm_cloud\n",
+            '  cloud = var.kvm_cloud\n  password = "hunter2"\n',
+        ),
+        "credentials",
+    ),
+    "terraform-template-var": (
+        "terraform",
+        _edit("terraform/cloud-init/k3s-agent.yaml.tftpl", "${node_labels}", "${node_label}"),
+        "templatefile",
+    ),
+    "promtool-config": (
+        "promtool",
+        _edit("monitoring/prometheus.yml", "scrape_interval: 15s", "scrape_interval: 15"),
+        "prometheus.yml",
+    ),
+    "promtool-rule-threshold": (
+        "promtool",
+        _edit("monitoring/rules/taigimed-alerts.yml", "> 0.05\n", "> 0.5\n"),
+        "TaigiMedHighErrorRate",
+    ),
+    "metric_names-dashboard": ("metric_names", _dashboard_query, "taigimed:requests_total"),
+    "metric_names-rule": (
+        "metric_names",
+        _edit(
+            "monitoring/rules/taigimed-alerts.yml",
+            "taigimed:feedback_total{kind",
+            "taigimed:feedbacks_total{kind",
+        ),
+        "taigimed:feedbacks_total",
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory) -> Path:
+    copy = tmp_path_factory.mktemp("deploy") / "deploy"
+    shutil.copytree(DEPLOY, copy)
+    return copy
+
+
+@pytest.mark.parametrize("case", sorted(BREAKAGES))
+def test_check_fails_on_a_broken_copy(case, pristine, tmp_path):
+    name, breakage, expected = BREAKAGES[case]
+    root = tmp_path / "deploy"
+    shutil.copytree(pristine, root)
+    breakage(root)
+    problems = ALL_CHECKS[name](root)
+    assert problems, f"{name} did not notice {case}"
+    assert any(expected in p for p in problems), problems
+
+
+def test_every_check_has_a_breakage():
+    assert {name for name, _, _ in BREAKAGES.values()} == set(ALL_CHECKS)
+
+
+def test_kustomize_lite_matches_kubectl():
+    """Where a kubectl with built-in kustomize exists, both renderers agree object for object."""
+    kubectl = tool("kubectl")
+    if kubectl is None:
+        pytest.skip("no kubectl here; the Python renderer alone is used")
+    for folder in ("overlays/staging", "overlays/canary", "overlays/production", "platform"):
+        r = subprocess.run(
+            [kubectl, "kustomize", str(DEPLOY / "k8s" / folder)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        if r.returncode != 0 and "connection" in r.stderr.lower():
+            pytest.skip(f"kubectl kustomize unusable here: {r.stderr.strip()[:200]}")
+        assert r.returncode == 0, r.stderr
+        theirs = {(d["kind"], d["metadata"]["name"]): d for d in yaml.safe_load_all(r.stdout) if d}
+        mine = {(d["kind"], d["metadata"]["name"]): d for d in build(DEPLOY / "k8s" / folder)}
+        assert mine == theirs, folder
+
+
+def test_docs_say_what_ci_does_with_images():
+    text = (REPO / "docs" / "deploy.md").read_text(encoding="utf-8")
+    assert re.search(r"CI (lints|builds)", text), "docs/deploy.md must say whether CI builds images"

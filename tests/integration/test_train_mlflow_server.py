@@ -1,0 +1,71 @@
+"""Stage 1 on the tiny model, tracked by a real `mlflow server` on a loopback port."""
+
+import json
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture()
+def mlflow_server(tmp_path):
+    port = _free_port()
+    cmd = [sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", str(port)]
+    cmd += ["--backend-store-uri", f"sqlite:///{tmp_path / 'server.db'}"]
+    cmd += ["--artifacts-destination", (tmp_path / "artifacts").as_uri(), "--workers", "1"]
+    log = (tmp_path / "server.log").open("w")
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 120
+        while True:
+            assert proc.poll() is None, (tmp_path / "server.log").read_text()[-2000:]
+            try:
+                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.time() < deadline, "mlflow server did not come up in 120 s"
+            time.sleep(0.5)
+        yield url, tmp_path / "artifacts"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def test_stage1_tracked_on_a_real_server(tmp_path, mlflow_server, tiny_model_dir):
+    from mlflow import MlflowClient
+
+    sys.path.insert(0, str(__import__("pathlib").Path(__file__).parents[1] / "unit" / "train"))
+    from conftest import make_prepared
+
+    from taigimed.config import load_config
+    from taigimed.train import run_stage
+    from taigimed.workdir import Workdir
+
+    url, artifacts = mlflow_server
+    data = make_prepared(tmp_path / "data" / "v-srv")
+    cfg = load_config("tiny", ["train.stage1.max_steps=3"])
+    wd = Workdir.resolve(tmp_path / "work")
+    run_dir = run_stage(cfg, wd, 1, data_dir=data, tracking_uri=url)
+
+    info = json.loads((run_dir / "run.json").read_text())
+    client = MlflowClient(url)
+    run = client.get_run(info["mlflow_run_id"])
+    assert run.info.status == "FINISHED"
+    assert [h.step for h in client.get_metric_history(run.info.run_id, "train_loss")] == [1, 2, 3]
+    assert {a.path for a in client.list_artifacts(run.info.run_id)} >= {"run.json", "model"}
+    # artifacts went through the server into its own store, not into the work directory
+    assert list(artifacts.rglob("run.json"))
+    assert not (wd.mlflow / "mlflow.db").exists()

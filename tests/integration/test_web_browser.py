@@ -1,0 +1,147 @@
+"""The chat page in real headless Chromium against a real `taigimed serve` process.
+
+Debian's /usr/bin/chromium driven by Playwright (never a downloaded browser); CJK text
+needs a font such as fonts-wqy-zenhei. Screenshots go to docs/screenshots/.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+CHROMIUM = os.environ.get("TAIGIMED_CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tiny_model_dir, tmp_path_factory):
+    root = tmp_path_factory.mktemp("web")
+    port = _free_port()
+    log = (root / "serve.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "taigimed.cli", "serve", "--workdir", str(root / "work"), "--config", "tiny",
+         "--model", str(tiny_model_dir), "--port", str(port), "--set", "serve.default_max_tokens=24"],
+        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "OMP_WAIT_POLICY": "PASSIVE"},
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while True:
+        if proc.poll() is not None:
+            pytest.fail(f"taigimed serve exited: {(root / 'serve.log').read_text()[-3000:]}")
+        try:
+            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            proc.terminate()
+            pytest.fail(f"not ready in 120 s: {(root / 'serve.log').read_text()[-3000:]}")
+        time.sleep(0.3)
+    yield url, root / "work" / "serve" / "taigimed.sqlite"
+    proc.terminate()
+    proc.wait(30)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium fonts-wqy-zenhei)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+def _send(page, text: str):
+    before = page.locator(".msg.bot[data-done]").count()
+    page.fill("#input", text)
+    page.keyboard.press("Enter")
+    page.wait_for_function(f"document.querySelectorAll('.msg.bot[data-done]').length > {before}", timeout=60000)
+    return page.locator(".msg.bot[data-done]").nth(before)
+
+
+def test_chat_page_end_to_end(server, browser):
+    url, db = server
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    frames: list[str] = []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda f: frames.append(f if isinstance(f, str) else "")))
+    page.goto(url)
+    assert page.locator("#disclaimer").is_visible()
+    assert "毋是診斷" in page.locator("#disclaimer").inner_text()
+    assert page.evaluate("getComputedStyle(document.documentElement).fontSize") >= "20px"
+
+    # An ordinary question: the answer streams in token by token and ends with the disclaimer.
+    answer = _send(page, "感冒欲按怎照顧？")
+    assert sum('"type":"token"' in f.replace(" ", "") for f in frames) >= 2
+    assert "毋是診斷" in answer.inner_text()
+    assert page.locator("#emergency").is_hidden()
+
+    # Tâi-lô toggle: the answer's Tâi-lô view and the UI romanisation show and hide.
+    tl = answer.locator(".tl-block")
+    assert tl.is_visible() and tl.inner_text().strip()
+    page.click("#tailo-toggle")
+    assert tl.is_hidden() and page.get_attribute("#tailo-toggle", "aria-pressed") == "false"
+    page.click("#tailo-toggle")
+    assert tl.is_visible()
+
+    # Feedback is stored against the answer's id.
+    answer.locator(".feedback button").first.click()
+    page.wait_for_selector(".feedback .thanks")
+    answer_id = page.evaluate("document.querySelectorAll('.msg.bot[data-done]')[0].dataset.id")
+    deadline = time.monotonic() + 10
+    rows = []
+    while time.monotonic() < deadline and not rows:
+        with sqlite3.connect(db) as conn:
+            rows = conn.execute("select kind, thumbs from feedback where message_id = ?", (answer_id,)).fetchall()
+        time.sleep(0.2)
+    assert rows == [("thumbs", "up")]
+
+    # A red flag: the emergency notice appears and cannot be missed.
+    emergency = _send(page, "我胸坎真疼，喘袂過來")
+    assert "119" in emergency.inner_text() and "red_flag" in emergency.get_attribute("class")
+    notice = page.locator("#emergency")
+    assert notice.is_visible() and page.locator("#call-1925").is_hidden()
+    assert notice.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(176, 0, 0)"
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "chat-desktop.png"))
+    page.close()
+
+
+def test_phone_layout_mandarin_and_suicide_line(server, browser):
+    url, _ = server
+    ctx = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=1, is_mobile=True)
+    page = ctx.new_page()
+    page.goto(url)
+    page.select_option("#lang", "mandarin")
+    assert "不是診斷" in page.locator("#disclaimer").inner_text()
+    reply = _send(page, "我好想死，活不下去了")
+    assert "1925" in reply.inner_text()
+    assert page.locator("#call-1925").is_visible()
+    # Nothing wider than the phone: no sideways scrolling.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.select_option("#lang", "taigi")
+    page.screenshot(path=str(SHOTS / "chat-phone.png"))
+    ctx.close()
+    assert shutil.which("fc-list") is None or "WenQuanYi" in subprocess.run(
+        ["fc-list"], capture_output=True, text=True
+    ).stdout

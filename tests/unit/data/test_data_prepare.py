@@ -1,0 +1,171 @@
+"""prepare() end to end on the hand-made sources: contract datasets, manifest, cache,
+atomic output, errors that name what to fix, and the CLI."""
+
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from taigimed import chat
+from taigimed.config import load_config
+from taigimed.data.config import DATASET_NAMES
+from taigimed.data.load import PreparedDataError, load_prepared
+from taigimed.data.prepare import prepare
+from taigimed.data.report import DataFormatError
+from taigimed.data.sources import SourceError
+
+DATA_ASSETS = Path(__file__).resolve().parents[2] / "assets" / "data"
+RECORD_COLUMNS = ["id", "source", "kind", "messages", "text", "difficulty", "phase"]
+
+
+def overrides(**extra) -> list[str]:
+    values = {
+        "data.medqa_dir": str(DATA_ASSETS / "medqa"),
+        "data.textbooks_dir": str(DATA_ASSETS / "textbooks"),
+        "data.sinica_file": str(DATA_ASSETS / "sinica_small.txt"),
+        "data.parallel_file": str(DATA_ASSETS / "parallel.jsonl"),
+        "data.workers": "1",
+        "data.min_text_chars": "10",
+        "data.validation_fraction": "0.2",
+        "data.test_fraction": "0.2",
+        "data.dataset_caps": "{}",
+        **extra,
+    }
+    return [f"{k}={v}" for k, v in values.items()]
+
+
+@pytest.fixture()
+def wd(tmp_path, monkeypatch):
+    from taigimed.workdir import Workdir
+
+    monkeypatch.delenv("TAIGIMED_DATA_ROOT", raising=False)
+    return Workdir(tmp_path / "work")
+
+
+@pytest.fixture()
+def prepared(wd):
+    cfg = load_config("tiny", overrides())
+    return cfg, wd, prepare(cfg, wd, progress=False)
+
+
+def test_contract_datasets_and_schemas(prepared):
+    _, wd, path = prepared
+    data = load_prepared(wd.root)  # via WORKDIR/data/current.json
+    assert data.path == path
+    assert data.names == list(DATASET_NAMES)
+    for name in ("medqa_train", "medqa_validation", "medqa_test"):
+        assert data.dataset(name).column_names == [
+            "id", "question", "options", "answer_idx", "answer", "category", "source"
+        ]
+    for name in ("stage1_train", "stage1_validation", "stage2_train", "stage2_validation"):
+        assert data.dataset(name).column_names == RECORD_COLUMNS
+    assert data.dataset("taigi_test").column_names == ["id", "han", "tailo", "source"]
+    assert data.dataset("translation_test").column_names == [
+        "id", "direction", "source_text", "target_text"
+    ]
+    # The given test file stays test; its row duplicating a training item is removed.
+    test_q = data.dataset("medqa_test")["question"]
+    assert len(test_q) == 2 and "心房顫動病人最需要預防的嚴重併發症為何？" not in test_q
+    for row in data.dataset("medqa_train"):
+        assert row["answer"] == row["options"][row["answer_idx"]]
+        rec = next(r for r in data.dataset("stage1_train") if r["id"] == row["id"])
+        assert rec["messages"] == chat.mcq_messages(row["question"], row["options"], row["answer_idx"])
+    s1 = data.dataset("stage1_train")
+    assert set(s1["kind"]) == {"chat", "text"}  # MedQA chats + textbook chunks
+    s2 = data.dataset("stage2_train")
+    assert {"chat", "text"} <= set(s2["kind"])
+    assert any(i.startswith("replay-") for i in s2["id"])
+    assert s2["phase"] == sorted(s2["phase"])
+    assert set(data.dataset("translation_test")["direction"]) <= {"zh-han", "han-tl"}
+
+
+def test_manifest_and_card(prepared):
+    _, _, path = prepared
+    m = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+    assert m["version"] == path.name and len(m["config_hash"]) == 64
+    assert m["filters"]["medqa_tw"]["removed"]["answer_text_mismatch"] == 1
+    assert m["filters"]["medqa_tw"]["removed"]["exact_duplicate"] == 1
+    assert any(k.endswith("_leakage") for k in m["filters"]["medqa_tw"]["removed"])
+    assert m["filters"]["sinica"]["removed"]["repeated_byline"] == 4
+    assert m["filters"]["sinica"]["removed"]["exact_duplicate"] == 1
+    assert all(v == 0 for v in m["leakage_check"].values())
+    for name, meta in m["datasets"].items():
+        assert meta["rows"] == len(load_prepared(path).dataset(name))
+        assert len(meta["sha256"]) == 64
+    files = m["sources"]["sinica"]["files"]
+    assert files[0]["path"].endswith("sinica_small.txt") and len(files[0]["sha256"]) == 64
+    card = (path / "DATA_CARD.md").read_text(encoding="utf-8")
+    assert "MIT" in card and "repeated_byline" in card and "Demo set" not in card
+    assert all((path / p).is_file() for p in m["histograms"])
+
+
+def test_cache_hit_and_no_leftover_temp(prepared):
+    cfg, wd, path = prepared
+    stamp = (path / "manifest.json").stat().st_mtime_ns
+    start = time.perf_counter()
+    again = prepare(cfg, wd, progress=False)
+    assert again == path and time.perf_counter() - start < 1.0
+    assert (path / "manifest.json").stat().st_mtime_ns == stamp  # not rebuilt
+    assert not [p for p in wd.data.iterdir() if p.name.startswith(".tmp")]
+    changed = prepare(load_config("tiny", overrides(**{"data.replay_fraction": "0.5"})), wd, progress=False)
+    assert changed != path and changed.parent == path.parent
+
+
+def test_out_dir_and_demo_default(wd, tmp_path):
+    # No MedQA configured: the demo set, labelled as such.
+    cfg = load_config("tiny", overrides(**{"data.medqa_dir": "null"}))
+    out = prepare(cfg, wd, out=tmp_path / "explicit", progress=False)
+    assert out == tmp_path / "explicit"
+    m = load_prepared(out).manifest
+    assert m["demo_medqa"] and m["filters"]["medqa_demo"]["read"] == 60
+    assert "Demo set" in (out / "DATA_CARD.md").read_text(encoding="utf-8")
+
+
+def test_missing_source_names_setting(wd):
+    cfg = load_config("tiny", overrides(**{"data.sinica_file": "/nonexistent/s.txt"}))
+    with pytest.raises(SourceError, match="data.sinica_file"):
+        prepare(cfg, wd, progress=False)
+
+
+def test_absent_sources_are_named(wd):
+    cfg = load_config("tiny", overrides(**{"data.textbooks_dir": "null", "data.parallel_file": "null"}))
+    m = load_prepared(prepare(cfg, wd, progress=False)).manifest
+    assert "data.textbooks_dir" in m["sources"]["textbooks"]["absent"]
+    assert "data.parallel_file" in m["sources"]["parallel"]["absent"]
+
+
+def test_malformed_rows_raise_or_skip(wd):
+    files = f"{{dev: {DATA_ASSETS / 'medqa_malformed.jsonl'}}}"
+    cfg = load_config("tiny", overrides(**{"data.medqa_files": files}))
+    with pytest.raises(DataFormatError, match=r"medqa_malformed\.jsonl:2"):
+        prepare(cfg, wd, progress=False)
+    assert not wd.data.exists() or not [p for p in wd.data.iterdir() if p.name.startswith(".tmp")]
+    path = prepare(cfg, wd, on_error="skip", progress=False)
+    m = load_prepared(path).manifest
+    assert m["skipped_unreadable_rows"] == 2
+    assert m["filters"]["medqa_tw"]["skipped_unreadable"] == 2
+    with pytest.raises(DataFormatError):  # a later strict run reports them again
+        prepare(cfg, wd, progress=False)
+
+
+def test_load_prepared_without_data(tmp_path):
+    with pytest.raises(PreparedDataError, match="taigimed data prepare"):
+        load_prepared(tmp_path)
+
+
+def test_cli_prepare(wd):
+    from taigimed.cli import app
+
+    args = ["data", "prepare", "--config", "tiny", "--workdir", str(wd.root)]
+    for o in overrides():
+        args += ["--set", o]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "stage2_train" in result.output and "written to" in result.output
+    bad = CliRunner().invoke(app, [*args, "--set", "data.sinica_file=/nope.txt"])
+    assert bad.exit_code == 1 and "data.sinica_file" in bad.output
+    env_root = os.environ.get("TAIGIMED_DATA_ROOT")
+    assert env_root is None

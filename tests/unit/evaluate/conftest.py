@@ -1,0 +1,36 @@
+"""Fixtures for evaluation tests: a prepared-data folder built from tests/assets/evaluate."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+ASSETS = Path(__file__).resolve().parents[2] / "assets" / "evaluate"
+
+
+def read_asset(name: str) -> list[dict]:
+    with (ASSETS / f"{name}.jsonl").open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+@pytest.fixture(scope="session")
+def prepared_dir(tmp_path_factory) -> Path:
+    """A folder laid out like `taigimed data prepare` output (datasets/<name>/)."""
+    import datasets
+
+    root = tmp_path_factory.mktemp("prepared")
+    names = ("medqa_test", "taigi_test", "translation_test")
+    for name in names:
+        datasets.Dataset.from_list(read_asset(name)).save_to_disk(str(root / "datasets" / name))
+    manifest = {"version": "fixture", "datasets": {n: {"path": f"datasets/{n}"} for n in names}}
+    (root / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    return root
+
+
+@pytest.fixture(scope="session")
+def tiny_lm(tiny_model_dir):
+    from taigimed.evaluate.scoring import load_model
+
+    return load_model(tiny_model_dir, "float32", 512)

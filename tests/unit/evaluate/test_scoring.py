@@ -1,0 +1,64 @@
+"""The shared-prefix scorer must give the same numbers as scoring each sequence on its own."""
+
+import math
+
+import pytest
+import torch
+
+from taigimed import chat
+from taigimed.evaluate.scoring import encode_mcq, generate, score_mcq, text_bits
+
+QUESTIONS = [
+    ("病人發燒咳嗽三日" * (i % 3 + 1), {"A": "頭殼疼", "B": "腹肚疼" * (i % 2 + 1), "C": "嚨喉疼", "D": "目睭澀"})
+    for i in range(7)
+]
+
+
+def _prompts():
+    ctx = [chat.render(chat.mcq_messages(q, o), add_generation_prompt=True) for q, o in QUESTIONS]
+    conts = [[chat.mcq_assistant_answer(k, o) for k in sorted(o)] for _, o in QUESTIONS]
+    return ctx, conts
+
+
+def _flat(scores):
+    return [x for s in scores for x in s.logliks]
+
+
+def _naive_loglik(lm, ctx_ids, cont_ids):
+    ids = torch.tensor([ctx_ids + cont_ids])
+    with torch.no_grad():
+        lp = torch.log_softmax(lm.model(ids).logits[0, :-1].float(), dim=-1)
+    return lp[len(ctx_ids) - 1 :].gather(1, ids[0, len(ctx_ids) :, None]).sum().item()
+
+
+def test_shared_prefix_logliks_match_one_sequence_at_a_time(tiny_lm):
+    ctx, conts = _prompts()
+    scores = score_mcq(tiny_lm, ctx, conts, batch_questions=3, gen_tokens=0)
+    for c, cs, s in zip(ctx, conts, scores, strict=True):
+        enc = encode_mcq(tiny_lm, c, cs)
+        assert enc.forced, "the prompt's trailing newline moves into the continuation"
+        naive = [_naive_loglik(tiny_lm, enc.context, x) for x in enc.continuations]
+        assert s.logliks == pytest.approx(naive, abs=1e-4)
+        assert s.generated is None
+    # Batch size changes padding, never the numbers.
+    again = score_mcq(tiny_lm, ctx, conts, batch_questions=7, gen_tokens=0)
+    assert _flat(again) == pytest.approx(_flat(scores), abs=1e-4)
+
+
+def test_greedy_answer_from_cache_equals_generate(tiny_lm):
+    ctx, conts = _prompts()
+    scores = score_mcq(tiny_lm, ctx, conts, batch_questions=4, gen_tokens=6)
+    without = score_mcq(tiny_lm, ctx, conts, batch_questions=4)
+    assert _flat(scores) == pytest.approx(_flat(without), abs=1e-4), "cache cropped after generating"
+    reference = generate(tiny_lm, ctx, max_new_tokens=6, batch_size=1)
+    assert [s.generated.strip() for s in scores] == reference
+
+
+def test_text_bits_is_token_nll_in_bits(tiny_lm):
+    texts = ["阮阿公血壓懸，逐工攏愛食藥仔。", "頭殼疼", "Guá kin-á-ji̍t thâu-khak thiànn."]
+    bits = text_bits(tiny_lm, texts, batch_size=2)
+    tok = tiny_lm.tokenizer
+    for text, b in zip(texts, bits, strict=True):
+        ids = [tiny_lm.stop_ids[0], *tok.encode(text, add_special_tokens=False)]
+        nll = -_naive_loglik(tiny_lm, ids[:1], ids[1:])
+        assert b == pytest.approx(nll / math.log(2), rel=1e-4)

@@ -1,0 +1,82 @@
+"""Clinician review mode: answers held, the queue API, and the user's later fetch."""
+
+from __future__ import annotations
+
+from taigimed.serve.safety.config import SafetyConfig
+from taigimed.serve.safety.layer import safety_hooks
+from taigimed.serve.safety.rules import load_rules
+
+RULES = load_rules()
+
+
+def ask(ws, text: str) -> tuple[str, dict]:
+    ws.send_json({"type": "message", "content": text, "max_tokens": 6})
+    tokens = []
+    while True:
+        m = ws.receive_json()
+        if m["type"] == "token":
+            tokens.append(m["text"])
+        elif m["type"] == "end":
+            return "".join(tokens), m
+
+
+def test_review_all_hold_approve_edit_reject(make_client, monkeypatch):
+    monkeypatch.setenv("TAIGIMED_REVIEW_TOKEN", "s3cret")
+    cfg = SafetyConfig(review_mode="all")
+    client = make_client(hooks=safety_hooks(cfg), safety=cfg)
+    st = client.app.state.taigimed
+    with client.websocket_connect("/v1/chat/ws") as ws:
+        ws.receive_json()
+        ids = []
+        for q in ("感冒欲按怎照顧？", "gua2 thau5-khak4 thiann3", "頭痛怎麼辦？"):
+            text, end = ask(ws, q)
+            assert end["reply_kind"] == "review_pending" and end["review_status"] == "pending"
+            ids.append(end["id"])
+        assert text == RULES.reply("review_pending", "mandarin_traditional")
+    st.writer.flush()
+    hdr = {"X-Review-Token": "s3cret"}
+
+    assert client.get("/v1/review/queue").status_code == 401  # clinicians only
+    queue = client.get("/v1/review/queue", headers=hdr).json()
+    assert [h["response_id"] for h in queue] == ids
+    assert queue[0]["question"] == "感冒欲按怎照顧？" and queue[0]["script"] == "taigi_han"
+    assert RULES.reply("disclaimer", "taigi_han") in queue[0]["answer"]  # the full held answer
+
+    pending = client.get(f"/v1/answers/{ids[0]}").json()  # the user's client, before review
+    assert pending["text"] is None and pending["notice"] == RULES.reply("review_pending", "taigi_han")
+
+    r = client.post(f"/v1/review/{ids[0]}", json={"action": "approve", "reviewer": "dr.lin"}, headers=hdr)
+    assert r.status_code == 200 and r.json()["reviewer"] == "dr.lin" and r.json()["reviewed_at"]
+    assert client.get(f"/v1/answers/{ids[0]}").json()["text"] == queue[0]["answer"]
+
+    r = client.post(f"/v1/review/{ids[1]}", json={"action": "edit", "reviewer": "rn.tan", "text": "加減歇睏，啉水。"}, headers=hdr)
+    assert r.json()["status"] == "edited"
+    assert client.get(f"/v1/answers/{ids[1]}").json()["text"] == "加減歇睏，啉水。"
+
+    client.post(f"/v1/review/{ids[2]}", json={"action": "reject", "reviewer": "dr.lin"}, headers=hdr)
+    got = client.get(f"/v1/answers/{ids[2]}").json()
+    assert got["text"] is None and got["notice"] == RULES.reply("review_rejected", "mandarin_traditional")
+
+    # Bad decisions get a 4xx naming the problem.
+    again = client.post(f"/v1/review/{ids[0]}", json={"action": "reject", "reviewer": "x"}, headers=hdr)
+    assert again.status_code == 409 and "already approved by dr.lin" in again.json()["error"]["message"]
+    edit = client.post(f"/v1/review/{ids[0]}", json={"action": "edit", "reviewer": "x"}, headers=hdr)
+    assert edit.status_code in (400, 409)
+    assert client.post("/v1/review/nope", json={"action": "approve", "reviewer": "x"}, headers=hdr).status_code == 404
+    assert client.get("/v1/review/queue", headers=hdr).json() == []
+    done = client.get("/v1/review/queue?status=all", headers=hdr).json()
+    assert {h["status"] for h in done} == {"approved", "edited", "rejected"}
+
+
+def test_review_flagged_holds_only_flagged(make_client):
+    cfg = SafetyConfig(review_mode="flagged")
+    client = make_client(hooks=safety_hooks(cfg), safety=cfg)
+    with client.websocket_connect("/v1/chat/ws") as ws:
+        ws.receive_json()
+        _, plain = ask(ws, "今仔日天氣真好")
+        _, medicine = ask(ws, "降血壓的藥仔欲按怎食？")
+        _, negated = ask(ws, "我無胸坎疼")
+        _, emergency = ask(ws, "我胸坎真疼")
+    assert plain["reply_kind"] == "model"
+    assert medicine["reply_kind"] == negated["reply_kind"] == "review_pending"
+    assert emergency["reply_kind"] == "red_flag"  # emergencies are never held
