@@ -140,7 +140,8 @@ def main() -> None:
         print(variant, results[variant], flush=True)
     p, b = results["packed"], results["padded"]
     results["ratio_packed_over_padded"] = {
-        k: p[k] / b[k] for k in ("tokens_per_s", "useful_tokens_per_s", "peak_rss_gb", "rows_per_example")
+        k: p[k] / b[k]
+        for k in ("tokens_per_s", "useful_tokens_per_s", "peak_rss_gb", "rows_per_example")
     }
     print(json.dumps(results["ratio_packed_over_padded"], indent=2))
     if args.out:

@@ -1,7 +1,7 @@
 """Red-flag triage recall and precision per category and per script.
 
     python benchmarks/eval_triage.py                 # tables for docs/safety.md
-    python benchmarks/eval_triage.py --record        # also update the recorded figures the tests guard
+    python benchmarks/eval_triage.py --record   # also update the figures the tests guard
 
 Reads src/taigimed/serve/safety/eval/triage_eval.jsonl (and triage_heldout.jsonl).
 """
@@ -23,17 +23,35 @@ def _fmt(x: float | None) -> str:
 
 
 def markdown(name: str, r: dict) -> str:
-    lines = [f"### {name} ({r['messages']} messages, rules {r['rules_version']})", "",
-             f"Overall: recall {_fmt(r['overall']['recall'])}, precision {_fmt(r['overall']['precision'])}", "",
-             "| category | n | recall | precision |", "|---|---|---|---|"]
-    lines += [f"| {c} | {v['n']} | {_fmt(v['recall'])} | {_fmt(v['precision'])} |" for c, v in r["per_category"].items()]
-    lines += ["", "| script | emergencies | look-alikes | recall | precision |", "|---|---|---|---|---|"]
+    lines = [
+        f"### {name} ({r['messages']} messages, rules {r['rules_version']})",
+        "",
+        f"Overall: recall {_fmt(r['overall']['recall'])}, "
+        f"precision {_fmt(r['overall']['precision'])}",
+        "",
+        "| category | n | recall | precision |",
+        "|---|---|---|---|",
+    ]
     lines += [
-        f"| {s} | {v['emergencies']} | {v['look_alikes']} | {_fmt(v['recall'])} | {_fmt(v['precision'])} |"
+        f"| {c} | {v['n']} | {_fmt(v['recall'])} | {_fmt(v['precision'])} |"
+        for c, v in r["per_category"].items()
+    ]
+    lines += [
+        "",
+        "| script | emergencies | look-alikes | recall | precision |",
+        "|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {s} | {v['emergencies']} | {v['look_alikes']} | {_fmt(v['recall'])} "
+        f"| {_fmt(v['precision'])} |"
         for s, v in r["per_script"].items()
     ]
     if r["missed"] or r["false_alarms"]:
-        lines += ["", f"Missed: {', '.join(r['missed']) or 'none'}; false alarms: {', '.join(r['false_alarms']) or 'none'}"]
+        lines += [
+            "",
+            f"Missed: {', '.join(r['missed']) or 'none'}; "
+            f"false alarms: {', '.join(r['false_alarms']) or 'none'}",
+        ]
     return "\n".join(lines)
 
 

@@ -15,14 +15,20 @@ from taigimed.text.script_eval import accuracy_table, labelled_sample
 
 
 def main() -> None:
-    root = Path(os.environ.get("TAIGIMED_DATA_ROOT", Path(__file__).resolve().parents[2] / "shared" / "data"))
+    root = Path(
+        os.environ.get(
+            "TAIGIMED_DATA_ROOT", Path(__file__).resolve().parents[2] / "shared" / "data"
+        )
+    )
     t = accuracy_table(labelled_sample(root))
     print("| source:label | n | accuracy |\n|---|---|---|")
     for k, v in t["per_label"].items():
         print(f"| {k} | {v['n']} | {v['accuracy']:.3f} |")
     print(f"| **all** | {t['overall']['n']} | {t['overall']['accuracy']:.3f} |")
-    print(f"\nTone style (numeric vs diacritic) on romanised rows: {t['tone_style']['accuracy']:.3f} "
-          f"(n={t['tone_style']['n']}); confusions: {t['confusions']}")
+    print(
+        f"\nTone style (numeric vs diacritic) on romanised rows: {t['tone_style']['accuracy']:.3f} "
+        f"(n={t['tone_style']['n']}); confusions: {t['confusions']}"
+    )
 
 
 if __name__ == "__main__":

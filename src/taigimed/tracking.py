@@ -44,4 +44,6 @@ def ensure_experiment(cfg: Config, workdir: Workdir, override: str | None = None
     found = mlflow.get_experiment_by_name(name)
     if found is not None:
         return found.experiment_id
-    return mlflow.create_experiment(name, artifact_location=artifact_location(cfg, workdir, override))
+    return mlflow.create_experiment(
+        name, artifact_location=artifact_location(cfg, workdir, override)
+    )

@@ -49,7 +49,6 @@ def test_stage1_tracked_on_a_real_server(tmp_path, mlflow_server, tiny_model_dir
 
     sys.path.insert(0, str(__import__("pathlib").Path(__file__).parents[1] / "unit" / "train"))
     from conftest import make_prepared
-
     from taigimed.config import load_config
     from taigimed.train import run_stage
     from taigimed.workdir import Workdir

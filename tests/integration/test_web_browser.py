@@ -21,8 +21,14 @@ import pytest
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 CHROMIUM = os.environ.get("TAIGIMED_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
@@ -38,8 +44,9 @@ def server(tiny_model_dir, tmp_path_factory):
     port = _free_port()
     log = (root / "serve.log").open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "taigimed.cli", "serve", "--workdir", str(root / "work"), "--config", "tiny",
-         "--model", str(tiny_model_dir), "--port", str(port), "--set", "serve.default_max_tokens=24"],
+        [sys.executable, "-m", "taigimed.cli", "serve", "--workdir", str(root / "work"),
+         "--config", "tiny", "--model", str(tiny_model_dir), "--port", str(port),
+         "--set", "serve.default_max_tokens=24"],
         stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "OMP_WAIT_POLICY": "PASSIVE"},
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
@@ -76,7 +83,9 @@ def _send(page, text: str):
     before = page.locator(".msg.bot[data-done]").count()
     page.fill("#input", text)
     page.keyboard.press("Enter")
-    page.wait_for_function(f"document.querySelectorAll('.msg.bot[data-done]').length > {before}", timeout=60000)
+    page.wait_for_function(
+        f"document.querySelectorAll('.msg.bot[data-done]').length > {before}", timeout=60000
+    )
     return page.locator(".msg.bot[data-done]").nth(before)
 
 
@@ -84,7 +93,10 @@ def test_chat_page_end_to_end(server, browser):
     url, db = server
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     frames: list[str] = []
-    page.on("websocket", lambda ws: ws.on("framereceived", lambda f: frames.append(f if isinstance(f, str) else "")))
+    page.on(
+        "websocket",
+        lambda ws: ws.on("framereceived", lambda f: frames.append(f if isinstance(f, str) else "")),
+    )
     page.goto(url)
     assert page.locator("#disclaimer").is_visible()
     assert "毋是診斷" in page.locator("#disclaimer").inner_text()
@@ -112,7 +124,9 @@ def test_chat_page_end_to_end(server, browser):
     rows = []
     while time.monotonic() < deadline and not rows:
         with sqlite3.connect(db) as conn:
-            rows = conn.execute("select kind, thumbs from feedback where message_id = ?", (answer_id,)).fetchall()
+            rows = conn.execute(
+                "select kind, thumbs from feedback where message_id = ?", (answer_id,)
+            ).fetchall()
         time.sleep(0.2)
     assert rows == [("thumbs", "up")]
 
@@ -129,7 +143,9 @@ def test_chat_page_end_to_end(server, browser):
 
 def test_phone_layout_mandarin_and_suicide_line(server, browser):
     url, _ = server
-    ctx = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=1, is_mobile=True)
+    ctx = browser.new_context(
+        viewport={"width": 390, "height": 844}, device_scale_factor=1, is_mobile=True
+    )
     page = ctx.new_page()
     page.goto(url)
     page.select_option("#lang", "mandarin")
@@ -142,6 +158,7 @@ def test_phone_layout_mandarin_and_suicide_line(server, browser):
     page.select_option("#lang", "taigi")
     page.screenshot(path=str(SHOTS / "chat-phone.png"))
     ctx.close()
-    assert shutil.which("fc-list") is None or "WenQuanYi" in subprocess.run(
-        ["fc-list"], capture_output=True, text=True
-    ).stdout
+    assert (
+        shutil.which("fc-list") is None
+        or "WenQuanYi" in subprocess.run(["fc-list"], capture_output=True, text=True).stdout
+    )

@@ -201,10 +201,13 @@ def _content_hash(rows: list[dict[str, Any]]) -> str:
 
 
 def _newest(feedback_root: Path) -> dict[str, Any] | None:
+    """The manifest of the version current.json names, if it is still there."""
     current = feedback_root / "current.json"
     if not current.exists():
         return None
-    return json.loads(current.read_text(encoding="utf-8"))
+    version = json.loads(current.read_text(encoding="utf-8"))["version"]
+    manifest = feedback_root / version / "manifest.json"
+    return json.loads(manifest.read_text(encoding="utf-8")) if manifest.exists() else None
 
 
 def _write_json_atomic(path: Path, data: dict[str, Any]) -> None:

@@ -32,9 +32,17 @@ class PreparedData:
         if name not in self.manifest["datasets"]:
             raise KeyError(f"no dataset {name!r} in {self.path}; have {self.names}")
         if name not in self._cache:
-            from datasets import load_from_disk
+            from datasets import Dataset, load_from_disk
 
-            self._cache[name] = load_from_disk(str(self.path / self.manifest["datasets"][name]["path"]))
+            from taigimed.data.manifest import features_for
+
+            if self.manifest["datasets"][name]["rows"] == 0:
+                # datasets cannot load a saved table with no rows; rebuild it with its schema
+                features = features_for(name)
+                self._cache[name] = Dataset.from_dict({k: [] for k in features}, features=features)
+            else:
+                meta = self.manifest["datasets"][name]
+                self._cache[name] = load_from_disk(str(self.path / meta["path"]))
         return self._cache[name]
 
 

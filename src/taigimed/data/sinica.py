@@ -18,7 +18,7 @@ from pathlib import Path
 
 from taigimed.data.config import DataConfig
 from taigimed.data.report import SourceReport
-from taigimed.text import normalize_text
+from taigimed.text import fold_width, normalize_unicode
 from taigimed.text.tailo import numeric_to_diacritic
 
 _WORDISH_RE = re.compile(r"[\w\u4e00-\u9fff\U00020000-\U0003ffff]")
@@ -29,10 +29,20 @@ _ASCII_ALNUM_END = re.compile(r"[A-Za-z0-9]$")
 _ASCII_ALNUM_START = re.compile(r"^[A-Za-z0-9]")
 
 
-@lru_cache(maxsize=200_000)
-def _tailo_word(word: str) -> str:
-    # The vocabulary is small (tens of thousands of words) while tokens number ~900k.
-    return numeric_to_diacritic(word)
+@lru_cache(maxsize=500_000)
+def _token(token: str) -> tuple[str, str, bool, bool] | None:
+    """``(han, tailo, is_punctuation, punctuation_differed)`` of one ``漢字｜tâi-lô`` token.
+
+    Cached: ~900k tokens in the corpus but only tens of thousands distinct, so each is
+    standardised and romanised once.
+    """
+    han, sep, tl = token.partition("｜")
+    if not sep or not han or not tl or "｜" in tl:
+        return None
+    han = fold_width(normalize_unicode(han))
+    if not _WORDISH_RE.search(han):  # a punctuation token: the Han side's mark wins
+        return han, han, True, tl != han
+    return _HAN_HYPHEN_RE.sub("", han), numeric_to_diacritic(normalize_unicode(tl)), False, False
 
 
 def _join(words: list[tuple[str, bool]], spaced: bool) -> str:
@@ -64,17 +74,14 @@ def parse_sentence(line: str) -> tuple[str, str, bool] | None:
     han_words: list[tuple[str, bool]] = []
     tl_words: list[tuple[str, bool]] = []
     unified = False
-    for token in line.split():
-        han, sep, tl = token.partition("｜")
-        if not sep or not han or not tl or "｜" in tl:
+    for raw in line.split():
+        token = _token(raw)
+        if token is None:
             return None
-        if not _WORDISH_RE.search(han):  # a punctuation token: the Han side's mark wins
-            unified |= tl != han
-            han_words.append((han, True))
-            tl_words.append((han, True))
-            continue
-        han_words.append((_HAN_HYPHEN_RE.sub("", han), False))
-        tl_words.append((_tailo_word(tl), False))
+        han, tl, is_punct, differed = token
+        unified |= differed
+        han_words.append((han, is_punct))
+        tl_words.append((tl, is_punct))
     if not han_words:
         return None
     return _join(han_words, spaced=False), _join(tl_words, spaced=True), unified
@@ -127,7 +134,6 @@ def load_sinica(path: Path, cfg: DataConfig, report: SourceReport, source: str =
             report.drop("token_without_tailo")
             continue
         han, tailo, unified = parsed
-        han, tailo = normalize_text(han), normalize_text(tailo)
         if unified:
             report.cleaned["mixed_punctuation_unified"] += 1
         n_han = len(_WORDISH_RE.findall(han))

@@ -27,13 +27,15 @@ def eval_command(
     out: Annotated[Path, typer.Option("--out", "-o", help="Report JSON to write.")],
     extra_mcq: Annotated[
         list[Path] | None,
-        typer.Option("--extra-mcq", help="A JSONL file in the MedQA schema to score as one more set."),
+        typer.Option(
+            "--extra-mcq", help="A JSONL file in the MedQA schema to score as one more set."
+        ),
     ] = None,
     full: Annotated[
         bool,
         typer.Option(
             "--full/--sample",
-            help="Score the full sets (default) or the recipe's seeded sample (eval.sample_per_set).",
+            help="Full sets (default) or the recipe's seeded sample of eval.sample_per_set items.",
         ),
     ] = True,
     champion_report: Annotated[
@@ -44,6 +46,13 @@ def eval_command(
         Path | None,
         typer.Option("--data-dir", help="A prepared data folder (default: the newest in WORKDIR)."),
     ] = None,
+    stage2_run: Annotated[
+        Path | None,
+        typer.Option(
+            "--stage2-run",
+            help="The stage-2 run folder of this model: also apply the gate and record it.",
+        ),
+    ] = None,
     config: ConfigOpt = None,
     set_: SetOpt = None,
     workdir_: WorkdirOpt = None,
@@ -52,6 +61,9 @@ def eval_command(
 
     taigimed eval --model staging --out eval/staging.json
     taigimed eval --config tiny --model ./my-model --out /tmp/r.json --sample --extra-mcq exam.jsonl
+
+    With --stage2-run the gate decision and its reasons are added to the report (exit 3 when
+    it fails), as `taigimed model gate` does.
     """
     from taigimed.evaluate.run import evaluate_model
     from taigimed.evaluate.sets import EvalDataError
@@ -80,6 +92,21 @@ def eval_command(
         )
         typer.echo(f"{name} (n={report['sample']['per_set_n'].get(name, '?')}): {cells}")
     typer.echo(f"wrote {out} and {out.with_suffix('.md')} in {report['seconds']:.0f} s")
+    if stage2_run is None:
+        typer.echo(f"gate: taigimed model gate --eval {out} --stage2-run <stage-2 run folder>")
+        return
+    from taigimed.registry import RegistryError
+    from taigimed.registry.candidate import gate_candidate
+
+    try:
+        decision = gate_candidate(cfg, wd, out, stage2_run)
+    except RegistryError as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from exc
+    verdict = "PASSED" if decision["passed"] else "FAILED"
+    typer.echo(f"gate {verdict}: " + "; ".join(decision["reasons"]))
+    if not decision["passed"]:
+        raise typer.Exit(3)
 
 
 def _resolve(wd, cfg, spec: str) -> Path:

@@ -119,6 +119,12 @@ class GateConfig(StrictModel):
         ge=0,
         description="Stage 2 may raise that loss by at most this fraction (0.15 = 15 %).",
     )
+    min_stage2_gain: float | None = Field(
+        0.02,
+        description="Stage 2 must lower its own Taigi validation loss (run.json val_loss_before "
+        "→ val_loss_after) by at least this fraction: the evidence of a real improvement on a "
+        "base model too weak to move MedQA off chance. None disables.",
+    )
     adjustments: list[Adjustment] = Field(
         default_factory=_default_adjustments,
         description="Retry policy: applied once per retry, compounding (attempt 3 twice).",

@@ -6,6 +6,7 @@ Three kinds of check, each recorded as {name, value, threshold, passed, detail}:
 * no statistically significant regression against the champion (the model at
   ``gate.champion_alias``) on the items both reports scored: exact McNemar for MCQ
   correctness, paired bootstrap for other per-item values;
+* stage 2 must have improved its own Taigi validation loss (``gate.min_stage2_gain``);
 * the stage-2 forgetting bound: the Mandarin medical validation loss may rise during
   stage 2 (relative to the stage-1 model it started from, as stage 2's run.json
   records) by at most ``gate.max_forgetting``.
@@ -166,6 +167,19 @@ def _forgetting(gate: GateConfig, stage2: dict | None) -> Check | None:
     return Check(name, rise, gate.max_forgetting, ok, f"{before:.4g} after stage 1 → {after:.4g}")
 
 
+def _stage2_gain(gate: GateConfig, stage2: dict | None) -> Check | None:
+    if gate.min_stage2_gain is None:
+        return None
+    before = (stage2 or {}).get("val_loss_before")
+    after = (stage2 or {}).get("val_loss_after")
+    name = f"stage 2 lowers its Taigi validation loss by >= {gate.min_stage2_gain:.0%}"
+    if before is None or after is None:
+        return Check(name, None, gate.min_stage2_gain, False, "stage 2 run.json lacks val_loss_*")
+    gain = (before - after) / abs(before) if before else 0.0
+    ok = gain >= gate.min_stage2_gain
+    return Check(name, gain, gate.min_stage2_gain, ok, f"{before:.4g} → {after:.4g}")
+
+
 def decide(
     report: dict,
     gate: GateConfig,
@@ -197,8 +211,9 @@ def decide(
                 f"skipped: no model holds the alias {gate.champion_alias!r} yet",
             )
         )
-    if (c := _forgetting(gate, stage2_metrics)) is not None:
-        checks.append(c)
+    for extra in (_forgetting(gate, stage2_metrics), _stage2_gain(gate, stage2_metrics)):
+        if extra is not None:
+            checks.append(extra)
     reasons = [
         f"{c.name}: {_fmt(c.value)}" + (f" ({c.detail})" if c.detail else "")
         for c in checks

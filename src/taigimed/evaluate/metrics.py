@@ -57,9 +57,7 @@ def item_values(set_result: dict[str, Any], metric_name: str) -> dict[str, float
     """
     if metric_name in MCQ_ITEM_FIELDS:
         field = MCQ_ITEM_FIELDS[metric_name]
-        return {
-            it["id"]: float(it[field]) for it in set_result.get("items", []) if field in it
-        }
+        return {it["id"]: float(it[field]) for it in set_result.get("items", []) if field in it}
     rows = set_result.get("items", []) + set_result.get("open_items", [])
     found = {it["id"]: float(it["value"]) for it in rows if it.get("metric") == metric_name}
     if not found:

@@ -46,11 +46,18 @@ def write_report(report: dict[str, Any], out_json: Path, champion: dict | None =
     if champion:
         lines.append(f"Champion: `{champion['model']['path']}`.")
     for name, res in report["sets"].items():
-        lines += ["", f"## {name}", "", "| metric | challenger |" + (" champion |" if champion else "")]
+        lines += [
+            "",
+            f"## {name}",
+            "",
+            "| metric | challenger |" + (" champion |" if champion else ""),
+        ]
         lines.append("|---|---|" + ("---|" if champion else ""))
         champ_set = (champion or {}).get("sets", {}).get(name, {})
         for metric_name, m in res["metrics"].items():
-            row = f"| {metric_name}{' (lower is better)' if metric_name in LOWER_IS_BETTER else ''} "
+            row = (
+                f"| {metric_name}{' (lower is better)' if metric_name in LOWER_IS_BETTER else ''} "
+            )
             row += f"| {_fmt(m)} |"
             if champion:
                 cm = champ_set.get("metrics", {}).get(metric_name)
@@ -64,7 +71,10 @@ def write_report(report: dict[str, Any], out_json: Path, champion: dict | None =
                 cells = [_fmt(ms[k]) if k in ms else "–" for k in metric_names]
                 lines.append(f"| {cat} | " + " | ".join(cells) + " |")
         if "letter_distribution" in res:
-            lines += ["", "Predicted letters (log-likelihood): " + _dist(res["letter_distribution"])]
+            lines += [
+                "",
+                "Predicted letters (log-likelihood): " + _dist(res["letter_distribution"]),
+            ]
             lines.append("Gold letters: " + _dist(res.get("gold_letter_distribution", {})))
             if "gen_letter_distribution" in res:
                 lines.append("Generated letters: " + _dist(res["gen_letter_distribution"]))

@@ -7,14 +7,16 @@ Report JSON (``schema`` 1), stable for the gate and the registry::
      "sets": {set: {"metrics": {metric: {"value", "n", "ci_low", "ci_high"}},
                     "categories": {cat: {metric: {...}}},
                     "letter_distribution": {"A": n, ...},        # MCQ sets
-                    "items": [...]}},                              # per-item, see metrics.item_values
+                    "items": [...]}},              # per item, see metrics.item_values
      "seconds": float, "set_seconds": {set: float}}
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import shutil
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -90,48 +92,69 @@ def evaluate_model(
         per_set_n["taigi_general"] = len(sents)
         per_set_n["taigi_general_translation"] = len(pairs)
 
-    lm = load_model(model_dir, ec.dtype or cfg.model.dtype, cfg.model.max_context)
-    results: dict[str, Any] = {}
-    set_seconds: dict[str, float] = {}
+    # Each finished set is kept under <out>.parts/ until the report is written, so an
+    # interrupted run resumes with the sets it had not finished (same model, config, items).
+    parts = out_json.with_name(f".{out_json.name}.parts")
+    fingerprint = _fingerprint(cfg, model_dir)
+    jobs = []
     common = {"n_resamples": ec.bootstrap_samples, "seed": seed}
     gen_tokens = ec.mcq_max_new_tokens if ec.generative else 0
+    for name, items in mcq_sets.items():
+        extra = taigi_open if name == "taigi_medical" else []
+        ids = [r["id"] for r in items] + [r["id"] for r in extra]
+        jobs.append((name, ids, len(items) + len(extra), ("mcq", items, extra)))
+    if general is not None:
+        ids = [r["id"] for r in general[0]] + [r["id"] for r in general[1]]
+        jobs.append(("taigi_general", ids, len(ids), ("general", *general)))
+
+    results: dict[str, Any] = {}
+    set_seconds: dict[str, float] = {}
+    lm = None
     with _progress() as bar:
-        for name, items in mcq_sets.items():
+        for name, ids, size, job in jobs:
+            key = hashlib.sha256(json.dumps([fingerprint, name, ids]).encode()).hexdigest()
+            part = parts / f"{_slug(name)}.json"
+            cached = _read_part(part, key)
+            if cached is not None:
+                results[name], set_seconds[name] = cached["result"], cached["seconds"]
+                bar.add_task(f"{name} (resumed)", total=size, completed=size)
+                continue
+            if lm is None:
+                lm = load_model(model_dir, ec.dtype or cfg.model.dtype, cfg.model.max_context)
+            task = bar.add_task(name, total=size)
+            progress = lambda k, t=task: bar.advance(t, k)  # noqa: E731
             t0 = time.perf_counter()
-            task = bar.add_task(name, total=len(items))
-            results[name] = evaluate_mcq(
-                lm,
-                items,
-                batch_questions=ec.batch_questions,
-                gen_tokens=gen_tokens,
-                progress=lambda k, t=task: bar.advance(t, k),
-                **common,
-            )
-            if name == "taigi_medical" and taigi_open:
-                task = bar.add_task("taigi_medical (open)", total=len(taigi_open))
-                m, open_items = evaluate_open(
+            if job[0] == "mcq":
+                _, items, extra = job
+                res = evaluate_mcq(
                     lm,
-                    taigi_open,
-                    batch_size=ec.batch_sequences,
-                    max_new_tokens=ec.open_max_new_tokens,
-                    progress=lambda k, t=task: bar.advance(t, k),
+                    items,
+                    batch_questions=ec.batch_questions,
+                    gen_tokens=gen_tokens,
+                    progress=progress,
                     **common,
                 )
-                results[name]["metrics"]["chrf"] = m
-                results[name]["open_items"] = open_items
-            set_seconds[name] = time.perf_counter() - t0
-        if general is not None:
-            t0 = time.perf_counter()
-            task = bar.add_task("taigi_general", total=len(general[0]) + len(general[1]))
-            results["taigi_general"] = evaluate_general(
-                lm,
-                *general,
-                batch_size=ec.batch_sequences,
-                max_new_tokens=ec.translation_max_new_tokens,
-                progress=lambda k, t=task: bar.advance(t, k),
-                **common,
-            )
-            set_seconds["taigi_general"] = time.perf_counter() - t0
+                if extra:
+                    res["metrics"]["chrf"], res["open_items"] = evaluate_open(
+                        lm,
+                        extra,
+                        batch_size=ec.batch_sequences,
+                        max_new_tokens=ec.open_max_new_tokens,
+                        progress=progress,
+                        **common,
+                    )
+            else:
+                res = evaluate_general(
+                    lm,
+                    job[1],
+                    job[2],
+                    batch_size=ec.batch_sequences,
+                    max_new_tokens=ec.translation_max_new_tokens,
+                    progress=progress,
+                    **common,
+                )
+            results[name], set_seconds[name] = res, time.perf_counter() - t0
+            write_json_atomic(part, {"key": key, "result": res, "seconds": set_seconds[name]})
 
     report = {
         "schema": SCHEMA,
@@ -149,7 +172,29 @@ def evaluate_model(
     write_json_atomic(out_json, report)
     champion = _read_report(champion_report)
     write_report(report, out_json, champion)
+    shutil.rmtree(parts, ignore_errors=True)
     return report
+
+
+def _fingerprint(cfg: Config, model_dir: str | Path) -> list:
+    """What a cached set result depends on: eval and model settings, and the weights' files."""
+    folder = Path(str(model_dir))
+    files = sorted(
+        (p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in folder.glob("*") if p.is_file()
+    )
+    return [cfg.fingerprint("eval", "model", "seed"), str(folder.resolve()), files]
+
+
+def _read_part(path: Path, key: str) -> dict | None:
+    try:
+        part = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None
+    return part if part.get("key") == key else None
+
+
+def _slug(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
 
 
 def write_json_atomic(path: Path, payload: dict[str, Any]) -> None:

@@ -260,8 +260,14 @@ def generate(
     max_new_tokens: int,
     batch_size: int = 16,
     progress: Progress | None = None,
+    limits: Sequence[int] | None = None,
 ) -> list[str]:
-    """Greedy completions of already-rendered prompts, stopping at end of turn."""
+    """Greedy completions of already-rendered prompts, stopping at end of turn.
+
+    ``limits`` caps each prompt's new tokens below ``max_new_tokens`` (e.g. from the
+    source length of a translation), so an untrained model that never stops costs
+    only what a plausible answer could need; a batch runs to its largest cap.
+    """
     tok = lm.tokenizer
     encoded = [_encode(lm, p)[-(lm.max_context - max_new_tokens) :] for p in prompts]
     order = sorted(range(len(encoded)), key=lambda i: -len(encoded[i]))
@@ -269,10 +275,13 @@ def generate(
     for start in range(0, len(order), batch_size):
         batch = order[start : start + batch_size]
         ids, mask = _left_pad([encoded[i] for i in batch], lm.pad_id)
+        cap = (
+            max_new_tokens if limits is None else min(max_new_tokens, max(limits[i] for i in batch))
+        )
         gen = lm.model.generate(
             input_ids=ids,
             attention_mask=mask,
-            max_new_tokens=max_new_tokens,
+            max_new_tokens=max(cap, 1),
             do_sample=False,
             eos_token_id=lm.stop_ids,
             pad_token_id=lm.pad_id,

@@ -132,7 +132,7 @@ def prepared_rows(prepared, name: str) -> list[Row]:
 def stratified_sample(
     rows: Sequence[Row], n: int | None, seed: int, key: Callable[[Row], str]
 ) -> list[Row]:
-    """A fixed, seeded sample of ``n`` rows with each stratum in proportion (original order kept)."""
+    """A fixed, seeded sample of ``n`` rows, strata in proportion, original order kept."""
     if n is None or n >= len(rows):
         return list(rows)
     groups: dict[str, list[int]] = defaultdict(list)

@@ -72,10 +72,7 @@ def paired_bootstrap(
     alpha = (1.0 - confidence) / 2.0
     low, high = np.quantile(stats, [alpha, 1.0 - alpha])
     point = float(diff.mean())
-    if point >= 0:
-        tail = float(np.mean(stats <= 0))
-    else:
-        tail = float(np.mean(stats >= 0))
+    tail = float(np.mean(stats <= 0)) if point >= 0 else float(np.mean(stats >= 0))
     p = min(1.0, 2.0 * max(tail, 1.0 / n_resamples)) if np.any(diff != 0) else 1.0
     return {
         "n": int(diff.size),

@@ -20,6 +20,7 @@ from taigimed.evaluate.sets import Row
 
 Progress = Callable[[int], None]
 
+
 def translation_messages(direction: str, text: str) -> list[chat.Message]:
     """The same user turn the training data uses for this direction (taigimed.data.records)."""
     from taigimed.data.records import HAN_TO_TAILO, ZH_TO_HAN
@@ -75,7 +76,8 @@ def evaluate_mcq(
 
     def block(recs):
         return {
-            name: metric([float(r[f]) for r in recs], n_resamples, seed) for name, f in fields.items()
+            name: metric([float(r[f]) for r in recs], n_resamples, seed)
+            for name, f in fields.items()
         }
 
     by_cat: dict[str, list] = defaultdict(list)
@@ -168,7 +170,9 @@ def evaluate_general(
         prompts = [
             chat.render(translation_messages(direction, p["source_text"]), True) for p in sub
         ]
-        hyps = generate(lm, prompts, max_new_tokens, batch_size, progress)
+        # A translation needs about as many tokens as its source (Tâi-lô: a few per syllable).
+        limits = [3 * len(lm.tokenizer.encode(p["source_text"])) + 8 for p in sub]
+        hyps = generate(lm, prompts, max_new_tokens, batch_size, progress, limits)
         m, sentence = chrf_metric(hyps, [p["target_text"] for p in sub], n_resamples, seed)
         metrics[name] = m
         items += [

@@ -137,8 +137,13 @@ def run_pipeline(
     say: Say = lambda _: None,
 ) -> PipelineResult:
     """Run (or resume) the whole job; see the module docstring."""
+    from taigimed.registry.store import resolve_uri
+
     check_policy(cfg)
     started = time.perf_counter()
+    # Resolved once and passed to every step: mlflow.set_tracking_uri() rewrites
+    # MLFLOW_TRACKING_URI in this process, so resolving later could differ.
+    tracking_uri = resolve_uri(cfg, workdir, tracking_uri)
     state_path = workdir.ensure(workdir.pipeline) / "state.json"
     with _Lock(workdir.pipeline / "lock"):
         state = PipelineState.load(state_path)
@@ -210,10 +215,17 @@ def _run(cfg: Config, workdir: Workdir, tracking_uri: str | None, runner: _Runne
             "metrics": {k: v["value"] for k, v in ev["metrics"].items()},
         }
         attempts.append(record)
-        steps.record_gate(Path(ev["report"]), decision, attempts)
-        steps.log_gate_to_mlflow(
-            acfg, workdir, s2["mlflow_run_id"], Path(ev["report"]), decision, record, tracking_uri
-        )
+        if runner.rows[-1].status != "cached":  # a cached decision is already on record
+            steps.record_gate(Path(ev["report"]), decision, attempts)
+            steps.log_gate_to_mlflow(
+                acfg,
+                workdir,
+                s2["mlflow_run_id"],
+                Path(ev["report"]),
+                decision,
+                record,
+                tracking_uri,
+            )
         result.attempts, result.decision = attempts, decision
         result.metrics, result.report = ev["metrics"], ev["report"]
         if decision["passed"]:
@@ -327,7 +339,7 @@ def _register(acfg, workdir, data, trained, decision, attempt, tracking_uri, run
         report=ev["report_sha256"],
         passed=decision["passed"],
         tracking=config_part(acfg, "tracking"),
-        uri=tracking_uri or os.environ.get("MLFLOW_TRACKING_URI"),
+        uri=tracking_uri,
     )
     data_dir = Path(data["data_dir"])
     lineage = {

@@ -48,7 +48,9 @@ def print_summary(result: PipelineResult, console: Console | None = None) -> Non
                 ", ".join(f"{k}={v:.4g}" for k, v in a["adjustments"].items()) or "recipe as given"
             )
             verdict = "[green]passed[/green]" if a["passed"] else "[red]failed[/red]"
-            attempts.add_row(str(a["attempt"]), adj, verdict, "\n".join(a["reasons"]))
+            attempts.add_row(
+                str(a["attempt"]), adj or "recipe as given", verdict, "\n".join(a["reasons"])
+            )
         console.print(attempts)
 
     if result.status == "registered":

@@ -46,7 +46,11 @@ class HeldAnswer:
 def _question(session: Session, msg: Message) -> Message | None:
     return session.scalars(
         select(Message)
-        .where(Message.conversation_id == msg.conversation_id, Message.seq < msg.seq, Message.role == "user")
+        .where(
+            Message.conversation_id == msg.conversation_id,
+            Message.seq < msg.seq,
+            Message.role == "user",
+        )
         .order_by(Message.seq.desc())
         .limit(1)
     ).first()
@@ -70,7 +74,9 @@ def _held(session: Session, msg: Message) -> HeldAnswer:
     )
 
 
-def list_queue(session: Session, status: str | None = "pending", limit: int = 50) -> list[HeldAnswer]:
+def list_queue(
+    session: Session, status: str | None = "pending", limit: int = 50
+) -> list[HeldAnswer]:
     """Held answers, oldest first; ``status=None`` lists every reviewed or held one."""
     q = select(Message).where(Message.role == "assistant", Message.review_status.is_not(None))
     if status:

@@ -34,7 +34,7 @@ _WIDTH_TABLE[0x3000] = 0x20  # ideographic space → space
 _INVISIBLE_RE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 _CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _SPACES_RE = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f]+")
-_NEWLINES_RE = re.compile(r"\s*\n\s*")
+_NEWLINES_RE = re.compile(r"[ \t]*\n\s*")
 
 
 def normalize_unicode(text: str) -> str:
@@ -70,14 +70,15 @@ def normalize_whitespace(text: str, keep_newlines: bool = False) -> str:
 
     Newlines become spaces unless ``keep_newlines`` (then runs collapse to one).
     """
+    # Whole-text regex passes (no per-line loop), so a corpus can be normalised in one call.
     text = _INVISIBLE_RE.sub("", text)
     if keep_newlines:
-        lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-        text = "\n".join(_SPACES_RE.sub(" ", _CONTROL_RE.sub(" ", line)) for line in lines)
-        text = _NEWLINES_RE.sub("\n", text)
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     else:
-        text = _CONTROL_RE.sub(" ", text.replace("\r", " ").replace("\n", " "))
-        text = _SPACES_RE.sub(" ", text)
+        text = text.replace("\r", " ").replace("\n", " ")
+    text = _SPACES_RE.sub(" ", _CONTROL_RE.sub(" ", text))
+    if keep_newlines:
+        text = _NEWLINES_RE.sub("\n", text)
     return text.strip()
 
 

@@ -26,6 +26,8 @@ _WORD = re.compile(
     r"(?<![\w/.^])[A-Za-z\u00c0-\u024f\u1e00-\u1eff\u207f0-9][\w\u0300-\u036f\u207f]*"
     r"(?:-+[\w\u0300-\u036f\u207f]+)*(?![\w/^])"
 )
+
+
 def is_medical_token(word: str) -> bool:
     """True for tokens such as SpO2, HbA1c, mg/m2, H1N1 that must keep their spelling."""
     return bool(MEDICAL_TOKEN.fullmatch(word))
@@ -55,7 +57,9 @@ def poj_to_tailo(text: str) -> str:
     >>> poj_to_tailo("góa ê heng-khám chin thiàⁿ, SpO2 92%")
     'guá ê hing-khám tsin thiànn, SpO2 92%'
     """
-    return _WORD.sub(lambda m: _poj_word(m.group(0)) if _taigi_word(m.group(0)) else m.group(0), text)
+    return _WORD.sub(
+        lambda m: _poj_word(m.group(0)) if _taigi_word(m.group(0)) else m.group(0), text
+    )
 
 
 def tailo_to_diacritic(text: str) -> str:

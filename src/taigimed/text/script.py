@@ -80,16 +80,19 @@ _TAILO_CUES = (
 
 # Words typical of written Taigi and rare in Mandarin, and the reverse. Longer
 # words are counted first so 啥物 is not also counted as 物.
-TAIGI_MARKERS = (
-    "啥物 按怎 毋知 毋是 毋過 無法度 胸坎 頭殼 腹肚 囡仔 查某 查埔 今仔日 昨昏 干焦 顛倒 一擺 "
-    "佇 毋 袂 欲 佮 咧 阮 恁 𪜶 遮 遐 攏 閣 予 矣 个 喙 跤 揣 厝 啉 佗 嘛 敢 食 仝 甲 彼 曷 逐 "
-    "伊 怹 咱 講 㧣 較 誠 足 一寡 有影 抑是 會當 袂當 無 仔 啦 e 著"
+TAIGI_MARKERS = (  # noqa: SIM905 (a word list reads better as text)
+    "啥物 按怎 毋知 毋是 毋過 無法度 胸坎 頭殼 腹肚 囡仔 查某 查埔 今仔日 昨昏 "
+    "干焦 顛倒 一擺 佇 毋 袂 欲 佮 咧 阮 恁 𪜶 遮 遐 "
+    "攏 閣 予 矣 个 喙 跤 揣 厝 啉 佗 嘛 敢 食 "
+    "仝 甲 彼 曷 逐 伊 怹 咱 講 㧣 較 誠 足 一寡 "
+    "有影 抑是 會當 袂當 無 仔 啦 著"
 ).split()
 # Characters Taigi writing shares with Mandarin (的, 是, 這, 就, 會) are not markers.
-MANDARIN_MARKERS = (
+MANDARIN_MARKERS = (  # noqa: SIM905
     "什麼 怎麼 為什麼 沒有 我們 你們 他們 她們 孩子 肚子 現在 昨天 今天 覺得 "
-    "應該 可以 一點 這個 那個 這樣 怎樣 哪裡 東西 "
-    "了 們 很 沒 嗎 吧 她 他 說 給 跟 還 都 喝 吃 腳 嘴 在 不 也 要 那 呢 和"
+    "應該 可以 一點 這個 那個 這樣 怎樣 哪裡 東西 了 們 很 沒 嗎 "
+    "吧 她 他 說 給 跟 還 都 喝 吃 腳 嘴 在 不 "
+    "也 要 那 呢 和"
 ).split()
 
 
@@ -174,7 +177,12 @@ def _romanised(sylls: list[str], text: str) -> tuple[str, str, float, dict[str, 
     marks = sum(ch in _DIACRITICS for ch in nfd)
     digits = sum(bool(re.search(r"[a-z]\d$", s.lower())) for s in sylls)
     tone = "numeric" if digits > marks else "diacritic" if marks else "none"
-    return script, tone, conf, {"poj_cues": poj, "tailo_cues": tailo, "tone_marks": marks, "tone_digits": digits}
+    return (
+        script,
+        tone,
+        conf,
+        {"poj_cues": poj, "tailo_cues": tailo, "tone_marks": marks, "tone_digits": digits},
+    )
 
 
 def _han(text: str) -> tuple[str, float, dict[str, float]]:
@@ -183,7 +191,12 @@ def _han(text: str) -> tuple[str, float, dict[str, float]]:
     as_trad = to_taiwan_traditional(text) if simp else text
     taigi = _count_markers(as_trad, TAIGI_MARKERS)
     mandarin = _count_markers(as_trad, MANDARIN_MARKERS)
-    ev = {"simplified_chars": simp, "traditional_chars": trad, "taigi_markers": taigi, "mandarin_markers": mandarin}
+    ev = {
+        "simplified_chars": simp,
+        "traditional_chars": trad,
+        "taigi_markers": taigi,
+        "mandarin_markers": mandarin,
+    }
     if simp > trad:
         return "mandarin_simplified", _share(simp, trad), ev
     if taigi >= mandarin:

@@ -29,10 +29,15 @@ def _sinica(path: Path, n: int, rng: random.Random, scan: int = 20000) -> list[d
             words = [(h.replace("-", ""), tl) for h, _, tl in tokens if any(c.isalnum() for c in h)]
             if len(words) < 3:
                 continue
-            rows.append({"han": "".join(h for h, _ in words), "tailo": " ".join(tl for _, tl in words)})
+            rows.append(
+                {"han": "".join(h for h, _ in words), "tailo": " ".join(tl for _, tl in words)}
+            )
     picked = rng.sample(rows, min(n, len(rows)))
-    return [{"source": "sinica", "label": "taigi_han", "tone": None, "text": r["han"]} for r in picked] + [
-        {"source": "sinica", "label": "tailo", "tone": "numeric", "text": r["tailo"]} for r in picked
+    return [
+        {"source": "sinica", "label": "taigi_han", "tone": None, "text": r["han"]} for r in picked
+    ] + [
+        {"source": "sinica", "label": "tailo", "tone": "numeric", "text": r["tailo"]}
+        for r in picked
     ]
 
 
@@ -40,14 +45,21 @@ def _parallel(path: Path, n: int, rng: random.Random) -> list[dict]:
     import opencc
 
     t2s = opencc.OpenCC("t2s")
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = [
+        json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
     rows = [r for r in rows if r.get("ZH") and r.get("HAN") and r.get("TL") and r.get("POJ")]
     picked = rng.sample(rows, min(n, len(rows)))
     out = []
     for r in picked:
         out += [
             {"source": "parallel", "label": "mandarin_traditional", "tone": None, "text": r["ZH"]},
-            {"source": "parallel", "label": "mandarin_simplified", "tone": None, "text": t2s.convert(r["ZH"])},
+            {
+                "source": "parallel",
+                "label": "mandarin_simplified",
+                "tone": None,
+                "text": t2s.convert(r["ZH"]),
+            },
             {"source": "parallel", "label": "taigi_han", "tone": None, "text": r["HAN"]},
             {"source": "parallel", "label": "tailo", "tone": "diacritic", "text": r["TL"]},
             {"source": "parallel", "label": "poj", "tone": "diacritic", "text": r["POJ"]},
@@ -55,7 +67,9 @@ def _parallel(path: Path, n: int, rng: random.Random) -> list[dict]:
     return out
 
 
-def labelled_sample(data_root: Path, n_sinica: int = 200, n_parallel: int = 100, seed: int = 1234) -> list[dict]:
+def labelled_sample(
+    data_root: Path, n_sinica: int = 200, n_parallel: int = 100, seed: int = 1234
+) -> list[dict]:
     """Rows ``{source, label, tone, text}`` drawn reproducibly from the shared corpora."""
     rng = random.Random(seed)
     taigi = Path(data_root) / "taigi"
@@ -83,7 +97,9 @@ def accuracy_table(rows: list[dict]) -> dict:
     total = sum(n for _, n in per.values())
     return {
         "overall": {"n": total, "accuracy": round(correct / total, 4) if total else None},
-        "per_label": {k: {"n": n, "accuracy": round(c / n, 4)} for k, (c, n) in sorted(per.items())},
+        "per_label": {
+            k: {"n": n, "accuracy": round(c / n, 4)} for k, (c, n) in sorted(per.items())
+        },
         "tone_style": {"n": tone[1], "accuracy": round(tone[0] / tone[1], 4) if tone[1] else None},
         "confusions": dict(confusion.most_common(10)),
     }

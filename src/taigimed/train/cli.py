@@ -28,7 +28,9 @@ def register(app: typer.Typer) -> None:
         ] = None,
         data: Annotated[
             Path | None,
-            typer.Option("--data", help="Prepared data folder (default: WORKDIR/data/current.json)."),
+            typer.Option(
+                "--data", help="Prepared data folder (default: WORKDIR/data/current.json)."
+            ),
         ] = None,
         init_model: Annotated[
             Path | None,

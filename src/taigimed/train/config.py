@@ -12,7 +12,15 @@ class LoraConfig(StrictModel):
     alpha: int = Field(32, ge=1, description="LoRA scaling numerator (scale = alpha / r).")
     dropout: float = Field(0.05, ge=0, lt=1, description="Dropout on the LoRA input.")
     target_modules: list[str] = Field(
-        default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
+        default_factory=lambda: [
+            "q_proj",
+            "k_proj",
+            "v_proj",
+            "o_proj",
+            "gate_proj",
+            "up_proj",
+            "down_proj",
+        ],
         description="Module names that get adapters (Llama naming).",
     )
 
@@ -21,24 +29,31 @@ class StageConfig(StrictModel):
     method: Literal["full", "lora", "qlora"] = Field(
         "lora", description="Full fine-tuning, LoRA, or QLoRA (4-bit base; CUDA + bitsandbytes)."
     )
-    lora: LoraConfig = Field(default_factory=LoraConfig, description="Adapter shape for lora/qlora.")
+    lora: LoraConfig = Field(
+        default_factory=LoraConfig, description="Adapter shape for lora/qlora."
+    )
     learning_rate: float = Field(2e-4, gt=0, description="Peak learning rate.")
     weight_decay: float = Field(0.0, ge=0, description="AdamW weight decay.")
     warmup_steps: int = Field(2, ge=0, description="Linear warm-up steps before cosine decay.")
     max_grad_norm: float = Field(1.0, gt=0, description="Gradient clipping norm.")
-    max_steps: int = Field(50, ge=1, description="Optimizer steps in this stage (the token budget).")
+    max_steps: int = Field(
+        50, ge=1, description="Optimizer steps in this stage (the token budget)."
+    )
     seq_len: int = Field(512, ge=16, description="Tokens per packed row.")
     batch_rows: int = Field(8, ge=1, description="Packed rows per optimizer step.")
     micro_batch_rows: int = Field(
         0, ge=0, description="Rows per forward pass (gradient accumulation); 0 = batch_rows."
     )
     shuffle: bool = Field(
-        True, description="Shuffle examples before packing; False keeps the data's curriculum order."
+        True,
+        description="Shuffle examples before packing; False keeps the data's curriculum order.",
     )
     eval_max_examples: int = Field(
         200, ge=1, description="Validation examples scored before and after (CPU budget)."
     )
-    checkpoint_every: int = Field(10, ge=1, description="Save a resumable checkpoint every N steps.")
+    checkpoint_every: int = Field(
+        10, ge=1, description="Save a resumable checkpoint every N steps."
+    )
     keep_checkpoints: int = Field(2, ge=1, description="How many recent checkpoints to keep.")
 
     @property
@@ -75,7 +90,9 @@ class TrainConfig(StrictModel):
         description="Stage 2 may raise the medical (stage1_validation) loss by at most this "
         "relative amount; the check is recorded in run.json and the model card.",
     )
-    log_every: int = Field(1, ge=1, description="Log loss, lr and tokens/s to MLflow every N steps.")
+    log_every: int = Field(
+        1, ge=1, description="Log loss, lr and tokens/s to MLflow every N steps."
+    )
     log_model_artifact: bool = Field(
         True, description="Also copy the merged model into the MLflow run's artifacts ('model/')."
     )

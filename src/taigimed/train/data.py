@@ -68,7 +68,6 @@ def _digest(folder: Path) -> str:
 def log_inputs(prepared: Prepared, names: list[str]) -> None:
     """Each dataset as an MLflow run input, plus the data manifest as an artifact."""
     import mlflow
-
     from mlflow.data.dataset_source_registry import resolve_dataset_source
     from mlflow.data.meta_dataset import MetaDataset
 

@@ -38,7 +38,8 @@ def check_schema(dataset, name: str) -> None:
     if missing:
         raise DatasetSchemaError(
             f"dataset {name!r} lacks columns {sorted(missing)}; expected the training-record "
-            f"schema {sorted(RECORD_COLUMNS)} (docs/architecture.md). Re-run `taigimed data prepare`."
+            f"schema {sorted(RECORD_COLUMNS)} (docs/architecture.md); re-run "
+            "`taigimed data prepare`."
         )
     if len(dataset) == 0:
         raise DatasetSchemaError(f"dataset {name!r} is empty")

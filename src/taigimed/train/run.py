@@ -122,8 +122,12 @@ def run_stage(
     prepared = data.open_prepared(workdir, data_dir)
     train_name, val_name = STAGE_DATA[stage]
     start_model = _start_model(cfg, workdir, stage, init_model)
-    tokenizer = AutoTokenizer.from_pretrained(start_model, trust_remote_code=cfg.model.trust_remote_code)
-    filler_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    tokenizer = AutoTokenizer.from_pretrained(
+        start_model, trust_remote_code=cfg.model.trust_remote_code
+    )
+    filler_id = (
+        tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    )
 
     def encoded(name: str, limit: int | None = None):
         ds = prepared.dataset(name)
@@ -144,8 +148,14 @@ def run_stage(
     stage_root = workdir.ensure(workdir.runs / f"stage{stage}")
     run_dir = _unfinished_run(stage_root) if resume else None
     state: dict = {}
+    fingerprint = cfg.fingerprint("model", "train", "seed")
     if run_dir is not None:
         state = json.loads((run_dir / "state.json").read_text())
+        if state.get("config_fingerprint") != fingerprint:
+            raise TrainSetupError(
+                f"cannot resume {run_dir.name}: the model/train/seed config changed since it "
+                "started; rerun with the same --config/--set, or drop --resume to start afresh"
+            )
     else:
         run_dir = stage_root / f"stage{stage}-{time.strftime('%Y%m%d-%H%M%S')}"
         suffix = 1
@@ -157,17 +167,20 @@ def run_stage(
     resume_from = latest_checkpoint(ckpt_root) if state else None
 
     experiment_id = ensure_experiment(cfg, workdir, tracking_uri)
-    fingerprint = cfg.fingerprint("model", "train", "seed")
     amp = autocast_dtype(cfg.train)
     rows_eval = max(stage_cfg.rows_per_forward, 1)
 
     with mlflow.start_run(
-        run_id=state.get("mlflow_run_id"), experiment_id=experiment_id, run_name=run_dir.name
+        run_id=state.get("mlflow_run_id"),
+        experiment_id=experiment_id,
+        run_name=run_dir.name,
+        nested=mlflow.active_run() is not None,  # e.g. inside a pipeline's parent run
     ) as run:
         if not state:
             state = {
                 "mlflow_run_id": run.info.run_id,
                 "start_model": start_model,
+                "config_fingerprint": fingerprint,
                 "metrics_before": {},
             }
             _write_json(run_dir / "state.json", state)

@@ -45,10 +45,16 @@ def wd(tmp_path, monkeypatch):
     return Workdir(tmp_path / "work")
 
 
-@pytest.fixture()
-def prepared(wd):
-    cfg = load_config("tiny", overrides())
-    return cfg, wd, prepare(cfg, wd, progress=False)
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory):
+    """One prepared version shared by the read-only tests of this module."""
+    from taigimed.workdir import Workdir
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("TAIGIMED_DATA_ROOT", raising=False)
+        wd = Workdir(tmp_path_factory.mktemp("prepared") / "work")
+        cfg = load_config("tiny", overrides())
+        yield cfg, wd, prepare(cfg, wd, progress=False)
 
 
 def test_contract_datasets_and_schemas(prepared):
@@ -102,7 +108,8 @@ def test_manifest_and_card(prepared):
     assert all((path / p).is_file() for p in m["histograms"])
 
 
-def test_cache_hit_and_no_leftover_temp(prepared):
+def test_cache_hit_and_no_leftover_temp(prepared, monkeypatch):
+    monkeypatch.delenv("TAIGIMED_DATA_ROOT", raising=False)
     cfg, wd, path = prepared
     stamp = (path / "manifest.json").stat().st_mtime_ns
     start = time.perf_counter()

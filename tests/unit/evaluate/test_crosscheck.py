@@ -1,5 +1,6 @@
 """Our option log-likelihood accuracy equals the real lm-evaluation-harness on the same prompts."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -8,7 +9,11 @@ from taigimed.evaluate.crosscheck import lm_eval_mcq
 from taigimed.evaluate.sets import check_mcq, load_taigi_medical, stratified_sample
 from taigimed.evaluate.suites import evaluate_mcq
 
-from conftest import read_asset
+ASSETS = Path(__file__).resolve().parents[2] / "assets" / "evaluate"
+
+
+def read_asset(name):
+    return [json.loads(x) for x in (ASSETS / f"{name}.jsonl").open(encoding="utf-8") if x.strip()]
 
 
 @pytest.mark.slow

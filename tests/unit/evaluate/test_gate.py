@@ -27,7 +27,12 @@ def _report(correct: list[bool], bpc: list[float] | None = None) -> dict:
     return {"schema": 1, "sets": sets}
 
 
-STAGE2_OK = {"medical_val_loss_before": 2.0, "medical_val_loss_after": 2.1}
+STAGE2_OK = {
+    "medical_val_loss_before": 2.0,
+    "medical_val_loss_after": 2.1,
+    "val_loss_before": 4.0,
+    "val_loss_after": 3.0,
+}
 
 
 def test_floors_and_ceilings():
@@ -91,10 +96,20 @@ def test_forgetting_bound():
     report = _report([True])
     assert decide(report, gate, stage2_metrics=STAGE2_OK).passed  # +5 %
     d = decide(report, gate, stage2_metrics={**STAGE2_OK, "medical_val_loss_after": 2.4})
-    assert not d.passed and d.checks[-1].value == pytest.approx(0.2)
+    assert not d.passed and d.checks[-2].value == pytest.approx(0.2)
     d = decide(report, gate, stage2_metrics={})
     assert not d.passed and "lacks medical_val_loss_before" in d.reasons[0]
-    assert decide(report, GateConfig(forgetting_before=None), stage2_metrics={}).passed
+    off = GateConfig(forgetting_before=None, min_stage2_gain=None)
+    assert decide(report, off, stage2_metrics={}).passed
+
+
+def test_stage2_must_improve_its_taigi_loss():
+    gate = GateConfig(min_stage2_gain=0.05)
+    report = _report([True])
+    assert decide(report, gate, stage2_metrics=STAGE2_OK).passed  # 25 % lower
+    flat = {**STAGE2_OK, "val_loss_after": 3.9}
+    d = decide(report, gate, stage2_metrics=flat)
+    assert not d.passed and "Taigi validation loss by >= 5%: 0.025" in d.reasons[0]
 
 
 def test_decision_round_trips_through_json():

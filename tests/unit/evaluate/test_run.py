@@ -95,9 +95,10 @@ def test_bad_extra_mcq_fails_before_loading_the_model(tmp_path, prepared_dir):
     bad = tmp_path / "hospital.jsonl"
     bad.write_text('{"question": "Q?", "options": {"A": "x", "B": "y"}, "answer_idx": "Z"}\n')
     cfg = load_config("tiny")
-    with pytest.raises(EvalDataError, match="hospital.jsonl item 1: 'answer_idx'"):
-        evaluate_model(cfg, None, tmp_path / "no-model", tmp_path / "r.json", [bad], False, None,
-                       prepared_dir)
+    with pytest.raises(EvalDataError, match=r"hospital\.jsonl item 1: 'answer_idx'"):
+        evaluate_model(
+            cfg, None, tmp_path / "no-model", tmp_path / "r.json", [bad], False, None, prepared_dir
+        )
     assert not (tmp_path / "r.json").exists()
 
 
@@ -109,9 +110,21 @@ def test_missing_prepared_data_names_the_command(tmp_path):
 
 def test_eval_cli_full_on_one_set(tiny_model_dir, tmp_path):
     out = tmp_path / "cli.json"
-    args = ["eval", "--config", "tiny", "--model", str(tiny_model_dir), "--out", str(out),
-            "--set", "eval.sets=[taigi_medical]", "--set", "eval.generative=false",
-            "--workdir", str(tmp_path / "wd")]
+    args = [
+        "eval",
+        "--config",
+        "tiny",
+        "--model",
+        str(tiny_model_dir),
+        "--out",
+        str(out),
+        "--set",
+        "eval.sets=[taigi_medical]",
+        "--set",
+        "eval.generative=false",
+        "--workdir",
+        str(tmp_path / "wd"),
+    ]
     res = CliRunner().invoke(app, args)
     assert res.exit_code == 0, res.output
     data = json.loads(out.read_text(encoding="utf-8"))
@@ -121,3 +134,29 @@ def test_eval_cli_full_on_one_set(tiny_model_dir, tmp_path):
     assert "taigi_medical (n=150): acc " in res.output
     bad = CliRunner().invoke(app, ["eval", "--model", str(tmp_path), "--out", str(out)])
     assert bad.exit_code == 2 and "no config.json" in bad.output
+
+
+def test_interrupted_run_resumes_finished_sets(tiny_model_dir, prepared_dir, tmp_path, monkeypatch):
+    import taigimed.evaluate.run as run_mod
+
+    cfg = load_config("tiny", ["eval.sets=[medqa_tw, taigi_general]", "eval.generative=false"])
+    out = tmp_path / "r.json"
+
+    def interrupted(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(run_mod, "evaluate_general", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        evaluate_model(cfg, None, tiny_model_dir, out, data_dir=prepared_dir)
+    assert not out.exists()
+    assert (tmp_path / ".r.json.parts" / "medqa_tw.json").exists()
+    monkeypatch.undo()
+
+    def must_not_rescore(*a, **k):
+        raise AssertionError("medqa_tw was finished before the interruption")
+
+    monkeypatch.setattr(run_mod, "evaluate_mcq", must_not_rescore)
+    report = evaluate_model(cfg, None, tiny_model_dir, out, data_dir=prepared_dir)
+    assert set(report["sets"]) == {"medqa_tw", "taigi_general"}
+    assert report["sets"]["medqa_tw"]["metrics"]["acc"]["n"] == 8
+    assert not (tmp_path / ".r.json.parts").exists()

@@ -9,7 +9,10 @@ from taigimed import chat
 from taigimed.evaluate.scoring import encode_mcq, generate, score_mcq, text_bits
 
 QUESTIONS = [
-    ("病人發燒咳嗽三日" * (i % 3 + 1), {"A": "頭殼疼", "B": "腹肚疼" * (i % 2 + 1), "C": "嚨喉疼", "D": "目睭澀"})
+    (
+        "病人發燒咳嗽三日" * (i % 3 + 1),
+        {"A": "頭殼疼", "B": "腹肚疼" * (i % 2 + 1), "C": "嚨喉疼", "D": "目睭澀"},
+    )
     for i in range(7)
 ]
 
@@ -49,7 +52,9 @@ def test_greedy_answer_from_cache_equals_generate(tiny_lm):
     ctx, conts = _prompts()
     scores = score_mcq(tiny_lm, ctx, conts, batch_questions=4, gen_tokens=6)
     without = score_mcq(tiny_lm, ctx, conts, batch_questions=4)
-    assert _flat(scores) == pytest.approx(_flat(without), abs=1e-4), "cache cropped after generating"
+    assert _flat(scores) == pytest.approx(_flat(without), abs=1e-4), (
+        "cache cropped after generating"
+    )
     reference = generate(tiny_lm, ctx, max_new_tokens=6, batch_size=1)
     assert [s.generated.strip() for s in scores] == reference
 
@@ -62,3 +67,12 @@ def test_text_bits_is_token_nll_in_bits(tiny_lm):
         ids = [tiny_lm.stop_ids[0], *tok.encode(text, add_special_tokens=False)]
         nll = -_naive_loglik(tiny_lm, ids[:1], ids[1:])
         assert b == pytest.approx(nll / math.log(2), rel=1e-4)
+
+
+def test_generate_respects_per_prompt_limits(tiny_lm):
+    ctx, _ = _prompts()
+    capped = generate(tiny_lm, ctx[:3], max_new_tokens=12, batch_size=3, limits=[2, 1, 2])
+    full = generate(tiny_lm, ctx[:3], max_new_tokens=12, batch_size=3)
+    for short, long in zip(capped, full, strict=True):
+        assert len(tiny_lm.tokenizer.encode(short)) <= 2
+        assert long.startswith(short)

@@ -43,26 +43,50 @@ def test_review_all_hold_approve_edit_reject(make_client, monkeypatch):
     assert RULES.reply("disclaimer", "taigi_han") in queue[0]["answer"]  # the full held answer
 
     pending = client.get(f"/v1/answers/{ids[0]}").json()  # the user's client, before review
-    assert pending["text"] is None and pending["notice"] == RULES.reply("review_pending", "taigi_han")
+    assert pending["text"] is None and pending["notice"] == RULES.reply(
+        "review_pending", "taigi_han"
+    )
 
-    r = client.post(f"/v1/review/{ids[0]}", json={"action": "approve", "reviewer": "dr.lin"}, headers=hdr)
+    r = client.post(
+        f"/v1/review/{ids[0]}", json={"action": "approve", "reviewer": "dr.lin"}, headers=hdr
+    )
     assert r.status_code == 200 and r.json()["reviewer"] == "dr.lin" and r.json()["reviewed_at"]
     assert client.get(f"/v1/answers/{ids[0]}").json()["text"] == queue[0]["answer"]
 
-    r = client.post(f"/v1/review/{ids[1]}", json={"action": "edit", "reviewer": "rn.tan", "text": "加減歇睏，啉水。"}, headers=hdr)
+    r = client.post(
+        f"/v1/review/{ids[1]}",
+        json={"action": "edit", "reviewer": "rn.tan", "text": "加減歇睏，啉水。"},
+        headers=hdr,
+    )
     assert r.json()["status"] == "edited"
     assert client.get(f"/v1/answers/{ids[1]}").json()["text"] == "加減歇睏，啉水。"
 
-    client.post(f"/v1/review/{ids[2]}", json={"action": "reject", "reviewer": "dr.lin"}, headers=hdr)
+    client.post(
+        f"/v1/review/{ids[2]}", json={"action": "reject", "reviewer": "dr.lin"}, headers=hdr
+    )
     got = client.get(f"/v1/answers/{ids[2]}").json()
-    assert got["text"] is None and got["notice"] == RULES.reply("review_rejected", "mandarin_traditional")
+    assert got["text"] is None and got["notice"] == RULES.reply(
+        "review_rejected", "mandarin_traditional"
+    )
 
     # Bad decisions get a 4xx naming the problem.
-    again = client.post(f"/v1/review/{ids[0]}", json={"action": "reject", "reviewer": "x"}, headers=hdr)
-    assert again.status_code == 409 and "already approved by dr.lin" in again.json()["error"]["message"]
-    edit = client.post(f"/v1/review/{ids[0]}", json={"action": "edit", "reviewer": "x"}, headers=hdr)
+    again = client.post(
+        f"/v1/review/{ids[0]}", json={"action": "reject", "reviewer": "x"}, headers=hdr
+    )
+    assert (
+        again.status_code == 409
+        and "already approved by dr.lin" in again.json()["error"]["message"]
+    )
+    edit = client.post(
+        f"/v1/review/{ids[0]}", json={"action": "edit", "reviewer": "x"}, headers=hdr
+    )
     assert edit.status_code in (400, 409)
-    assert client.post("/v1/review/nope", json={"action": "approve", "reviewer": "x"}, headers=hdr).status_code == 404
+    assert (
+        client.post(
+            "/v1/review/nope", json={"action": "approve", "reviewer": "x"}, headers=hdr
+        ).status_code
+        == 404
+    )
     assert client.get("/v1/review/queue", headers=hdr).json() == []
     done = client.get("/v1/review/queue?status=all", headers=hdr).json()
     assert {h["status"] for h in done} == {"approved", "edited", "rejected"}

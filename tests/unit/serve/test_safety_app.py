@@ -43,6 +43,7 @@ def test_red_flag_answers_at_once_and_is_recorded(make_client):
         assert "khà 119" in text  # answered in Tâi-lô, the user's script
         assert {t["category"] for t in end["triggers"]} >= {"chest_pain", "breathing"}
         assert end["meta"]["script"] == "tailo" and end["meta"]["rules_version"] == RULES.version
+        assert "119" in end["meta"]["answer_tailo"]
         text, end = ws_turn(ws, "我想欲自殺")
         assert "1925" in text and "119" in text and end["reply_kind"] == "red_flag"
     st.writer.flush()

@@ -7,7 +7,13 @@ import json
 import pytest
 
 from taigimed.serve.safety.evaluation import DEFAULT_EVAL, evaluate_triage, load_eval
-from taigimed.serve.safety.rules import DEFAULT_RULES, RuleError, compile_pattern, fold_roman, load_rules
+from taigimed.serve.safety.rules import (
+    DEFAULT_RULES,
+    RuleError,
+    compile_pattern,
+    fold_roman,
+    load_rules,
+)
 from taigimed.serve.safety.triage import emergency_reply, reply_script, triage
 from taigimed.text.romanize import standardize_input
 
@@ -23,8 +29,19 @@ def run(text: str):
 def test_rule_file_is_versioned_and_complete():
     assert RULES.version == RECORDED["rules_version"]
     ids = {c.id for c in RULES.categories}
-    assert {"chest_pain", "stroke", "breathing", "bleeding", "unconscious", "seizure", "suicide",
-            "poisoning", "anaphylaxis", "infant_fever", "burns"} <= ids
+    assert {
+        "chest_pain",
+        "stroke",
+        "breathing",
+        "bleeding",
+        "unconscious",
+        "seizure",
+        "suicide",
+        "poisoning",
+        "anaphylaxis",
+        "infant_fever",
+        "burns",
+    } <= ids
     for c in RULES.categories:
         scripts = {p.script for p in c.patterns} | {p.script for g in c.all_of for p in g}
         assert scripts == {"taigi_han", "mandarin", "tailo", "poj"}, c.id

@@ -18,7 +18,10 @@ def count(messages):  # one "token" per character of the rendered prompt
 def _turns(n: int) -> list[dict[str, str]]:
     out = []
     for i in range(n):
-        out += [{"role": "user", "content": f"q{i} " * 10}, {"role": "assistant", "content": f"a{i} " * 10}]
+        out += [
+            {"role": "user", "content": f"q{i} " * 10},
+            {"role": "assistant", "content": f"a{i} " * 10},
+        ]
     return out
 
 

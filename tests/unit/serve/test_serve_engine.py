@@ -33,6 +33,7 @@ async def engine(engine_factory):
 async def test_concurrent_requests_are_batched_and_match_solo_results(engine):
     texts = ["頭殼疼", "血壓懸愛注意啥物？", "hello", "咳嗽三日"]
     solo = [await _collect(engine, t, GenerationParams(max_tokens=12)) for t in texts]
+
     # Staggered arrivals: later ones join the running batch between decode steps.
     async def late(i, t):
         await asyncio.sleep(0.002 * i)
@@ -64,7 +65,7 @@ async def test_closing_the_stream_cancels_the_row(engine):
         await asyncio.sleep(0.02)
     assert engine.queue_depth() == (0, 0)
     # The engine still answers afterwards.
-    text, last = await _collect(engine, "hi", GenerationParams(max_tokens=2))
+    _, last = await _collect(engine, "hi", GenerationParams(max_tokens=2))
     assert last.finish_reason is not None
 
 

@@ -11,12 +11,14 @@ from taigimed.config import load_config
 from taigimed.serve.app import create_app
 from taigimed.serve.hooks import Hooks
 
-EXAMPLES = 25  # per operation; the whole run stays well under a minute
+EXAMPLES = 25  # for chat completions; other operations get fewer, so the run stays < 1 min
+OTHER_EXAMPLES = 10
 
 
 def _fuzz_operation(operation, client, checked: dict[str, int], statuses: set) -> None:
     @settings(
-        max_examples=EXAMPLES,
+        max_examples=EXAMPLES if operation.label.endswith("/chat/completions") else OTHER_EXAMPLES,
+        derandomize=True,  # the same examples on every run: CI failures reproduce
         deadline=None,
         database=None,
         suppress_health_check=list(HealthCheck),
@@ -49,4 +51,6 @@ def test_no_server_errors_for_any_schema_input(tmp_path, engine_factory):
     assert {"POST /v1/chat/completions", "POST /v1/feedback", "GET /v1/models"} <= set(checked)
     assert checked["POST /v1/chat/completions"] >= EXAMPLES // 2
     # Both valid answers and rejected bad input were exercised.
-    assert {("POST /v1/chat/completions", 2), ("POST /v1/chat/completions", 4)} <= statuses, statuses
+    assert {("POST /v1/chat/completions", 2), ("POST /v1/chat/completions", 4)} <= statuses, (
+        statuses
+    )

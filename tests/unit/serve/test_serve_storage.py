@@ -126,7 +126,9 @@ def test_api_keys_are_hashed_and_revocable(db_url, monkeypatch):
         assert stored == [key[:10]]
         assert verify_key(s, key, b"pepper-1").id == info.id
         assert verify_key(s, key, b"other-pepper") is None  # the pepper matters
-        assert key not in {row[0] for row in s.execute(select(Base.metadata.tables["api_keys"].c.key_hash))}
+        assert key not in {
+            row[0] for row in s.execute(select(Base.metadata.tables["api_keys"].c.key_hash))
+        }
         assert hash_key(key, b"pepper-1") in {
             row[0] for row in s.execute(select(Base.metadata.tables["api_keys"].c.key_hash))
         }

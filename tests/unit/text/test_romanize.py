@@ -54,10 +54,16 @@ def test_standardize_input_meta_and_normalisers():
     text, meta = standardize_input("我胸口很痛，喘不过气")
     assert text == "我胸口很痛，喘不過氣"  # OpenCC s2twp, Chinese comma kept
     assert meta["script"] == "mandarin_simplified" and meta["standardized"]
-    text, meta = standardize_input("ＨｂＡ１ｃ　７％，正常")  # full-width folded, Chinese comma kept
+    text, meta = standardize_input(
+        "ＨｂＡ１ｃ　７％，正常"
+    )  # full-width folded, Chinese comma kept
     assert text.startswith("HbA1c 7%，")
     text, meta = standardize_input("goa2 e5 heng1-kham2 chin1 thiann3")
-    assert (text, meta["script"], meta["tone_style"]) == ("guá ê hing-khám tsin thiànn", "poj", "numeric")
+    assert (text, meta["script"], meta["tone_style"]) == (
+        "guá ê hing-khám tsin thiànn",
+        "poj",
+        "numeric",
+    )
     text, meta = standardize_input("阮阿母")
     assert text == "阮阿母" and not meta["standardized"]
 

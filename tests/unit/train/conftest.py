@@ -54,9 +54,13 @@ def make_prepared(root: Path, n: int = 48) -> Path:
     rng = random.Random(0)
     sets = {
         "stage1_train": [_mcq(i, rng) for i in range(n)]
-        + [_record(f"tb-{i}", "textbook", "text", text="糖尿病的病人應該定期檢查血糖。") for i in range(4)],
+        + [
+            _record(f"tb-{i}", "textbook", "text", text="糖尿病的病人應該定期檢查血糖。")
+            for i in range(4)
+        ],
         "stage1_validation": [_mcq(1000 + i, rng) for i in range(12)],
-        "stage2_train": [_taigi(i, rng) for i in range(n)] + [_translation(i, rng) for i in range(n // 2)]
+        "stage2_train": [_taigi(i, rng) for i in range(n)]
+        + [_translation(i, rng) for i in range(n // 2)]
         + [_mcq(2000 + i, rng) for i in range(n // 4)],
         "stage2_validation": [_taigi(3000 + i, rng) for i in range(12)],
     }

@@ -22,7 +22,9 @@ def test_gpu_recipe_is_complete_and_refuses_cpu():
         with pytest.raises(TrainSetupError, match="no CUDA"):
             pick_device(cfg.train)
     with pytest.raises(TrainSetupError, match="qlora needs CUDA"):
-        check_device_features(cfg.train, cfg.train.stage2.model_copy(update={"method": "qlora"}), "cpu")
+        check_device_features(
+            cfg.train, cfg.train.stage2.model_copy(update={"method": "qlora"}), "cpu"
+        )
     bad = cfg.train.model_copy(update={"precision": "fp16-autocast"})
     with pytest.raises(TrainSetupError, match="needs a GPU"):
         check_device_features(bad, cfg.train.stage1, "cpu")

@@ -13,9 +13,9 @@ def test_chunked_loss_equals_full_loss(tiny_model_dir):
     torch.manual_seed(0)
     model = AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.float32)
     rows = []
-    for r in range(2):
+    for _row in range(2):
         row = []
-        for k in range(3):
+        for _ex in range(3):
             ids = torch.randint(3, 500, (20,)).tolist()
             targets = [t if i % 3 else IGNORE for i, t in enumerate([*ids[1:], 7])]
             row.append(Example(ids, targets))

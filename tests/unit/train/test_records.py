@@ -1,4 +1,4 @@
-"""Loss masking: chat records learn only assistant turns (with <|im_end|>), text learns all + EOS."""
+"""Loss masking: chat learns only assistant turns (with <|im_end|>), text all tokens + EOS."""
 
 import pytest
 from transformers import AutoTokenizer
@@ -19,7 +19,15 @@ def tok(tiny_model_dir):
 
 
 def _record(**kw):
-    base = {"id": "x", "source": "s", "kind": "chat", "messages": [], "text": "", "difficulty": 0.0, "phase": 1}
+    base = {
+        "id": "x",
+        "source": "s",
+        "kind": "chat",
+        "messages": [],
+        "text": "",
+        "difficulty": 0.0,
+        "phase": 1,
+    }
     return base | kw
 
 
@@ -55,7 +63,7 @@ def test_long_text_is_split_not_dropped(tok):
 def test_schema_mismatch_names_the_missing_columns():
     from datasets import Dataset
 
-    with pytest.raises(DatasetSchemaError, match="lacks columns.*messages"):
+    with pytest.raises(DatasetSchemaError, match=r"lacks columns.*messages"):
         check_schema(Dataset.from_list([{"id": "1", "text": "x"}]), "stage1_train")
     bad = Dataset.from_list([_record(kind="audio")])
     with pytest.raises(DatasetSchemaError, match="kind must be"):

@@ -52,7 +52,11 @@ def test_resume_after_kill_matches_uninterrupted(tmp_path, prepared_dir, mlflow_
     assert max(h.step for h in history) == STEPS
 
     straight = run_stage(
-        cfg, Workdir.resolve(tmp_path / "straight"), 1, data_dir=prepared_dir, tracking_uri=mlflow_uri
+        cfg,
+        Workdir.resolve(tmp_path / "straight"),
+        1,
+        data_dir=prepared_dir,
+        tracking_uri=mlflow_uri,
     )
     expected = json.loads((straight / "run.json").read_text())["metrics"]
     assert info["metrics"]["val_loss_after"] == pytest.approx(expected["val_loss_after"], rel=1e-4)

@@ -59,7 +59,11 @@ def test_stage2_without_stage1_says_what_to_run(tmp_path, prepared_dir, mlflow_u
 
     with pytest.raises(TrainSetupError, match="train --stage 1"):
         run_stage(
-            load_config("tiny"), Workdir.resolve(tmp_path), 2, data_dir=prepared_dir, tracking_uri=mlflow_uri
+            load_config("tiny"),
+            Workdir.resolve(tmp_path),
+            2,
+            data_dir=prepared_dir,
+            tracking_uri=mlflow_uri,
         )
 
 

@@ -116,7 +116,7 @@ class UpstreamEngine(Engine):
             body["stop"] = params.stop
         if params.seed is not None:
             body["seed"] = params.seed
-        finish, usage = None, {}
+        finish, usage, pieces = None, {}, 0
         self._running += 1
         try:
             async with self._client.stream("POST", "/v1/chat/completions", json=body) as resp:
@@ -135,16 +135,19 @@ class UpstreamEngine(Engine):
                         text = (choice.get("delta") or {}).get("content") or ""
                         finish = choice.get("finish_reason") or finish
                         if text:
+                            pieces += 1
                             yield TokenEvent(text)
         except httpx.HTTPError as exc:
             raise EngineError(f"upstream {self.base_url} failed: {exc}") from exc
         finally:
             self._running -= 1
+        # Servers without stream_options (llama-cpp-python) send no usage: streamed pieces
+        # are one token each there, and the prompt is counted here.
         yield TokenEvent(
             "",
             finish_reason=finish or "stop",
-            prompt_tokens=usage.get("prompt_tokens"),
-            completion_tokens=usage.get("completion_tokens"),
+            prompt_tokens=usage.get("prompt_tokens") or self.count_tokens(prompt_messages),
+            completion_tokens=usage.get("completion_tokens") or pieces,
         )
 
     async def close(self) -> None:

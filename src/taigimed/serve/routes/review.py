@@ -22,7 +22,14 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from taigimed.serve.errors import APIError
-from taigimed.serve.review import HeldAnswer, ReviewError, decide, get_held, list_queue, released_text
+from taigimed.serve.review import (
+    HeldAnswer,
+    ReviewError,
+    decide,
+    get_held,
+    list_queue,
+    released_text,
+)
 from taigimed.serve.safety.rules import DEFAULT_RULES, load_rules
 from taigimed.serve.safety.triage import reply_script
 from taigimed.serve.state import app_state
@@ -65,8 +72,12 @@ def _check_clinician(request: Request) -> None:
     env = app_state(request).cfg.serve.safety.review_token_env
     expected = os.environ.get(env)
     if expected and not hmac.compare_digest(request.headers.get("x-review-token", ""), expected):
-        raise APIError(401, f"clinician review needs the header X-Review-Token (the value of ${env})",
-                       "authentication_error", code="review_token")
+        raise APIError(
+            401,
+            f"clinician review needs the header X-Review-Token (the value of ${env})",
+            "authentication_error",
+            code="review_token",
+        )
 
 
 async def _run(request: Request, fn):

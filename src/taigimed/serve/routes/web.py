@@ -1,4 +1,6 @@
-"""The chat page: ``GET /`` and its files under ``/static/``; no build step, nothing from the internet."""
+"""The chat page: ``GET /`` and its files under ``/static/``.
+
+No build step and nothing fetched from the internet."""
 
 from __future__ import annotations
 
@@ -25,5 +27,8 @@ async def index() -> FileResponse:
 async def static(name: str) -> FileResponse:
     if name not in FILES:
         raise APIError(404, f"no page file {name!r}", code="not_found")
-    return FileResponse(STATIC / name, media_type=f"{FILES[name]}; charset=utf-8",
-                        headers={"Cache-Control": "no-cache"})
+    return FileResponse(
+        STATIC / name,
+        media_type=f"{FILES[name]}; charset=utf-8",
+        headers={"Cache-Control": "no-cache"},
+    )

@@ -53,9 +53,10 @@ class RedFlagTriage:
             for h in result.hits
         ]
         ctx.meta["red_flags"] = result.categories
-        return ImmediateReply(
-            emergency_reply(self.rules, result, _script(ctx)), "red_flag", triggers
-        )
+        text = emergency_reply(self.rules, result, _script(ctx))
+        if self.answer_tailo:
+            ctx.meta["answer_tailo"] = han_to_tailo(text)
+        return ImmediateReply(text, "red_flag", triggers)
 
 
 @dataclass

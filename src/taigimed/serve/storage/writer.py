@@ -142,7 +142,8 @@ class StorageWriter:
                 with self._sessions.begin() as session:
                     result = fn(session)
                 fut.set_result(result)
-            except LookupError as exc:  # an answer the caller asked about does not exist
+            except (LookupError, ValueError) as exc:  # the caller's mistake: it reports it
+                log.debug("storage job refused: %s", exc)
                 fut.set_exception(exc)
             except Exception as exc:  # a bad record must not stop the writer
                 self.failures += 1

