@@ -43,7 +43,9 @@ def run(workers: int, workdir: Path) -> dict:
     manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
     rows_in = sum(f["read"] for f in manifest["filters"].values())
     rows_out = sum(d["rows"] for d in manifest["datasets"].values())
-    size = sum(Path(f["path"]).stat().st_size for s in manifest["sources"].values() for f in s["files"])
+    size = sum(
+        Path(f["path"]).stat().st_size for s in manifest["sources"].values() for f in s["files"]
+    )
     return {
         "workers": workers,
         "cold_s": round(cold, 2),
@@ -58,11 +60,53 @@ def run(workers: int, workdir: Path) -> dict:
     }
 
 
+def dedup_compare(prepared: Path, sample: int) -> dict:
+    """Our numpy MinHash + banding vs datasketch's per-document MinHash + MinHashLSH,
+    on the same texts (Sinica sentences and textbook chunks of a prepared version)."""
+    from datasketch import MinHash, MinHashLSH
+
+    from taigimed.data.dedup import deduplicate
+    from taigimed.data.load import load_prepared
+
+    data = load_prepared(prepared)
+    s1 = data.dataset("stage1_train").filter(lambda r: r["kind"] == "text")["text"]
+    s2 = data.dataset("stage2_train").filter(lambda r: r["id"].endswith("-han"))["text"]
+    texts = (list(s2) + list(s1))[:sample]
+    k, num_perm, threshold = 5, 128, 0.8
+    out = {"texts": len(texts), "chars": sum(map(len, texts))}
+    for workers in (1, 2):
+        t0 = time.perf_counter()
+        deduplicate(texts, threshold, num_perm, k, workers)
+        out[f"ours_{workers}w_s"] = round(time.perf_counter() - t0, 2)
+    t0 = time.perf_counter()
+    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+    dups = 0
+    for i, text in enumerate(texts):
+        m = MinHash(num_perm=num_perm)
+        grams = {text[j : j + k] for j in range(max(1, len(text) - k + 1))}
+        m.update_batch([g.encode("utf-8") for g in grams])
+        if lsh.query(m):
+            dups += 1
+        else:
+            lsh.insert(str(i), m)
+    out["datasketch_1w_s"] = round(time.perf_counter() - t0, 2)
+    out["datasketch_near_dups"] = dups
+    out["speedup_ours_1w_vs_datasketch"] = round(out["datasketch_1w_s"] / out["ours_1w_s"], 1)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-root", default=os.environ.get("TAIGIMED_DATA_ROOT"))
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--no-baseline", action="store_true", help="skip the 1-worker run")
+    parser.add_argument(
+        "--dedup-compare",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also time dedup of N texts against datasketch's MinHash + MinHashLSH loop",
+    )
     args = parser.parse_args()
     if not args.data_root:
         raise SystemExit("set TAIGIMED_DATA_ROOT or --data-root to a copy of shared/data")
@@ -75,7 +119,10 @@ def main() -> None:
     for workers in plan:
         with tempfile.TemporaryDirectory(prefix="bench-data-") as tmp:
             results.append(run(workers, Path(tmp) / "work"))
-        print(json.dumps(results[-1], indent=2))
+            print(json.dumps(results[-1], indent=2))
+            if args.dedup_compare and workers == args.workers:
+                report = dedup_compare(Path(tmp) / "work", args.dedup_compare)
+                print("dedup:", json.dumps(report, indent=2))
     if len(results) == 2:
         fast, base = results
         print(f"cold speed-up {args.workers} workers vs 1: {base['cold_s'] / fast['cold_s']:.2f}x")

@@ -28,6 +28,8 @@ from pathlib import Path
 
 import httpx
 
+from taigimed.chat import SYSTEM_PROMPT
+
 PROMPTS = [
     "What are common symptoms of high blood pressure?",
     "How can an older adult sleep better at night?",
@@ -74,11 +76,14 @@ def stop(proc: subprocess.Popen) -> None:
 
 
 async def one_request(
-    client: httpx.AsyncClient, url: str, model: str, prompt: str, max_tokens: int
+    client: httpx.AsyncClient, url: str, model: str, prompt: str, max_tokens: int, direct: bool
 ):
+    messages = [{"role": "user", "content": prompt}]
+    if direct:  # the gateway adds TaigiMed's system prompt; give llama.cpp the same prompt
+        messages.insert(0, {"role": "system", "content": SYSTEM_PROMPT})
     body = {
         "model": model,
-        "messages": [{"role": "user", "content": prompt}],
+        "messages": messages,
         "max_tokens": max_tokens,
         "temperature": 0,
         "stream": True,
@@ -109,7 +114,9 @@ async def one_request(
     }
 
 
-async def run_level(base: str, model: str, concurrency: int, n_requests: int, max_tokens: int):
+async def run_level(
+    base: str, model: str, concurrency: int, n_requests: int, max_tokens: int, direct: bool
+):
     url = f"{base}/v1/chat/completions"
     queue: asyncio.Queue[int] = asyncio.Queue()
     for i in range(n_requests):
@@ -122,7 +129,8 @@ async def run_level(base: str, model: str, concurrency: int, n_requests: int, ma
         async def worker():
             while not queue.empty():
                 i = queue.get_nowait()
-                results.append(await one_request(client, url, model, PROMPTS[i % 4], max_tokens))
+                prompt = PROMPTS[i % len(PROMPTS)]
+                results.append(await one_request(client, url, model, prompt, max_tokens, direct))
 
         t0 = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
@@ -152,8 +160,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--targets", default="builtin,builtin-2threads,llamacpp,gateway")
     ap.add_argument("--levels", default="1,4,16")
-    ap.add_argument("--max-tokens", type=int, default=48)
-    ap.add_argument("--requests-per-slot", type=int, default=2, help="requests = max(4, c * this)")
+    ap.add_argument("--max-tokens", type=int, default=32)
+    ap.add_argument("--requests-per-slot", type=int, default=1, help="requests = max(4, c * this)")
     ap.add_argument("--workdir", type=Path, default=None, help="where the embedded model is cached")
     ap.add_argument(
         "--out", type=Path, default=Path(tempfile.gettempdir()) / "bench_serve_load.json"
@@ -223,7 +231,8 @@ def main() -> None:
                 results[target] = []
                 for c in levels:
                     n = max(4, c * args.requests_per_slot)
-                    row = asyncio.run(run_level(base, model, c, n, args.max_tokens))
+                    direct = target == "llamacpp"
+                    row = asyncio.run(run_level(base, model, c, n, args.max_tokens, direct))
                     results[target].append(row)
                     print(f"{target:18s} c={c:<3d} {json.dumps(row)}", flush=True)
             finally:
@@ -239,7 +248,8 @@ def main() -> None:
 def print_table(results: dict[str, list[dict]]) -> None:
     base = {r["concurrency"]: r for r in results.get("llamacpp", [])}
     print(
-        "\n| target | c | p50 TTFT s | p95 TTFT s | tokens/s | errors | TTFT p50 ÷ llama.cpp | tok/s ÷ llama.cpp |"
+        "\n| target | c | p50 TTFT s | p95 TTFT s | tokens/s | errors "
+        "| TTFT p50 ÷ llama.cpp | tok/s ÷ llama.cpp |"
     )
     print("|---|---|---|---|---|---|---|---|")
     for target, rows in results.items():

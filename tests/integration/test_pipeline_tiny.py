@@ -7,6 +7,7 @@ registers; later ones rely on its cache, as a user's second run would.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from mlflow import MlflowClient
@@ -124,3 +125,31 @@ def test_interrupted_run_resumes_from_the_last_finished_step(env, monkeypatch):
     assert statuses[("evaluate", 1)] == "resumed"
     assert result.status == "registered" and result.version == 2
     assert result.decision["champion"] == {"name": "taigimed", "version": 1, "alias": "production"}
+
+
+def test_separate_gate_and_register_commands(env, tmp_path):
+    """The Argo DAG's steps: gate an eval JSON for a stage-2 run, then register it."""
+    wd, _ = env
+    state = json.loads((wd.pipeline / "state.json").read_text())
+    stage2 = next(iter(state["steps"]["stage2"].values()))["outputs"]
+    # The newest evaluation (the resumed run's) passed the gate, of stage 2's first model.
+    report = list(state["steps"]["evaluate"].values())[-1]["outputs"]["report"]
+    candidate = tmp_path / "candidate.json"
+    candidate.write_text(Path(report).read_text())
+    common = ["--config", "tiny", "--workdir", str(wd.root)]
+    runner = CliRunner()
+
+    out = runner.invoke(app, ["model", "register", "--eval", str(candidate),
+                              "--stage2-run", stage2["run_dir"], *common])  # fmt: skip
+    assert out.exit_code == 0, out.output  # the copied report carries the pipeline's decision
+    refused = runner.invoke(app, ["model", "gate", "--eval", str(candidate), "--stage2-run",
+                                  stage2["run_dir"], "--set", "gate.at_least={medqa_tw.acc: 2}",
+                                  *common])  # fmt: skip
+    assert refused.exit_code == 3 and "gate refused" in refused.output
+    assert json.loads(candidate.with_suffix(".gate.json").read_text())["passed"] is False
+    out = runner.invoke(app, ["model", "register", "--eval", str(candidate),
+                              "--stage2-run", stage2["run_dir"], *common])  # fmt: skip
+    assert out.exit_code == 1 and "did not pass the gate" in out.output
+    out = runner.invoke(app, ["model", "register", "--eval", str(candidate),
+                              "--stage2-run", str(tmp_path), *common])  # fmt: skip
+    assert out.exit_code == 1 and "no run.json" in out.output

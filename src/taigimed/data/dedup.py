@@ -37,7 +37,9 @@ def _permutations(num_perm: int, seed: int = 1) -> tuple[np.ndarray, np.ndarray]
     return a.astype(np.uint32) | np.uint32(1), b.astype(np.uint32)
 
 
-def _shingle_hashes(texts: Sequence[str], k: int, sample_above: int) -> tuple[np.ndarray, np.ndarray]:
+def _shingle_hashes(
+    texts: Sequence[str], k: int, sample_above: int
+) -> tuple[np.ndarray, np.ndarray]:
     """32-bit hashes of the character k-grams of every text, and each text's first index.
 
     Texts shorter than k are padded so each has at least one shingle. Texts longer than
@@ -156,12 +158,13 @@ def deduplicate(
     num_perm: int,
     k: int,
     workers: int = 1,
-) -> tuple[list[str | None], np.ndarray, list[int]]:
+) -> tuple[list[str | None], np.ndarray, list[int], list[tuple[int, int]]]:
     """Keep the first of each group of duplicates.
 
-    Returns ``(reasons, signatures, duplicate_of)``: per text ``None`` (kept),
-    ``"exact_duplicate"`` or ``"near_duplicate"``; signatures of the kept texts (rows
-    follow ``kept`` order); and for each removed text the index it duplicates (-1 if kept).
+    Returns ``(reasons, signatures, duplicate_of, kept_pairs)``: per text ``None`` (kept),
+    ``"exact_duplicate"`` or ``"near_duplicate"``; signatures of the kept texts; for each
+    removed text the index it duplicates (-1 if kept); and near-duplicate pairs among
+    the kept texts (indices into the kept texts), normally none.
     """
     reasons: list[str | None] = [None] * len(texts)
     dup_of = [-1] * len(texts)
@@ -175,11 +178,20 @@ def deduplicate(
     distinct = [i for i in range(len(texts)) if reasons[i] is None]
     sigs = parallel_signatures([texts[i] for i in distinct], num_perm, k, workers)
     dropped = np.zeros(len(distinct), dtype=bool)
-    for a, b in near_duplicate_pairs(sigs, threshold):  # sorted: a's fate is settled first
+    pairs = near_duplicate_pairs(sigs, threshold)
+    for a, b in pairs:  # sorted: a's fate is settled first
         if not dropped[a] and not dropped[b]:
             dropped[b] = True
             reasons[distinct[b]], dup_of[distinct[b]] = "near_duplicate", distinct[a]
-    return reasons, sigs[~dropped], dup_of
+    # Pairs whose both members survived (possible when a chain a~b~c drops only b);
+    # re-indexed to the kept texts, they are what the leakage check inspects.
+    kept_index = np.cumsum(~dropped) - 1
+    survivors = [
+        (int(kept_index[a]), int(kept_index[b]))
+        for a, b in pairs
+        if not dropped[a] and not dropped[b]
+    ]
+    return reasons, sigs[~dropped], dup_of, survivors
 
 
 def cross_duplicates(train: np.ndarray, held_out: np.ndarray, threshold: float) -> list[int]:

@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from taigimed.chat import SYSTEM_PROMPT
+from taigimed.chat import SYSTEM_PROMPT, render
 from taigimed.config import Config
 from taigimed.workdir import Workdir
 
@@ -52,7 +52,7 @@ def _features():
             "kind": Value("string"),
             "messages": [message],
             "text": Value("string"),
-            "difficulty": Value("float32"),
+            "difficulty": Value("float64"),  # as stage2_train, so the two concatenate
             "phase": Value("int32"),
         }
     )
@@ -175,7 +175,7 @@ def _collect(url: str, scrub) -> list[dict[str, Any]]:
         engine.dispose()
 
 
-def _training_record(row: dict[str, Any]) -> dict[str, Any] | None:
+def _training_record(row: dict[str, Any], last_phase: int) -> dict[str, Any] | None:
     if row["label"] not in ("positive", "corrected") or not row["messages"]:
         return None
     if row["messages"][-1]["role"] != "user":
@@ -188,10 +188,10 @@ def _training_record(row: dict[str, Any]) -> dict[str, Any] | None:
         "source": FEEDBACK_SOURCE,
         "kind": "chat",
         "messages": messages,
-        "text": "",
+        "text": render(messages),  # informational, as in stage2_train
         # Clinician-corrected answers teach the most; ordinary thumbs-up ones are easy.
         "difficulty": 0.8 if row["label"] == "corrected" else 0.5,
-        "phase": 2,
+        "phase": last_phase,  # real user questions belong with the hardest curriculum phase
     }
 
 
@@ -237,7 +237,8 @@ def export_feedback(
             )
     scrub = Scrubber()
     rows = _collect(db_url, scrub)
-    chat_rows = [r for r in (_training_record(row) for row in rows) if r is not None]
+    last_phase = cfg.data.curriculum_phases - 1
+    chat_rows = [r for r in (_training_record(row, last_phase) for row in rows) if r is not None]
     digest = _content_hash(rows)
 
     root = Path(out) if out else workdir.feedback

@@ -44,9 +44,7 @@ RECORD_FEATURES = Features(
         "phase": Value("int32"),
     }
 )
-TAIGI_FEATURES = Features(
-    {k: Value("string") for k in ("id", "han", "tailo", "source")}
-)
+TAIGI_FEATURES = Features({k: Value("string") for k in ("id", "han", "tailo", "source")})
 TRANSLATION_FEATURES = Features(
     {k: Value("string") for k in ("id", "direction", "source_text", "target_text")}
 )
@@ -128,7 +126,9 @@ def write_outputs(
     for name, files in source_files.items():
         src_meta[name] = {
             "files": [{"path": f, "sha256": file_hashes[f]} for f in files],
-            "origin": sources.sinica_origin if name == "sinica" else ("absent" if not files else "file"),
+            "origin": sources.sinica_origin
+            if name == "sinica"
+            else ("absent" if not files else "file"),
             "licence": LICENCES[name],
             "absent": sources.absent.get(name),
             "demo": name == "medqa_demo",

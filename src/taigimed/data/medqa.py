@@ -20,7 +20,9 @@ _ONLY_NUMBER_RE = re.compile(r"^\s*\d{1,3}\s*[.、．]?\s*$")
 # "15 有關…" / "15. 下列…": a leading exam number before the real question.
 _LEADING_NUMBER_RE = re.compile(r"^\s*\d{1,3}\s*[.、．]?\s+(?=\D)|^\s*\d{1,3}\s*[.、．]\s*(?=\D)")
 # The text refers to a figure or photograph that the row does not carry.
-_FIGURE_RE = re.compile(r"如圖|下圖|上圖|附圖|右圖|左圖|見圖|圖中|圖示|照片|附相|如相片|下列影像|影像如下")
+_FIGURE_RE = re.compile(
+    r"如圖|下圖|上圖|附圖|右圖|左圖|見圖|圖中|圖示|照片|附相|如相片|下列影像|影像如下"
+)
 _PREVIOUS_RE = re.compile(r"承上題|承上")
 
 # Coarse subject from keywords, first match wins (order: specific before general).
@@ -49,12 +51,14 @@ def category(question: str) -> str:
 
 def read_jsonl(path: Path, report: SourceReport, limit: int | None = None):
     """Yield ``(where, row)`` for each JSON object line; bad lines go to ``report.bad_row``."""
+    read_here = 0  # the cap applies per file, so a capped dev file still leaves test rows
     with path.open(encoding="utf-8") as f:
         for lineno, line in enumerate(f, 1):
             if not line.strip():
                 continue
-            if limit is not None and report.read >= limit:
+            if limit is not None and read_here >= limit:
                 return
+            read_here += 1
             where = f"{path}:{lineno}"
             try:
                 row = json.loads(line)

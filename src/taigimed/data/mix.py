@@ -35,8 +35,10 @@ def score_difficulty(records: list[dict]) -> None:
     contents = [_content(r) or " " for r in records]
     lengths = np.fromiter((len(c) for c in contents), dtype=np.int64, count=len(contents))
     codes = np.frombuffer("".join(contents).encode("utf-32-le"), dtype=np.uint32)
-    uniq, inverse, counts = np.unique(codes, return_inverse=True, return_counts=True)
-    surprisal = -np.log2(counts / counts.sum())[inverse]
+    counts = np.bincount(codes)  # code points < 0x110000: a direct table, no sort
+    with np.errstate(divide="ignore"):
+        table = -np.log2(counts / len(codes))
+    surprisal = table[codes]
     starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
     rarity = np.add.reduceat(surprisal, starts) / lengths
     frame = pd.DataFrame({"length": lengths, "rarity": rarity})
@@ -52,9 +54,7 @@ def replay_count(n_taigi: int, replay_fraction: float, available: int) -> int:
     return min(available, round(replay_fraction * n_taigi / (1 - replay_fraction)))
 
 
-def curriculum(
-    taigi: list[dict], replay: list[dict], phases: int, seed: int
-) -> list[dict]:
+def curriculum(taigi: list[dict], replay: list[dict], phases: int, seed: int) -> list[dict]:
     """Order ``taigi`` easy → hard in ``phases`` phases, with ``replay`` spread through all."""
     score_difficulty(taigi + replay)
     ordered = sorted(taigi, key=lambda r: (r["difficulty"], r["id"]))

@@ -31,6 +31,12 @@ def split_of(key: str, seed: int, fractions: dict[str, float]) -> str:
     return "train"
 
 
+def uniforms(key: str, seed: int, n: int) -> list[float]:
+    """``n`` independent deterministic numbers in [0, 1) for ``key`` from one hash call."""
+    digest = hashlib.blake2b(f"{seed}:{key}".encode(), digest_size=8 * n).digest()
+    return [int.from_bytes(digest[8 * i : 8 * i + 8], "big") / 2**64 for i in range(n)]
+
+
 def capped(rows: list, cap: int | None, seed: int) -> list:
     """At most ``cap`` rows, a seeded sample that keeps the original order."""
     if cap is None or len(rows) <= cap:
@@ -79,4 +85,7 @@ def translation_record(id_: str, source: str, instruction: str, src: str, tgt: s
 
 
 def mcq_output(row: dict) -> dict:
-    return {k: row[k] for k in ("id", "question", "options", "answer_idx", "answer", "category", "source")}
+    return {
+        k: row[k]
+        for k in ("id", "question", "options", "answer_idx", "answer", "category", "source")
+    }

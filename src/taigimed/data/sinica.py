@@ -25,8 +25,6 @@ _WORDISH_RE = re.compile(r"[\w\u4e00-\u9fff\U00020000-\U0003ffff]")
 _OPENING = set("「『《（(\"'")
 # Hyphens link the syllables of a Han word (老-母); Latin words (Dalai-Lama) keep theirs.
 _HAN_HYPHEN_RE = re.compile(r"-(?=[^\x00-\x7f])|(?<=[^\x00-\x7f])-")
-_ASCII_ALNUM_END = re.compile(r"[A-Za-z0-9]$")
-_ASCII_ALNUM_START = re.compile(r"^[A-Za-z0-9]")
 
 
 @lru_cache(maxsize=500_000)
@@ -45,27 +43,33 @@ def _token(token: str) -> tuple[str, str, bool, bool] | None:
     return _HAN_HYPHEN_RE.sub("", han), numeric_to_diacritic(normalize_unicode(tl)), False, False
 
 
+def _latin_edge(ch: str) -> bool:
+    return ch.isascii() and ch.isalnum()
+
+
 def _join(words: list[tuple[str, bool]], spaced: bool) -> str:
     """Join (text, is_punctuation) words: punctuation glues to its neighbour; words are
     separated by a space in Tâi-lô, and in Han only between two Latin/digit words."""
-    out = ""
+    parts: list[str] = []
     glue_next = True
     for text, is_punct in words:
         if is_punct:
             opening = text in _OPENING
-            if opening and out and spaced:
-                out += " "
-            out += text
+            if opening and parts and spaced:
+                parts.append(" ")
+            parts.append(text)
             # Full-width marks carry their own spacing; ASCII ones take a space after.
             glue_next = opening or not text.isascii()
             continue
-        if out and not glue_next and (
-            spaced or (_ASCII_ALNUM_END.search(out) and _ASCII_ALNUM_START.match(text))
+        if (
+            parts
+            and not glue_next
+            and (spaced or (_latin_edge(parts[-1][-1]) and _latin_edge(text[0])))
         ):
-            out += " "
-        out += text
+            parts.append(" ")
+        parts.append(text)
         glue_next = False
-    return out
+    return "".join(parts)
 
 
 def parse_sentence(line: str) -> tuple[str, str, bool] | None:
@@ -110,7 +114,9 @@ def _lines(path: Path, report: SourceReport):
         report.bad_row(str(path), f"cannot read the Sinica file ({exc})")
 
 
-def load_sinica(path: Path, cfg: DataConfig, report: SourceReport, source: str = "sinica") -> list[dict]:
+def load_sinica(
+    path: Path, cfg: DataConfig, report: SourceReport, source: str = "sinica"
+) -> list[dict]:
     """Sentences ``{id, source, han, tailo}`` after cleaning and filters."""
     raw: list[tuple[int, str]] = []
     for lineno, line in _lines(path, report):

@@ -70,7 +70,9 @@ def medqa_files_in(folder: Path) -> dict[str, Path]:
     """MedQA split files in the official layout or a flat folder."""
     official = folder / "questions" / "Taiwan"
     base = official if official.is_dir() else folder
-    return {s: base / f"{s}.jsonl" for s in ("train", "dev", "test") if (base / f"{s}.jsonl").is_file()}
+    return {
+        s: base / f"{s}.jsonl" for s in ("train", "dev", "test") if (base / f"{s}.jsonl").is_file()
+    }
 
 
 def resolve_sources(cfg: DataConfig, cache_dir: Path) -> Sources:
@@ -141,7 +143,9 @@ def fetch_sinica(cfg: DataConfig, cache_dir: Path) -> Path:
         with tarfile.open(archives[0]) as tar:
             member = next((m for m in tar.getmembers() if m.name.endswith(cfg.sinica_member)), None)
             if member is None:
-                raise SourceError(f"{cfg.sinica_pypi} has no {cfg.sinica_member}; set data.sinica_member")
+                raise SourceError(
+                    f"{cfg.sinica_pypi} has no {cfg.sinica_member}; set data.sinica_member"
+                )
             src = tar.extractfile(member)
             assert src is not None
             partial = Path(tmp) / "partial"

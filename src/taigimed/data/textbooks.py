@@ -17,7 +17,9 @@ from taigimed.text import normalize_text, simplified_chars, to_taiwan_traditiona
 
 _PART = r"第[一二三四五六七八九十百\d—]{1,4}[篇章节筒篮筛]"
 # "44第—篇常见症状": a running header with the page number glued to its front, or back.
-_RUNNING_HEADER_RE = re.compile(rf"^\d{{1,4}}\s*{_PART}\S{{0,20}}$|^{_PART}\S{{0,20}}?\s*\d{{1,4}}$")
+_RUNNING_HEADER_RE = re.compile(
+    rf"^\d{{1,4}}\s*{_PART}\S{{0,20}}$|^{_PART}\S{{0,20}}?\s*\d{{1,4}}$"
+)
 _PAGE_NUMBER_RE = re.compile(r"^[\d\s·.\-—~～]{1,12}$")
 _DOT_LEADER_RE = re.compile(r"[.．·…]{4,}")
 # OCR slips a rule can fix safely: a dash read for 一 in 第一篇/章/节, 篇 misread as 筒/篮/筛,
@@ -150,7 +152,5 @@ def load_textbooks(
                 continue
             good.append(para)
         for i, chunk in enumerate(chunk_paragraphs(good, cfg.textbook_chunk_chars)):
-            records.append(
-                {"id": f"{source}-{path.stem}-{i:05d}", "source": source, "text": chunk}
-            )
+            records.append({"id": f"{source}-{path.stem}-{i:05d}", "source": source, "text": chunk})
     return records

@@ -202,15 +202,12 @@ def decide(
             _regression(report, champion_report, k, gate, seed) for k in gate.no_regression_on
         ]
     elif gate.no_regression_on:
-        checks.append(
-            Check(
-                "champion comparison",
-                None,
-                None,
-                True,
-                f"skipped: no model holds the alias {gate.champion_alias!r} yet",
-            )
+        why = (
+            f"version {champion.get('version')} at {gate.champion_alias!r} has no readable report"
+            if champion
+            else f"no model holds the alias {gate.champion_alias!r} yet"
         )
+        checks.append(Check("champion comparison", None, None, True, f"skipped: {why}"))
     for extra in (_forgetting(gate, stage2_metrics), _stage2_gain(gate, stage2_metrics)):
         if extra is not None:
             checks.append(extra)

@@ -121,12 +121,11 @@ def open_prepared(source: Path | Workdir):
 
 def prepared_rows(prepared, name: str) -> list[Row]:
     """One prepared dataset as a list of dicts."""
-    try:
-        return [dict(r) for r in prepared.dataset(name)]
-    except KeyError as exc:
+    if name not in prepared.names:
         raise EvalDataError(
             f"prepared data {prepared.path} has no {name!r}: re-run `taigimed data prepare`"
-        ) from exc
+        )
+    return [dict(r) for r in prepared.dataset(name)]
 
 
 def stratified_sample(

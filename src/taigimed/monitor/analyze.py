@@ -76,17 +76,28 @@ def _is_ready(url: str, timeout_s: float = 5.0) -> bool:
         return False
 
 
+def count(prom: PrometheusClient, metric: str, matchers: str, window: str) -> float:
+    """Events a counter saw in the window.
+
+    ``increase()`` alone misses the first value of a series born inside the window (a
+    fresh canary, or the first error of a kind), which can be all of its events; the
+    difference from the value at the window's start (0 when the series did not exist)
+    catches those. The larger of the two wins, so counter resets still count via increase().
+    """
+    series = f"{metric}{{{matchers}}}"
+    by_increase = prom.scalar(f"sum(increase({series}[{window}]))") or 0.0
+    by_delta = prom.scalar(f"sum({series} - (({series} offset {window}) or ({series} * 0)))")
+    return max(by_increase, by_delta or 0.0)
+
+
 def measure(
     prom: PrometheusClient, url: str, selector: str, cfg: CanaryConfig, window: str
 ) -> Side:
     side = Side(url=url, selector=selector, ready=_is_ready(url))
     kinds = "|".join(cfg.server_error_kinds)
     neg = "|".join(cfg.negative_feedback_kinds)
-    ok = prom.scalar(f"sum(increase({REQUESTS_OK}{{{selector}}}[{window}]))") or 0.0
-    err = (
-        prom.scalar(f'sum(increase({REQUEST_ERRORS}{{{selector},kind=~"{kinds}"}}[{window}]))')
-        or 0.0
-    )
+    ok = count(prom, REQUESTS_OK, selector, window)
+    err = count(prom, REQUEST_ERRORS, f'{selector},kind=~"{kinds}"', window)
     side.errors = err
     side.requests = ok + err
     side.error_rate = err / side.requests if side.requests > 0 else None
@@ -94,8 +105,8 @@ def measure(
         f"histogram_quantile({cfg.ttft_quantile}, "
         f"sum by (le) (rate({TTFT_BUCKETS}{{{selector}}}[{window}])))"
     )
-    total_fb = prom.scalar(f"sum(increase({FEEDBACK}{{{selector}}}[{window}]))") or 0.0
-    neg_fb = prom.scalar(f'sum(increase({FEEDBACK}{{{selector},kind=~"{neg}"}}[{window}]))') or 0.0
+    total_fb = count(prom, FEEDBACK, selector, window)
+    neg_fb = count(prom, FEEDBACK, f'{selector},kind=~"{neg}"', window)
     side.feedback = total_fb
     side.negative_feedback_ratio = neg_fb / total_fb if total_fb > 0 else None
     return side

@@ -35,8 +35,8 @@ def run_cmd(
     from rich.console import Console
 
     from taigimed.config import ConfigError
-    from taigimed.pipeline.run import PipelineLocked, run_pipeline
-    from taigimed.pipeline.summary import print_summary
+    from taigimed.pipeline.run import PipelineFailed, PipelineLocked, run_pipeline
+    from taigimed.pipeline.summary import print_steps, print_summary
 
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     cfg = load(config, set_)
@@ -46,6 +46,13 @@ def run_cmd(
     except (ConfigError, PipelineLocked) as exc:
         typer.secho(f"error: {exc}", fg="red", err=True)
         raise typer.Exit(2) from exc
+    except PipelineFailed as exc:
+        print_steps(exc.rows, console)
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        typer.secho(
+            "Fix the cause and run the same command again: finished steps are kept.", err=True
+        )
+        raise typer.Exit(1) from exc
     print_summary(result, console)
     if result.status != "registered":
         raise typer.Exit(EXIT_GATE_FAILED)

@@ -13,7 +13,6 @@ registered.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,19 +23,11 @@ from taigimed.config import Config
 from taigimed.pipeline import steps
 from taigimed.pipeline.hashing import config_part, fingerprint
 from taigimed.pipeline.policy import adjusted, check_policy
+from taigimed.pipeline.runner import PipelineLocked, Runner, Say, StepRow, WorkdirLock
 from taigimed.pipeline.state import PipelineState
 from taigimed.workdir import Workdir
 
-Say = Callable[[str], None]
-
-
-@dataclass
-class StepRow:
-    step: str
-    attempt: int | None
-    status: str  # ran | cached | resumed | failed
-    seconds: float
-    detail: str = ""
+__all__ = ["PipelineFailed", "PipelineLocked", "PipelineResult", "StepRow", "run_pipeline"]
 
 
 @dataclass
@@ -51,79 +42,12 @@ class PipelineResult:
     seconds: float = 0.0
 
 
-class PipelineLocked(RuntimeError):
-    """Another pipeline run holds this work directory."""
+class PipelineFailed(RuntimeError):
+    """A step raised; carries the rows so far so the summary can show where it stopped."""
 
-
-class _Lock:
-    """One pipeline per work directory: two would race on the state file and the aliases."""
-
-    def __init__(self, path: Path):
-        self.path = path
-
-    def __enter__(self) -> _Lock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        for _ in range(2):
-            try:
-                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-            except FileExistsError:
-                try:
-                    pid = int(self.path.read_text().strip() or 0)
-                    os.kill(pid, 0)
-                except (ValueError, ProcessLookupError):
-                    self.path.unlink(missing_ok=True)  # left by a run that died
-                    continue
-                except PermissionError:
-                    pass
-                raise PipelineLocked(
-                    f"another `taigimed pipeline run` (pid {pid}) is using this work directory; "
-                    f"wait for it or remove {self.path} if it is gone"
-                ) from None
-            with os.fdopen(fd, "w") as f:
-                f.write(str(os.getpid()))
-            return self
-        raise PipelineLocked(f"could not take {self.path}")
-
-    def __exit__(self, *exc) -> None:
-        self.path.unlink(missing_ok=True)
-
-
-class _Runner:
-    def __init__(self, state: PipelineState, say: Say):
-        self.state = state
-        self.say = say
-        self.rows: list[StepRow] = []
-
-    def step(
-        self,
-        name: str,
-        fp: str,
-        fn: Callable[[bool], dict[str, Any]],
-        attempt: int | None = None,
-        valid: Callable[[dict[str, Any]], bool] = lambda _: True,
-        detail: Callable[[dict[str, Any]], str] = lambda _: "",
-    ) -> dict[str, Any]:
-        label = name if attempt is None else f"{name} (attempt {attempt})"
-        done = self.state.finished(name, fp)
-        if done is not None and valid(done["outputs"]):
-            self.rows.append(StepRow(name, attempt, "cached", 0.0, detail(done["outputs"])))
-            self.say(f"[dim]✓ {label}: cached[/dim]")
-            return done["outputs"]
-        resume = self.state.was_interrupted(name, fp)
-        self.say(f"[bold]▶ {label}[/bold]" + (" (resuming)" if resume else ""))
-        self.state.start(name, fp)
-        t0 = time.perf_counter()
-        try:
-            outputs = fn(resume)
-        except BaseException:
-            self.rows.append(StepRow(name, attempt, "failed", time.perf_counter() - t0))
-            raise
-        seconds = time.perf_counter() - t0
-        self.state.finish(name, fp, outputs, seconds)
-        status = "resumed" if resume else "ran"
-        self.rows.append(StepRow(name, attempt, status, seconds, detail(outputs)))
-        self.say(f"[green]✓ {label}[/green] ({seconds:.1f} s)")
-        return outputs
+    def __init__(self, step: str, rows: list[StepRow], cause: BaseException):
+        super().__init__(f"step {step!r} failed: {type(cause).__name__}: {cause}")
+        self.step, self.rows, self.cause = step, rows, cause
 
 
 def _exists(*keys: str) -> Callable[[dict[str, Any]], bool]:
@@ -145,10 +69,14 @@ def run_pipeline(
     # MLFLOW_TRACKING_URI in this process, so resolving later could differ.
     tracking_uri = resolve_uri(cfg, workdir, tracking_uri)
     state_path = workdir.ensure(workdir.pipeline) / "state.json"
-    with _Lock(workdir.pipeline / "lock"):
+    with WorkdirLock(workdir.pipeline / "lock"):
         state = PipelineState.load(state_path)
-        runner = _Runner(state, say)
-        result = _run(cfg, workdir, tracking_uri, runner)
+        runner = Runner(state, say)
+        try:
+            result = _run(cfg, workdir, tracking_uri, runner)
+        except Exception as exc:  # KeyboardInterrupt passes through untouched
+            failed = next((r.step for r in reversed(runner.rows) if r.status == "failed"), "?")
+            raise PipelineFailed(failed, runner.rows, exc) from exc
         result.rows = runner.rows
         result.seconds = time.perf_counter() - started
         state.runs.append(
@@ -165,7 +93,7 @@ def run_pipeline(
     return result
 
 
-def _run(cfg: Config, workdir: Workdir, tracking_uri: str | None, runner: _Runner):
+def _run(cfg: Config, workdir: Workdir, tracking_uri: str | None, runner: Runner):
     from taigimed.registry.champion import find_champion
 
     data_fp = fingerprint(
@@ -240,7 +168,7 @@ def _run(cfg: Config, workdir: Workdir, tracking_uri: str | None, runner: _Runne
     return result
 
 
-def _evaluate_and_gate(acfg, workdir, data, s2, champion, runner: _Runner, attempt, tracking_uri):
+def _evaluate_and_gate(acfg, workdir, data, s2, champion, runner: Runner, attempt, tracking_uri):
     ev_fp = fingerprint(
         step="evaluate",
         config=config_part(acfg, "eval", "model", "seed"),
@@ -248,7 +176,8 @@ def _evaluate_and_gate(acfg, workdir, data, s2, champion, runner: _Runner, attem
         data=steps.dataset_hashes(Path(data["data_dir"]), steps.EVAL_DATASETS),
         champion=champion.describe() if champion else None,
     )
-    out_json = workdir.eval / "pipeline" / s2["run_name"] / "report.json"
+    # One folder per model and evaluation settings, so a cached report is never overwritten.
+    out_json = workdir.eval / "pipeline" / f"{s2['run_name']}-{ev_fp[:8]}" / "report.json"
     ev = runner.step(
         "evaluate",
         ev_fp,
@@ -276,7 +205,7 @@ def _evaluate_and_gate(acfg, workdir, data, s2, champion, runner: _Runner, attem
     return ev, decision
 
 
-def _train(acfg, workdir, data, tracking_uri, runner: _Runner, attempt: int):
+def _train(acfg, workdir, data, tracking_uri, runner: Runner, attempt: int):
     data_dir = Path(data["data_dir"])
     s1_fp = fingerprint(
         step="stage1",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-from taigimed.pipeline.run import PipelineResult
+from taigimed.pipeline.run import PipelineResult, StepRow
 
 _STATUS_STYLE = {"ran": "green", "resumed": "yellow", "cached": "dim", "failed": "red"}
 
@@ -14,12 +14,11 @@ def _num(x) -> str:
     return "–" if x is None else f"{x:.4g}"
 
 
-def print_summary(result: PipelineResult, console: Console | None = None) -> None:
-    console = console or Console()
+def print_steps(rows: list[StepRow], console: Console) -> None:
     steps = Table(title="Pipeline steps")
     for col in ("step", "attempt", "status", "seconds", "detail"):
         steps.add_column(col)
-    for r in result.rows:
+    for r in rows:
         style = _STATUS_STYLE.get(r.status, "")
         steps.add_row(
             r.step,
@@ -29,6 +28,11 @@ def print_summary(result: PipelineResult, console: Console | None = None) -> Non
             r.detail,
         )
     console.print(steps)
+
+
+def print_summary(result: PipelineResult, console: Console | None = None) -> None:
+    console = console or Console()
+    print_steps(result.rows, console)
 
     if result.metrics:
         metrics = Table(title="Evaluation (95 % bootstrap intervals)")

@@ -17,10 +17,11 @@ def test_exact_then_near_duplicates():
         "完全不同的一句話，談的是糖尿病病人的飲食與運動建議。",
         "短",
     ]
-    reasons, sigs, dup_of = deduplicate(texts, threshold=0.7, num_perm=128, k=5)
+    reasons, sigs, dup_of, kept_pairs = deduplicate(texts, threshold=0.7, num_perm=128, k=5)
     assert reasons == [None, "exact_duplicate", "near_duplicate", None, None]
     assert dup_of[1] == 0 and dup_of[2] == 0
     assert sigs.shape == (3, 128)
+    assert kept_pairs == []
 
 
 def test_signature_estimates_jaccard():

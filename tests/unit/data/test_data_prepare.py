@@ -64,13 +64,22 @@ def test_contract_datasets_and_schemas(prepared):
     assert data.names == list(DATASET_NAMES)
     for name in ("medqa_train", "medqa_validation", "medqa_test"):
         assert data.dataset(name).column_names == [
-            "id", "question", "options", "answer_idx", "answer", "category", "source"
+            "id",
+            "question",
+            "options",
+            "answer_idx",
+            "answer",
+            "category",
+            "source",
         ]
     for name in ("stage1_train", "stage1_validation", "stage2_train", "stage2_validation"):
         assert data.dataset(name).column_names == RECORD_COLUMNS
     assert data.dataset("taigi_test").column_names == ["id", "han", "tailo", "source"]
     assert data.dataset("translation_test").column_names == [
-        "id", "direction", "source_text", "target_text"
+        "id",
+        "direction",
+        "source_text",
+        "target_text",
     ]
     # The given test file stays test; its row duplicating a training item is removed.
     test_q = data.dataset("medqa_test")["question"]
@@ -78,7 +87,9 @@ def test_contract_datasets_and_schemas(prepared):
     for row in data.dataset("medqa_train"):
         assert row["answer"] == row["options"][row["answer_idx"]]
         rec = next(r for r in data.dataset("stage1_train") if r["id"] == row["id"])
-        assert rec["messages"] == chat.mcq_messages(row["question"], row["options"], row["answer_idx"])
+        assert rec["messages"] == chat.mcq_messages(
+            row["question"], row["options"], row["answer_idx"]
+        )
     s1 = data.dataset("stage1_train")
     assert set(s1["kind"]) == {"chat", "text"}  # MedQA chats + textbook chunks
     s2 = data.dataset("stage2_train")
@@ -117,7 +128,9 @@ def test_cache_hit_and_no_leftover_temp(prepared, monkeypatch):
     assert again == path and time.perf_counter() - start < 1.0
     assert (path / "manifest.json").stat().st_mtime_ns == stamp  # not rebuilt
     assert not [p for p in wd.data.iterdir() if p.name.startswith(".tmp")]
-    changed = prepare(load_config("tiny", overrides(**{"data.replay_fraction": "0.5"})), wd, progress=False)
+    changed = prepare(
+        load_config("tiny", overrides(**{"data.replay_fraction": "0.5"})), wd, progress=False
+    )
     assert changed != path and changed.parent == path.parent
 
 
@@ -133,12 +146,14 @@ def test_out_dir_and_demo_default(wd, tmp_path):
 
 def test_missing_source_names_setting(wd):
     cfg = load_config("tiny", overrides(**{"data.sinica_file": "/nonexistent/s.txt"}))
-    with pytest.raises(SourceError, match="data.sinica_file"):
+    with pytest.raises(SourceError, match=r"data\.sinica_file"):
         prepare(cfg, wd, progress=False)
 
 
 def test_absent_sources_are_named(wd):
-    cfg = load_config("tiny", overrides(**{"data.textbooks_dir": "null", "data.parallel_file": "null"}))
+    cfg = load_config(
+        "tiny", overrides(**{"data.textbooks_dir": "null", "data.parallel_file": "null"})
+    )
     m = load_prepared(prepare(cfg, wd, progress=False)).manifest
     assert "data.textbooks_dir" in m["sources"]["textbooks"]["absent"]
     assert "data.parallel_file" in m["sources"]["parallel"]["absent"]

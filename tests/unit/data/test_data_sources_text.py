@@ -76,5 +76,5 @@ def test_parallel_complete_rows_only():
 def test_unreadable_textbook_reported(tmp_path):
     bad = tmp_path / "bad.txt"
     bad.write_bytes(b"\xff\xfe\x00broken")
-    with pytest.raises(ValueError, match="bad.txt: not UTF-8"):
+    with pytest.raises(ValueError, match=r"bad\.txt: not UTF-8"):
         load_textbooks([bad], DataConfig(workers=1), SourceReport("textbooks"))

@@ -22,9 +22,12 @@ def prepared_dir(tmp_path_factory) -> Path:
 
     root = tmp_path_factory.mktemp("prepared")
     names = ("medqa_test", "taigi_test", "translation_test")
+    entries = {}
     for name in names:
-        datasets.Dataset.from_list(read_asset(name)).save_to_disk(str(root / "datasets" / name))
-    manifest = {"version": "fixture", "datasets": {n: {"path": f"datasets/{n}"} for n in names}}
+        rows = read_asset(name)
+        datasets.Dataset.from_list(rows).save_to_disk(str(root / "datasets" / name))
+        entries[name] = {"path": f"datasets/{name}", "rows": len(rows)}
+    manifest = {"version": "fixture", "datasets": entries}
     (root / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     return root
 

@@ -90,6 +90,7 @@ def test_review_all_hold_approve_edit_reject(make_client, monkeypatch):
     assert client.get("/v1/review/queue", headers=hdr).json() == []
     done = client.get("/v1/review/queue?status=all", headers=hdr).json()
     assert {h["status"] for h in done} == {"approved", "edited", "rejected"}
+    assert st.writer.failures == 0  # refused decisions are not storage failures
 
 
 def test_review_flagged_holds_only_flagged(make_client):

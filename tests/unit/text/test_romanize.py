@@ -71,3 +71,11 @@ def test_standardize_input_meta_and_normalisers():
 def test_standardize_input_rejects_non_text():
     with pytest.raises(TypeError, match="needs a str"):
         standardize_input(None)  # type: ignore[arg-type]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=60))
+def test_any_text_standardises_without_error(text):
+    out, meta = standardize_input(text)
+    assert isinstance(out, str) and meta["script"]
+    han_to_tailo(out)  # the Tâi-lô view of an answer must not fail either

@@ -36,7 +36,8 @@ def test_loanword_marker_one_is_dropped():
 
 
 @pytest.mark.parametrize(
-    "token", ["SpO2", "H1N1", "HbA1c", "mg/m2", "B12", "O2", "CO2", "v1.2", "3m2", "COVID-19", "Renho7"]
+    "token",
+    ["SpO2", "H1N1", "HbA1c", "mg/m2", "B12", "O2", "CO2", "v1.2", "3m2", "COVID-19", "Renho7"],
 )
 def test_non_tailo_tokens_untouched(token):
     assert numeric_to_diacritic(token) == token

@@ -81,10 +81,22 @@ def _check_clinician(request: Request) -> None:
 
 
 async def _run(request: Request, fn):
-    try:
-        return await app_state(request).writer.run(fn)
-    except ReviewError as exc:
-        raise APIError(exc.status, str(exc), code="review_error") from exc
+    """Run ``fn(session)`` on the storage writer; a ReviewError becomes a 4xx.
+
+    The error is returned, not raised, inside the writer, so a wrong id is not
+    logged or counted as a storage failure (nothing was changed before the check).
+    """
+
+    def guarded(session):
+        try:
+            return fn(session), None
+        except ReviewError as exc:
+            return None, exc
+
+    result, error = await app_state(request).writer.run(guarded)
+    if error is not None:
+        raise APIError(error.status, str(error), code="review_error")
+    return result
 
 
 @router.get("/v1/review/queue", response_model=list[HeldAnswerOut])
