@@ -23,7 +23,9 @@ K8S = Path(__file__).resolve().parent
 # overlay folder -> (recipe, overrides). The alias is not here: it is the TAIGIMED_MODEL_ALIAS
 # environment variable of each overlay, so one config serves any alias.
 OVERLAYS: dict[str, tuple[str, list[str]]] = {
-    "overlays/staging": ("default", ["serve.engine=builtin", "serve.device=cpu"]),
+    # Staging serves the same registered model as production (the recipe names it) with the
+    # built-in engine on a CPU node: a functional smoke test, not a speed one.
+    "overlays/staging": ("gpu-7b", ["serve.engine=builtin", "serve.device=cpu"]),
     "overlays/production": (
         "gpu-7b",
         [

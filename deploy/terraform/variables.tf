@@ -45,9 +45,9 @@ variable "cpu_image" {
 }
 
 variable "cpu_flavor" {
-  description = "KVM@TACC flavor for the k3s server and CPU agents."
+  description = "KVM@TACC flavor for the k3s server and CPU agents (staging holds a 7B model on CPU: 32 GB)."
   type        = string
-  default     = "m1.xlarge"
+  default     = "m1.xxlarge"
 }
 
 variable "cpu_agent_count" {

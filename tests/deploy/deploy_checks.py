@@ -82,7 +82,6 @@ def check_k8s_schemas(deploy: Path) -> list[str]:
     """Built-in kinds against the Kubernetes JSON schemas (strict: unknown fields are errors);
     Traefik's CRD kinds against the small schemas in crd_schemas.py."""
     import jsonschema
-    import kubernetes_validate
     from deploy_crd_schemas import CRD_SCHEMAS
 
     problems = []
@@ -100,13 +99,24 @@ def check_k8s_schemas(deploy: Path) -> list[str]:
                 except jsonschema.ValidationError as exc:
                     problems.append(f"{where}: {exc.message} at {list(exc.absolute_path)}")
                 continue
-            try:
-                kubernetes_validate.validate(obj, K8S_VERSION, strict=True)
-            except kubernetes_validate.ValidationError as exc:
-                problems.append(f"{where}: {exc.message} at {list(exc.path)}")
-            except kubernetes_validate.SchemaNotFoundError:
-                problems.append(f"{where}: no schema for {key}; add one to crd_schemas.py")
+            if error := _k8s_schema_error(json.dumps(obj, sort_keys=True)):
+                problems.append(f"{where}: {error}")
     return problems
+
+
+@cache
+def _k8s_schema_error(obj_json: str) -> str | None:
+    """kubernetes-validate on one object; cached, as broken copies repeat most objects."""
+    import kubernetes_validate
+
+    obj = json.loads(obj_json)
+    try:
+        kubernetes_validate.validate(obj, K8S_VERSION, strict=True)
+    except kubernetes_validate.ValidationError as exc:
+        return f"{exc.message} at {list(exc.path)}"
+    except kubernetes_validate.SchemaNotFoundError:
+        return f"no schema for {obj.get('apiVersion')} {obj.get('kind')}; add one to crd_schemas.py"
+    return None
 
 
 def _server(objects: list[dict]) -> dict:

@@ -29,7 +29,7 @@ from deploy_checks import check_metric_names  # noqa: E402
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 TAIGIMED = [sys.executable, "-m", "taigimed.cli"]
-REQUESTS_PER_SERVER = 24
+REQUESTS_PER_SERVER = 16
 
 
 def free_port() -> int:

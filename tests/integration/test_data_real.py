@@ -20,7 +20,7 @@ def real(data_root, tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("TAIGIMED_DATA_ROOT", str(data_root))
         cfg = load_config(
-            "default", ["data.max_rows_per_source=3000", "data.workers=1", "data.dataset_caps={}"]
+            "default", ["data.max_rows_per_source=3000", "data.workers=2", "data.dataset_caps={}"]
         )
         wd = Workdir(tmp_path_factory.mktemp("real") / "work")
         yield load_prepared(prepare(cfg, wd, progress=False))
@@ -49,6 +49,8 @@ def test_real_outputs(real):
     assert "\uf99c" not in "".join(real.dataset("medqa_train")["question"])
     assert all(v == 0 for v in m["leakage_check"].values())
     assert m["filters"]["textbooks"]["removed"]["running_header"] > 0
+    for name, f in m["filters"].items():  # every row accounted for
+        assert f["read"] == f["kept"] + sum(f["removed"].values()) + f["skipped_unreadable"], name
     assert m["filters"]["sinica"]["cleaned"]["mixed_punctuation_unified"] > 0
     assert m["filters"]["parallel"]["kept"] == 100  # the complete ZH/HAN/TL rows
     text = "".join(real.dataset("stage1_train").filter(lambda r: r["kind"] == "text")["text"])

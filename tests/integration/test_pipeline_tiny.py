@@ -131,9 +131,10 @@ def test_separate_gate_and_register_commands(env, tmp_path):
     """The Argo DAG's steps: gate an eval JSON for a stage-2 run, then register it."""
     wd, _ = env
     state = json.loads((wd.pipeline / "state.json").read_text())
-    stage2 = next(iter(state["steps"]["stage2"].values()))["outputs"]
+    stage2 = min(state["steps"]["stage2"].values(), key=lambda r: r["finished"])["outputs"]
     # The newest evaluation (the resumed run's) passed the gate, of stage 2's first model.
-    report = list(state["steps"]["evaluate"].values())[-1]["outputs"]["report"]
+    newest = max(state["steps"]["evaluate"].values(), key=lambda r: r["finished"])
+    report = newest["outputs"]["report"]
     candidate = tmp_path / "candidate.json"
     candidate.write_text(Path(report).read_text())
     common = ["--config", "tiny", "--workdir", str(wd.root)]

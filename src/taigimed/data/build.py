@@ -6,6 +6,7 @@ skipped as unreadable), and every output dataset is listed in ``BuildResult``.
 
 from __future__ import annotations
 
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 from taigimed.config import Config
@@ -27,9 +28,9 @@ from taigimed.data.records import (
 from taigimed.data.report import SourceReport
 from taigimed.data.sinica import load_sinica
 from taigimed.data.sources import Sources
-from taigimed.data.textbooks import load_textbooks
+from taigimed.data.textbooks import chunk_books, load_textbooks
 
-STEPS = ["medqa", "textbooks", "sinica", "parallel", "dedup", "splits", "stage2 mix"]
+STEPS = ["medqa", "sinica", "parallel", "textbooks", "dedup", "splits", "stage2 mix"]
 
 
 @dataclass
@@ -86,18 +87,32 @@ def build(cfg: Config, sources: Sources, on_error: str, timer) -> BuildResult:
     kept: dict[str, int] = {}
     held = {"validation": d.validation_fraction, "test": d.test_fraction}
 
+    # Both cores: the textbooks (OCR rules + s2twp, the heaviest C++ step) run in one
+    # worker process while this process reads MedQA and parses Sinica. One fork, no
+    # duplicated caches; finer-grained pools cost more CPU than they saved here.
+    workers = ProcessPoolExecutor(max_workers=1) if d.workers > 1 and sources.textbooks else None
+    pending = (
+        workers.submit(_textbooks_job, sources.textbooks, d, reports["textbooks"])
+        if workers
+        else None
+    )
     with timer.step("medqa"):
         by_file = load_medqa(sources.medqa, d, reports[medqa_name], medqa_name)
-    with timer.step("textbooks"):
-        books = (
-            load_textbooks(sources.textbooks, d, reports["textbooks"]) if sources.textbooks else []
-        )
     with timer.step("sinica"):
         sinica = load_sinica(sources.sinica, d, reports["sinica"]) if sources.sinica else []
     with timer.step("parallel"):
         parallel = (
             load_parallel(sources.parallel, d, reports["parallel"]) if sources.parallel else []
         )
+    with timer.step("textbooks"):
+        books: list[dict] = []
+        if pending is not None:
+            try:
+                books, reports["textbooks"] = pending.result()
+            finally:
+                workers.shutdown()
+        elif sources.textbooks:
+            books, reports["textbooks"] = _textbooks_job(sources.textbooks, d, reports["textbooks"])
 
     with timer.step("dedup"):
         pool = by_file.get("train", []) + by_file.get("dev", [])
@@ -107,6 +122,9 @@ def build(cfg: Config, sources: Sources, on_error: str, timer) -> BuildResult:
         mcq_texts = [r["question"] + "\n" + "\n".join(r["options"].values()) for r in mcq_rows]
         mcq_rows, mcq_pairs = _dedup(mcq_rows, mcq_texts, d, reports[medqa_name], labels)
         books, _ = _dedup(books, [b["text"] for b in books], d, reports["textbooks"])
+        kept_paragraphs = len(books)
+        books = chunk_books(books, d.textbook_chunk_chars)
+        reports["textbooks"].notes["chunks_for_training"] = len(books)
         sinica, sinica_pairs = _dedup(sinica, [s["han"] for s in sinica], d, reports["sinica"])
         parallel, par_pairs = _dedup(
             parallel, [p["zh"] + "\n" + p["han"] for p in parallel], d, reports["parallel"]
@@ -137,7 +155,7 @@ def build(cfg: Config, sources: Sources, on_error: str, timer) -> BuildResult:
                 leakage[f"{name}_{part}_vs_train"] = _leakage(pairs, splits, part)
         kept = {
             medqa_name: len(mcq_rows),
-            "textbooks": len(books),
+            "textbooks": kept_paragraphs,
             "sinica": len(sinica),
             "parallel": len(parallel),
         }
@@ -197,6 +215,11 @@ def build(cfg: Config, sources: Sources, on_error: str, timer) -> BuildResult:
         }
         datasets = {k: capped(v, d.dataset_caps.get(k), seed) for k, v in datasets.items()}
     return BuildResult(datasets, reports, kept, leakage, mix_stats)
+
+
+def _textbooks_job(files, d, report: SourceReport) -> tuple[list[dict], SourceReport]:
+    # May run in a worker process: the report travels back with the chunks.
+    return load_textbooks(files, d.model_copy(update={"workers": 1}), report), report
 
 
 def _taigi_records(sinica: list[dict], parallel: list[dict], d, seed: int) -> list[dict]:

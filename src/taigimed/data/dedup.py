@@ -103,7 +103,9 @@ def signatures(texts: Sequence[str], num_perm: int, k: int, sample_above: int = 
 
 def parallel_signatures(texts: Sequence[str], num_perm: int, k: int, workers: int) -> np.ndarray:
     """``signatures`` split across ``workers`` processes when there is enough work."""
-    if workers <= 1 or sum(map(len, texts)) < 300_000:
+    # Below a few million characters the fork and pickling cost more than they save
+    # (benchmarks/bench_data_prepare.py --dedup-compare).
+    if workers <= 1 or sum(map(len, texts)) < 4_000_000:
         return signatures(texts, num_perm, k)
     step = -(-len(texts) // workers)
     parts = [list(texts[i : i + step]) for i in range(0, len(texts), step)]

@@ -24,6 +24,7 @@ class SourceReport:
     cleaned: Counter = field(default_factory=Counter)
     flagged: Counter = field(default_factory=Counter)
     skipped: list[str] = field(default_factory=list)  # "file:line: why"
+    notes: dict = field(default_factory=dict)  # e.g. textbook chunks made from kept paragraphs
 
     def bad_row(self, where: str, why: str) -> None:
         """A row that cannot be parsed: raise, or count it when skipping."""
@@ -44,4 +45,5 @@ class SourceReport:
             "flagged": dict(sorted(self.flagged.items())),
             "skipped_unreadable": len(self.skipped),
             "skipped_examples": self.skipped[:20],
+            **self.notes,
         }

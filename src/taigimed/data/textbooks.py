@@ -121,7 +121,8 @@ def chunk_paragraphs(paragraphs: list[str], size: int) -> list[str]:
 def load_textbooks(
     files: list[Path], cfg: DataConfig, report: SourceReport, source: str = "textbooks"
 ) -> list[dict]:
-    """Text chunks ``{id, source, text, book}`` in Taiwan Traditional Chinese."""
+    """Clean paragraphs ``{book, text}`` in Taiwan Traditional Chinese (chunk them with
+    ``chunk_books`` after deduplication, so every removed row is a paragraph)."""
     per_file: list[list[str]] = []
     for path in files:
         kept: list[str] = []
@@ -143,14 +144,23 @@ def load_textbooks(
 
     converted = convert_all(per_file, cfg.workers)
 
-    records: list[dict] = []
+    paragraphs_out: list[dict] = []
     for path, paragraphs in zip(files, converted, strict=True):
-        good = []
         for para in paragraphs:
             if simplified_chars(para) > cfg.max_simplified_ratio * len(para):
                 report.drop("simplified_left_after_conversion")
                 continue
-            good.append(para)
-        for i, chunk in enumerate(chunk_paragraphs(good, cfg.textbook_chunk_chars)):
-            records.append({"id": f"{source}-{path.stem}-{i:05d}", "source": source, "text": chunk})
-    return records
+            paragraphs_out.append({"book": path.stem, "text": para})
+    return paragraphs_out
+
+
+def chunk_books(paragraphs: list[dict], size: int, source: str = "textbooks") -> list[dict]:
+    """Chunk records ``{id, source, text}`` per book, in reading order."""
+    books: dict[str, list[str]] = {}
+    for p in paragraphs:
+        books.setdefault(p["book"], []).append(p["text"])
+    return [
+        {"id": f"{source}-{book}-{i:05d}", "source": source, "text": chunk}
+        for book, paras in books.items()
+        for i, chunk in enumerate(chunk_paragraphs(paras, size))
+    ]

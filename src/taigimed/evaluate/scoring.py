@@ -124,7 +124,11 @@ def _score_batch(lm: LoadedModel, batch: list[EncodedMCQ], gen_tokens: int) -> l
     model = lm.model
     ids, mask = _left_pad([e.context for e in batch], lm.pad_id)
     pos = (mask.cumsum(-1) - 1).clamp(min=0)
-    out = model(input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=True)
+    # Only the last position's logits are needed: skipping the vocabulary projection
+    # for the rest of the prompt saves a tenth of the work and most of the memory.
+    out = model(
+        input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=True, logits_to_keep=1
+    )
     cache = out.cache
     first = torch.log_softmax(out.logits[:, -1, :].float(), dim=-1)
     last_pos = pos[:, -1]

@@ -70,7 +70,8 @@ _STATUS_TYPES = {401: "authentication_error", 404: "not_found_error", 405: "inva
 def install_handlers(app: FastAPI, metrics_error) -> None:
     @app.exception_handler(APIError)
     async def _api_error(request: Request, exc: APIError):
-        metrics_error(exc.code or exc.type)
+        if exc.status < 500:  # server-side failures are counted where they happen
+            metrics_error(exc.code or exc.type)
         return exc.response()
 
     @app.exception_handler(RequestValidationError)

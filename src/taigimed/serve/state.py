@@ -59,6 +59,7 @@ class AppState:
     warmup_task: asyncio.Task | None = field(default=None, repr=False)
 
     async def warmup(self) -> None:
+        self.warmup_error = None
         try:
             await self.engine.warmup()
             self.ready = True

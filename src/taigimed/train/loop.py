@@ -70,7 +70,7 @@ def mean_loss(
     wrapper.eval()
     total, count = 0.0, 0
     packed = pack(examples, seq_len)
-    for i in range(0, len(packed), rows):
+    for i in tqdm(range(0, len(packed), rows), desc="validation loss", unit="batch", leave=False):
         batch = collate_packed(packed[i : i + rows], seq_len, filler_id)
         with _autocast(device, amp):
             loss_sum, n = wrapper(**_to(batch, device))

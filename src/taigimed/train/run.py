@@ -119,6 +119,26 @@ def run_stage(
     accelerator = Accelerator(cpu=device == "cpu")
     torch.manual_seed(cfg.seed)
 
+    stage_root = workdir.ensure(workdir.runs / f"stage{stage}")
+    run_dir = _unfinished_run(stage_root) if resume else None
+    state: dict = {}
+    fingerprint = cfg.fingerprint("model", "train", "seed")
+    if run_dir is not None:
+        state = json.loads((run_dir / "state.json").read_text())
+        if state.get("config_fingerprint") != fingerprint:
+            raise TrainSetupError(
+                f"cannot resume {run_dir.name}: the model/train/seed config changed since it "
+                "started; rerun with the same --config/--set, or drop --resume to start afresh"
+            )
+        # a resumed run keeps its inputs even if stage 1 or the data moved on meanwhile
+        init_model = init_model or state["start_model"]
+        data_dir = data_dir or state.get("data_dir")
+    else:
+        run_dir = stage_root / f"stage{stage}-{time.strftime('%Y%m%d-%H%M%S')}"
+        suffix = 1
+        while run_dir.exists():
+            run_dir = stage_root / f"stage{stage}-{time.strftime('%Y%m%d-%H%M%S')}-{suffix}"
+            suffix += 1
     prepared = data.open_prepared(workdir, data_dir)
     train_name, val_name = STAGE_DATA[stage]
     start_model = _start_model(cfg, workdir, stage, init_model)
@@ -145,24 +165,6 @@ def run_stage(
         val_sets["stage1_validation"] = encoded("stage1_validation", stage_cfg.eval_max_examples)
     plan = step_plan(train_examples, stage_cfg, cfg.seed)
 
-    stage_root = workdir.ensure(workdir.runs / f"stage{stage}")
-    run_dir = _unfinished_run(stage_root) if resume else None
-    state: dict = {}
-    fingerprint = cfg.fingerprint("model", "train", "seed")
-    if run_dir is not None:
-        state = json.loads((run_dir / "state.json").read_text())
-        if state.get("config_fingerprint") != fingerprint:
-            raise TrainSetupError(
-                f"cannot resume {run_dir.name}: the model/train/seed config changed since it "
-                "started; rerun with the same --config/--set, or drop --resume to start afresh"
-            )
-    else:
-        run_dir = stage_root / f"stage{stage}-{time.strftime('%Y%m%d-%H%M%S')}"
-        suffix = 1
-        while run_dir.exists():
-            run_dir = stage_root / f"stage{stage}-{time.strftime('%Y%m%d-%H%M%S')}-{suffix}"
-            suffix += 1
-        run_dir.mkdir(parents=True)
     ckpt_root = workdir.ensure(run_dir / "checkpoints")
     resume_from = latest_checkpoint(ckpt_root) if state else None
 
@@ -180,6 +182,7 @@ def run_stage(
             state = {
                 "mlflow_run_id": run.info.run_id,
                 "start_model": start_model,
+                "data_dir": str(prepared.path),
                 "config_fingerprint": fingerprint,
                 "metrics_before": {},
             }

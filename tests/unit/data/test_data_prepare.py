@@ -109,6 +109,9 @@ def test_manifest_and_card(prepared):
     assert m["filters"]["sinica"]["removed"]["repeated_byline"] == 4
     assert m["filters"]["sinica"]["removed"]["exact_duplicate"] == 1
     assert all(v == 0 for v in m["leakage_check"].values())
+    for name, f in m["filters"].items():  # nothing silently dropped
+        assert f["read"] == f["kept"] + sum(f["removed"].values()) + f["skipped_unreadable"], name
+    assert m["filters"]["textbooks"]["chunks_for_training"] >= 1
     for name, meta in m["datasets"].items():
         assert meta["rows"] == len(load_prepared(path).dataset(name))
         assert len(meta["sha256"]) == 64

@@ -103,3 +103,39 @@ def test_summary_lists_steps_attempts_and_verdict():
     assert "cached" in text and "medqa_tw.acc low" in text
     assert "nothing was registered" in text
     assert json.dumps(result.attempts)  # attempts stay JSON-serialisable for the state file
+
+
+def test_runner_skips_finished_steps_and_reruns_invalid_or_interrupted_ones(tmp_path):
+    from taigimed.pipeline.runner import Runner, WorkdirLock
+
+    state = PipelineState.load(tmp_path / "state.json")
+    runner = Runner(state, lambda _: None)
+    calls: list[bool] = []
+
+    def work(resume: bool) -> dict:
+        calls.append(resume)
+        return {"out": str(tmp_path)}
+
+    assert runner.step("s", "fp", work) == {"out": str(tmp_path)}
+    assert runner.step("s", "fp", work) == {"out": str(tmp_path)}
+    assert calls == [False] and [r.status for r in runner.rows] == ["ran", "cached"]
+    runner.step("s", "fp", work, valid=lambda _: False)  # outputs gone: run again
+    assert calls == [False, False]
+
+    def boom(resume: bool) -> dict:
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        runner.step("t", "fp2", boom)
+    assert runner.rows[-1].status == "failed"
+    fresh = Runner(PipelineState.load(tmp_path / "state.json"), lambda _: None)
+    fresh.step("t", "fp2", work)  # the interrupted step reruns, told to resume
+    assert calls[-1] is True and fresh.rows[-1].status == "resumed"
+
+    from taigimed.pipeline.runner import PipelineLocked
+
+    with WorkdirLock(tmp_path / "lock"), pytest.raises(PipelineLocked, match="another"):
+        WorkdirLock(tmp_path / "lock").__enter__()
+    (tmp_path / "lock").write_text("999999999")  # left by a process that no longer exists
+    with WorkdirLock(tmp_path / "lock"):
+        assert (tmp_path / "lock").read_text() != "999999999"

@@ -90,7 +90,10 @@ def _run_as_postgres(cmd: list[str]) -> list[str]:
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A real PostgreSQL server on a free loopback port, in a temporary data directory."""
-    initdb, pg_ctl = shutil.which("initdb"), shutil.which("pg_ctl")
+    # Debian keeps the server binaries off PATH, under /usr/lib/postgresql/<version>/bin.
+    bindirs = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
+    path = os.pathsep.join([os.environ.get("PATH", ""), *map(str, bindirs)])
+    initdb, pg_ctl = shutil.which("initdb", path=path), shutil.which("pg_ctl", path=path)
     if not initdb or not pg_ctl:
         pytest.skip("PostgreSQL not installed (scripts/install-services.sh installs it)")
     if os.geteuid() == 0:

@@ -309,3 +309,23 @@ def test_privacy_mode_keeps_prompts_out_of_info_logs(make_client, caplog, privac
     logged = " ".join(str(v) for r in caplog.records for v in vars(r).values())
     assert "turn start" in logged
     assert ("我的秘密病情" in logged) is not privacy
+
+
+def test_generation_timeout_is_a_504_and_stored_partial(make_client):
+    client = make_client(generation_timeout_s=0.02)
+    r = _chat(client, max_tokens=400)
+    assert r.status_code == 504
+    assert r.json()["error"]["code"] == "generation_timeout"
+    with _db(client) as s:
+        msg = s.scalar(select(Message).where(Message.role == "assistant"))
+        assert msg.partial
+    assert 'kind="timeout"' in client.get("/metrics").text
+
+
+def test_cors_allows_only_configured_origins(make_client):
+    client = make_client(cors_origins=["https://clinic.example"])
+    pre = {"Access-Control-Request-Method": "POST"}
+    ok = client.options("/v1/chat/completions", headers={"Origin": "https://clinic.example", **pre})
+    assert ok.headers.get("access-control-allow-origin") == "https://clinic.example"
+    bad = client.options("/v1/chat/completions", headers={"Origin": "https://evil.example", **pre})
+    assert "access-control-allow-origin" not in bad.headers

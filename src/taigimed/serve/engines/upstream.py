@@ -130,6 +130,8 @@ class UpstreamEngine(Engine):
                     if data == "[DONE]":
                         break
                     chunk = json.loads(data)
+                    if chunk.get("error"):
+                        raise EngineError(f"upstream error: {chunk['error']}")
                     usage = chunk.get("usage") or usage
                     for choice in chunk.get("choices") or []:
                         text = (choice.get("delta") or {}).get("content") or ""

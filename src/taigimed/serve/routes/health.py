@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -22,6 +24,9 @@ async def readyz(request: Request) -> JSONResponse:
     """200 once the model is loaded and warmed (readiness); 503 before or after a failure."""
     st = app_state(request)
     info = st.engine.info
+    if not st.ready and st.warmup_task is not None and st.warmup_task.done():
+        # e.g. the upstream server started after us: try again, readiness follows.
+        st.warmup_task = asyncio.create_task(st.warmup())
     healthy = st.ready and await st.engine.health()
     body = {
         "status": "ready" if healthy else "not_ready",
