@@ -12,9 +12,11 @@ the figures in docs/benchmarks.md ("Pipeline") with the machine's load average.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -30,7 +32,8 @@ def _timed(cfg, wd) -> dict:
     from taigimed.pipeline.run import run_pipeline
 
     cpu0, t0 = _cpu_seconds(), time.perf_counter()
-    result = run_pipeline(cfg, wd)
+    with contextlib.redirect_stdout(sys.stderr):  # progress bars; stdout carries the JSON
+        result = run_pipeline(cfg, wd)
     return {
         "wall_s": round(time.perf_counter() - t0, 1),
         "cpu_s": round(_cpu_seconds() - cpu0, 1),

@@ -26,7 +26,9 @@ def shared_data_root() -> Path | None:
 def data_root() -> Path:
     root = shared_data_root()
     if root is None:
-        pytest.skip("real data not found: set TAIGIMED_DATA_ROOT to a folder laid out like shared/data")
+        pytest.skip(
+            "real data not found: set TAIGIMED_DATA_ROOT to a folder laid out like shared/data"
+        )
     return root
 
 

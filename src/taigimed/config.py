@@ -108,7 +108,9 @@ def _apply_override(tree: dict[str, Any], override: str) -> None:
     node[parts[-1]] = yaml.safe_load(raw)
 
 
-def load_config(name_or_path: str | Path | None = None, overrides: list[str] | None = None) -> Config:
+def load_config(
+    name_or_path: str | Path | None = None, overrides: list[str] | None = None
+) -> Config:
     """Load and validate a recipe; ``overrides`` are ``dotted.key=yaml-value`` strings."""
     path = resolve_recipe(name_or_path)
     try:

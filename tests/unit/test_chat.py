@@ -17,9 +17,9 @@ def test_jinja_template_matches_python_render(gen):
     from jinja2 import Template
 
     expected = chat.render(CONVERSATION, add_generation_prompt=gen)
-    assert Template(chat.CHAT_TEMPLATE).render(messages=CONVERSATION, add_generation_prompt=gen) == (
-        expected
-    )
+    assert Template(chat.CHAT_TEMPLATE).render(
+        messages=CONVERSATION, add_generation_prompt=gen
+    ) == (expected)
 
 
 def test_tokenizer_template_matches_python_render(tiny_model_dir):

@@ -44,7 +44,7 @@ def prepare_cmd(
     cfg = load(config, set_)
     try:
         path = prepare(cfg, workdir(workdir_), out=out, on_error=on_error)
-    except (SourceError, DataFormatError) as exc:
+    except (SourceError, DataFormatError, FileExistsError) as exc:
         typer.secho(f"error: {exc}", fg="red", err=True)
         raise typer.Exit(1) from exc
     manifest = load_prepared(path).manifest

@@ -102,6 +102,18 @@ def _is_complete(folder: Path, version: str, on_error: str) -> bool:
     return meta.get("version") == version
 
 
+def _remove_stale_temps(target: Path) -> None:
+    """Delete half-written folders left by interrupted runs (their process is gone)."""
+    for old in target.parent.glob(f".tmp-{target.name}-*"):
+        pid = old.name.rsplit("-", 1)[-1]
+        try:
+            os.kill(int(pid), 0)  # still running: leave it alone
+        except (ValueError, ProcessLookupError):
+            shutil.rmtree(old, ignore_errors=True)
+        except PermissionError:
+            pass
+
+
 def prepare(
     cfg: Config,
     workdir: Workdir,
@@ -125,7 +137,14 @@ def prepare(
     target = Path(out).resolve() if out else workdir.data / version
 
     if not _is_complete(target, version, on_error):
+        if target.exists() and any(target.iterdir()) and not (target / "manifest.json").is_file():
+            # Never replace a folder this pipeline did not write.
+            raise FileExistsError(
+                f"--out {target} exists and is not a prepared-data folder; "
+                "choose an empty or new one"
+            )
         target.parent.mkdir(parents=True, exist_ok=True)
+        _remove_stale_temps(target)
         tmp = target.parent / f".tmp-{target.name}-{os.getpid()}"
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir()

@@ -137,6 +137,22 @@ def test_cache_hit_and_no_leftover_temp(prepared, monkeypatch):
     assert changed != path and changed.parent == path.parent
 
 
+def test_interrupted_run_leftovers_are_cleaned(wd):
+    cfg = load_config("tiny", overrides(**{"data.curriculum_phases": "2"}))
+    wd.data.mkdir(parents=True)
+    from taigimed.data.prepare import data_version  # noqa: F401  (version is in the name)
+
+    stale = wd.data / ".tmp-whatever-999999999"
+    stale.mkdir()
+    path = prepare(cfg, wd, progress=False)
+    stale_for_path = wd.data / f".tmp-{path.name}-999999999"
+    stale_for_path.mkdir()
+    (path / "manifest.json").unlink()  # as if the version folder were incomplete
+    assert prepare(cfg, wd, progress=False) == path
+    assert not stale_for_path.exists()
+    assert (path / "manifest.json").is_file()
+
+
 def test_out_dir_and_demo_default(wd, tmp_path):
     # No MedQA configured: the demo set, labelled as such.
     cfg = load_config("tiny", overrides(**{"data.medqa_dir": "null"}))
@@ -145,6 +161,15 @@ def test_out_dir_and_demo_default(wd, tmp_path):
     m = load_prepared(out).manifest
     assert m["demo_medqa"] and m["filters"]["medqa_demo"]["read"] == 60
     assert "Demo set" in (out / "DATA_CARD.md").read_text(encoding="utf-8")
+
+
+def test_out_never_replaces_a_foreign_folder(wd, tmp_path):
+    foreign = tmp_path / "mine"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("keep me", encoding="utf-8")
+    with pytest.raises(FileExistsError, match="not a prepared-data folder"):
+        prepare(load_config("tiny", overrides()), wd, out=foreign, progress=False)
+    assert (foreign / "notes.txt").read_text(encoding="utf-8") == "keep me"
 
 
 def test_missing_source_names_setting(wd):
