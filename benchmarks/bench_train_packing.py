@@ -4,7 +4,7 @@
         [--steps 3] [--rows 8] [--seq-len 512] [--model DIR] [--out result.json]
 
 Both variants train LoRA (the default recipe's stage settings) on the same MedQA-TW chat
-records of ``stage1_train`` with the same model, bf16 autocast over fp32 weights:
+records of ``stage1_train`` with the same model and precision (fp32 unless --precision):
 
 - padded (the naive baseline): one example per row, padded to 512 with pad = EOS, full
   logits through ``model(labels=...)``, loss on prompt tokens too, real EOS masked out;
@@ -19,6 +19,7 @@ and the packed/padded ratios. Figures go to docs/benchmarks.md ("Training").
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -56,6 +57,11 @@ def run_variant(args) -> dict:
     model.train()
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4)
     eos = tok.eos_token_id
+    amp = (
+        torch.autocast("cpu", dtype=torch.bfloat16)
+        if args.precision == "bf16-autocast"
+        else contextlib.nullcontext()
+    )
     if args.variant == "packed":
         rows = pack(examples, args.seq_len)
         batches = [
@@ -72,7 +78,7 @@ def run_variant(args) -> dict:
     times, tokens, useful = [], 0, 0
     for step, batch in enumerate(batches[: args.steps + 1]):
         started = time.perf_counter()
-        with torch.autocast("cpu", dtype=torch.bfloat16):
+        with amp:
             if args.variant == "packed":
                 loss_sum, n = wrapper(batch.input_ids, batch.targets, batch.position_ids)
                 loss = loss_sum / n
@@ -118,6 +124,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=3)
     parser.add_argument("--rows", type=int, default=8)
     parser.add_argument("--seq-len", type=int, default=512)
+    parser.add_argument("--precision", choices=["fp32", "bf16-autocast"], default="fp32")
     parser.add_argument("--variant", choices=["packed", "padded"], default=None)
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
@@ -134,7 +141,8 @@ def main() -> None:
     for variant in ("padded", "packed"):
         cmd = [sys.executable, __file__, "--variant", variant, "--model", args.model]
         cmd += ["--workdir", args.workdir, "--steps", str(args.steps), "--rows", str(args.rows)]
-        cmd += ["--seq-len", str(args.seq_len)] + (["--data", args.data] if args.data else [])
+        cmd += ["--seq-len", str(args.seq_len), "--precision", args.precision]
+        cmd += ["--data", args.data] if args.data else []
         out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
         results[variant] = json.loads(out.strip().splitlines()[-1])
         print(variant, results[variant], flush=True)

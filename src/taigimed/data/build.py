@@ -181,6 +181,9 @@ def build(cfg: Config, sources: Sources, on_error: str, timer) -> BuildResult:
     with timer.step("stage2 mix"):
         taigi_train = _taigi_records(sin["train"], par["train"], d, seed)
         taigi_validation = _taigi_records(sin["validation"], par["validation"], d, seed)
+        if (cap := d.dataset_caps.get("stage2_train")) is not None:
+            # Cap the Taigi share first, so the replay share survives the dataset cap.
+            taigi_train = capped(taigi_train, max(1, round(cap * (1 - d.replay_fraction))), seed)
         n_replay = mix.replay_count(len(taigi_train), d.replay_fraction, len(stage1_train))
         replay = [
             dict(r, id=f"replay-{r['id']}", messages=list(r["messages"]))

@@ -104,7 +104,10 @@ class DataConfig(StrictModel):
     minhash_num_perm: int = Field(128, ge=16, description="MinHash permutations per signature.")
     shingle_size: int = Field(5, ge=1, description="Character n-gram size of MinHash shingles.")
     workers: int = Field(
-        2, ge=1, description="Processes for s2twp conversion and MinHash signatures."
+        1,
+        ge=1,
+        description="Processes: 2+ runs the textbooks (s2twp) beside MedQA/Sinica and splits "
+        "very large MinHash jobs; 1 measured faster on a busy 2-core machine.",
     )
     # --- stage-2 mix -----------------------------------------------------------------------
     replay_fraction: float = Field(

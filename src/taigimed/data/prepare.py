@@ -72,8 +72,10 @@ class StepTimer:
 
 
 def data_version(cfg: Config, file_hashes: dict[str, str], is_demo: bool) -> str:
+    # Settings that change how fast, not what, are left out (workers).
+    settings = cfg.data.model_dump(mode="json", exclude={"workers"})
     payload = {
-        "data": cfg.fingerprint("data"),
+        "data": settings,
         "seed": cfg.seed,
         "root": str(data_root(cfg.data) or ""),
         "files": file_hashes,
@@ -137,7 +139,8 @@ def prepare(
     target = Path(out).resolve() if out else workdir.data / version
 
     if not _is_complete(target, version, on_error):
-        if target.exists() and any(target.iterdir()) and not (target / "manifest.json").is_file():
+        foreign = out and target.exists() and any(target.iterdir())
+        if foreign and not (target / "manifest.json").is_file():
             # Never replace a folder this pipeline did not write.
             raise FileExistsError(
                 f"--out {target} exists and is not a prepared-data folder; "

@@ -174,6 +174,7 @@ def _evaluate_and_gate(acfg, workdir, data, s2, champion, runner: Runner, attemp
         config=config_part(acfg, "eval", "model", "seed"),
         model=s2["model_sha256"],
         data=steps.dataset_hashes(Path(data["data_dir"]), steps.EVAL_DATASETS),
+        authored=steps.authored_set_hash(acfg),
         champion=champion.describe() if champion else None,
     )
     # One folder per model and evaluation settings, so a cached report is never overwritten.

@@ -60,6 +60,14 @@ def source_hashes(cfg: Config) -> dict[str, str]:
     return {k: hash_path(p) for k, p in sorted(paths.items()) if p.expanduser().exists()}
 
 
+def authored_set_hash(cfg: Config) -> str:
+    """Content hash of the Taigi medical set the evaluation reads (shipped or configured)."""
+    from taigimed.evaluate.sets import builtin_set_dir
+
+    folder = Path(cfg.eval.taigi_medical_path or builtin_set_dir())
+    return hash_path(folder) if folder.exists() else "absent"
+
+
 def prepare_data(cfg: Config, workdir: Workdir) -> dict[str, Any]:
     from taigimed.data.prepare import prepare
 

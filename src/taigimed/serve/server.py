@@ -14,12 +14,16 @@ def run_server(cfg: Config, workdir: Workdir) -> None:
     """Blocks until SIGINT/SIGTERM; in-flight answers get ``serve.shutdown_grace_s`` to finish."""
     import uvicorn
 
+    from taigimed.registry import RegistryError
     from taigimed.serve.app import create_app
     from taigimed.serve.logs import setup_logging
 
     s = cfg.serve
     setup_logging(json_lines=s.log_json)
-    app = create_app(cfg, workdir)
+    try:
+        app = create_app(cfg, workdir)
+    except (ValueError, OSError, RegistryError) as exc:  # bad --model, no upstream URL
+        raise SystemExit(f"error: {exc}") from exc
     uvicorn.run(
         app,
         host=s.host,

@@ -27,10 +27,9 @@ def embedded_gguf(tmp_path_factory) -> Path:
         from taigimed.models.pull import PullError, _download_gguf
     except ImportError as exc:  # pragma: no cover - the training engineer's module
         pytest.skip(f"taigimed.models.pull unavailable: {exc}")
-    cached = [
-        p / "models" / "downloads" for p in (Path(os.environ.get("TAIGIMED_HOME", "/nonexistent")),)
-    ]
-    for folder in cached:
+    # A work directory that already holds it (TAIGIMED_HOME) saves the download.
+    if home := os.environ.get("TAIGIMED_HOME"):
+        folder = Path(home) / "models" / "downloads"
         if (folder / "SmolLM2-135M-Instruct.Q4_1.gguf").exists():
             return _download_gguf(folder)  # checks the sha256
     try:

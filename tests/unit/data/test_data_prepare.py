@@ -140,8 +140,6 @@ def test_cache_hit_and_no_leftover_temp(prepared, monkeypatch):
 def test_interrupted_run_leftovers_are_cleaned(wd):
     cfg = load_config("tiny", overrides(**{"data.curriculum_phases": "2"}))
     wd.data.mkdir(parents=True)
-    from taigimed.data.prepare import data_version  # noqa: F401  (version is in the name)
-
     stale = wd.data / ".tmp-whatever-999999999"
     stale.mkdir()
     path = prepare(cfg, wd, progress=False)
@@ -219,3 +217,13 @@ def test_cli_prepare(wd):
     assert bad.exit_code == 1 and "data.sinica_file" in bad.output
     env_root = os.environ.get("TAIGIMED_DATA_ROOT")
     assert env_root is None
+
+
+def test_stage2_cap_keeps_replay_share(wd):
+    cfg = load_config("tiny", overrides(**{"data.dataset_caps": "{stage2_train: 8}"}))
+    data = load_prepared(prepare(cfg, wd, progress=False))
+    s2 = data.dataset("stage2_train")
+    assert len(s2) <= 8
+    replayed = sum(i.startswith("replay-") for i in s2["id"])
+    assert replayed >= 1  # the cap applies to the Taigi share first
+    assert data.manifest["stage2_mix"]["replay_records"] == replayed

@@ -209,7 +209,9 @@ class BuiltinEngine(Engine):
                 new.append(self._queue.get(timeout=max(0.0, deadline - time.monotonic())))
             except queue.Empty:
                 break
-        return [r for r in new if not r.cancelled.is_set()]
+        new = [r for r in new if not r.cancelled.is_set()]
+        self._running += len(new)  # running from admission, before their prefill
+        return new
 
     def _step(self, state):
         import torch
@@ -221,6 +223,7 @@ class BuiltinEngine(Engine):
             if new:
                 state = self._merge(state, self._prefill(new))
         if state is None:
+            self._running = 0
             return None
         cache, mask, pos, last, rows = state
         self._running = len(rows)
@@ -233,7 +236,9 @@ class BuiltinEngine(Engine):
             use_cache=True,
         )
         mask = torch.cat([mask, mask.new_ones(len(rows), 1)], dim=1)
-        return self._advance(out.cache, mask, pos + 1, out.logits[:, -1, :], rows)
+        state = self._advance(out.cache, mask, pos + 1, out.logits[:, -1, :], rows)
+        self._running = len(state[4]) if state else 0
+        return state
 
     def _prefill(self, reqs: list[_Request]):
         import torch
@@ -322,8 +327,12 @@ class BuiltinEngine(Engine):
                 at = text.find(s)
                 if at >= 0:
                     text, finish, hold = text[:at], "stop", 0
-            if finish is None and text.endswith("\ufffd"):
-                hold = len(text)  # half a UTF-8 character: wait for the rest
+            if text.endswith("\ufffd"):
+                if finish is None:
+                    # Half a UTF-8 character: hold it back until the rest arrives.
+                    hold = len(text) - len(text.rstrip("\ufffd"))
+                else:
+                    text = text.rstrip("\ufffd")  # cut off mid-character: drop the half
             upto = max(r.emitted, len(text) - hold)
             piece = text[r.emitted : upto]
             r.emitted = upto
@@ -341,7 +350,6 @@ class BuiltinEngine(Engine):
                     r.send(TokenEvent(piece))
                 keep.append(i)
         if not keep:
-            self._running = 0
             return None
         last = torch.tensor([tokens[i] for i in keep], device=mask.device)
         if len(keep) < len(rows):
