@@ -1,10 +1,12 @@
 """Stage 1 on the tiny model, tracked by a real `mlflow server` on a loopback port."""
 
+import importlib.util
 import json
 import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -47,14 +49,16 @@ def mlflow_server(tmp_path):
 def test_stage1_tracked_on_a_real_server(tmp_path, mlflow_server, tiny_model_dir):
     from mlflow import MlflowClient
 
-    sys.path.insert(0, str(__import__("pathlib").Path(__file__).parents[1] / "unit" / "train"))
-    from conftest import make_prepared
+    helper = Path(__file__).parents[1] / "unit" / "train" / "prepared_data.py"
+    spec = importlib.util.spec_from_file_location("train_prepared_data", helper)
+    prepared_data = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(prepared_data)
     from taigimed.config import load_config
     from taigimed.train import run_stage
     from taigimed.workdir import Workdir
 
     url, artifacts = mlflow_server
-    data = make_prepared(tmp_path / "data" / "v-srv")
+    data = prepared_data.make_prepared(tmp_path / "data" / "v-srv")
     cfg = load_config("tiny", ["train.stage1.max_steps=3"])
     wd = Workdir.resolve(tmp_path / "work")
     run_dir = run_stage(cfg, wd, 1, data_dir=data, tracking_uri=url)

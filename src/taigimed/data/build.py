@@ -190,15 +190,26 @@ def build(cfg: Config, sources: Sources, on_error: str, timer) -> BuildResult:
             for r in capped(stage1_train, n_replay, seed)
         ]
         stage2_train = mix.curriculum(taigi_train, replay, d.curriculum_phases, seed)
+        # Answers users liked or clinicians corrected come last: the export puts them in the
+        # hardest phase, and they are the closest thing to the traffic the model will see.
+        stage2_train = capped(stage2_train, d.dataset_caps.get("stage2_train"), seed)
+        feedback = _feedback_records(sources)
+        stage2_train += feedback  # never sampled away by the cap
         mix.score_difficulty(taigi_validation)
         phases = {}
         for r in stage2_train:
-            key = f"phase{r['phase']}_{'replay' if r['id'].startswith('replay-') else 'taigi'}"
+            origin = (
+                r["id"].split("-", 1)[0]
+                if r["id"].startswith(("replay-", "feedback-"))
+                else "taigi"
+            )
+            key = f"phase{r['phase']}_{origin}"
             phases[key] = phases.get(key, 0) + 1
         mix_stats = {
             "taigi_records": len(taigi_train),
             "replay_records": len(replay),
             "replay_share": round(len(replay) / max(1, len(stage2_train)), 4),
+            "feedback_records": len(feedback),
             "phases": dict(sorted(phases.items())),
         }
 
@@ -216,7 +227,10 @@ def build(cfg: Config, sources: Sources, on_error: str, timer) -> BuildResult:
             ],
             "translation_test": _translation_pairs(sin["test"], par["test"], d, seed),
         }
-        datasets = {k: capped(v, d.dataset_caps.get(k), seed) for k, v in datasets.items()}
+        datasets = {
+            k: v if k == "stage2_train" else capped(v, d.dataset_caps.get(k), seed)
+            for k, v in datasets.items()
+        }
     return BuildResult(datasets, reports, kept, leakage, mix_stats)
 
 
@@ -279,3 +293,12 @@ def _translation_pairs(sinica: list[dict], parallel: list[dict], d, seed: int) -
                 }
             )
     return out
+
+
+def _feedback_records(sources: Sources) -> list[dict]:
+    from datasets import load_from_disk
+
+    records: list[dict] = []
+    for folder in sources.feedback:
+        records += load_from_disk(str(folder)).to_list()
+    return records

@@ -63,6 +63,11 @@ class DataConfig(StrictModel):
     parallel_file: Path | None = Field(
         None, description="Parallel JSONL with ZH, HAN, TL columns (Mandarin / Taigi Han / Tâi-lô)."
     )
+    feedback_dirs: list[Path] = Field(
+        default_factory=list,
+        description="Feedback exports (`taigimed data export-feedback`) to add to stage2_train: "
+        "a version folder, or a feedback root whose current.json names the newest.",
+    )
     # --- splits ----------------------------------------------------------------------------
     split_seed: int | None = Field(None, description="Seed for splits and sampling; None = seed.")
     validation_fraction: float = Field(

