@@ -1,4 +1,4 @@
-"""Options shared by every subcommand, so ``--workdir``/``--config``/``--set`` read the same everywhere."""
+"""Options shared by every subcommand: ``--workdir``, ``--config`` and ``--set`` read the same."""
 
 from __future__ import annotations
 

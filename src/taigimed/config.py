@@ -18,7 +18,6 @@ import yaml
 from pydantic import Field, ValidationError
 
 from taigimed.configbase import StrictModel
-
 from taigimed.data.config import DataConfig
 from taigimed.evaluate.config import EvalConfig, GateConfig
 from taigimed.models.config import ModelConfig

@@ -1,4 +1,4 @@
-"""The one chat format: Python rendering, the Jinja template in tokenizers, and MCQ prompts agree."""
+"""One chat format: Python rendering, the tokenizer's Jinja template and MCQ prompts agree."""
 
 import pytest
 

@@ -41,7 +41,7 @@ def test_override_sets_a_nested_field():
 
 
 def test_override_without_equals_is_rejected():
-    with pytest.raises(ConfigError, match="section.field=value"):
+    with pytest.raises(ConfigError, match=r"section\.field=value"):
         load_config("tiny", ["train.stage1.max_steps"])
 
 

@@ -32,6 +32,12 @@ class DataConfig(StrictModel):
         "taigi/). TAIGIMED_DATA_ROOT overrides it; None means the demo sample and "
         "PyPI-fetched corpora.",
     )
+    data_root_search: list[Path] = Field(
+        default_factory=list,
+        description="Folders tried in order when neither TAIGIMED_DATA_ROOT nor data_root is "
+        "set; the first that exists is the data root (relative paths: from the working "
+        "directory). None found means the demo sample and PyPI-fetched corpora.",
+    )
     max_rows_per_source: int | None = Field(
         None, ge=1, description="Cap rows read from each source (tiny recipe); None reads all."
     )

@@ -1,10 +1,10 @@
 """Model-side scorers: option log-likelihoods, bits per character, greedy generation.
 
-MCQ scoring is the expensive part on CPU. Each question's prompt is run once
-(prefixes of similar length batched together, left-padded) and its KV cache is
-reused: first for a short greedy answer (generative accuracy), then, cropped
-back to the prompt, repeated once per option so that all options are scored as
-continuations in a single batched pass. Tokenisation mirrors lm-evaluation-harness
+MCQ scoring is the expensive part on CPU. Each question's prompt is run once,
+together with all of its options laid out after it and kept apart by an attention
+mask, so one forward pass scores every option (questions of similar length batched,
+prompts left-padded); the KV cache, cropped back to the prompts, then continues
+them for a short greedy answer (generative accuracy). Tokenisation mirrors lm-evaluation-harness
 (``encode(context + continuation)`` split at ``len(encode(context))``), so the
 log-likelihoods, and therefore ``acc``/``acc_norm``, match what ``lm-eval`` computes.
 """
@@ -121,58 +121,114 @@ def _left_pad(seqs: Sequence[Sequence[int]], pad: int) -> tuple[torch.Tensor, to
 
 
 def _score_batch(lm: LoadedModel, batch: list[EncodedMCQ], gen_tokens: int) -> list[MCQScore]:
-    model = lm.model
-    ids, mask = _left_pad([e.context for e in batch], lm.pad_id)
-    pos = (mask.cumsum(-1) - 1).clamp(min=0)
-    # Only the last position's logits are needed: skipping the vocabulary projection
-    # for the rest of the prompt saves a tenth of the work and most of the memory.
-    out = model(
-        input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=True, logits_to_keep=1
+    """One forward pass per batch: each row holds its prompt and, after it, all of its
+    options side by side, kept apart by a 4-D attention mask (every option sees the
+    prompt and its own earlier tokens, never another option) and numbered from the
+    prompt's end. No option re-reads the prompt and no KV cache is copied per option.
+
+    Prompts are left-padded to a common length so the cache, cropped back to the
+    prompts afterwards, continues all rows at once for the greedy answers.
+    """
+    tree = _option_tree(batch, lm.pad_id)
+    out = lm.model(
+        input_ids=tree.ids,
+        attention_mask=tree.allow[:, None],
+        position_ids=tree.pos,
+        use_cache=True,
+        logits_to_keep=tree.keep,
     )
-    cache = out.cache
-    first = torch.log_softmax(out.logits[:, -1, :].float(), dim=-1)
-    last_pos = pos[:, -1]
+    logits = out.logits.float()  # (rows, 1 + option tokens, vocab)
+    log_z = torch.logsumexp(logits, dim=-1)
+    token_lp = logits[tree.t_row, tree.t_at, tree.t_tok] - log_z[tree.t_row, tree.t_at]
+    sums = torch.zeros(tree.n_options).index_add_(0, tree.t_option, token_lp).tolist()
 
     generated: list[str | None] = [None] * len(batch)
     if gen_tokens > 0:
+        out.cache.crop(tree.prompt_width - tree.ids.shape[1])  # drop the option slots
         generated = _greedy_from_cache(
-            lm, cache, first, mask, last_pos, gen_tokens, [e.forced for e in batch]
+            lm,
+            out.cache,
+            logits[:, 0],
+            tree.prompt_mask,
+            tree.last_pos,
+            gen_tokens,
+            [e.forced for e in batch],
         )
-
-    # One row per (question, option); right-padded continuations need no mask of
-    # their own because causal attention never lets a real token see a later pad.
-    rep = [q for q, e in enumerate(batch) for _ in e.continuations]
-    conts = [c for e in batch for c in e.continuations]
-    rep_t = torch.tensor(rep, dtype=torch.long)
-    width = max(len(c) for c in conts)
-    cont_ids = torch.full((len(conts), width), lm.pad_id, dtype=torch.long)
-    cont_mask = torch.zeros((len(conts), width), dtype=torch.float32)
-    for row, c in enumerate(conts):
-        cont_ids[row, : len(c)] = torch.tensor(c, dtype=torch.long)
-        cont_mask[row, : len(c)] = 1.0
-    token_lp = torch.zeros((len(conts), width), dtype=torch.float32)
-    token_lp[:, 0] = first[rep_t].gather(1, cont_ids[:, :1]).squeeze(1)
-    if width > 1:
-        cache.reorder_cache(rep_t)
-        step_ids = cont_ids[:, :-1]
-        step_mask = torch.cat([mask[rep_t], torch.ones_like(step_ids)], dim=1)
-        step_pos = last_pos[rep_t, None] + 1 + torch.arange(width - 1)[None, :]
-        logits = model(
-            input_ids=step_ids,
-            attention_mask=step_mask,
-            position_ids=step_pos,
-            cache=cache,
-            use_cache=True,
-        ).logits.float()
-        lp = logits - torch.logsumexp(logits, dim=-1, keepdim=True)
-        token_lp[:, 1:] = lp.gather(2, cont_ids[:, 1:, None]).squeeze(2)
-    sums = (token_lp * cont_mask).sum(dim=1).tolist()
     scores, k = [], 0
     for q, e in enumerate(batch):
         n = len(e.continuations)
         scores.append(MCQScore(sums[k : k + n], generated[q]))
         k += n
     return scores
+
+
+@dataclass
+class _OptionTree:
+    ids: torch.Tensor  # (rows, width): left-padded prompt, then every option's tokens
+    pos: torch.Tensor  # position ids: options restart where their prompt ends
+    allow: torch.Tensor  # (rows, width, width) bool: which position may attend to which
+    keep: torch.Tensor  # positions whose logits are needed: the prompt's end, then options
+    prompt_width: int
+    prompt_mask: torch.Tensor  # (rows, prompt_width) 1 on real prompt tokens
+    last_pos: torch.Tensor  # position id of each row's last prompt token
+    # One entry per scored token: its row, its index into ``keep``, its id, its option.
+    t_row: torch.Tensor
+    t_at: torch.Tensor
+    t_tok: torch.Tensor
+    t_option: torch.Tensor
+    n_options: int
+
+
+def _option_tree(batch: list[EncodedMCQ], pad: int) -> _OptionTree:
+    # An option's last token is only predicted, never fed, so it takes no slot.
+    feeds = [[c[:-1] for c in e.continuations] for e in batch]
+    lp = max(len(e.context) for e in batch)
+    width = lp + max(sum(len(f) for f in fs) for fs in feeds)
+    rows = len(batch)
+    ids = torch.full((rows, width), pad, dtype=torch.long)
+    pos = torch.zeros((rows, width), dtype=torch.long)
+    # Every position sees itself, so padding rows of the mask are never empty (NaN).
+    allow = torch.eye(width, dtype=torch.bool).repeat(rows, 1, 1)
+    prompt_mask = torch.zeros((rows, lp), dtype=torch.long)
+    causal = torch.ones((width, width), dtype=torch.bool).tril()
+    t_row, t_at, t_tok, t_option = [], [], [], []
+    option = 0
+    for r, (e, fs) in enumerate(zip(batch, feeds, strict=True)):
+        n_ctx = len(e.context)
+        s = lp - n_ctx
+        ids[r, s:lp] = torch.tensor(e.context)
+        pos[r, s:lp] = torch.arange(n_ctx)
+        prompt_mask[r, s:] = 1
+        allow[r, s:lp, s:lp] = causal[:n_ctx, :n_ctx]
+        at = lp
+        for cont, feed in zip(e.continuations, fs, strict=True):
+            n = len(feed)
+            ids[r, at : at + n] = torch.tensor(feed, dtype=torch.long)
+            pos[r, at : at + n] = n_ctx + torch.arange(n)
+            allow[r, at : at + n, s:lp] = True
+            allow[r, at : at + n, at : at + n] = causal[:n, :n]
+            # Token 0 is predicted at the prompt's end (keep index 0), token j at the
+            # slot of token j - 1 (keep index 1 + that slot's offset after the prompt).
+            t_at += [0] + [1 + at - lp + j for j in range(n)]
+            t_tok += cont
+            t_row += [r] * len(cont)
+            t_option += [option] * len(cont)
+            option += 1
+            at += n
+    return _OptionTree(
+        ids=ids,
+        pos=pos,
+        allow=allow,
+        keep=torch.arange(lp - 1, width),
+        prompt_width=lp,
+        prompt_mask=prompt_mask,
+        last_pos=pos[:, lp - 1],
+        t_row=torch.tensor(t_row),
+        t_at=torch.tensor(t_at),
+        t_tok=torch.tensor(t_tok),
+        t_option=torch.tensor(t_option),
+        n_options=option,
+    )
 
 
 def _greedy_from_cache(lm, cache, first_lp, mask, last_pos, n_tokens, forced) -> list[str]:

@@ -1,1 +1,1 @@
-"""Base models: the embedded SmolLM2 pulled from PyPI, the tiny random test model, hub ids and local folders."""
+"""Base models: embedded SmolLM2 from PyPI, the tiny random test model, hub ids, local folders."""

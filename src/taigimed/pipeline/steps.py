@@ -43,15 +43,16 @@ def hash_path_list(hashes: list[str]) -> str:
 
 
 def source_hashes(cfg: Config) -> dict[str, str]:
-    """Content hashes of every local data source the recipe names (or TAIGIMED_DATA_ROOT).
+    """Content hashes of every local data source the recipe names, and of the data root
+    (TAIGIMED_DATA_ROOT, data.data_root or the first of data.data_root_search found).
 
     Sources fetched from PyPI are pinned by version in the config, which is hashed too.
     """
-    import os
+    from taigimed.data.sources import data_root
 
     paths: dict[str, Path] = {}
-    if env := os.environ.get("TAIGIMED_DATA_ROOT"):
-        paths["TAIGIMED_DATA_ROOT"] = Path(env)
+    if root := data_root(cfg.data):
+        paths["data_root"] = root
     for key, value in cfg.data.model_dump().items():
         if isinstance(value, Path):
             paths[key] = value

@@ -111,6 +111,7 @@ def default_hooks(cfg: Config) -> Hooks:
     its standardiser, red-flag triage and dose filter / disclaimer are appended to
     these lists. Serving itself ships none.
     """
-    from taigimed.serve.safety.layer import safety_hooks  # imported late: safety imports this module
+    # Imported late: the safety package imports this module.
+    from taigimed.serve.safety.layer import safety_hooks
 
     return safety_hooks(cfg.serve.safety)

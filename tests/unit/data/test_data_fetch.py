@@ -44,3 +44,16 @@ def test_data_root_switches_every_source(tmp_path, monkeypatch):
     assert not s.medqa_is_demo and s.medqa == {"dev": root / "medqa_tw" / "dev.jsonl"}
     assert s.textbooks == [root / "medical_textbooks_zh" / "a.txt"]
     assert s.sinica_origin == "file" and s.parallel is not None and not s.absent
+
+
+def test_data_root_search_takes_the_first_folder_that_exists(tmp_path, monkeypatch):
+    from taigimed.data.sources import data_root
+
+    monkeypatch.delenv("TAIGIMED_DATA_ROOT", raising=False)
+    (tmp_path / "second").mkdir()
+    search = [tmp_path / "first", tmp_path / "second"]
+    assert data_root(DataConfig(data_root_search=search)) == tmp_path / "second"
+    assert data_root(DataConfig(data_root_search=search[:1])) is None, "none found: embedded"
+    # A folder named outright must exist; only searched-for folders may be missing.
+    with pytest.raises(SourceError, match="data.data_root"):
+        data_root(DataConfig(data_root=tmp_path / "first", data_root_search=search))
