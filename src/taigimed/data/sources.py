@@ -58,7 +58,7 @@ def data_root(cfg: DataConfig) -> Path | None:
     root = Path(env).expanduser() if env else cfg.data_root
     if root is None:
         # Only a searched-for folder may be missing: a named one is a mistake to report.
-        found = (p.expanduser() for p in cfg.data_root_search)
+        found = (p.expanduser().resolve() for p in cfg.data_root_search)
         return next((p for p in found if p.is_dir()), None)
     if not root.is_dir():
         origin = ENV_DATA_ROOT if env else "data.data_root"

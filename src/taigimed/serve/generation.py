@@ -262,6 +262,25 @@ class TurnRunner:
         partial = not state["done"]
         if partial:
             log.info("turn cut short; stored as partial", extra={"response_id": turn.response_id})
+        self._record(
+            turn,
+            ctx,
+            answer,
+            t0,
+            ttft_s=state["ttft"],
+            partial=partial,
+            finish_reason=state["finish"] if not partial else None,
+            reply_kind="review_pending" if held else "model",
+            model_version=self.engine.info.model_version,
+            engine=self.engine.info.name,
+            prompt_tokens=n_prompt,
+            completion_tokens=state["completion"] or None,
+            review_status=ctx.review_status,
+        )
+
+    def _record(self, turn: Turn, ctx: TurnContext, answer: str, t0: float, **fields) -> None:
+        """Store one exchange: the turn's new messages, the answer, and ``fields`` (what
+        differs between a model answer and a hook's immediate reply)."""
         new = (
             [StoredMessage(m["role"], m["content"]) for m in turn.history]
             if turn.store_history
@@ -276,18 +295,10 @@ class TurnRunner:
                 response_id=turn.response_id,
                 new_messages=new,
                 answer=answer,
-                partial=partial,
-                finish_reason=state["finish"] if not partial else None,
-                reply_kind="review_pending" if held else "model",
-                model_version=self.engine.info.model_version,
-                engine=self.engine.info.name,
-                ttft_s=state["ttft"],
                 latency_s=time.perf_counter() - t0,
-                prompt_tokens=n_prompt,
-                completion_tokens=state["completion"] or None,
                 api_key_id=turn.api_key_id,
-                review_status=ctx.review_status,
                 triggers=list(ctx.triggers),
+                **fields,
             )
         )
 
@@ -298,10 +309,23 @@ class TurnRunner:
         ctx.triggers.extend(reply.triggers)
         for t in ctx.triggers:
             self.metrics.safety_trigger(t.category)
-        state = {"finish": "stop", "completion": 0, "ttft": time.perf_counter() - t0, "done": True}
         self.metrics.success.labels(**self.metrics.labels).inc()
         log.info("immediate reply", extra={"kind": reply.kind, "response_id": turn.response_id})
-        self._store_immediate(turn, ctx, reply, state, t0)
+        # No model ran: no engine, version or token counts to store.
+        self._record(
+            turn,
+            ctx,
+            reply.text,
+            t0,
+            ttft_s=time.perf_counter() - t0,
+            partial=False,
+            finish_reason="stop",
+            reply_kind=reply.kind,
+            model_version=None,
+            engine=None,
+            prompt_tokens=None,
+            completion_tokens=None,
+        )
         yield StreamEvent("delta", reply.text, turn.response_id)
         yield StreamEvent(
             "end",
@@ -310,34 +334,4 @@ class TurnRunner:
             reply_kind=reply.kind,
             triggers=[asdict(t) for t in ctx.triggers],
             meta=ctx.meta,
-        )
-
-    def _store_immediate(self, turn, ctx, reply, state, t0) -> None:
-        new = (
-            [StoredMessage(m["role"], m["content"]) for m in turn.history]
-            if turn.store_history
-            else []
-        )
-        new.append(StoredMessage("user", ctx.user_text, turn.user_text, ctx.meta or None))
-        self.writer.record_turn(
-            TurnRecord(
-                conversation_id=turn.conversation_id,
-                channel=turn.channel,
-                request_id=turn.request_id,
-                response_id=turn.response_id,
-                new_messages=new,
-                answer=reply.text,
-                partial=False,
-                finish_reason="stop",
-                reply_kind=reply.kind,
-                model_version=None,
-                engine=None,
-                ttft_s=state["ttft"],
-                latency_s=time.perf_counter() - t0,
-                prompt_tokens=None,
-                completion_tokens=None,
-                api_key_id=turn.api_key_id,
-                review_status=None,
-                triggers=list(ctx.triggers),
-            )
         )

@@ -52,7 +52,7 @@ def test_data_root_search_takes_the_first_folder_that_exists(tmp_path, monkeypat
     monkeypatch.delenv("TAIGIMED_DATA_ROOT", raising=False)
     (tmp_path / "second").mkdir()
     search = [tmp_path / "first", tmp_path / "second"]
-    assert data_root(DataConfig(data_root_search=search)) == tmp_path / "second"
+    assert data_root(DataConfig(data_root_search=search)) == (tmp_path / "second").resolve()
     assert data_root(DataConfig(data_root_search=search[:1])) is None, "none found: embedded"
     # A folder named outright must exist; only searched-for folders may be missing.
     with pytest.raises(SourceError, match="data.data_root"):
