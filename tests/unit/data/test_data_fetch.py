@@ -55,5 +55,5 @@ def test_data_root_search_takes_the_first_folder_that_exists(tmp_path, monkeypat
     assert data_root(DataConfig(data_root_search=search)) == (tmp_path / "second").resolve()
     assert data_root(DataConfig(data_root_search=search[:1])) is None, "none found: embedded"
     # A folder named outright must exist; only searched-for folders may be missing.
-    with pytest.raises(SourceError, match="data.data_root"):
+    with pytest.raises(SourceError, match=r"data\.data_root"):
         data_root(DataConfig(data_root=tmp_path / "first", data_root_search=search))
