@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hmac
 import os
-from datetime import datetime
 from typing import Literal
 
 from fastapi import APIRouter, Query, Request
@@ -34,21 +33,7 @@ from taigimed.serve.safety.rules import DEFAULT_RULES, load_rules
 from taigimed.serve.safety.triage import reply_script
 from taigimed.serve.state import app_state
 
-router = APIRouter(tags=["review"])
-
-
-class HeldAnswerOut(BaseModel):
-    response_id: str
-    conversation_id: str
-    status: str
-    question: str | None
-    answer: str
-    script: str | None
-    reason: str | None
-    created_at: datetime
-    reviewer: str | None
-    reviewed_at: datetime | None
-    edited_text: str | None
+router = APIRouter(tags=["review"])  # HeldAnswer (a dataclass) doubles as the response schema
 
 
 class ReviewDecision(BaseModel):
@@ -62,10 +47,6 @@ class AnswerStatus(BaseModel):
     review_status: str
     text: str | None = Field(description="The released answer; null while pending or rejected.")
     notice: str | None = Field(description="What to tell the user instead, in their language.")
-
-
-def _out(h: HeldAnswer) -> HeldAnswerOut:
-    return HeldAnswerOut(**h.__dict__)
 
 
 def _check_clinician(request: Request) -> None:
@@ -99,28 +80,29 @@ async def _run(request: Request, fn):
     return result
 
 
-@router.get("/v1/review/queue", response_model=list[HeldAnswerOut])
+@router.get("/v1/review/queue", response_model=list[HeldAnswer])
 async def queue(
     request: Request,
     status: Literal["pending", "approved", "edited", "rejected", "all"] = Query("pending"),
     limit: int = Query(50, ge=1, le=500),
-) -> list[HeldAnswerOut]:
+) -> list[HeldAnswer]:
     _check_clinician(request)
     rows = await _run(request, lambda s: list_queue(s, None if status == "all" else status, limit))
-    return [_out(h) for h in rows]
+    return rows
 
 
-@router.get("/v1/review/{response_id}", response_model=HeldAnswerOut)
-async def held(request: Request, response_id: str) -> HeldAnswerOut:
+@router.get("/v1/review/{response_id}", response_model=HeldAnswer)
+async def held(request: Request, response_id: str) -> HeldAnswer:
     _check_clinician(request)
-    return _out(await _run(request, lambda s: get_held(s, response_id)))
+    return await _run(request, lambda s: get_held(s, response_id))
 
 
-@router.post("/v1/review/{response_id}", response_model=HeldAnswerOut)
-async def review(request: Request, response_id: str, body: ReviewDecision) -> HeldAnswerOut:
+@router.post("/v1/review/{response_id}", response_model=HeldAnswer)
+async def review(request: Request, response_id: str, body: ReviewDecision) -> HeldAnswer:
     _check_clinician(request)
-    h = await _run(request, lambda s: decide(s, response_id, body.action, body.reviewer, body.text))
-    return _out(h)
+    return await _run(
+        request, lambda s: decide(s, response_id, body.action, body.reviewer, body.text)
+    )
 
 
 @router.get("/v1/answers/{response_id}", response_model=AnswerStatus)
