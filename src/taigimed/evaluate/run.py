@@ -155,6 +155,9 @@ def evaluate_model(
                 )
             results[name], set_seconds[name] = res, time.perf_counter() - t0
             write_json_atomic(part, {"key": key, "result": res, "seconds": set_seconds[name]})
+            # A line per finished set: without a terminal (CI, Argo pods) the bars only
+            # appear when everything is done.
+            bar.console.print(f"{name}: {size} items scored in {set_seconds[name]:.0f} s")
 
     report = {
         "schema": SCHEMA,
