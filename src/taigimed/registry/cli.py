@@ -131,7 +131,9 @@ def gate_cmd(
 ) -> None:
     """Decide whether a candidate may be registered (exit 0 passed, 3 refused).
 
-    taigimed model gate --eval /work/eval/candidate.json --stage2-run /work/runs/stage2/<run>
+    taigimed model gate --eval W/eval/candidate.json --stage2-run W/runs/stage2/<run>
+
+    (W: the work directory.)
 
     The decision and its reasons go into the eval JSON, --out and the stage-2 MLflow run.
     `taigimed pipeline run` does this (and retries) by itself.
@@ -163,7 +165,7 @@ def register_cmd(
 ) -> None:
     """Register a candidate that passed `taigimed model gate` and point `staging` at it.
 
-    taigimed model register --eval /work/eval/candidate.json --stage2-run /work/runs/stage2/<run>
+    taigimed model register --eval W/eval/candidate.json --stage2-run W/runs/stage2/<run>
     """
     from taigimed.registry import RegistryError
     from taigimed.registry.candidate import register_candidate
