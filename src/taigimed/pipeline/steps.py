@@ -52,7 +52,7 @@ def source_hashes(cfg: Config) -> dict[str, str]:
 
     paths: dict[str, Path] = {}
     if root := data_root(cfg.data):
-        paths["data_root"] = root
+        paths["resolved data root"] = root  # not the data_root field: env may override it
     for key, value in cfg.data.model_dump().items():
         if isinstance(value, Path):
             paths[key] = value
