@@ -168,12 +168,12 @@ def main() -> None:
     )
     args = ap.parse_args()
 
-    from taigimed.models.pull import _download_gguf, pull_embedded
+    from taigimed.models.pull import download_gguf, pull_embedded
     from taigimed.workdir import Workdir
 
     wd = Workdir.resolve(args.workdir)
     model_dir = pull_embedded(wd)
-    gguf = _download_gguf(wd.models / "downloads")
+    gguf = download_gguf(wd.models / "downloads")
     levels = [int(x) for x in args.levels.split(",")]
     targets = args.targets.split(",")
     env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE", "HF_HUB_OFFLINE": "1"}
