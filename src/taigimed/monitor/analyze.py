@@ -101,10 +101,16 @@ def measure(
     side.errors = err
     side.requests = ok + err
     side.error_rate = err / side.requests if side.requests > 0 else None
-    side.ttft_quantile_s = prom.scalar(
-        f"histogram_quantile({cfg.ttft_quantile}, "
-        f"sum by (le) (rate({TTFT_BUCKETS}{{{selector}}}[{window}])))"
-    )
+    buckets = f"{TTFT_BUCKETS}{{{selector}}}"
+    quantile = f"histogram_quantile({cfg.ttft_quantile}, sum by (le) "
+    side.ttft_quantile_s = prom.scalar(f"{quantile}(rate({buckets}[{window}])))")
+    if side.ttft_quantile_s is None:
+        # As in count(): buckets first scraped with all their observations (a fresh
+        # canary answering before its first scrape) have no rate; their growth since
+        # the window's start still describes the window.
+        side.ttft_quantile_s = prom.scalar(
+            f"{quantile}({buckets} - (({buckets} offset {window}) or ({buckets} * 0))))"
+        )
     total_fb = count(prom, FEEDBACK, selector, window)
     neg_fb = count(prom, FEEDBACK, f'{selector},kind=~"{neg}"', window)
     side.feedback = total_fb
