@@ -4,8 +4,8 @@ MCQ scoring is the expensive part on CPU. Each question's prompt is run once,
 together with all of its options laid out after it and kept apart by an attention
 mask, so one forward pass scores every option (questions of similar length batched,
 prompts left-padded); the KV cache, cropped back to the prompts, then continues
-them for a short greedy answer (generative accuracy). Tokenisation mirrors lm-evaluation-harness
-(``encode(context + continuation)`` split at ``len(encode(context))``), so the
+them for a short greedy answer (generative accuracy). Tokenisation mirrors
+lm-evaluation-harness (``encode(context + continuation)`` split at ``len(encode(context))``), so the
 log-likelihoods, and therefore ``acc``/``acc_norm``, match what ``lm-eval`` computes.
 """
 
@@ -231,7 +231,7 @@ def _option_tree(batch: list[EncodedMCQ], pad: int) -> _OptionTree:
     )
 
 
-def _greedy_from_cache(lm, cache, first_lp, mask, last_pos, n_tokens, forced) -> list[str]:
+def _greedy_from_cache(lm, cache, first_logits, mask, last_pos, n_tokens, forced) -> list[str]:
     """Greedy answers continuing the cached prompts; the cache is cropped back afterwards.
 
     ``forced[row]`` (the prompt's trailing newline, which lm-eval-style scoring
@@ -241,7 +241,7 @@ def _greedy_from_cache(lm, cache, first_lp, mask, last_pos, n_tokens, forced) ->
     rows = len(forced)
     out: list[list[int]] = [[] for _ in range(rows)]
     finished = [False] * rows
-    logits = first_lp
+    logits = first_logits
     step_mask = mask
     fed = 0
     for step in range(max(len(f) for f in forced) + n_tokens):

@@ -76,6 +76,12 @@ def _is_ready(url: str, timeout_s: float = 5.0) -> bool:
         return False
 
 
+def growth(series: str, window: str) -> str:
+    """PromQL for how much each counter series grew since the window's start, counting a
+    series born inside the window from 0 (``increase()``/``rate()`` miss its first value)."""
+    return f"({series} - (({series} offset {window}) or ({series} * 0)))"
+
+
 def count(prom: PrometheusClient, metric: str, matchers: str, window: str) -> float:
     """Events a counter saw in the window.
 
@@ -86,7 +92,7 @@ def count(prom: PrometheusClient, metric: str, matchers: str, window: str) -> fl
     """
     series = f"{metric}{{{matchers}}}"
     by_increase = prom.scalar(f"sum(increase({series}[{window}]))") or 0.0
-    by_delta = prom.scalar(f"sum({series} - (({series} offset {window}) or ({series} * 0)))")
+    by_delta = prom.scalar(f"sum{growth(series, window)}")
     return max(by_increase, by_delta or 0.0)
 
 
@@ -108,9 +114,7 @@ def measure(
         # As in count(): buckets first scraped with all their observations (a fresh
         # canary answering before its first scrape) have no rate; their growth since
         # the window's start still describes the window.
-        side.ttft_quantile_s = prom.scalar(
-            f"{quantile}({buckets} - (({buckets} offset {window}) or ({buckets} * 0))))"
-        )
+        side.ttft_quantile_s = prom.scalar(f"{quantile}{growth(buckets, window)})")
     total_fb = count(prom, FEEDBACK, selector, window)
     neg_fb = count(prom, FEEDBACK, f'{selector},kind=~"{neg}"', window)
     side.feedback = total_fb
