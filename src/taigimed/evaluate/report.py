@@ -63,6 +63,7 @@ def write_report(report: dict[str, Any], out_json: Path, champion: dict | None =
                 cm = champ_set.get("metrics", {}).get(metric_name)
                 row += f" {_fmt(cm) if cm else '–'} |"
             lines.append(row)
+        lines += _baseline_lines(res) + _power_lines(res)
         if res.get("categories"):
             metric_names = sorted({k for c in res["categories"].values() for k in c})
             lines += ["", "| category | " + " | ".join(metric_names) + " |"]
@@ -85,6 +86,38 @@ def write_report(report: dict[str, Any], out_json: Path, champion: dict | None =
     tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
     tmp.replace(md)
     return md
+
+
+def _baseline_lines(res: dict[str, Any]) -> list[str]:
+    """Baselines that read no question, and the set's position/length balance."""
+    if not res.get("baselines"):
+        return []
+    lines = ["", "Baselines (what a score must beat; none reads the question):", ""]
+    lines += ["| baseline | value |", "|---|---|"]
+    lines += [f"| {k} | {_fmt(m)} |" for k, m in res["baselines"].items()]
+    bal = res.get("balance")
+    if bal:
+        verdict = "balanced" if bal["passed"] else "NOT balanced: " + "; ".join(bal["problems"])
+        lines += [
+            "",
+            f"Set balance: correct option longest in {bal['longest_share']:.0%}, shortest in "
+            f"{bal['shortest_share']:.0%} of items; {verdict}.",
+        ]
+    return lines
+
+
+def _power_lines(res: dict[str, Any]) -> list[str]:
+    if not res.get("power"):
+        return []
+    cells = [
+        f"{k} ±{p['mde']:.3g} (n={p['n']})" for k, p in res["power"].items()
+    ]
+    first = next(iter(res["power"].values()))
+    return [
+        "",
+        f"Minimal detectable paired difference vs a champion (alpha {first['alpha']:g}, "
+        f"power {first['power']:.0%}): " + "; ".join(cells) + ".",
+    ]
 
 
 def _dist(d: dict[str, int]) -> str:

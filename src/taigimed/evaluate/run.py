@@ -51,7 +51,7 @@ def evaluate_model(
     wd = workdir if isinstance(workdir, Workdir) else Workdir.resolve(workdir)
     ec = cfg.eval
     seed = ec.seed if ec.seed is not None else cfg.seed
-    sample_n = None if full else ec.sample_per_set
+    sample_n = None if full else sample_size(cfg)
     out_json = Path(out_json)
     started = time.perf_counter()
 
@@ -132,6 +132,7 @@ def evaluate_model(
                     batch_questions=ec.batch_questions,
                     gen_tokens=gen_tokens,
                     progress=progress,
+                    options_only=ec.options_only,
                     **common,
                 )
                 if extra:
@@ -168,7 +169,7 @@ def evaluate_model(
             "per_set_n": per_set_n,
             "seed": seed,
         },
-        "sets": results,
+        "sets": annotate_power(results, cfg.gate.alpha, ec.power),
         "seconds": round(time.perf_counter() - started, 2),
         "set_seconds": {k: round(v, 2) for k, v in set_seconds.items()},
     }
@@ -177,6 +178,33 @@ def evaluate_model(
     write_report(report, out_json, champion)
     shutil.rmtree(parts, ignore_errors=True)
     return report
+
+
+def sample_size(cfg: Config) -> int | None:
+    """Items per set for a sampled run: sized for ``eval.detectable_difference`` when set,
+    else ``eval.sample_per_set`` (None: full sets)."""
+    ec = cfg.eval
+    if ec.detectable_difference is not None:
+        from taigimed.evaluate.power import n_for_mde
+
+        return n_for_mde(ec.detectable_difference, alpha=cfg.gate.alpha, power=ec.power)
+    return ec.sample_per_set
+
+
+def annotate_power(results: dict[str, Any], alpha: float, power: float) -> dict[str, Any]:
+    """Add each set's minimal detectable differences (``power``) at the n it was scored on."""
+    from taigimed.evaluate.metrics import item_values
+    from taigimed.evaluate.power import set_power
+
+    for res in results.values():
+        values = {}
+        for name in res.get("metrics", {}):
+            try:
+                values[name] = list(item_values(res, name).values())
+            except KeyError:
+                continue
+        res["power"] = set_power(res["metrics"], values, alpha, power)
+    return results
 
 
 def _fingerprint(cfg: Config, model_dir: str | Path) -> list:

@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 
 from taigimed import chat
+from taigimed.evaluate.balance import check_balance
+from taigimed.evaluate.baselines import baseline_metrics, item_baselines
 from taigimed.evaluate.metrics import chrf_metric, metric
 from taigimed.evaluate.scoring import LoadedModel, generate, score_mcq, text_bits
 from taigimed.evaluate.sets import Row
@@ -40,8 +42,14 @@ def evaluate_mcq(
     batch_questions: int,
     gen_tokens: int,
     progress: Progress | None = None,
+    options_only: bool = False,
 ) -> dict[str, Any]:
-    """acc / acc_norm (option log-likelihood, lm-eval definitions) and gen_acc (parsed letter)."""
+    """acc / acc_norm (option log-likelihood, lm-eval definitions) and gen_acc (parsed letter),
+    beside the baselines of ``taigimed.evaluate.baselines``.
+
+    ``options_only`` scores every item a second time with the question left out, for the
+    model's own options-only baseline (no generation: it costs less than the main pass).
+    """
     contexts, conts, letters = [], [], []
     for it in items:
         opts = it["options"]
@@ -49,12 +57,20 @@ def evaluate_mcq(
         letters.append(sorted(opts))
         conts.append([chat.mcq_assistant_answer(k, opts) for k in sorted(opts)])
     scores = score_mcq(lm, contexts, conts, batch_questions, gen_tokens, progress)
+    blind = (
+        score_options_only(lm, items, conts, batch_questions) if options_only else [None] * len(items)
+    )
+    fixed = item_baselines(items, seed)
     records = []
-    for it, s, ls, cs in zip(items, scores, letters, conts, strict=True):
-        ll = np.asarray(s.logliks)
-        pred = ls[int(np.argmax(ll))]
-        # lm-eval's acc_norm: log-likelihood divided by the choice's length in characters.
-        pred_norm = ls[int(np.argmax(ll / np.array([len(c) for c in cs], dtype=float)))]
+    for it, s, ls, cs, b, base in zip(items, scores, letters, conts, blind, fixed, strict=True):
+        pred, pred_norm = _argmax_letters(s.logliks, ls, cs)
+        if b is not None:
+            b_pred, b_norm = _argmax_letters(b.logliks, ls, cs)
+            base = {
+                **base,
+                "options_only_acc": float(b_pred == it["answer_idx"]),
+                "options_only_acc_norm": float(b_norm == it["answer_idx"]),
+            }
         rec = {
             "id": it["id"],
             "category": it["category"],
@@ -64,6 +80,7 @@ def evaluate_mcq(
             "correct_norm": pred_norm == it["answer_idx"],
             "pred_norm": pred_norm,
             "logliks": [round(x, 5) for x in s.logliks],
+            "baselines": base,
         }
         if s.generated is not None:
             rec["gen_pred"] = chat.parse_answer_letter(s.generated, ls)
@@ -87,6 +104,8 @@ def evaluate_mcq(
     dist = Counter(r["pred"] for r in records)
     result: dict[str, Any] = {
         "metrics": block(records),
+        "baselines": baseline_metrics(records, n_resamples, seed),
+        "balance": check_balance(items).to_dict(),
         "categories": {c: block(rs) for c, rs in sorted(by_cat.items())},
         "letter_distribution": {k: dist.get(k, 0) for k in all_letters},
         "gold_letter_distribution": {
@@ -98,6 +117,20 @@ def evaluate_mcq(
         gen = Counter(r["gen_pred"] or "none" for r in records)
         result["gen_letter_distribution"] = {k: gen.get(k, 0) for k in [*all_letters, "none"]}
     return result
+
+
+def _argmax_letters(logliks, letters, conts) -> tuple[str, str]:
+    """(acc prediction, acc_norm prediction) from option log-likelihoods."""
+    ll = np.asarray(logliks)
+    # lm-eval's acc_norm: log-likelihood divided by the choice's length in characters.
+    norm = ll / np.array([len(c) for c in conts], dtype=float)
+    return letters[int(np.argmax(ll))], letters[int(np.argmax(norm))]
+
+
+def score_options_only(lm: LoadedModel, items: Sequence[Row], conts, batch_questions: int):
+    """The same continuations scored after the MCQ prompt with its question left empty."""
+    contexts = [chat.render(chat.mcq_messages("", it["options"]), True) for it in items]
+    return score_mcq(lm, contexts, conts, batch_questions, 0, None)
 
 
 def evaluate_open(
