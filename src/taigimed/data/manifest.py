@@ -51,7 +51,7 @@ TRANSLATION_FEATURES = Features(
 
 
 def features_for(name: str) -> Features:
-    if name.startswith("medqa_"):
+    if name.startswith("medqa_") or name == "taigi_cloze_test":
         return MCQ_FEATURES
     if name.startswith("stage"):
         return RECORD_FEATURES
@@ -148,6 +148,7 @@ def write_outputs(
         "filters": {n: r.as_dict(result.kept.get(n, 0)) for n, r in result.reports.items()},
         "skipped_unreadable_rows": skipped,
         "leakage_check": result.leakage,
+        "held_out": result.held_out,
         "stage2_mix": result.mix,
         "datasets": ds_meta,
         "timings_s": timings,

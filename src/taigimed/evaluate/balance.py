@@ -5,9 +5,11 @@ model's habits, not its knowledge: a model that likes long continuations scores 
 on ``acc_norm`` without reading the question. This module owns the check; tests run it
 on every shipped set and ``taigimed eval --extra-mcq`` prints it for a user's file.
 
-Ties count against the set: an item whose correct option shares the greatest length
-with a distractor counts as "correct is longest" (a length-following model picks it
-at least half the time), and the same for shortest.
+Ties are split: an item whose correct option shares the greatest length with one
+distractor adds 1/2 to the "longest" share (what a length-following model that breaks ties
+at random earns there), so an item whose options all have one length carries no signal
+(1/4 for longest and shortest alike). ``correct_longest`` also reports the tie-inclusive
+count, the stricter figure for authored sets.
 """
 
 from __future__ import annotations
@@ -56,8 +58,9 @@ class BalanceReport:
         verdict = "balanced" if self.passed else "NOT balanced: " + "; ".join(self.problems)
         letters = ", ".join(f"{k} {v}" for k, v in self.letters.items())
         return (
-            f"n={self.n}; correct option longest in {self.longest_share:.0%} "
-            f"({self.correct_uniquely_longest} uniquely), shortest in {self.shortest_share:.0%}; "
+            f"n={self.n}; correct option longest in {self.longest_share:.0%} (ties split; "
+            f"{self.correct_longest} items counting ties, {self.correct_uniquely_longest} "
+            f"uniquely), shortest in {self.shortest_share:.0%}; "
             f"answer letters {letters} — {verdict}"
         )
 
@@ -73,6 +76,7 @@ def check_balance(
     if n == 0:
         raise ValueError("check_balance needs at least one item")
     longest = unique = shortest = 0
+    longest_share = shortest_share = 0.0
     letters: Counter[str] = Counter()
     all_letters: set[str] = set()
     fair = 0.0
@@ -84,6 +88,11 @@ def check_balance(
         longest += g >= max(others)
         unique += g > max(others)
         shortest += g <= min(others)
+        values = list(lengths.values())
+        if g == max(values):
+            longest_share += 1.0 / values.count(g)
+        if g == min(values):
+            shortest_share += 1.0 / values.count(g)
         letters[gold] += 1
         all_letters |= set(opts)
         fair += 1.0 / len(opts)
@@ -94,20 +103,20 @@ def check_balance(
         correct_longest=longest,
         correct_uniquely_longest=unique,
         correct_shortest=shortest,
-        longest_share=longest / n,
-        shortest_share=shortest / n,
+        longest_share=longest_share / n,
+        shortest_share=shortest_share / n,
         max_letter_share=max(letters.values()) / n,
         fair_letter_share=fair,
     )
     if report.longest_share > max_longest:
         report.problems.append(
-            f"the correct option is the longest in {longest} of {n} items "
-            f"({report.longest_share:.0%} > {max_longest:.0%}): lengthen distractors"
+            f"the correct option is the longest in {report.longest_share:.0%} of {n} items "
+            f"(ties split; > {max_longest:.0%}): lengthen distractors"
         )
     if report.shortest_share < min_shortest:
         report.problems.append(
-            f"the correct option is the shortest in only {shortest} of {n} items "
-            f"({report.shortest_share:.0%} < {min_shortest:.0%}): shorten some correct options"
+            f"the correct option is the shortest in only {report.shortest_share:.0%} of {n} items "
+            f"(ties split; < {min_shortest:.0%}): shorten some correct options"
         )
     if report.max_letter_share > fair + max_letter_excess:
         top = max(letters, key=letters.__getitem__)

@@ -39,8 +39,8 @@ class EvalConfig(StrictModel):
     translation_max_new_tokens: int = Field(
         96, ge=1, description="Tokens generated per translation pair (chrF)."
     )
-    sets: list[Literal["medqa_tw", "taigi_medical", "taigi_general"]] = Field(
-        default_factory=lambda: ["medqa_tw", "taigi_medical", "taigi_general"],
+    sets: list[Literal["medqa_tw", "taigi_medical", "taigi_general", "taigi_cloze"]] = Field(
+        default_factory=lambda: ["medqa_tw", "taigi_medical", "taigi_general", "taigi_cloze"],
         description="Which built-in sets to score; --extra-mcq files are always added.",
     )
     options_only: bool = Field(
@@ -55,6 +55,12 @@ class EvalConfig(StrictModel):
         description="Size each set's sample to detect a paired accuracy change this large "
         "(McNemar at gate.alpha, power eval.power, worst-case disagreement); overrides "
         "sample_per_set. None with sample_per_set None scores full sets.",
+    )
+    translation_per_direction: int | None = Field(
+        None,
+        ge=1,
+        description="Translation pairs scored per direction in a sampled run (held-out parallel "
+        "pairs first); None uses the run's sample size.",
     )
     power: float = Field(
         0.8, gt=0, lt=1, description="Power at which reports state minimal detectable differences."

@@ -109,9 +109,7 @@ def _baseline_lines(res: dict[str, Any]) -> list[str]:
 def _power_lines(res: dict[str, Any]) -> list[str]:
     if not res.get("power"):
         return []
-    cells = [
-        f"{k} ±{p['mde']:.3g} (n={p['n']})" for k, p in res["power"].items()
-    ]
+    cells = [f"{k} ±{p['mde']:.3g} (n={p['n']})" for k, p in res["power"].items()]
     first = next(iter(res["power"].values()))
     return [
         "",

@@ -59,13 +59,16 @@ def evaluate_model(
     mcq_sets: dict[str, list[dict]] = {}
     taigi_open: list[dict] = []
     general: tuple[list[dict], list[dict]] | None = None
-    needs_data = {"medqa_tw", "taigi_general"} & set(ec.sets)
+    needs_data = {"medqa_tw", "taigi_general", "taigi_cloze"} & set(ec.sets)
     prepared = None
     if needs_data:
         prepared = evsets.open_prepared(Path(data_dir) if data_dir else wd)
     if "medqa_tw" in ec.sets:
         rows = evsets.prepared_rows(prepared, "medqa_test")
         mcq_sets["medqa_tw"] = evsets.check_mcq(rows, f"{prepared.path}/medqa_test")
+    if "taigi_cloze" in ec.sets:
+        rows = evsets.prepared_rows(prepared, "taigi_cloze_test")
+        mcq_sets["taigi_cloze"] = evsets.check_mcq(rows, f"{prepared.path}/taigi_cloze_test")
     if "taigi_medical" in ec.sets:
         mcq_sets["taigi_medical"], taigi_open = evsets.load_taigi_medical(ec.taigi_medical_path)
     for path in extra_mcq:
@@ -87,7 +90,8 @@ def evaluate_model(
         per_set_n["taigi_medical_open"] = len(taigi_open)
     if general is not None:
         sents = evsets.stratified_sample(general[0], sample_n, seed, lambda r: str(r["source"]))
-        pairs = evsets.stratified_sample(general[1], sample_n, seed, lambda r: r["direction"])
+        per_direction = ec.translation_per_direction if sample_n is not None else None
+        pairs = evsets.sample_translation(general[1], per_direction or sample_n, seed)
         general = (sents, pairs)
         per_set_n["taigi_general"] = len(sents)
         per_set_n["taigi_general_translation"] = len(pairs)
@@ -136,7 +140,7 @@ def evaluate_model(
                     **common,
                 )
                 if extra:
-                    res["metrics"]["chrf"], res["open_items"] = evaluate_open(
+                    open_metrics, res["open_items"] = evaluate_open(
                         lm,
                         extra,
                         batch_size=ec.batch_sequences,
@@ -144,6 +148,7 @@ def evaluate_model(
                         progress=progress,
                         **common,
                     )
+                    res["metrics"].update(open_metrics)
             else:
                 res = evaluate_general(
                     lm,

@@ -17,6 +17,7 @@ from taigimed import chat
 from taigimed.evaluate.balance import check_balance
 from taigimed.evaluate.baselines import baseline_metrics, item_baselines
 from taigimed.evaluate.metrics import chrf_metric, metric
+from taigimed.evaluate.rubric import score_answers
 from taigimed.evaluate.scoring import LoadedModel, generate, score_mcq, text_bits
 from taigimed.evaluate.sets import Row
 
@@ -58,7 +59,9 @@ def evaluate_mcq(
         conts.append([chat.mcq_assistant_answer(k, opts) for k in sorted(opts)])
     scores = score_mcq(lm, contexts, conts, batch_questions, gen_tokens, progress)
     blind = (
-        score_options_only(lm, items, conts, batch_questions) if options_only else [None] * len(items)
+        score_options_only(lm, items, conts, batch_questions)
+        if options_only
+        else [None] * len(items)
     )
     fixed = item_baselines(items, seed)
     records = []
@@ -143,7 +146,9 @@ def evaluate_open(
     max_new_tokens: int,
     progress: Progress | None = None,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """chrF of free answers to open Taigi medical questions against reference answers."""
+    """Free answers to open Taigi medical questions judged by their rubric
+    (``rubric_recall``, ``rubric_violations``: share of answers breaking a rule), with chrF
+    against the reference answer as a secondary figure."""
     prompts = [
         chat.render(
             [
@@ -155,13 +160,42 @@ def evaluate_open(
         for r in rows
     ]
     answers = generate(lm, prompts, max_new_tokens, batch_size, progress)
+    return score_open(answers, rows, n_resamples=n_resamples, seed=seed)
+
+
+def score_open(
+    answers: Sequence[str], rows: Sequence[Row], *, n_resamples: int, seed: int
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Rubric and chrF metrics, and per-item records, for generated open answers."""
     refs = [r["reference"] for r in rows]
-    m, sentence = chrf_metric(answers, refs, n_resamples, seed)
-    items = [
-        {"id": r["id"], "metric": "chrf", "value": v, "pred": a, "gold": r["reference"]}
-        for r, a, v in zip(rows, answers, sentence, strict=True)
-    ]
-    return m, items
+    chrf, sentence = chrf_metric(answers, refs, n_resamples, seed)
+    judged = score_answers(answers, rows)
+    recall = [j.recall for j in judged]
+    broke = [float(bool(j.violations)) for j in judged]
+    metrics = {
+        "rubric_recall": metric(recall, n_resamples, seed),
+        "rubric_violations": metric(broke, n_resamples, seed),
+        "chrf": chrf,
+    }
+    items = []
+    for r, a, v, j in zip(rows, answers, sentence, judged, strict=True):
+        items.append(
+            {
+                "id": r["id"],
+                "metric": "rubric_recall",
+                "value": j.recall,
+                "facts_found": j.facts_found,
+                "violations": j.violations,
+                "pred": a,
+            }
+        )
+        items.append(
+            {"id": r["id"], "metric": "rubric_violations", "value": float(bool(j.violations))}
+        )
+        items.append(
+            {"id": r["id"], "metric": "chrf", "value": v, "pred": a, "gold": r["reference"]}
+        )
+    return metrics, items
 
 
 def evaluate_general(
@@ -175,7 +209,7 @@ def evaluate_general(
     max_new_tokens: int,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
-    """Bits per character on held-out Taigi Han sentences; chrF for ZH→Han and Han→Tâi-lô."""
+    """Bits per character on held-out Taigi Han sentences; chrF++ for ZH→Han and Han→Tâi-lô."""
     texts = [unicodedata.normalize("NFC", s["han"]) for s in sentences]
     bits = text_bits(lm, texts, batch_size, progress)
     chars = [max(len(t), 1) for t in texts]
@@ -196,7 +230,9 @@ def evaluate_general(
             categories.setdefault(src, {})["bits_per_char"] = metric(
                 [bits[i] for i in idx], n_resamples, seed, weights=[chars[i] for i in idx]
             )
-    for direction, name in (("zh-han", "chrf_zh_han"), ("han-tl", "chrf_han_tl")):
+    # chrF++ (word_order=2): Tâi-lô has spaces between words, so word n-grams count there;
+    # Han text has none, where it adds little beyond chrF.
+    for direction, name in (("zh-han", "chrfpp_zh_han"), ("han-tl", "chrfpp_han_tl")):
         sub = [p for p in pairs if p["direction"] == direction]
         if not sub:
             continue
@@ -206,7 +242,9 @@ def evaluate_general(
         # A translation needs about as many tokens as its source (Tâi-lô: a few per syllable).
         limits = [3 * len(lm.tokenizer.encode(p["source_text"])) + 8 for p in sub]
         hyps = generate(lm, prompts, max_new_tokens, batch_size, progress, limits)
-        m, sentence = chrf_metric(hyps, [p["target_text"] for p in sub], n_resamples, seed)
+        m, sentence = chrf_metric(
+            hyps, [p["target_text"] for p in sub], n_resamples, seed, word_order=2
+        )
         metrics[name] = m
         items += [
             {"id": p["id"], "metric": name, "value": v, "pred": h, "gold": p["target_text"]}

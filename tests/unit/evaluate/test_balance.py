@@ -66,8 +66,12 @@ def test_cli_prints_the_check_for_an_extra_file(tmp_path):
     from taigimed.cli import app
 
     rows = [
-        {"id": f"q{i}", "question": "問？", "options": {"A": "長長長長的答案", "B": "短"},
-         "answer_idx": "A"}
+        {
+            "id": f"q{i}",
+            "question": "問？",
+            "options": {"A": "長長長長的答案", "B": "短"},
+            "answer_idx": "A",
+        }
         for i in range(10)
     ]
     path = tmp_path / "exam.jsonl"

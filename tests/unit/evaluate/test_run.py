@@ -67,7 +67,7 @@ def test_report_json_schema_and_sample(report):
     }
     assert "chrf" in result["sets"]["taigi_medical"]["metrics"]
     general = result["sets"]["taigi_general"]
-    assert set(general["metrics"]) == {"bits_per_char", "chrf_zh_han", "chrf_han_tl"}
+    assert set(general["metrics"]) == {"bits_per_char", "chrfpp_zh_han", "chrfpp_han_tl"}
     bpc = [it for it in general["items"] if it["metric"] == "bits_per_char"]
     pooled = sum(it["bits"] for it in bpc) / sum(it["chars"] for it in bpc)
     assert general["metrics"]["bits_per_char"]["value"] == pytest.approx(pooled)
