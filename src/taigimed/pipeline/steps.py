@@ -21,7 +21,7 @@ STAGE_DATASETS = {
     1: ("stage1_train", "stage1_validation"),
     2: ("stage2_train", "stage2_validation", "stage1_validation"),
 }
-EVAL_DATASETS = ("medqa_test", "taigi_test", "translation_test")
+EVAL_DATASETS = ("medqa_test", "taigi_test", "translation_test", "taigi_cloze_test")
 
 
 def dataset_hashes(data_dir: Path, names: tuple[str, ...]) -> dict[str, str]:
