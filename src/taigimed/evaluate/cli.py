@@ -103,6 +103,12 @@ def eval_command(
             for k, m in res["metrics"].items()
         )
         typer.echo(f"{name} (n={report['sample']['per_set_n'].get(name, '?')}): {cells}")
+        if res.get("baselines"):
+            base = ", ".join(f"{k} {m['value']:.3f}" for k, m in res["baselines"].items())
+            typer.echo(f"  baselines (no question read): {base}")
+        if res.get("power"):
+            mde = ", ".join(f"{k} ±{p['mde']:.3g}" for k, p in res["power"].items())
+            typer.echo(f"  detectable paired difference at this n: {mde}")
     typer.echo(f"wrote {out} and {out.with_suffix('.md')} in {report['seconds']:.0f} s")
     if stage2_run is None:
         typer.echo(f"gate: taigimed model gate --eval {out} --stage2-run <stage-2 run folder>")
