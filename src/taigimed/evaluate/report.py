@@ -40,6 +40,8 @@ def write_report(report: dict[str, Any], out_json: Path, champion: dict | None =
             f"Scored a **fixed, seeded, stratified sample** (seed {sample['seed']}, up to "
             f"{sample['sample_per_set']} items per set), not the full sets: intervals reflect it."
         )
+    for name, why in report.get("skipped_sets", {}).items():
+        lines += ["", f"**{name} not scored**: {why}."]
     lines += ["", "| set | n |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in sample["per_set_n"].items()]
     lines += ["", "Every value: point [95 % bootstrap interval] (n)."]

@@ -7,7 +7,10 @@ Report JSON (``schema`` 1), stable for the gate and the registry::
      "sets": {set: {"metrics": {metric: {"value", "n", "ci_low", "ci_high"}},
                     "categories": {cat: {metric: {...}}},
                     "letter_distribution": {"A": n, ...},        # MCQ sets
+                    "baselines": {name: metric}, "balance": {...},   # MCQ sets
+                    "power": {metric: {"n", "mde", "alpha", "power", "basis"}},
                     "items": [...]}},              # per item, see metrics.item_values
+     "skipped_sets": {set: why},
      "seconds": float, "set_seconds": {set: float}}
 """
 
@@ -66,9 +69,14 @@ def evaluate_model(
     if "medqa_tw" in ec.sets:
         rows = evsets.prepared_rows(prepared, "medqa_test")
         mcq_sets["medqa_tw"] = evsets.check_mcq(rows, f"{prepared.path}/medqa_test")
+    skipped: dict[str, str] = {}
     if "taigi_cloze" in ec.sets:
         rows = evsets.prepared_rows(prepared, "taigi_cloze_test")
-        mcq_sets["taigi_cloze"] = evsets.check_mcq(rows, f"{prepared.path}/taigi_cloze_test")
+        if rows:
+            mcq_sets["taigi_cloze"] = evsets.check_mcq(rows, f"{prepared.path}/taigi_cloze_test")
+        else:
+            # A small corpus slice (the tiny recipe) can leave too few words for distractors.
+            skipped["taigi_cloze"] = "the prepared data has no cloze items (corpus too small)"
     if "taigi_medical" in ec.sets:
         mcq_sets["taigi_medical"], taigi_open = evsets.load_taigi_medical(ec.taigi_medical_path)
     for path in extra_mcq:
@@ -175,6 +183,7 @@ def evaluate_model(
             "seed": seed,
         },
         "sets": annotate_power(results, cfg.gate.alpha, ec.power),
+        "skipped_sets": skipped,
         "seconds": round(time.perf_counter() - started, 2),
         "set_seconds": {k: round(v, 2) for k, v in set_seconds.items()},
     }

@@ -12,7 +12,9 @@ from taigimed.evaluate.sets import builtin_set_dir, check_mcq, read_jsonl
 
 
 def _shipped_mcq_sets():
-    return sorted(builtin_set_dir().glob("*_mcq.jsonl"))
+    # The authored evaluation sets, and the demo MedQA sample used when no MedQA is configured.
+    demo = builtin_set_dir().parents[1] / "data" / "demo" / "medqa_tw_demo.jsonl"
+    return [*sorted(builtin_set_dir().glob("*_mcq.jsonl")), demo]
 
 
 @pytest.mark.parametrize("path", _shipped_mcq_sets(), ids=lambda p: p.name)
