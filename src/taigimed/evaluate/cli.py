@@ -107,7 +107,9 @@ def eval_command(
             base = ", ".join(f"{k} {m['value']:.3f}" for k, m in res["baselines"].items())
             typer.echo(f"  baselines (no question read): {base}")
         if res.get("power"):
-            mde = ", ".join(f"{k} ±{p['mde']:.3g}" for k, p in res["power"].items())
+            mde = ", ".join(
+                f"{k} ±{p['mde']:.3g}" for k, p in res["power"].items() if p["mde"] is not None
+            )
             typer.echo(f"  detectable paired difference at this n: {mde}")
     typer.echo(f"wrote {out} and {out.with_suffix('.md')} in {report['seconds']:.0f} s")
     if stage2_run is None:

@@ -14,6 +14,8 @@ Metric = dict[str, float | int]
 # Item field holding each MCQ metric's per-item correctness in a report.
 MCQ_ITEM_FIELDS = {"acc": "correct", "acc_norm": "correct_norm", "gen_acc": "gen_correct"}
 LOWER_IS_BETTER = {"bits_per_char", "rubric_violations"}
+# Metrics whose per-item values are 0/1 (paired by McNemar, not by bootstrap).
+BINARY_METRICS = {*MCQ_ITEM_FIELDS, "rubric_violations"}
 
 
 def metric(

@@ -21,6 +21,8 @@ from collections.abc import Sequence
 
 from scipy.stats import norm
 
+from taigimed.evaluate.metrics import BINARY_METRICS
+
 # The share of disagreeing items assumed when sizing a sample before any model is scored:
 # 0.5 is the most any two models at accuracy 0.5 with independent errors disagree.
 WORST_DISCORDANCE = 0.5
@@ -68,22 +70,32 @@ def set_power(
 ) -> dict[str, dict]:
     """``{metric: {n, mde, basis}}`` for one report set, before any champion is known.
 
-    ``item_values`` maps a metric to its per-item values (0/1 for MCQ metrics).
+    ``item_values`` maps a metric to its per-item values (0/1 for ``BINARY_METRICS``).
     """
     out: dict[str, dict] = {}
     for name, values in item_values.items():
         n = len(values)
         if n == 0 or name not in metrics:
             continue
-        binary = all(v in (0.0, 1.0) for v in values)
+        binary = name in BINARY_METRICS
+        mde: float | None
         if binary:
             p = sum(values) / n
-            mde = mde_binary(n, assumed_discordance(p), alpha, power)
-            basis = f"McNemar, assumed disagreement 2p(1-p) = {assumed_discordance(p):.2f}"
+            disc = assumed_discordance(p)
+            basis = f"McNemar, assumed disagreement 2p(1-p) = {disc:.2f}"
+            if disc == 0:
+                # All right or all wrong: 2p(1-p) says nothing; assume the worst case.
+                disc = WORST_DISCORDANCE
+                basis = f"McNemar, no variation in this sample: worst-case disagreement {disc}"
+            mde = mde_binary(n, disc, alpha, power)
         else:
             mean = sum(values) / n
             sd = math.sqrt(sum((v - mean) ** 2 for v in values) / max(n - 1, 1))
-            mde = mde_values(n, math.sqrt(2) * sd, alpha, power)
-            basis = "paired bootstrap, assumed sd(diff) = sqrt(2) sd(items)"
+            mde = mde_values(n, math.sqrt(2) * sd, alpha, power) if sd > 0 else None
+            basis = (
+                "paired bootstrap, assumed sd(diff) = sqrt(2) sd(items)"
+                if sd > 0
+                else "paired bootstrap, no variation in this sample: not estimable"
+            )
         out[name] = {"n": n, "mde": mde, "alpha": alpha, "power": power, "basis": basis}
     return out

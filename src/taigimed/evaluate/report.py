@@ -102,8 +102,9 @@ def _baseline_lines(res: dict[str, Any]) -> list[str]:
         verdict = "balanced" if bal["passed"] else "NOT balanced: " + "; ".join(bal["problems"])
         lines += [
             "",
-            f"Set balance: correct option longest in {bal['longest_share']:.0%}, shortest in "
-            f"{bal['shortest_share']:.0%} of items; {verdict}.",
+            f"Set balance (all {bal['n']} items of the set, ties split): correct option "
+            f"longest in {bal['longest_share']:.0%}, shortest in {bal['shortest_share']:.0%}; "
+            f"{verdict}.",
         ]
     return lines
 
@@ -111,7 +112,10 @@ def _baseline_lines(res: dict[str, Any]) -> list[str]:
 def _power_lines(res: dict[str, Any]) -> list[str]:
     if not res.get("power"):
         return []
-    cells = [f"{k} ±{p['mde']:.3g} (n={p['n']})" for k, p in res["power"].items()]
+    cells = [
+        f"{k} ±{p['mde']:.3g} (n={p['n']})" if p["mde"] is not None else f"{k} n/a (n={p['n']})"
+        for k, p in res["power"].items()
+    ]
     first = next(iter(res["power"].values()))
     return [
         "",

@@ -87,6 +87,11 @@ def evaluate_model(
             evsets.prepared_rows(prepared, "translation_test"),
         )
 
+    # Balance is a property of the set, not of the sample: a 10-item sample of a balanced
+    # set can look lopsided, so the report states it for the full set.
+    from taigimed.evaluate.balance import check_balance
+
+    balance = {name: check_balance(rows).to_dict() for name, rows in mcq_sets.items()}
     per_set_n: dict[str, int] = {}
     for name, rows in mcq_sets.items():
         mcq_sets[name] = evsets.stratified_sample(rows, sample_n, seed, lambda r: r["category"])
@@ -173,6 +178,8 @@ def evaluate_model(
             # appear when everything is done.
             bar.console.print(f"{name}: {size} items scored in {set_seconds[name]:.0f} s")
 
+    for name, bal in balance.items():
+        results[name]["balance"] = bal
     report = {
         "schema": SCHEMA,
         "model": {"path": str(model_dir), "name": Path(str(model_dir)).name},

@@ -32,3 +32,12 @@ def test_above_baseline_one_sided_tests():
     assert same["p_value"] == 1.0 and same["test"] == "one-sided McNemar"
     # Worse than the baseline: a one-sided test never calls that "above".
     assert stats.above_baseline([0] * 100, [0.25] * 100)["p_value"] > 0.5
+
+
+def test_no_variation_never_claims_a_zero_detectable_difference():
+    out = power.set_power(
+        {"gen_acc": {}, "chrf": {}}, {"gen_acc": [0.0] * 40, "chrf": [0.0] * 40}, 0.05, 0.8
+    )
+    assert out["gen_acc"]["mde"] == pytest.approx(power.mde_binary(40, 0.5))
+    assert "worst-case" in out["gen_acc"]["basis"]
+    assert out["chrf"]["mde"] is None and "not estimable" in out["chrf"]["basis"]
