@@ -36,7 +36,8 @@ def eval_command(
         bool,
         typer.Option(
             "--full/--sample",
-            help="Full sets (default) or the recipe's seeded sample of eval.sample_per_set items.",
+            help="Full sets (default) or the recipe's seeded sample "
+            "(sized by eval.detectable_difference, else eval.sample_per_set).",
         ),
     ] = True,
     champion_report: Annotated[
