@@ -70,6 +70,7 @@ def test_parallel_complete_rows_only():
         "zh": "我今天頭很痛。",
         "han": "我今仔日頭足疼。",
         "tailo": "guá kin-á-ji̍t thâu tsiok thiànn。",
+        "topic": "none",  # the fixture has no Topic column; the hold-out stratifies by it
     }
 
 
