@@ -133,7 +133,7 @@ def load_sinica(
     # would each rebuild it (measured: 2 workers cost 5 s more CPU than they saved).
     parsed_all = [parse_sentence(line) for _, line in kept]
     rows: list[dict] = []
-    for (lineno, _), parsed in zip(kept, parsed_all, strict=True):
+    for (lineno, raw_line), parsed in zip(kept, parsed_all, strict=True):
         if parsed is None:
             report.drop("token_without_tailo")
             continue
@@ -155,7 +155,7 @@ def load_sinica(
                 "source": source,
                 "han": han,
                 "tailo": tailo,
-                "words": _han_words(line),
+                "words": _han_words(raw_line),
             }
         )
     return rows
