@@ -254,6 +254,16 @@ def triage(rules: RuleSet, text: str, raw: str | None = None) -> TriageResult:
     return result
 
 
+def assess(rules: RuleSet, text: str, classifier=None) -> TriageResult:
+    """The emergency decision: the rules, and beside them the learned second opinion
+    (:class:`taigimed.serve.safety.classifier.TriageClassifier`) when one is given."""
+    result = triage(rules, text)
+    if classifier is not None:
+        result.classifier_score = round(classifier.score(text, rules.variants), 4)
+        result.classifier_fired = classifier.fires(result.classifier_score)
+    return result
+
+
 def emergency_reply(rules: RuleSet, result: TriageResult, script: str) -> str:
     """The emergency notice for ``result`` in the reply script (119; 1925 for suicide risk)."""
     cats = result.categories
