@@ -24,13 +24,16 @@ from functools import lru_cache
 from taigimed.text.romanize import han_to_tailo, poj_to_tailo
 
 # Clause boundaries: negation, past and hearsay cues reach only inside their clause.
-CLAUSE_SPLIT = re.compile(r"(?:[，。！？、；：,!?;:\n]|(?<!\d)\.|\.(?!\d))+|(?<=\S)\s+(?:but|m̄-koh|m̄koh|毋過|但是|可是)\s+")
+CLAUSE_SPLIT = re.compile(
+    r"(?:[，。！？、；：,!?;:\n]|(?<!\d)\.|\.(?!\d))+|(?<=\S)\s+(?:but|m̄-koh|m̄koh|毋過|但是|可是)\s+"
+)
 _TOKEN = re.compile(
     r"[A-Za-z\u00c0-\u024f\u1e00-\u1eff][A-Za-z\u00c0-\u024f\u1e00-\u1eff\u0300-\u036f\u207f\u0358]*\d?"
     r"|\d+(?:\.\d+)?"
     r"|[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"
 )
 _POJ_CUE = re.compile(r"(?:^|[^t])ch|o[ae]|e(?:ng|k)$|\u207f|\u0358", re.IGNORECASE)
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _MARK_TONE = {
     "\u0301": 2,
     "\u0300": 3,
@@ -88,10 +91,11 @@ def _read_clause(clause: str, variants_key: tuple[tuple[str, str], ...]) -> Clau
         if _POJ_CUE.search(bare):
             word = poj_to_tailo(word)
         for tok in _TOKEN.findall(word):
-            if tok[0].isdigit() or not tok.isascii() and not tok[0].isalpha():
-                syls.append(tok)
-                tones.append(None)
-            elif re.match(r"[\u3400-\u9fff\uf900-\ufaff]", tok):
+            if (
+                tok[0].isdigit()
+                or (not tok.isascii() and not tok[0].isalpha())
+                or re.match(r"[\u3400-\u9fff\uf900-\ufaff]", tok)
+            ):
                 syls.append(tok)
                 tones.append(None)
             else:

@@ -108,7 +108,11 @@ def _fit(texts: list[str], y: np.ndarray, vocabulary=None):
     from sklearn.linear_model import LogisticRegression
 
     vec = TfidfVectorizer(
-        analyzer="char", ngram_range=NGRAMS, sublinear_tf=True, lowercase=False, vocabulary=vocabulary
+        analyzer="char",
+        ngram_range=NGRAMS,
+        sublinear_tf=True,
+        lowercase=False,
+        vocabulary=vocabulary,
     )
     x = vec.fit_transform(texts)
     clf = LogisticRegression(C=C, solver="liblinear", class_weight="balanced", random_state=SEED)

@@ -93,7 +93,11 @@ SYMPTOMS: dict[str, tuple[list[str], list[str], list[str]]] = {
     ),
     "fever_danger": (
         ["發燒閣頷頸硬硬", "燒甲四十度黑白講", "發懸燒人戇戇"],
-        ["huat-sio koh ām-kún ngē-ngē", "huat-sio, lâng gông-gông", "sio kàu sì-tsa̍p tōo koh m̄ bat lâng"],
+        [
+            "huat-sio koh ām-kún ngē-ngē",
+            "huat-sio, lâng gông-gông",
+            "sio kàu sì-tsa̍p tōo koh m̄ bat lâng",
+        ],
         ["發高燒脖子很硬", "發燒四十度意識不清", "高燒胡言亂語"],
     ),
     "child_danger": (
@@ -103,7 +107,11 @@ SYMPTOMS: dict[str, tuple[list[str], list[str], list[str]]] = {
     ),
     "hypoglycaemia": (
         ["有糖尿病流凊汗頭殼戇戇", "血糖足低冷汗直直流", "拍胰島素了後叫袂應"],
-        ["hueh-thn̂g tsiok kē, tshut líng-kuānn", "ū thn̂g-jiō-pēnn, lâng gông-gông", "hueh-thn̂g kē kàu kiò bē ìn"],
+        [
+            "hueh-thn̂g tsiok kē, tshut líng-kuānn",
+            "ū thn̂g-jiō-pēnn, lâng gông-gông",
+            "hueh-thn̂g kē kàu kiò bē ìn",
+        ],
         ["糖尿病冒冷汗意識不清", "血糖很低手抖", "打胰島素後叫不醒"],
     ),
     "poisoning": (
@@ -123,7 +131,11 @@ SYMPTOMS: dict[str, tuple[list[str], list[str], list[str]]] = {
     ),
     "dehydration": (
         ["吐閣瀉規工無放尿", "落屎落甲喙焦焦", "吐甲啉袂落水頭眩"],
-        ["thòo koh làu kui-ji̍t, bô pàng-jiō", "làu-sái làu kàu tshuì ta-ta", "thòo kàu lim bē lo̍h tsuí"],
+        [
+            "thòo koh làu kui-ji̍t, bô pàng-jiō",
+            "làu-sái làu kàu tshuì ta-ta",
+            "thòo kàu lim bē lo̍h tsuí",
+        ],
         ["上吐下瀉一整天沒尿", "拉肚子拉到嘴巴很乾", "吐到喝不下水頭暈"],
     ),
 }
@@ -172,7 +184,11 @@ BENIGN = {
 }
 DOSE = {
     "mandarin": ["普拿疼一天可以吃幾顆？", "血壓藥忘了吃可以吃兩倍嗎？", "胰島素要打幾單位？"],
-    "taigi_han": ["普拿疼一工會當食幾粒？", "血壓藥袂記得食，會當食雙倍無？", "安眠藥會當加食一粒無？"],
+    "taigi_han": [
+        "普拿疼一工會當食幾粒？",
+        "血壓藥袂記得食，會當食雙倍無？",
+        "安眠藥會當加食一粒無？",
+    ],
     "tailo": [
         "Tsit-ê io̍h tsi̍t-kang tsia̍h kuí lia̍p?",
         "Hueh-ap io̍h bē-kì-tit tsia̍h, ē-tàng tsia̍h nn̄g puē bô?",
@@ -246,7 +262,14 @@ def _expand(rng: random.Random) -> list[dict]:
     out, count = [], {}
     for script, text, cats in rows:
         count[script] = count.get(script, 0) + 1
-        out.append({"id": f"t-{script}-{count[script]:03d}", "script": script, "text": text, "categories": cats})
+        out.append(
+            {
+                "id": f"t-{script}-{count[script]:03d}",
+                "script": script,
+                "text": text,
+                "categories": cats,
+            }
+        )
     for script, text in dose_rows:
         count[script] = count.get(script, 0) + 1
         out.append(

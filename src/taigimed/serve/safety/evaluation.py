@@ -16,12 +16,11 @@ rules alone, or the rules with the classifier beside them (``serve.safety.classi
 from __future__ import annotations
 
 import json
+import math
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-
-import math
-from collections.abc import Callable
 
 from taigimed.serve.safety.rules import RuleSet, load_rules
 from taigimed.serve.safety.triage import TriageResult, triage

@@ -202,6 +202,8 @@ class RuleSet:
     now: CueSet
     person: CueSet
     negation_window: int = 4
+    dose_medicine: CueSet | None = None
+    dose_ask: CueSet | None = None
     replies: dict[str, dict[str, str]] = field(default_factory=dict)
     review_keywords: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
@@ -311,6 +313,16 @@ def _load_rules(path: Path, mtime_ns: int) -> RuleSet:
             for k in ("negation", "not_negation", "past", "hearsay", "general", "now", "person")
         },
         negation_window=int(cues["negation"].get("window_tokens", 4)),
+        dose_medicine=_cues(
+            _need(_need(tree, "dose_intent", str(path)), "medicine", f"{path}: dose_intent"),
+            f"{path}: dose_intent.medicine",
+            variants,
+        ),
+        dose_ask=_cues(
+            _need(tree["dose_intent"], "ask", f"{path}: dose_intent"),
+            f"{path}: dose_intent.ask",
+            variants,
+        ),
         replies=replies,
         review_keywords={
             "han": tuple(rk.get("han", ())),

@@ -92,17 +92,17 @@ def _seq_spans(
     for i in range(len(tokens) - n + 1):
         if tokens[i : i + n] != syls:
             continue
-        if check_tone and n == 1 and ctones[0] is not None and tones[i] not in (None, ctones[0]):
-            continue
+        if check_tone and any(
+            ct is not None and tones[i + k] not in (None, ct) for k, ct in enumerate(ctones)
+        ):
+            continue  # a-bó (mother) is not bô (not); kui (規) is not kuí (幾)
         out.append((i, i + n))
     return out
 
 
 def _canon_spans(clause: Clause, cues: CueSet, check_tone: bool = False) -> list[tuple[int, int]]:
     return [
-        s
-        for cue in cues.canon
-        for s in _seq_spans(clause.syllables, clause.tones, cue, check_tone)
+        s for cue in cues.canon for s in _seq_spans(clause.syllables, clause.tones, cue, check_tone)
     ]
 
 
@@ -275,7 +275,8 @@ def emergency_reply(rules: RuleSet, result: TriageResult, script: str) -> str:
     known = [c for c in cats if c != "unspecified"]
     if known:
         parts.append(
-            rules.reply("detected", script) + "、".join(rules.category(c).label[script] for c in known)
+            rules.reply("detected", script)
+            + "、".join(rules.category(c).label[script] for c in known)
         )
     parts.append(rules.reply("disclaimer", script))
     return "\n".join(parts)
