@@ -24,6 +24,9 @@ EVAL_DIR = Path(__file__).parent / "eval"
 TUNING = EVAL_DIR / "triage_tuning.jsonl"
 AUTHORED = ("triage_eval.jsonl", "triage_heldout_v1.jsonl")
 RENAMED = {"infant_fever": "child_danger"}
+# Authored rows whose text the held-out file also holds, by coincidence: kept out so the
+# held-out figures stay about unseen messages.
+HELD_OUT_DUPLICATES = {"a-han-037"}
 
 # category: (Taigi Han phrases, Tâi-lô phrases, Mandarin phrases)
 SYMPTOMS: dict[str, tuple[list[str], list[str], list[str]]] = {
@@ -292,7 +295,8 @@ def build() -> list[dict]:
                 r = json.loads(line)
                 r["categories"] = [RENAMED.get(c, c) for c in r["categories"]]
                 r["id"] = f"a-{r['id']}"
-                rows.append(r)
+                if r["id"] not in HELD_OUT_DUPLICATES:
+                    rows.append(r)
     return rows + _expand(random.Random(20261201))
 
 

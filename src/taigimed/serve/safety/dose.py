@@ -39,6 +39,8 @@ _UNITS = (
 _HAN_UNITS = (
     r"毫克|公克|微克|毫升|西西|國際單位|單位|粒|顆|錠|片|包|茶匙|湯匙|c\.c\.|cc|CC|mg|ml|mL"
 )
+# 一片麵包, 一包餅: a slice or a packet of food is not a dose.
+_NOT_MEDICINE = r"麵包|吐司|餅|肉|西瓜|水果|蛋糕|紙|口香糖|葉|菜|土司|麵|飯|糖果|零食"
 # Romanised units: lia̍p (粒), pau (包), tè (塊), phìnn (片), tan-uī (單位), tiám (滴).
 _ROMAN_UNITS = (
     r"(?:lia̍p|liap|lia̍p|pau|tè|te|phìnn|phiⁿ|phinn|tan-uī|tan-ui|tiám|tiam|kho)\d?(?![A-Za-z])"
@@ -49,7 +51,7 @@ _DOUBLE = (
 )
 DOSE_RE = re.compile(
     rf"(?:(?<![A-Za-z0-9.]){_ARABIC}\s*(?:{_UNITS}|{_ROMAN_UNITS})"
-    rf"|{_HAN_NUMBER}\s*(?:{_HAN_UNITS})"
+    rf"|{_HAN_NUMBER}\s*(?:{_HAN_UNITS})(?!{_NOT_MEDICINE})"
     rf"|{_ROMAN_NUMBER}\s+{_ROMAN_UNITS}"
     rf"|{_DOUBLE})"
     rf"(?![A-Za-z])(?!\s*/\s*(?:dL|dl|L|l)\b)(?:\s*/\s*(?:kg|m2|day|日|天))*",

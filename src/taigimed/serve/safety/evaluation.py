@@ -130,3 +130,21 @@ def evaluate_triage(
         "missed": misses,
         "false_alarms": false_alarms,
     }
+
+
+# What the held-out file must show (the figures the project promises).
+FLOORS = {"recall": 0.95, "precision": 0.90, "script_recall": 0.90}
+
+
+def below_floors(result: dict[str, Any], floors: dict[str, float] = FLOORS) -> list[str]:
+    """Every figure of ``result`` under its floor, named; empty when all hold."""
+    bad = []
+    o = result["overall"]
+    if (o["recall"] or 0) < floors["recall"]:
+        bad.append(f"overall recall {o['recall']} < {floors['recall']}")
+    if (o["precision"] or 0) < floors["precision"]:
+        bad.append(f"overall precision {o['precision']} < {floors['precision']}")
+    for script, v in result["per_script"].items():
+        if v["emergencies"] and (v["recall"] or 0) < floors["script_recall"]:
+            bad.append(f"{script} recall {v['recall']} < {floors['script_recall']}")
+    return bad
