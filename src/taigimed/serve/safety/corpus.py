@@ -143,6 +143,53 @@ SYMPTOMS: dict[str, tuple[list[str], list[str], list[str]]] = {
     ),
 }
 
+# Everyday complaints told the way emergencies are (who + now + "what do I do?"): the
+# classifier must learn that the opener is not the emergency.
+MILD: tuple[list[str], list[str], list[str]] = (
+    [
+        "頭殼疼",
+        "嗽甲袂睏",
+        "流鼻水",
+        "嚨喉疼",
+        "胃疼",
+        "跤痠",
+        "皮膚癢",
+        "睏袂去",
+        "腰痠背疼",
+        "喙齒疼",
+        "目睭澀",
+        "放屎袂出來",
+    ],
+    [
+        "thâu-khak thiànn",
+        "sàu kàu bē khùn",
+        "lâu phīnn-tsuí",
+        "nâ-âu thiànn",
+        "uī thiànn",
+        "kha sng",
+        "phuê-hu tsiūnn",
+        "khùn bē khì",
+        "io sng pue thiànn",
+        "khí-kin thiànn",
+        "ba̍k-tsiu sap",
+        "pàng-sái pàng bē tshut--lâi",
+    ],
+    [
+        "頭痛",
+        "咳嗽咳到睡不著",
+        "流鼻水",
+        "喉嚨痛",
+        "胃痛",
+        "腳痠",
+        "皮膚癢",
+        "睡不著",
+        "腰痠背痛",
+        "牙齒痛",
+        "眼睛乾澀",
+        "便秘",
+    ],
+)
+
 WHO_HAN = ["阮阿公", "阮阿嬤", "阮老爸", "阮阿母", "我", "阮翁", "阮囝", "阮孫"]
 WHO_TL = ["A-kong", "A-má", "Lāu-pē", "Lāu-bó", "Guá", "Guán ang", "Guán kiánn", "Guá sun-á"]
 WHO_ZH = ["我爸", "我媽", "我爺爺", "我奶奶", "我", "我先生", "我兒子", "我外婆"]
@@ -246,6 +293,17 @@ def _expand(rng: random.Random) -> list[dict]:
         tl_variants(f"Thiann-kóng tshù-pinn ê a-peh {tl[(i + 1) % 3]}", [])
         rows.append(("mixed", f"阮阿公 í-tsîng {tl[i]}，這馬好好", []))
         rows.append(("mixed", f"聽講 tshù-pinn {han[(i + 2) % 3]}", []))
+    for i in range(len(MILD[0])):
+        han, tl, zh = MILD[0][i], MILD[1][i], MILD[2][i]
+        w = rng.randrange(len(WHO_HAN))
+        rows.append(
+            ("taigi_han", f"{WHO_HAN[w]}{rng.choice(NOW_HAN)}{han}{rng.choice(END_HAN)}", [])
+        )
+        now = rng.choice(NOW_TL)
+        tl_variants(f"{WHO_TL[w]} {now + ' ' if now else ''}{tl}{rng.choice(END_TL)}", [])
+        rows.append(("mandarin", f"{WHO_ZH[w]}{rng.choice(NOW_ZH)}{zh}{rng.choice(END_ZH)}", []))
+        rows.append(("mandarin", f"{zh}怎麼辦？", []))
+        rows.append(("mixed", f"{WHO_HAN[w]} {tl}，欲按怎？", []))
     for script, msgs in BENIGN.items():
         for m in msgs:
             if script == "tailo":
