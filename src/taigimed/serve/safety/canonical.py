@@ -56,6 +56,7 @@ class Clause:
     joined: str = ""  # the syllables joined by single spaces
     padded: str = ""  # `` joined `` for whole-syllable containment tests
     lower: str = ""  # the text in lower case, for Han/Latin containment tests
+    present: frozenset[str] = frozenset()  # the syllables, for cheap set lookups
 
 
 def split_clauses(text: str) -> list[str]:
@@ -103,7 +104,9 @@ def _read_clause(clause: str, variants_key: tuple[tuple[str, str], ...]) -> Clau
                 syls.append(s)
                 tones.append(t)
     joined = " ".join(syls)
-    return Clause(clause, tuple(syls), tuple(tones), joined, f" {joined} ", clause.lower())
+    return Clause(
+        clause, tuple(syls), tuple(tones), joined, f" {joined} ", clause.lower(), frozenset(syls)
+    )
 
 
 def canonical_clauses(text: str, variants: dict[str, str] | None = None) -> list[Clause]:

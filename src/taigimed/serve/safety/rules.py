@@ -101,6 +101,8 @@ class Pattern:
     tones: tuple[int | None, ...] = ()
     # A literal the text must contain for the regex to match: a cheap test first.
     needle: str = ""
+    # The needle's first syllable (canonical) or character (Han): a set lookup first.
+    first: str = ""
 
     @property
     def canonical(self) -> bool:
@@ -126,7 +128,8 @@ def compile_canonical(source: str, variants: dict[str, str]) -> Pattern:
     gap = rf"((?: \S+){{0,{CANON_GAP_TOKENS}}}) "
     body = parts[0] + "".join(gap + p for p in parts[1:]) if len(parts) > 1 else parts[0]
     regex = re.compile(rf"(?<!\S){body}(?!\S)")
-    return Pattern(source, "taigi", regex, tuple(tones), max(literal, key=len))
+    needle = max(literal, key=len)
+    return Pattern(source, "taigi", regex, tuple(tones), needle, needle.split()[0])
 
 
 def compile_han(source: str) -> Pattern:
@@ -137,7 +140,7 @@ def compile_han(source: str) -> Pattern:
         except re.error as exc:
             raise RuleError(f"phrase {source!r}: bad expression: {exc}") from exc
         literal = re.sub(r"\(.*", "", source[3:]).lower()
-        return Pattern(source, "han", regex, (), literal[:1])
+        return Pattern(source, "han", regex, (), literal[:1], literal[:1])
     parts = [re.escape(p.strip()) for p in source.split(GAP)]
     if not all(parts):
         raise RuleError(f"phrase {source!r} has an empty part")
@@ -145,7 +148,7 @@ def compile_han(source: str) -> Pattern:
     # A Latin phrase written among the Mandarin ones (CPR, AED) matches as a word.
     regex = re.compile(gap.join(parts), re.IGNORECASE)
     literal = max((p.strip().lower() for p in source.split(GAP)), key=len)
-    return Pattern(source, "han", regex, (), literal)
+    return Pattern(source, "han", regex, (), literal, literal[:1])
 
 
 def _compile_group(tree: dict, where: str, variants: dict[str, str]) -> tuple[Pattern, ...]:
