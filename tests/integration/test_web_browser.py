@@ -137,6 +137,10 @@ def test_chat_page_end_to_end(server, browser):
     notice = page.locator("#emergency")
     assert notice.is_visible() and page.locator("#call-1925").is_hidden()
     assert notice.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(176, 0, 0)"
+    # On a desktop the disclaimer stays whole on screen beside the banner.
+    d = page.locator("#disclaimer").bounding_box()
+    header = page.locator("header.top").bounding_box()
+    assert d and header and d["y"] + d["height"] <= header["y"] + header["height"] + 1
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "chat-desktop.png"))
     page.close()

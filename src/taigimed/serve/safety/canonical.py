@@ -79,40 +79,60 @@ def _syllable(word: str, variants: dict[str, str]) -> tuple[str, int | None]:
     return variants.get(letters, letters), tone
 
 
+def _default_tone(syllable: str) -> int:
+    """An unmarked syllable in text that marks tones: tone 4 when checked, else tone 1."""
+    return 4 if syllable[-1:] in "ptkh" else 1
+
+
+_HAN_RUN = re.compile(r"([\u3400-\u9fff\uf900-\ufaff]+)")
+
+
 @lru_cache(maxsize=4096)
-def _read_clause(clause: str, variants_key: tuple[tuple[str, str], ...]) -> Clause:
+def _read_clause(
+    clause: str, variants_key: tuple[tuple[str, str], ...], marked: bool = False
+) -> Clause:
+    """Read one clause. Han runs are read by the Han reader, whose output always marks
+    tones, so an unmarked syllable there is tone 1 or 4; so is one in ``marked`` text
+    (the rule file's own phrases). In what a user typed, unmarked means unknown."""
     variants = dict(variants_key)
-    read = han_to_tailo(clause) if re.search(r"[\u3400-\u9fff\uf900-\ufaff]", clause) else clause
     syls: list[str] = []
     tones: list[int | None] = []
-    for word in re.split(r"[\s\-‐]+", read):
-        if not word:
-            continue
-        bare = "".join(c for c in unicodedata.normalize("NFD", word) if c not in _MARK_TONE)
-        if _POJ_CUE.search(bare):
-            word = poj_to_tailo(word)
-        for tok in _TOKEN.findall(word):
-            if (
-                tok[0].isdigit()
-                or (not tok.isascii() and not tok[0].isalpha())
-                or re.match(r"[\u3400-\u9fff\uf900-\ufaff]", tok)
-            ):
-                syls.append(tok)
-                tones.append(None)
-            else:
-                s, t = _syllable(tok, variants)
-                syls.append(s)
-                tones.append(t)
+    for n, run in enumerate(_HAN_RUN.split(clause)):
+        from_han = n % 2 == 1
+        read = han_to_tailo(run) if from_han else run
+        for word in re.split(r"[\s\-‐]+", read):
+            if not word:
+                continue
+            bare = "".join(c for c in unicodedata.normalize("NFD", word) if c not in _MARK_TONE)
+            if _POJ_CUE.search(bare):
+                word = poj_to_tailo(word)
+            for tok in _TOKEN.findall(word):
+                if (
+                    tok[0].isdigit()
+                    or (not tok.isascii() and not tok[0].isalpha())
+                    or _HAN.match(tok)
+                ):
+                    syls.append(tok)
+                    tones.append(None)
+                    continue
+                syl, tone = _syllable(tok, variants)
+                if tone is None and (from_han or marked):
+                    tone = _default_tone(syl)
+                syls.append(syl)
+                tones.append(tone)
     joined = " ".join(syls)
     return Clause(
         clause, tuple(syls), tuple(tones), joined, f" {joined} ", clause.lower(), frozenset(syls)
     )
 
 
-def canonical_clauses(text: str, variants: dict[str, str] | None = None) -> list[Clause]:
-    """The standardised ``text`` as clauses in canonical form."""
+def canonical_clauses(
+    text: str, variants: dict[str, str] | None = None, marked: bool = False
+) -> list[Clause]:
+    """The standardised ``text`` as clauses in canonical form (``marked``: the text
+    writes every tone, so unmarked syllables are tone 1 or 4)."""
     key = tuple(sorted((variants or {}).items()))
-    return [_read_clause(c, key) for c in split_clauses(text)]
+    return [_read_clause(c, key, marked) for c in split_clauses(text)]
 
 
 def canonical(text: str, variants: dict[str, str] | None = None) -> str:

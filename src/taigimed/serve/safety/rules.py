@@ -110,7 +110,8 @@ class Pattern:
 
 
 def _canon_tokens(text: str, variants: dict[str, str]) -> tuple[tuple[str, ...], tuple]:
-    clauses = canonical_clauses(text, variants)
+    """A phrase or cue of the rule file, whose Tâi-lô always writes its tones."""
+    clauses = canonical_clauses(text, variants, marked=True)
     syls = tuple(s for c in clauses for s in c.syllables)
     tones = tuple(t for c in clauses for t in c.tones)
     return syls, tones

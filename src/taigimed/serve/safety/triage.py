@@ -197,6 +197,8 @@ def _match(rules: RuleSet, p: Pattern, v: _ClauseView) -> str | None:
         joined = v.clause.joined
         for m in p.regex.finditer(joined):
             start = joined.count(" ", 0, m.start())
+            if len(p.tones) == 1 and v.clause.tones[start] not in (None, p.tones[0]):
+                continue  # one syllable alone: 疹 tsín is not 真 tsin when tones are known
             gaps = [
                 (joined.count(" ", 0, m.start(g)), joined.count(" ", 0, m.end(g)) + 1)
                 for g in range(1, (m.lastindex or 0) + 1)
