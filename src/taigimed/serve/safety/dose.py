@@ -75,7 +75,7 @@ def redact_doses(text: str, placeholder: str) -> tuple[str, int]:
 
 def is_dose_question(rules: RuleSet, text: str) -> bool:
     """Does the standardised ``text`` ask how much / how often / whether to double, skip
-    or stop a medicine? Both a medicine word and an asking word must be present."""
+    or stop a medicine? A medicine word, and an asking word or a dose, must be present."""
     if rules.dose_medicine is None or rules.dose_ask is None:
         return False
     clauses = canonical_clauses(text, rules.variants)
@@ -86,4 +86,5 @@ def is_dose_question(rules: RuleSet, text: str) -> bool:
             for c in clauses
         )
 
-    return has(rules.dose_medicine) and has(rules.dose_ask)
+    # Asking with the amount itself (會當食兩粒無？, chia̍h nn̄g lia̍p bô?) counts as asking.
+    return has(rules.dose_medicine) and (has(rules.dose_ask) or bool(DOSE_RE.search(text)))
