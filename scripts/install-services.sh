@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Install the real services the integration tests talk to: PostgreSQL, Prometheus,
-# Chromium with a CJK font, and llama-cpp-python's OpenAI-compatible server.
+# Chromium with a CJK font and Latin fonts that draw Tâi-lô tone marks (DejaVu, Noto),
+# and llama-cpp-python's OpenAI-compatible server.
 # Needs root (apt-get). Safe to re-run: what is installed is skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-debs=(postgresql prometheus chromium fonts-wqy-zenhei)
+debs=(postgresql prometheus chromium fonts-wqy-zenhei fonts-dejavu-core fonts-noto-core)
 missing=()
 for d in "${debs[@]}"; do dpkg -s "$d" >/dev/null 2>&1 || missing+=("$d"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -1,7 +1,8 @@
 """The chat page in real headless Chromium against a real `taigimed serve` process.
 
 Debian's /usr/bin/chromium driven by Playwright (never a downloaded browser); CJK text
-needs a font such as fonts-wqy-zenhei. Screenshots go to docs/screenshots/.
+needs a font such as fonts-wqy-zenhei, and Tâi-lô's tone marks a Latin font that draws
+combining marks (fonts-dejavu-core). Screenshots go to docs/screenshots/.
 """
 
 from __future__ import annotations
@@ -136,16 +137,72 @@ def test_chat_page_end_to_end(server, browser):
     notice = page.locator("#emergency")
     assert notice.is_visible() and page.locator("#call-1925").is_hidden()
     assert notice.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(176, 0, 0)"
+    # On a desktop the disclaimer stays whole on screen beside the banner.
+    d = page.locator("#disclaimer").bounding_box()
+    header = page.locator("header.top").bounding_box()
+    assert d and header and d["y"] + d["height"] <= header["y"] + header["height"] + 1
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "chat-desktop.png"))
     page.close()
 
 
-def test_phone_layout_mandarin_and_suicide_line(server, browser):
-    url, _ = server
-    ctx = browser.new_context(
+def _phone(browser):
+    return browser.new_context(
         viewport={"width": 390, "height": 844}, device_scale_factor=1, is_mobile=True
     )
+
+
+def test_phone_layout_emergency_dismiss_and_tailo_font(server, browser):
+    url, _ = server
+    ctx = _phone(browser)
+    page = ctx.new_page()
+    page.goto(url)
+    page.evaluate("localStorage.clear()")
+    page.reload()
+    # Every visible line of the disclaimer, the Tâi-lô one included, is 18 px or more.
+    sizes = page.evaluate(
+        "[...document.querySelectorAll('#disclaimer, #disclaimer *')]"
+        ".filter(e => e.offsetParent !== null && e.textContent.trim())"
+        ".map(e => parseFloat(getComputedStyle(e).fontSize))"
+    )
+    assert sizes and min(sizes) >= 18, sizes
+    reply = _send(page, "阮阿公胸坎足疼，喘袂過來")
+    assert "119" in reply.inner_text() and "red_flag" in reply.get_attribute("class")
+    # The banner is on screen and not covered or clipped by anything.
+    banner = page.locator("#emergency").bounding_box()
+    assert banner and banner["y"] >= 0 and banner["y"] + banner["height"] <= 844
+    assert page.evaluate(
+        "(() => { const b = document.getElementById('emergency').getBoundingClientRect();"
+        " const e = document.elementFromPoint(b.left + 20, b.top + b.height / 2);"
+        " return !!e.closest('#emergency'); })()"
+    )
+    # The conversation keeps at least half the screen, and the emergency answer is in it.
+    log = page.evaluate(
+        "(() => { const r = document.getElementById('log')"
+        ".getBoundingClientRect(); return [r.top, r.bottom]; })()"
+    )
+    assert log[1] - log[0] >= 844 / 2, log
+    box = reply.bounding_box()
+    assert box and log[0] - 1 <= box["y"] < log[1] - 40, (box, log)
+    # A Taigi Han answer has its Tâi-lô line, drawn with a font that has the tone marks.
+    tl = reply.locator(".tl-block")
+    assert tl.is_visible() and "119" in tl.inner_text()
+    assert tl.evaluate("e => getComputedStyle(e).fontFamily").startswith('"DejaVu Sans"')
+    assert page.evaluate("document.fonts.check('20px \"DejaVu Sans\"', 'a̍ m̄ o͘ ⁿ')")
+    page.screenshot(path=str(SHOTS / "chat-phone.png"))
+    # A false alarm can be dismissed; the answer stays.
+    page.click("#em-dismiss")
+    assert page.locator("#emergency").is_hidden() and reply.is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=str(SHOTS / "chat-phone-dismissed.png"))
+    ctx.close()
+    fonts = subprocess.run(["fc-list"], capture_output=True, text=True).stdout
+    assert shutil.which("fc-list") is None or ("WenQuanYi" in fonts and "DejaVu Sans" in fonts)
+
+
+def test_phone_mandarin_suicide_line_and_no_tailo_line(server, browser):
+    url, _ = server
+    ctx = _phone(browser)
     page = ctx.new_page()
     page.goto(url)
     page.select_option("#lang", "mandarin")
@@ -153,12 +210,9 @@ def test_phone_layout_mandarin_and_suicide_line(server, browser):
     reply = _send(page, "我好想死，活不下去了")
     assert "1925" in reply.inner_text()
     assert page.locator("#call-1925").is_visible()
-    # Nothing wider than the phone: no sideways scrolling.
+    # A Mandarin answer gets no word-by-word Taigi reading.
+    assert reply.locator(".tl-block").count() == 0
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=str(SHOTS / "chat-phone-mandarin.png"))
     page.select_option("#lang", "taigi")
-    page.screenshot(path=str(SHOTS / "chat-phone.png"))
     ctx.close()
-    assert (
-        shutil.which("fc-list") is None
-        or "WenQuanYi" in subprocess.run(["fc-list"], capture_output=True, text=True).stdout
-    )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+
+import pytest
 from sqlalchemy import select
 
 from taigimed.config import load_config
@@ -43,9 +46,13 @@ def test_red_flag_answers_at_once_and_is_recorded(make_client):
         assert "khà 119" in text  # answered in Tâi-lô, the user's script
         assert {t["category"] for t in end["triggers"]} >= {"chest_pain", "breathing"}
         assert end["meta"]["script"] == "tailo" and end["meta"]["rules_version"] == RULES.version
-        assert "119" in end["meta"]["answer_tailo"]
+        # The answer is already romanised: no second Tâi-lô line.
+        assert "answer_tailo" not in end["meta"]
+        assert all(t["detail"].startswith("path: ") for t in end["triggers"])
         text, end = ws_turn(ws, "我想欲自殺")
         assert "1925" in text and "119" in text and end["reply_kind"] == "red_flag"
+        assert "119" in end["meta"]["answer_tailo"]  # Taigi Han answer: the Tâi-lô line
+        assert end["meta"]["triage_path"] in ("rules", "both")
     st.writer.flush()
     with st.sessions_factory() as s:
         events = s.scalars(select(SafetyEvent)).all()
@@ -74,3 +81,36 @@ def test_model_answer_carries_disclaimer_and_tailo(make_client):
     body = r.json()
     assert r.status_code == 200 and body["taigimed"]["reply_kind"] == "red_flag"
     assert "拨打 119" in body["choices"][0]["message"]["content"]
+    assert "answer_tailo" not in body["taigimed"]["meta"]  # Mandarin: no Tâi-lô reading
+
+
+@pytest.mark.parametrize(
+    ("text", "marker"),
+    [
+        ("普拿疼一天最多可以吃幾顆？", "藥師"),
+        ("血壓藥袂記得食，會當食雙倍無？", "藥師"),
+        ("Hueh-ap io̍h ē-tàng tsia̍h siang-puē bô?", "io̍h-su"),
+        ("Hoeh-ap io̍h ē-tàng chia̍h kúi lia̍p?", "io̍h-su"),
+        ("Kam2-moo7 ioh8-a2 tsit8-pai2 tsiah8 kui2 liap8?", "io̍h-su"),
+        ("阿公 ê 血壓藥 ē-tàng 停 tsi̍t-kang 無？", "藥師"),
+    ],
+)
+def test_dose_question_never_reaches_the_model(make_client, text, marker):
+    client = make_client(hooks=safety_hooks(SafetyConfig()))
+    st = client.app.state.taigimed
+    with client.websocket_connect("/v1/chat/ws") as ws:
+        ws.receive_json()
+        answer, end = ws_turn(ws, text)
+    assert end["reply_kind"] == "dose_question", answer
+    assert marker in answer and not re.search(r"\d", answer.split("\n")[0])
+    st.writer.flush()
+    with st.sessions_factory() as s:
+        assert [e.category for e in s.scalars(select(SafetyEvent)).all()] == ["dose_question"]
+
+
+def test_dose_question_hook_can_be_switched_off(make_client):
+    client = make_client(hooks=safety_hooks(SafetyConfig(dose_questions=False)))
+    with client.websocket_connect("/v1/chat/ws") as ws:
+        ws.receive_json()
+        _, end = ws_turn(ws, "普拿疼一天最多可以吃幾顆？")
+    assert end["reply_kind"] == "model"

@@ -47,3 +47,37 @@ def test_disclaimer_in_the_users_language_every_time():
         suffix = hook.finish(c, "多啉水。")
         assert suffix.strip() == rules.reply("disclaimer", script)
         assert not c.triggers
+
+
+def test_doses_in_every_script_and_number_form():
+    text = (
+        "一日食 nn̄g lia̍p；tsi̍t-kang 2 lia̍p；it4-jit8 nng7 liap8；打二十單位；一包；兩片；"
+        "5 c.c.；double the dose；食雙倍；ē-tàng tsia̍h siang-puē；two times the dose"
+    )
+    found = find_doses(text)
+    for must in ("nn̄g lia̍p", "2 lia̍p", "nng7 liap8", "二十單位", "一包", "兩片", "5 c.c.", "雙倍"):
+        assert must in found, (must, found)
+    assert "siang-puē" in found and "double the dose" in found and "two times the dose" in found
+    # Broken input for the food guard: a slice of bread is not a dose, two tablets are.
+    assert find_doses("早頓食一片麵包") == []
+    assert find_doses("食兩片藥仔") == ["兩片"]
+    for safe in ("sann-tsa̍p hun-tsing", "行兩公里", "血糖 126 mg/dL", "nn̄g-ê lâng"):
+        assert find_doses(safe) == [], safe
+
+
+def test_dose_question_needs_a_medicine_and_an_amount():
+    from taigimed.serve.safety.dose import is_dose_question
+    from taigimed.text.romanize import standardize_input
+
+    rules = load_rules()
+
+    def ask(t: str) -> bool:
+        return is_dose_question(rules, standardize_input(t)[0])
+
+    assert ask("普拿疼一天最多可以吃幾顆？")
+    assert ask("血壓藥忘記吃，下一餐可以吃兩倍嗎？")
+    assert ask("An-bîn-io̍h ē-tàng thîng tsi̍t-kang bô?")
+    assert ask("普拿疼會當一擺食兩粒無？")  # asking with the amount itself
+    assert not ask("血壓藥要飯前還是飯後吃？")  # timing, not amount: the model may answer
+    assert not ask("阮孫仔規罐糖仔食了矣")  # kui (規, whole) is not kuí (幾, how many)
+    assert not ask("一工愛啉幾杯水？")  # an amount, but no medicine

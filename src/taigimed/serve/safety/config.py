@@ -1,4 +1,4 @@
-"""Safety settings (issue 6), nested in ``ServeConfig`` as ``serve.safety``."""
+"""Safety settings, nested in ``ServeConfig`` as ``serve.safety``."""
 
 from __future__ import annotations
 
@@ -18,6 +18,19 @@ class SafetyConfig(StrictModel):
     )
     red_flag_triage: bool = Field(
         True, description="Answer red-flag messages at once with emergency guidance (119, 1925)."
+    )
+    classifier: bool = Field(
+        True,
+        description="Run the learned second opinion (logistic regression) beside the red-flag "
+        "rules; either one firing answers with the emergency notice.",
+    )
+    classifier_path: str | None = Field(
+        None, description="Triage classifier JSON; None: the model shipped in the package."
+    )
+    dose_questions: bool = Field(
+        True,
+        description="Answer questions about how much / how often / doubling or skipping a "
+        "medicine at once: ask the pharmacist or doctor (no model, no number).",
     )
     dose_filter: bool = Field(
         True, description="Replace specific doses in answers and tell the user why."

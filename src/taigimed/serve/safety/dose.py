@@ -1,36 +1,69 @@
-"""Post-model dose filter: specific doses in an answer are replaced, and the user told why.
+"""Dosing: questions about amounts go to the pharmacist; doses in answers are removed.
 
 TaigiMed gives general health information; how much of a medicine to take is for a
-doctor or pharmacist who knows the patient. A "dose" here is a number (Arabic, a
-decimal or a range, or a Han numeral) followed by a dosing unit (mg, mL, IU, 毫克,
-粒, 錠 …). Lab values (mg/dL, mmol/L), percentages and plain counts are left alone.
+doctor or pharmacist who knows the patient.
+
+- **Before the model** (:func:`is_dose_question`): a message that names a medicine and
+  asks for an amount, a frequency, doubling, skipping or stopping (幾粒, 兩倍, 停藥,
+  kuí lia̍p, siang-puē …; ``dose_intent`` in the rule file) gets a fixed reply in the
+  user's script and never reaches the model.
+- **After the model** (:func:`redact_doses`): a "dose" is a number — Arabic, decimal or a
+  range, a Han numeral (二十, 兩, 一), or a romanised Taigi numeral (nn̄g, tsi̍t, sann …) —
+  followed by a dosing unit (mg, mL, c.c., IU, 單位, 粒, 顆, 錠, 片, 包, lia̍p, pau …), and
+  "double / two times the dose" (兩倍, 加倍, siang-puē, nn̄g puē). Lab values (mg/dL,
+  mmol/L) and percentages are left alone.
 """
 
 from __future__ import annotations
 
 import re
 
+from taigimed.serve.safety.canonical import canonical_clauses
+from taigimed.serve.safety.rules import RuleSet
+from taigimed.serve.safety.triage import _canon_spans
+
 _ARABIC = r"\d+(?:[.,]\d+)?(?:\s*(?:-|~|～|–|至|到)\s*\d+(?:[.,]\d+)?)?"
 _HAN_NUMBER = r"[一二兩三四五六七八九十半百千]+"
-_UNITS = (
-    r"mg|mcg|µg|μg|g|kg|ml|mL|cc|IU|iu|units?|tablets?|pills?|capsules?|drops?|puffs?"
-    r"|毫克|公克|克|微克|毫升|西西|國際單位|單位|粒|顆|錠|片|包|滴|噴|茶匙|湯匙"
+# Romanised Taigi numerals, with or without tone marks/numbers, hyphen-joined (tsa̍p-gōo).
+_ROMAN_DIGIT = (
+    r"(?:tsi̍t|tsit|chi̍t|chit|nn̄g|nng|sann|saⁿ|sa|sì|si|sù|su|gōo|goo|gō͘|go|la̍k|lak"
+    r"|tshit|chhit|peh|pueh|poeh|káu|kau|tsa̍p|tsap|cha̍p|chap|pah|puànn|poàⁿ|puann|poaⁿ)\d?"
 )
-# After a Han numeral only units that cannot mean anything else (一片 is also "a slice").
-_HAN_UNITS = r"毫克|公克|微克|毫升|西西|國際單位|粒|顆|錠|茶匙|湯匙"
-# Not a dose: laboratory concentrations (mg/dL, mmol/L, g/L) follow the unit with a slash
-# and a volume; doses per body size (mg/kg, mg/m2) are still doses.
+_ROMAN_NUMBER = rf"(?<![A-Za-z\u00c0-\u024f\u1e00-\u1eff]){_ROMAN_DIGIT}(?:-{_ROMAN_DIGIT})*"
+_UNITS = (
+    r"mg|mcg|µg|μg|g|kg|ml|mL|c\.c\.|cc|IU|iu|units?|tablets?|pills?|capsules?|drops?|puffs?"
+    r"|毫克|公克|克|微克|毫升|西西|國際單位|單位|粒|顆|錠|片|包|滴|噴|茶匙|湯匙|匙"
+)
+# After a Han numeral: units that do not mean anything else (一片 alone may be "a slice",
+# but 兩片 / 一包 in a medicine answer is a dose, and a slip costs more than a lost slice).
+_HAN_UNITS = (
+    r"毫克|公克|微克|毫升|西西|國際單位|單位|粒|顆|錠|片|包|茶匙|湯匙|c\.c\.|cc|CC|mg|ml|mL"
+)
+# 一片麵包, 一包餅: a slice or a packet of food is not a dose.
+_NOT_MEDICINE = r"麵包|吐司|餅|肉|西瓜|水果|蛋糕|紙|口香糖|葉|菜|土司|麵|飯|糖果|零食"
+# Romanised units: lia̍p (粒), pau (包), tè (塊), phìnn (片), tan-uī (單位), tiám (滴).
+_ROMAN_UNITS = (
+    r"(?:lia̍p|liap|lia̍p|pau|tè|te|phìnn|phiⁿ|phinn|tan-uī|tan-ui|tiám|tiam|kho)\d?(?![A-Za-z])"
+)
+_DOUBLE = (
+    r"兩倍|雙倍|加倍|二倍|(?:double|twice|two times)(?: the)?(?: dose)?"
+    r"|siang-puē|siang-pue7?|siang-pōe|nn̄g-puē|nn̄g puē|nng7?-pue7?|nng7? pue7?|ka-puē|ke-puē"
+)
 DOSE_RE = re.compile(
-    rf"(?:(?<![A-Za-z0-9.]){_ARABIC}\s*(?:{_UNITS})|{_HAN_NUMBER}(?:{_HAN_UNITS}))"
-    rf"(?![A-Za-z])(?!\s*/\s*(?:dL|dl|L|l)\b)(?:\s*/\s*(?:kg|m2|day|日|天))*"
+    rf"(?:(?<![A-Za-z0-9.]){_ARABIC}\s*(?:{_UNITS}|{_ROMAN_UNITS})"
+    rf"|{_HAN_NUMBER}\s*(?:{_HAN_UNITS})(?!{_NOT_MEDICINE})"
+    rf"|{_ROMAN_NUMBER}\s+{_ROMAN_UNITS}"
+    rf"|{_DOUBLE})"
+    rf"(?![A-Za-z])(?!\s*/\s*(?:dL|dl|L|l)\b)(?:\s*/\s*(?:kg|m2|day|日|天))*",
+    re.IGNORECASE,
 )
 
 
 def find_doses(text: str) -> list[str]:
     """The dose expressions in ``text``.
 
-    >>> find_doses("一擺食 500 mg，一日兩粒；血糖 126 mg/dL 較懸")
-    ['500 mg', '兩粒']
+    >>> find_doses("一擺食 500 mg，一日兩粒；血糖 126 mg/dL 較懸；tsi̍t-kang nn̄g lia̍p")
+    ['500 mg', '兩粒', 'nn̄g lia̍p']
     """
     return [m.group(0) for m in DOSE_RE.finditer(text)]
 
@@ -38,3 +71,20 @@ def find_doses(text: str) -> list[str]:
 def redact_doses(text: str, placeholder: str) -> tuple[str, int]:
     """Replace every dose with ``placeholder``; returns the new text and how many."""
     return DOSE_RE.subn(placeholder, text)
+
+
+def is_dose_question(rules: RuleSet, text: str) -> bool:
+    """Does the standardised ``text`` ask how much / how often / whether to double, skip
+    or stop a medicine? A medicine word, and an asking word or a dose, must be present."""
+    if rules.dose_medicine is None or rules.dose_ask is None:
+        return False
+    clauses = canonical_clauses(text, rules.variants)
+
+    def has(cues) -> bool:
+        return any(
+            _canon_spans(c, cues, check_tone=True) or any(w in c.lower for w in cues.han)
+            for c in clauses
+        )
+
+    # Asking with the amount itself (會當食兩粒無？, chia̍h nn̄g lia̍p bô?) counts as asking.
+    return has(rules.dose_medicine) and (has(rules.dose_ask) or bool(DOSE_RE.search(text)))

@@ -1,4 +1,4 @@
-"""Recall and precision of the red-flag triage on a labelled message file.
+"""Recall and precision of the red-flag triage on a labelled message file, with 95 % intervals.
 
 Each line of the file is ``{"id", "script", "text", "categories": [...]}``; an empty
 ``categories`` list is a look-alike non-emergency. Messages go through the same
@@ -8,20 +8,38 @@ standardiser and matcher the server uses.
   precision = messages that triggered it that were labelled with it.
 - Per script and overall (the emergency decision itself): recall = emergencies that
   triggered any rule; precision = triggered messages that were emergencies.
+
+Intervals are Wilson score intervals (95 %). ``decide`` is the decision under test: the
+rules alone, or the rules with the classifier beside them (``serve.safety.classifier``).
 """
 
 from __future__ import annotations
 
 import json
+import math
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from taigimed.serve.safety.rules import RuleSet, load_rules
-from taigimed.serve.safety.triage import triage
+from taigimed.serve.safety.triage import TriageResult, triage
 from taigimed.text.romanize import standardize_input
 
-DEFAULT_EVAL = Path(__file__).parent / "eval" / "triage_eval.jsonl"
+EVAL_DIR = Path(__file__).parent / "eval"
+DEFAULT_EVAL = EVAL_DIR / "triage_tuning.jsonl"
+HELDOUT = EVAL_DIR / "triage_heldout.jsonl"
+
+
+def wilson(k: int, n: int, z: float = 1.959964) -> tuple[float, float] | None:
+    """The Wilson score interval for k successes out of n (None when n is 0)."""
+    if n == 0:
+        return None
+    p = k / n
+    den = 1 + z * z / n
+    mid = (p + z * z / (2 * n)) / den
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
+    return round(max(0.0, mid - half), 4), round(min(1.0, mid + half), 4)
 
 
 def load_eval(path: Path | str = DEFAULT_EVAL) -> list[dict[str, Any]]:
@@ -44,16 +62,24 @@ def _ratio(num: int, den: int) -> float | None:
     return None if den == 0 else round(num / den, 4)
 
 
-def evaluate_triage(rules: RuleSet | None = None, rows: list[dict] | None = None) -> dict[str, Any]:
-    """Figures per category, per script and overall, plus the misses for reading."""
+def evaluate_triage(
+    rules: RuleSet | None = None,
+    rows: list[dict] | None = None,
+    decide: Callable[[str, str], TriageResult] | None = None,
+) -> dict[str, Any]:
+    """Figures per category, per script and overall, plus the misses for reading.
+
+    ``decide(standardised, raw)`` defaults to the rules alone."""
     rules = rules or load_rules()
     rows = rows if rows is not None else load_eval()
+    decide = decide or (lambda text, raw: triage(rules, text, raw))
     cat = defaultdict(lambda: {"tp": 0, "fn": 0, "fp": 0})
     scr = defaultdict(lambda: {"tp": 0, "fn": 0, "fp": 0, "tn": 0})
     misses, false_alarms = [], []
     for row in rows:
         text, _ = standardize_input(row["text"])
-        got = set(triage(rules, text, row["text"]).categories)
+        res = decide(text, row["text"])
+        got = set(res.categories) if res.triggered else set()
         want = set(row["categories"])
         for c in want | got:
             key = "tp" if c in want and c in got else "fn" if c in want else "fp"
@@ -71,7 +97,9 @@ def evaluate_triage(rules: RuleSet | None = None, rows: list[dict] | None = None
         c: {
             "n": v["tp"] + v["fn"],
             "recall": _ratio(v["tp"], v["tp"] + v["fn"]),
+            "recall_ci": wilson(v["tp"], v["tp"] + v["fn"]),
             "precision": _ratio(v["tp"], v["tp"] + v["fp"]),
+            "precision_ci": wilson(v["tp"], v["tp"] + v["fp"]),
         }
         for c, v in sorted(cat.items())
     }
@@ -81,7 +109,9 @@ def evaluate_triage(rules: RuleSet | None = None, rows: list[dict] | None = None
             "emergencies": v["tp"] + v["fn"],
             "look_alikes": v["fp"] + v["tn"],
             "recall": _ratio(v["tp"], v["tp"] + v["fn"]),
+            "recall_ci": wilson(v["tp"], v["tp"] + v["fn"]),
             "precision": _ratio(v["tp"], v["tp"] + v["fp"]),
+            "precision_ci": wilson(v["tp"], v["tp"] + v["fp"]),
         }
         for s, v in sorted(scr.items())
     }
@@ -90,7 +120,9 @@ def evaluate_triage(rules: RuleSet | None = None, rows: list[dict] | None = None
         "messages": len(rows),
         "overall": {
             "recall": _ratio(tot["tp"], tot["tp"] + tot["fn"]),
+            "recall_ci": wilson(tot["tp"], tot["tp"] + tot["fn"]),
             "precision": _ratio(tot["tp"], tot["tp"] + tot["fp"]),
+            "precision_ci": wilson(tot["tp"], tot["tp"] + tot["fp"]),
             **tot,
         },
         "per_category": per_cat,
@@ -98,3 +130,21 @@ def evaluate_triage(rules: RuleSet | None = None, rows: list[dict] | None = None
         "missed": misses,
         "false_alarms": false_alarms,
     }
+
+
+# What the held-out file must show (the figures the project promises).
+FLOORS = {"recall": 0.95, "precision": 0.90, "script_recall": 0.90}
+
+
+def below_floors(result: dict[str, Any], floors: dict[str, float] = FLOORS) -> list[str]:
+    """Every figure of ``result`` under its floor, named; empty when all hold."""
+    bad = []
+    o = result["overall"]
+    if (o["recall"] or 0) < floors["recall"]:
+        bad.append(f"overall recall {o['recall']} < {floors['recall']}")
+    if (o["precision"] or 0) < floors["precision"]:
+        bad.append(f"overall precision {o['precision']} < {floors['precision']}")
+    for script, v in result["per_script"].items():
+        if v["emergencies"] and (v["recall"] or 0) < floors["script_recall"]:
+            bad.append(f"{script} recall {v['recall']} < {floors['script_recall']}")
+    return bad

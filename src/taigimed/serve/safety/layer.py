@@ -1,10 +1,14 @@
 """The safety layer as serving hooks (``taigimed.serve.hooks``).
 
 - ``standardize``: the input standardiser (script detection + the data pipeline's normalisers).
-- ``RedFlagTriage``: pre-model; a red flag answers at once with emergency guidance.
+- ``RedFlagTriage``: pre-model; a red flag (rules, or the classifier beside them) answers
+  at once with emergency guidance; the trigger says which path fired.
+- ``DoseQuestion``: pre-model; a question about how much / how often / doubling or
+  skipping a medicine answers at once: ask your pharmacist or doctor, no number.
 - ``ReviewGate``: pre-model; holds the answer for a clinician (all, or flagged turns).
 - ``AnswerSafety``: post-model; dose filter per chunk, then dose note, disclaimer and
-  the Tâi-lô view of the answer (``meta.answer_tailo``).
+  the Tâi-lô view of the answer (``meta.answer_tailo``, only when the answer is Taigi Han:
+  a word-by-word reading of Mandarin is meaningless, and romanised answers need none).
 """
 
 from __future__ import annotations
@@ -13,10 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from taigimed.serve.hooks import Hooks, ImmediateReply, Trigger, TurnContext
+from taigimed.serve.safety.classifier import MODEL_PATH, TriageClassifier, load_classifier
 from taigimed.serve.safety.config import SafetyConfig
-from taigimed.serve.safety.dose import redact_doses
+from taigimed.serve.safety.dose import is_dose_question, redact_doses
 from taigimed.serve.safety.rules import DEFAULT_RULES, RuleSet, fold_roman, load_rules, strip_tones
-from taigimed.serve.safety.triage import emergency_reply, reply_script, triage
+from taigimed.serve.safety.triage import assess, emergency_reply, reply_script
 from taigimed.text.romanize import han_to_tailo, standardize_input
 
 
@@ -29,34 +34,79 @@ def _script(ctx: TurnContext) -> str:
     return reply_script(ctx.meta.get("script"))
 
 
+def _tailo_view(ctx: TurnContext, text: str) -> None:
+    """The Tâi-lô line under an answer: only for answers in Taigi Han."""
+    if _script(ctx) == "taigi_han":
+        ctx.meta["answer_tailo"] = han_to_tailo(text)
+    else:
+        ctx.meta.pop("answer_tailo", None)
+
+
 @dataclass
 class RedFlagTriage:
     rules: RuleSet
     answer_tailo: bool = True
+    classifier: TriageClassifier | None = None
 
     def __call__(self, ctx: TurnContext) -> ImmediateReply | None:
-        result = triage(self.rules, ctx.user_text, ctx.raw_user_text)
+        result = assess(self.rules, ctx.user_text, self.classifier)
         ctx.meta["rules_version"] = self.rules.version
+        if result.classifier_score is not None:
+            ctx.meta["triage_score"] = result.classifier_score
         if result.suppressed:
             ctx.meta["red_flag_suppressed"] = sorted(
                 {f"{h.category}:{why}" for h, why in result.suppressed}
             )
         if not result.triggered:
             return None
+        path = result.path
+        score = "" if result.classifier_score is None else f"; score {result.classifier_score}"
         triggers = [
             Trigger(
                 f"{self.rules.version}:{h.category}:{h.pattern}",
                 h.category,
                 "pre",
-                f"clause: {h.clause}",
+                f"path: {path}{score}; clause: {h.clause}",
             )
             for h in result.hits
         ]
+        if not result.hits:  # the classifier alone
+            triggers.append(
+                Trigger(
+                    f"{self.rules.version}:classifier",
+                    "unspecified",
+                    "pre",
+                    f"path: classifier{score}",
+                )
+            )
         ctx.meta["red_flags"] = result.categories
+        ctx.meta["triage_path"] = path
         text = emergency_reply(self.rules, result, _script(ctx))
         if self.answer_tailo:
-            ctx.meta["answer_tailo"] = han_to_tailo(text)
+            _tailo_view(ctx, text)
         return ImmediateReply(text, "red_flag", triggers)
+
+
+@dataclass
+class DoseQuestion:
+    """Amount, frequency, doubling, skipping: the pharmacist or doctor answers, not the model."""
+
+    rules: RuleSet
+    answer_tailo: bool = True
+
+    def __call__(self, ctx: TurnContext) -> ImmediateReply | None:
+        if not is_dose_question(self.rules, ctx.user_text):
+            return None
+        text = "\n".join(
+            [
+                self.rules.reply("dose_question", _script(ctx)),
+                self.rules.reply("disclaimer", _script(ctx)),
+            ]
+        )
+        if self.answer_tailo:
+            _tailo_view(ctx, text)
+        trigger = Trigger(f"{self.rules.version}:dose_question", "dose_question", "pre", None)
+        return ImmediateReply(text, "dose_question", [trigger])
 
 
 @dataclass
@@ -124,7 +174,7 @@ class AnswerSafety:
             parts.append(self.rules.reply("disclaimer", script))
         suffix = ("\n\n" + "\n".join(parts)) if parts else ""
         if self.answer_tailo:
-            ctx.meta["answer_tailo"] = han_to_tailo(full_text + suffix)
+            _tailo_view(ctx, full_text + suffix)
         return suffix
 
 
@@ -133,9 +183,16 @@ def safety_hooks(cfg: SafetyConfig) -> Hooks:
     if not cfg.enabled:
         return Hooks()
     rules = load_rules(Path(cfg.rules_path) if cfg.rules_path else DEFAULT_RULES)
-    pre = []
+    pre: list = []
     if cfg.red_flag_triage:
-        pre.append(RedFlagTriage(rules, cfg.answer_tailo))
+        clf = (
+            load_classifier(Path(cfg.classifier_path) if cfg.classifier_path else MODEL_PATH)
+            if cfg.classifier
+            else None
+        )
+        pre.append(RedFlagTriage(rules, cfg.answer_tailo, clf))
+    if cfg.dose_questions:
+        pre.append(DoseQuestion(rules, cfg.answer_tailo))
     if cfg.review_mode != "off":
         kw = rules.review_keywords
         pre.append(ReviewGate(rules, cfg.review_mode, kw.get("han", ()), kw.get("roman", ())))

@@ -1,10 +1,17 @@
 """The red-flag rule set: loading the versioned YAML and compiling it into matchers.
 
 The rules are data (``rules/red_flags.yaml``): clinicians edit the YAML, bump its
-``version``, and the version is stored with every trigger. Patterns are written in
-four scripts (Mandarin, Taigi Han, Tâi-lô, POJ). Romanised patterns are folded like
-the input (no tone marks or digits, no hyphens, lower case), so ``hing1-kham2``,
-``hing-khám`` and ``hing kham`` all match; ``…`` allows a short gap in one clause.
+``version``, and the version is stored with every trigger. Each category has
+
+- ``taigi``: phrases written in Han or Tâi-lô; both the phrase and every message are read
+  into the canonical form (:mod:`taigimed.serve.safety.canonical`), so one phrase covers
+  every Taigi script and mixes. An all-Han phrase also matches the Han text directly, so
+  a reading the Han → Tâi-lô reader gets wrong on both sides still meets.
+- ``mandarin``: phrases matched on the standardised Han text.
+- ``combos``: lists of groups; the category fires when every group of one combo hits
+  somewhere in the message (an infant word and a fever word).
+
+``…`` allows a gap of up to 3 syllables (canonical form) or 6 characters (Han).
 """
 
 from __future__ import annotations
@@ -17,22 +24,34 @@ from pathlib import Path
 
 import yaml
 
+from taigimed.serve.safety.canonical import CLAUSE_SPLIT, canonical_clauses
+
+__all__ = [
+    "CLAUSE_SPLIT",
+    "DEFAULT_RULES",
+    "REPLY_SCRIPTS",
+    "Category",
+    "CueSet",
+    "Pattern",
+    "RuleError",
+    "RuleSet",
+    "fold_roman",
+    "load_rules",
+    "strip_tones",
+]
+
 DEFAULT_RULES = Path(__file__).parent / "rules" / "red_flags.yaml"
 GAP = "…"
-ROMAN_SCRIPTS = ("tailo", "poj")
-HAN_SCRIPTS = ("taigi_han", "mandarin")
 REPLY_SCRIPTS = ("taigi_han", "tailo", "poj", "mandarin_traditional", "mandarin_simplified")
-# Clause boundaries: a negation or hearsay cue only reaches within its clause.
-CLAUSE_SPLIT = re.compile(r"[，。！？、；：,.!?;:\n]+")
 HAN_GAP_CHARS = 6
-ROMAN_GAP_WORDS = 3
+CANON_GAP_TOKENS = 3
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
 class RuleError(ValueError):
     """A rule file that cannot be used; the message names the file and the entry."""
 
 
-# Tone marks → Tâi-lô/POJ tone numbers, so folded text keeps tones as a trailing digit.
 _MARK_TONE = {
     "\u0301": "2",
     "\u0300": "3",
@@ -49,22 +68,18 @@ def _fold_word(m: re.Match[str]) -> str:
     word = m.group(0)
     tone = next((_MARK_TONE[ch] for ch in word if ch in _MARK_TONE), "")
     letters = "".join(ch for ch in word if not unicodedata.combining(ch))
-    # POJ o͘ typed with numbers is often plain o: fold Tâi-lô oo and POJ o͘ to o.
     return letters.replace("oo", "o") + tone
 
 
 def fold_roman(text: str) -> str:
-    """Fold romanised text for matching: lower case, hyphens as spaces, and the tone
-    as a trailing digit (from a mark or a number; none when the writer gave none).
-
-    Patterns ignore the digit (tone-insensitive matching); negation cues use it when
-    present, so bó (mother) is not read as bô (not).
+    """Fold romanised text for keyword lookups: lower case, hyphens as spaces, the tone
+    as a trailing digit (the review gate's keywords).
 
     >>> fold_roman("Hing1-kham2 tsin thiànn, góa ê heng-khám")
     'hing1 kham2 tsin thiann3, goa2 e5 heng kham2'
     """
     text = unicodedata.normalize("NFD", text.lower()).replace("\u207f", "nn").replace("\u0358", "o")
-    text = re.sub(r"(?<![a-z0-9])0(?=[a-z])", "", text)  # Sinica neutral tone 0ah4
+    text = re.sub(r"(?<![a-z0-9])0(?=[a-z])", "", text)
     text = re.sub(r"[a-z][a-z\u0300-\u036f]*", _fold_word, text)
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = re.sub(r"-+", " ", text)
@@ -77,58 +92,122 @@ def strip_tones(folded: str) -> str:
 
 @dataclass(frozen=True)
 class Pattern:
-    """One compiled pattern; ``gaps`` says which regex groups are gaps (checked for negation)."""
+    """One compiled phrase. ``script`` is ``taigi`` (canonical form) or ``han`` (Han text);
+    ``tones`` are the canonical phrase's tones (for single-syllable negation cues)."""
 
     source: str
     script: str
     regex: re.Pattern[str]
+    tones: tuple[int | None, ...] = ()
+    # A literal the text must contain for the regex to match: a cheap test first.
+    needle: str = ""
+    # The needle's first syllable (canonical) or character (Han): a set lookup first.
+    first: str = ""
 
     @property
-    def roman(self) -> bool:
-        return self.script in ROMAN_SCRIPTS
+    def canonical(self) -> bool:
+        return self.script == "taigi"
 
 
-def compile_pattern(source: str, script: str) -> Pattern:
-    if script in ROMAN_SCRIPTS:
-        parts = [
-            r"\d?\s+".join(re.escape(w) for w in strip_tones(fold_roman(p)).split())
-            for p in source.split(GAP)
-        ]
-        gap = rf"(\d?\s+(?:\S+\s+){{0,{ROMAN_GAP_WORDS}}}?)"
-        body = gap.join(parts)
-        regex = re.compile(rf"(?<![a-z]){body}\d?(?![a-z0-9])")
-    elif script in HAN_SCRIPTS:
-        parts = [re.escape(p.strip()) for p in source.split(GAP)]
-        regex = re.compile(f"(.{{0,{HAN_GAP_CHARS}}}?)".join(parts))
-    else:
-        raise RuleError(
-            f"unknown pattern script {script!r} (use one of {HAN_SCRIPTS + ROMAN_SCRIPTS})"
-        )
-    if not source.strip() or not regex.pattern:
-        raise RuleError(f"empty pattern in script {script!r}")
-    return Pattern(source, script, regex)
+def _canon_tokens(text: str, variants: dict[str, str]) -> tuple[tuple[str, ...], tuple]:
+    """A phrase or cue of the rule file, whose Tâi-lô always writes its tones."""
+    clauses = canonical_clauses(text, variants, marked=True)
+    syls = tuple(s for c in clauses for s in c.syllables)
+    tones = tuple(t for c in clauses for t in c.tones)
+    return syls, tones
+
+
+def compile_canonical(source: str, variants: dict[str, str]) -> Pattern:
+    parts, tones, literal = [], [], []
+    for piece in source.split(GAP):
+        syls, ts = _canon_tokens(piece, variants)
+        if not syls:
+            raise RuleError(f"phrase {source!r} has an empty part")
+        parts.append(" ".join(re.escape(s) for s in syls))
+        literal.append(f" {' '.join(syls)} ")
+        tones.extend(ts)
+    gap = rf"((?: \S+){{0,{CANON_GAP_TOKENS}}}) "
+    body = parts[0] + "".join(gap + p for p in parts[1:]) if len(parts) > 1 else parts[0]
+    regex = re.compile(rf"(?<!\S){body}(?!\S)")
+    needle = max(literal, key=len)
+    return Pattern(source, "taigi", regex, tuple(tones), needle, needle.split()[0])
+
+
+def compile_han(source: str) -> Pattern:
+    if source.startswith("re:"):
+        # A raw expression for the few phrases a gap cannot say (沒有呼吸 but not 沒有呼吸困難).
+        try:
+            regex = re.compile(source[3:])
+        except re.error as exc:
+            raise RuleError(f"phrase {source!r}: bad expression: {exc}") from exc
+        literal = re.sub(r"\(.*", "", source[3:]).lower()
+        return Pattern(source, "han", regex, (), literal[:1], literal[:1])
+    parts = [re.escape(p.strip()) for p in source.split(GAP)]
+    if not all(parts):
+        raise RuleError(f"phrase {source!r} has an empty part")
+    gap = f"(.{{0,{HAN_GAP_CHARS}}}?)"
+    # A Latin phrase written among the Mandarin ones (CPR, AED) matches as a word.
+    regex = re.compile(gap.join(parts), re.IGNORECASE)
+    literal = max((p.strip().lower() for p in source.split(GAP)), key=len)
+    return Pattern(source, "han", regex, (), literal, literal[:1])
+
+
+def _compile_group(tree: dict, where: str, variants: dict[str, str]) -> tuple[Pattern, ...]:
+    if not isinstance(tree, dict):
+        raise RuleError(f"{where}: a group is a mapping of taigi/mandarin phrase lists")
+    unknown = set(tree) - {"taigi", "mandarin"}
+    if unknown:
+        raise RuleError(f"{where}: unknown keys {sorted(unknown)} (use taigi, mandarin)")
+    out: list[Pattern] = []
+    for script in ("taigi", "mandarin"):
+        for s in tree.get(script) or []:
+            if not isinstance(s, str) or not s.strip():
+                raise RuleError(f"{where}.{script}: phrase must be a non-empty string, got {s!r}")
+            try:
+                if script == "taigi" and s.startswith("re:"):
+                    raise RuleError(f"phrase {s!r}: expressions are for Mandarin phrases only")
+                if script == "taigi":
+                    out.append(compile_canonical(s, variants))
+                    if all(_HAN.match(ch) or ch == GAP for ch in s):
+                        out.append(compile_han(s))
+                else:
+                    out.append(compile_han(s))
+            except RuleError as exc:
+                raise RuleError(f"{where}.{script}: {exc}") from exc
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class CueSet:
+    """Cue words of one kind: canonical syllable sequences (with tones) and Han strings."""
+
+    canon: tuple[tuple[tuple[str, ...], tuple[int | None, ...]], ...]
+    han: tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class Category:
-    """One red-flag category: its patterns, and optional all-of groups (every group must hit)."""
-
     id: str
     label: dict[str, str]
     patterns: tuple[Pattern, ...]
-    all_of: tuple[tuple[Pattern, ...], ...] = ()
+    combos: tuple[tuple[tuple[Pattern, ...], ...], ...] = ()
 
 
 @dataclass(frozen=True)
 class RuleSet:
     version: str
     categories: tuple[Category, ...]
-    negation_han: tuple[str, ...]
-    negation_roman: tuple[str, ...]
-    hearsay_han: tuple[str, ...]
-    hearsay_roman: tuple[str, ...]
-    negation_window_han: int
-    negation_window_words: int
+    variants: dict[str, str]
+    negation: CueSet
+    not_negation: CueSet
+    past: CueSet
+    hearsay: CueSet
+    general: CueSet
+    now: CueSet
+    person: CueSet
+    negation_window: int = 4
+    dose_medicine: CueSet | None = None
+    dose_ask: CueSet | None = None
     replies: dict[str, dict[str, str]] = field(default_factory=dict)
     review_keywords: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
@@ -143,19 +222,39 @@ class RuleSet:
 
 
 def _need(tree: dict, key: str, where: str):
-    if key not in tree:
+    if not isinstance(tree, dict) or key not in tree:
         raise RuleError(f"{where}: missing {key!r}")
     return tree[key]
 
 
-def _compile_all(tree: dict, where: str) -> tuple[Pattern, ...]:
-    out = []
-    for script, items in tree.items():
-        for s in items or []:
-            if not isinstance(s, str):
-                raise RuleError(f"{where}.{script}: pattern must be a string, got {s!r}")
-            out.append(compile_pattern(s, script))
-    return tuple(out)
+def _cues(tree: dict, where: str, variants: dict[str, str]) -> CueSet:
+    canon, han = [], []
+    for s in tree.get("taigi") or []:
+        canon.append(_canon_tokens(s, variants))
+        if all(_HAN.match(ch) for ch in s):
+            han.append(s)
+    han.extend(tree.get("mandarin") or [])
+    if not canon and not han:
+        raise RuleError(f"{where}: no cue words")
+    return CueSet(tuple(canon), tuple(han))
+
+
+def _labels(label: dict, where: str) -> dict[str, str]:
+    """Labels are written in Taigi Han, Tâi-lô and Traditional Mandarin; POJ and
+    Simplified are derived (thokit, OpenCC) so the five reply scripts always have one."""
+    for key in ("taigi_han", "tailo", "mandarin_traditional"):
+        if key not in label:
+            raise RuleError(f"{where}: label lacks {key!r}")
+    out = dict(label)
+    if "poj" not in out:
+        from taigimed.text.romanize import _thokit
+
+        out["poj"] = _thokit().tailoUnicode2PojUnicode(label["tailo"])
+    if "mandarin_simplified" not in out:
+        import opencc
+
+        out["mandarin_simplified"] = opencc.OpenCC("t2s").convert(label["mandarin_traditional"])
+    return out
 
 
 def load_rules(path: Path | str = DEFAULT_RULES) -> RuleSet:
@@ -177,6 +276,7 @@ def _load_rules(path: Path, mtime_ns: int) -> RuleSet:
         raise RuleError(f"{path}: cannot read rules: {exc}") from exc
     if not isinstance(tree, dict):
         raise RuleError(f"{path}: the top level must be a mapping")
+    variants = {str(k): str(v) for k, v in (tree.get("variants") or {}).items()}
     cats = []
     seen: set[str] = set()
     for i, c in enumerate(_need(tree, "categories", str(path))):
@@ -185,39 +285,51 @@ def _load_rules(path: Path, mtime_ns: int) -> RuleSet:
         if cid in seen:
             raise RuleError(f"{where}: duplicate category id {cid!r}")
         seen.add(cid)
-        groups: dict[int, list[Pattern]] = {}
-        for script, gl in (c.get("all_of") or {}).items():
-            for g, alts in enumerate(gl):
-                groups.setdefault(g, []).extend(compile_pattern(a, script) for a in alts)
-        pats = _compile_all(c.get("patterns") or {}, f"{where}.patterns")
-        if not pats and not groups:
-            raise RuleError(f"{where} ({cid}): needs patterns or all_of")
-        cats.append(
-            Category(
-                cid, dict(_need(c, "label", where)), pats, tuple(tuple(v) for v in groups.values())
-            )
+        pats = _compile_group(
+            {k: c[k] for k in ("taigi", "mandarin") if k in c}, f"{where} ({cid})", variants
         )
-    neg, hs = _need(tree, "negation", str(path)), _need(tree, "hearsay", str(path))
+        combos = tuple(
+            tuple(
+                _compile_group(g, f"{where} ({cid}).combos[{j}][{k}]", variants)
+                for k, g in enumerate(combo)
+            )
+            for j, combo in enumerate(c.get("combos") or [])
+        )
+        if not pats and not combos:
+            raise RuleError(f"{where} ({cid}): needs taigi/mandarin phrases or combos")
+        cats.append(Category(cid, _labels(_need(c, "label", where), where), pats, combos))
+    cues = _need(tree, "cues", str(path))
     replies = _need(tree, "replies", str(path))
     for key, by_script in replies.items():
         missing = [s for s in REPLY_SCRIPTS if s not in by_script]
         if missing:
             raise RuleError(f"{path}: replies.{key} lacks {missing}")
+    for key in ("emergency", "suicide", "detected", "disclaimer", "dose_question"):
+        if key not in replies:
+            raise RuleError(f"{path}: replies lacks {key!r}")
+    rk = tree.get("review_keywords", {})
     return RuleSet(
         version=str(_need(tree, "version", str(path))),
         categories=tuple(cats),
-        negation_han=tuple(neg.get("han", ())),
-        negation_roman=tuple(fold_roman(x).strip() for x in neg.get("roman", ())),
-        hearsay_han=tuple(hs.get("han", ())),
-        hearsay_roman=tuple(strip_tones(fold_roman(x)).strip() for x in hs.get("roman", ())),
-        negation_window_han=int(neg.get("window_han", 3)),
-        negation_window_words=int(neg.get("window_words", 2)),
+        variants=variants,
+        **{
+            k: _cues(_need(cues, k, f"{path}: cues"), f"{path}: cues.{k}", variants)
+            for k in ("negation", "not_negation", "past", "hearsay", "general", "now", "person")
+        },
+        negation_window=int(cues["negation"].get("window_tokens", 4)),
+        dose_medicine=_cues(
+            _need(_need(tree, "dose_intent", str(path)), "medicine", f"{path}: dose_intent"),
+            f"{path}: dose_intent.medicine",
+            variants,
+        ),
+        dose_ask=_cues(
+            _need(tree["dose_intent"], "ask", f"{path}: dose_intent"),
+            f"{path}: dose_intent.ask",
+            variants,
+        ),
         replies=replies,
         review_keywords={
-            "han": tuple(tree.get("review_keywords", {}).get("han", ())),
-            "roman": tuple(
-                strip_tones(fold_roman(x)).strip()
-                for x in tree.get("review_keywords", {}).get("roman", ())
-            ),
+            "han": tuple(rk.get("han", ())),
+            "roman": tuple(strip_tones(fold_roman(x)).strip() for x in rk.get("roman", ())),
         },
     )

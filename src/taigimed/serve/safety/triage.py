@@ -1,22 +1,30 @@
-"""Red-flag triage: match the rule set against one message, with negation and hearsay.
+"""Red-flag triage: match the rule set against one message, with scope-aware cues.
 
-A message is searched clause by clause (split at punctuation). A hit is dropped when
+The message is read clause by clause in two views: the standardised Han text (Mandarin
+phrases, and all-Han Taigi phrases) and the canonical Tâi-lô syllables (every Taigi
+phrase). A hit is dropped when
 
-- a negation cue stands just before it, or inside its gap (我無胸坎疼, 胸坎無疼,
-  bô hing-khám thiànn), or
-- its clause holds a hearsay, past or information-seeking cue (聽講, 舊年, 預防, 徵兆).
+- **negation** scopes over it: a cue (無, 沒有, 毋, bô, m̄, bē …) stands within
+  ``negation_window`` tokens before it in the same clause, or inside its gap
+  (胸坎無疼). A token is a syllable; a Han character is one syllable. Cues that are
+  part of a word that does not negate (無細膩, 不小心, 袂行 itself, bô-huat-tōo) are
+  skipped, and a single-syllable cue must carry its own tone when the writer gave one
+  (*a-bó* "mother" is not *bô* "not");
+- its clause is about **the past or hearsay** (舊年, 以前, 聽講, 新聞, kū-nî …) or is a
+  **general question** (徵兆, 預防, 是啥物 …) while the message names nobody
+  (我, 阮, 阿公 …), and the same clause holds no **now** cue (這馬, 猶咧, 煞, 突然,
+  tsit-má, iáu-teh …), which cancels them.
 
-What this cannot tell (documented in docs/safety.md): double negation, negation far
-from the symptom, sarcasm, hearsay in another clause, a past event that is still
-going on, and symptoms described without any listed word.
+Anything else escalates: a missed emergency costs far more than a false alarm. What this
+cannot tell is listed in docs/safety.md.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
-from taigimed.serve.safety.rules import CLAUSE_SPLIT, Pattern, RuleSet, fold_roman, strip_tones
+from taigimed.serve.safety.canonical import Clause, canonical_clauses
+from taigimed.serve.safety.rules import CueSet, Pattern, RuleSet
 
 # Which reply script answers which detected input script.
 REPLY_SCRIPT = {
@@ -46,96 +54,227 @@ class Hit:
 @dataclass
 class TriageResult:
     hits: list[Hit] = field(default_factory=list)
-    suppressed: list[tuple[Hit, str]] = field(default_factory=list)  # (hit, "negation"|"hearsay")
+    # (hit, "negation" | "past" | "hearsay" | "general")
+    suppressed: list[tuple[Hit, str]] = field(default_factory=list)
+    # The learned second opinion, when one ran: P(emergency) and whether it fired.
+    classifier_score: float | None = None
+    classifier_fired: bool = False
+
+    @property
+    def rules_fired(self) -> bool:
+        return bool(self.hits)
 
     @property
     def categories(self) -> list[str]:
-        return sorted({h.category for h in self.hits})
+        cats = {h.category for h in self.hits}
+        if self.classifier_fired and not cats:
+            cats.add("unspecified")
+        return sorted(cats)
 
     @property
     def triggered(self) -> bool:
-        return bool(self.hits)
+        return self.rules_fired or self.classifier_fired
+
+    @property
+    def path(self) -> str:
+        """Which path fired: ``rules``, ``classifier``, ``both`` or ``none``."""
+        if self.rules_fired and self.classifier_fired:
+            return "both"
+        return "rules" if self.rules_fired else "classifier" if self.classifier_fired else "none"
 
 
-def _clauses(text: str) -> list[str]:
-    return [c for c in CLAUSE_SPLIT.split(text) if c.strip()]
+def _seq_spans(clause: Clause, cue: tuple, check_tone: bool) -> list[tuple[int, int]]:
+    """Token spans where the cue's syllables stand in the clause (a C-speed find on the
+    padded string; the tone check only on what was found)."""
+    syls, ctones = cue
+    needle = f" {' '.join(syls)} "
+    padded = clause.padded
+    out = []
+    pos = padded.find(needle)
+    while pos >= 0:
+        i = padded.count(" ", 0, pos)
+        if not check_tone or all(
+            ct is None or clause.tones[i + k] in (None, ct) for k, ct in enumerate(ctones)
+        ):
+            out.append((i, i + len(syls)))
+        pos = padded.find(needle, pos + 1)
+    return out  # a-bó (mother) is not bô (not); kui (規) is not kuí (幾)
 
 
-def _has_roman_cue(words: str, cues: tuple[str, ...]) -> bool:
-    """Phrase cues, tone-insensitive (hearsay)."""
-    padded = f" {strip_tones(words).strip()} "
-    return any(f" {c} " in padded for c in cues)
+def _canon_spans(clause: Clause, cues: CueSet, check_tone: bool = False) -> list[tuple[int, int]]:
+    present = clause.present
+    return [
+        s
+        for cue in cues.canon
+        if cue[0] and cue[0][0] in present
+        for s in _seq_spans(clause, cue, check_tone)
+    ]
 
 
-def _negation_word(words: str, cues: tuple[str, ...]) -> bool:
-    """A negation word: same tone as the cue, or written without a tone."""
-    for w in re.findall(r"[a-z]+\d?", words):
-        for cue in cues:
-            if w == cue or (not w[-1].isdigit() and w == strip_tones(cue)):
-                return True
+def _han_spans(text: str, words: tuple[str, ...]) -> list[tuple[int, int]]:
+    out = []
+    for w in words:
+        start = text.find(w)
+        while start >= 0:
+            out.append((start, start + len(w)))
+            start = text.find(w, start + 1)
+    return out
+
+
+def _has(clause: Clause, cues: CueSet) -> bool:
+    return bool(_canon_spans(clause, cues)) or any(w in clause.text for w in cues.han)
+
+
+def _negated(
+    neg: list[tuple[int, int]],
+    keep: list[tuple[int, int]],
+    start: int,
+    gaps: list[tuple[int, int]],
+    window: int,
+) -> bool:
+    for s, e in neg:
+        if any(ks <= s and e <= ke for ks, ke in keep):
+            continue  # 無細膩, 不小心: the cue is part of a word that does not negate
+        if start - window <= s < start or any(gs <= s and e <= ge for gs, ge in gaps):
+            return True
     return False
 
 
-def _negated(rules: RuleSet, p: Pattern, clause: str, m: re.Match[str]) -> bool:
-    gaps = [g for g in m.groups() if g]
-    if p.roman:
-        before = " ".join(clause[: m.start()].split()[-rules.negation_window_words :])
-        return any(_negation_word(s, rules.negation_roman) for s in [before, *gaps])
-    before = clause[max(0, m.start() - rules.negation_window_han) : m.start()]
-    return any(cue in s for s in [before, *gaps] for cue in rules.negation_han)
+@dataclass
+class _ClauseView:
+    clause: Clause
+    context: str | None  # None, or why the clause cannot raise an alarm
+    neg_canon: list[tuple[int, int]]
+    keep_canon: list[tuple[int, int]]
+    neg_han: list[tuple[int, int]]
+    keep_han: list[tuple[int, int]]
+    syllables: frozenset[str] = frozenset()
+    chars: frozenset[str] = frozenset()
 
 
-def _hearsay(rules: RuleSet, clause: str, roman: bool) -> bool:
-    if roman:
-        return _has_roman_cue(clause, rules.hearsay_roman) or any(
-            c in clause for c in rules.hearsay_han
+def _views(rules: RuleSet, text: str) -> list[_ClauseView]:
+    clauses = canonical_clauses(text, rules.variants)
+    named = any(
+        _canon_spans(c, rules.person, check_tone=True) or any(w in c.text for w in rules.person.han)
+        for c in clauses
+    )
+    out = []
+    # Past and hearsay reach the clauses after theirs until a "now" cue (這馬, tsit-má).
+    carried = None
+    for c in clauses:
+        context = None
+        if _has(c, rules.now):
+            carried = None
+        else:
+            if _has(c, rules.hearsay):
+                carried = "hearsay"
+            elif _has(c, rules.past):
+                carried = carried or "past"
+            context = carried
+            if context is None and not named and _has(c, rules.general):
+                context = "general"
+        out.append(
+            _ClauseView(
+                c,
+                context,
+                _canon_spans(c, rules.negation, check_tone=True),
+                _canon_spans(c, rules.not_negation),
+                _han_spans(c.text, rules.negation.han),
+                _han_spans(c.text, rules.not_negation.han),
+                c.present,
+                frozenset(c.lower),
+            )
         )
-    return any(c in clause for c in rules.hearsay_han)
+    return out
 
 
-def _views(text: str, raw: str | None) -> list[tuple[str, bool]]:
-    """Texts to search: Han patterns see the standardised text; romanised ones its
-    folded form and the folded raw text (so POJ patterns see POJ as typed)."""
-    views = [(text, False), (fold_roman(text), True)]
-    if raw and raw != text:
-        views.append((fold_roman(raw), True))
-    return views
+def _match(rules: RuleSet, p: Pattern, v: _ClauseView) -> str | None:
+    """``"hit"``, a suppression reason, or None when the pattern is absent."""
+    reason = None
+    if p.script == "taigi":
+        if p.needle not in v.clause.padded:
+            return None
+        joined = v.clause.joined
+        for m in p.regex.finditer(joined):
+            start = joined.count(" ", 0, m.start())
+            if len(p.tones) == 1 and v.clause.tones[start] not in (None, p.tones[0]):
+                continue  # one syllable alone: 疹 tsín is not 真 tsin when tones are known
+            gaps = [
+                (joined.count(" ", 0, m.start(g)), joined.count(" ", 0, m.end(g)) + 1)
+                for g in range(1, (m.lastindex or 0) + 1)
+                if m.group(g)
+            ]
+            if _negated(v.neg_canon, v.keep_canon, start, gaps, rules.negation_window):
+                reason = "negation"
+            elif v.context:
+                reason = v.context
+            else:
+                return "hit"
+    else:
+        if p.needle not in v.clause.lower:
+            return None
+        for m in p.regex.finditer(v.clause.text):
+            gaps = [m.span(g) for g in range(1, (m.lastindex or 0) + 1) if m.group(g)]
+            if _negated(v.neg_han, v.keep_han, m.start(), gaps, rules.negation_window):
+                reason = "negation"
+            elif v.context:
+                reason = v.context
+            else:
+                return "hit"
+    return reason
 
 
-def _find(rules: RuleSet, pats: tuple[Pattern, ...], views, cid: str, result: TriageResult) -> bool:
+def _find(rules, cid, pats, views, result: TriageResult, first_only: bool) -> bool:
     found = False
-    for view, roman in views:
-        for clause in _clauses(view):
-            for p in pats:
-                if p.roman != roman:
-                    continue
-                for m in p.regex.finditer(clause):
-                    hit = Hit(cid, p.source, p.script, clause.strip())
-                    if _negated(rules, p, clause, m):
-                        result.suppressed.append((hit, "negation"))
-                    elif _hearsay(rules, clause, roman):
-                        result.suppressed.append((hit, "hearsay"))
-                    else:
-                        if hit not in result.hits:
-                            result.hits.append(hit)
-                        found = True
-                        break
+    for v in views:
+        syls, chars = v.syllables, v.chars
+        for p in pats:
+            if p.first not in (syls if p.script == "taigi" else chars):
+                continue  # cheap: most patterns cannot match this clause
+            got = _match(rules, p, v)
+            if got is None:
+                continue
+            hit = Hit(cid, p.source, p.script, v.clause.text)
+            if got == "hit":
+                if hit not in result.hits:
+                    result.hits.append(hit)
+                found = True
+                if first_only:
+                    return True
+            else:
+                result.suppressed.append((hit, got))
     return found
 
 
 def triage(rules: RuleSet, text: str, raw: str | None = None) -> TriageResult:
-    """All red-flag categories that ``text`` (standardised; ``raw`` as typed) triggers."""
+    """All red-flag categories that ``text`` (standardised) triggers by the rules.
+
+    ``raw`` (the message as typed) is accepted for callers that have it; the canonical
+    form makes a second reading unnecessary.
+    """
+    del raw
     result = TriageResult()
-    views = _views(text, raw)
+    views = _views(rules, text)
     for cat in rules.categories:
-        _find(rules, cat.patterns, views, cat.id, result)
-        if cat.all_of:
+        if _find(rules, cat.id, cat.patterns, views, result, first_only=True):
+            continue
+        for combo in cat.combos:
             scratch = TriageResult()
-            if all(_find(rules, group, views, cat.id, scratch) for group in cat.all_of):
-                # One hit per category is enough; keep the groups' sources for the record.
+            if all(_find(rules, cat.id, g, views, scratch, first_only=True) for g in combo):
                 src = " + ".join(h.pattern for h in scratch.hits)
-                result.hits.append(Hit(cat.id, src, scratch.hits[0].script, scratch.hits[0].clause))
+                result.hits.append(Hit(cat.id, src, "combo", scratch.hits[0].clause))
+                break
             result.suppressed.extend(scratch.suppressed)
+    return result
+
+
+def assess(rules: RuleSet, text: str, classifier=None) -> TriageResult:
+    """The emergency decision: the rules, and beside them the learned second opinion
+    (:class:`taigimed.serve.safety.classifier.TriageClassifier`) when one is given."""
+    result = triage(rules, text)
+    if classifier is not None:
+        result.classifier_score = round(classifier.score(text, rules.variants), 4)
+        result.classifier_fired = classifier.fires(result.classifier_score)
     return result
 
 
@@ -147,7 +286,11 @@ def emergency_reply(rules: RuleSet, result: TriageResult, script: str) -> str:
         parts.append(rules.reply("suicide", script))
     if any(c != "suicide" for c in cats):
         parts.append(rules.reply("emergency", script))
-    labels = "、".join(rules.category(c).label[script] for c in cats)
-    parts.append(rules.reply("detected", script) + labels)
+    known = [c for c in cats if c != "unspecified"]
+    if known:
+        parts.append(
+            rules.reply("detected", script)
+            + "、".join(rules.category(c).label[script] for c in known)
+        )
     parts.append(rules.reply("disclaimer", script))
     return "\n".join(parts)

@@ -5,7 +5,7 @@ const TEXT = {
   taigi: {
     title: "台語健康資訊", tailo: "羅馬字", lang: "語言", send: "送出",
     disclaimer: "這是一般的健康資訊，毋是診斷。緊急狀況請隨時敲 119。",
-    emergency: "緊急！請隨時敲 119", line1925: "安心專線",
+    emergency: "緊急！請隨時敲 119", line1925: "安心專線", dismiss: "✕ 毋是緊急，關掉",
     placeholder: "佇遮寫你的問題 Tī-tsia siá lí ê būn-tê",
     up: "✔ 好", down: "✘ 無好", report: "⚠ 回報錯誤", call: "敲", thanks: "已經收著，多謝你 Í-king siu--tio̍h, to-siā lí",
     connecting: "連線中…", connected: "", lost: "連線斷去矣，閣試一擺…",
@@ -14,7 +14,7 @@ const TEXT = {
   mandarin: {
     title: "台語健康資訊", tailo: "羅馬字", lang: "語言", send: "送出",
     disclaimer: "以上是一般健康資訊，不是診斷。緊急狀況請立刻撥打 119。",
-    emergency: "緊急！請立刻撥打 119", line1925: "安心專線",
+    emergency: "緊急！請立刻撥打 119", line1925: "安心專線", dismiss: "✕ 不是緊急，關閉",
     placeholder: "請在這裡輸入你的問題",
     up: "✔ 有幫助", down: "✘ 沒幫助", report: "⚠ 回報錯誤", call: "撥打", thanks: "已收到，謝謝你",
     connecting: "連線中…", connected: "", lost: "連線中斷，重新連線…",
@@ -92,7 +92,9 @@ function addFeedback(div, id) {
 }
 
 function addTailo(div, text) {
-  if (!text) return;
+  // The server sends a Tâi-lô reading only for Taigi Han answers; a reading of a
+  // Mandarin answer would be meaningless, so the Mandarin page never shows one.
+  if (!text || state.lang !== "taigi") return;
   const tl = document.createElement("div");
   tl.className = "tl-block";
   tl.lang = "nan-Latn-TW";
@@ -104,7 +106,13 @@ function showEmergency(triggers) {
   const suicide = (triggers || []).some((x) => x.category === "suicide");
   $("call-1925").hidden = !suicide;
   $("emergency").hidden = false;
-  $("emergency").scrollIntoView({ block: "start" });
+  document.body.classList.add("alarm");
+}
+
+// A false alarm can be dismissed; the emergency answer itself stays in the conversation.
+function dismissEmergency() {
+  $("emergency").hidden = true;
+  document.body.classList.remove("alarm");
 }
 
 async function pollHeld(id, div) {
@@ -130,6 +138,7 @@ function onEvent(ev) {
     addFeedback(div, m.id);
     addTailo(div, m.meta && m.meta.answer_tailo);
     if (m.reply_kind === "red_flag") showEmergency(m.triggers);
+    div.scrollIntoView({ block: "start" });
     if (m.reply_kind === "review_pending") {
       const ids = JSON.parse(localStorage.getItem("taigimed.held") || "[]");
       localStorage.setItem("taigimed.held", JSON.stringify([...ids, m.id]));
@@ -168,6 +177,7 @@ $("ask").addEventListener("submit", (e) => {
 $("input").addEventListener("keydown", (e) => {
   if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); $("ask").requestSubmit(); }
 });
+$("em-dismiss").addEventListener("click", dismissEmergency);
 $("tailo-toggle").addEventListener("click", () => setTailo(!document.body.classList.contains("show-tailo")));
 $("lang").addEventListener("change", (e) => { state.lang = e.target.value; localStorage.setItem("taigimed.lang", state.lang); applyLanguage(); });
 

@@ -1,0 +1,121 @@
+"""Safety-layer cost per turn: load time and per-message latency of triage and dosing.
+
+    python benchmarks/bench_triage.py [--repeat 3]
+
+Cold loads run in fresh subprocesses (so imports count): the rule file alone, the
+classifier JSON alone, and the whole safety layer as the server builds it. Per-message
+latency is measured over every message of the tuning and held-out files (each message
+new to the canonical-form cache on the first pass), for: the standardiser every turn
+already pays (the baseline), the rules, the classifier, the dosing-intent check, and the
+whole pre-model chain. Prints a markdown table and the CPU flags that matter.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+
+from taigimed.serve.safety.canonical import _read_clause
+from taigimed.serve.safety.classifier import load_classifier
+from taigimed.serve.safety.dose import is_dose_question
+from taigimed.serve.safety.evaluation import DEFAULT_EVAL, HELDOUT, load_eval
+from taigimed.serve.safety.rules import load_rules
+from taigimed.serve.safety.triage import assess, triage
+from taigimed.text.romanize import standardize_input
+
+COLD = {
+    "rules (YAML → compiled)": "from taigimed.serve.safety.rules import load_rules; load_rules()",
+    "classifier (JSON)": "from taigimed.serve.safety.classifier import load_classifier; "
+    "load_classifier()",
+    "whole safety layer": "from taigimed.serve.safety.layer import safety_hooks; "
+    "from taigimed.serve.safety.config import SafetyConfig; safety_hooks(SafetyConfig())",
+}
+FLAGS = ("avx2", "avx512f", "avx512_bf16", "amx_tile", "amx_bf16", "amx_int8", "avx_vnni")
+
+
+def cpu_flags() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            text = f.read()
+    except OSError:
+        return "unknown"
+    line = next((x for x in text.splitlines() if x.startswith("flags")), "")
+    have = set(line.split(":", 1)[-1].split())
+    return " ".join(f for f in FLAGS if f in have) or "none of " + ",".join(FLAGS)
+
+
+def cold(code: str, repeat: int) -> float:
+    """Median seconds for a fresh interpreter to run ``code`` (minus bare start-up)."""
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], check=True)
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def per_message(fn, items) -> tuple[float, float]:
+    times = []
+    for x in items:
+        t = time.perf_counter()
+        fn(x)
+        times.append((time.perf_counter() - t) * 1000)
+    times.sort()
+    return statistics.median(times), times[int(0.95 * (len(times) - 1))]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+    print(f"CPU flags: {cpu_flags()}")
+    bare = cold("import taigimed", args.repeat)
+    print("\n| cold load (fresh process) | seconds | minus `import taigimed` |\n|---|---|---|")
+    for name, code in COLD.items():
+        s = cold(code, args.repeat)
+        print(f"| {name} | {s:.3f} | {s - bare:.3f} |")
+
+    from taigimed.serve.safety import classifier as clf_mod
+
+    clf_mod.load_classifier()
+    warm = []
+    for _ in range(5):
+        clf_mod._load.cache_clear()
+        t = time.perf_counter()
+        clf_mod.load_classifier()
+        warm.append(time.perf_counter() - t)
+    print(f"| classifier JSON in a running process | {statistics.median(warm):.3f} | – |")
+    rules, clf = load_rules(), load_classifier()
+    texts = [r["text"] for r in load_eval(DEFAULT_EVAL) + load_eval(HELDOUT)]
+    std = [standardize_input(t)[0] for t in texts]
+    rows = []
+    _read_clause.cache_clear()
+    rows.append(("standardise (baseline, every turn)", per_message(standardize_input, texts)))
+    rows.append(
+        ("rules, first sight (canonical form read)", per_message(lambda s: triage(rules, s), std))
+    )
+    rows.append(("rules, canonical form cached", per_message(lambda s: triage(rules, s), std)))
+    _read_clause.cache_clear()
+    rows.append(
+        ("classifier, first sight", per_message(lambda s: clf.score(s, rules.variants), std))
+    )
+    rows.append(("dosing intent", per_message(lambda s: is_dose_question(rules, s), std)))
+    _read_clause.cache_clear()
+
+    def chain(s: str) -> None:
+        assess(rules, s, clf)
+        is_dose_question(rules, s)
+
+    rows.append(("whole pre-model chain, first sight", per_message(chain, std)))
+    base = rows[0][1][0]
+    print(f"\n{len(texts)} messages\n")
+    print("| step | p50 ms | p95 ms | p50 ÷ standardise |\n|---|---|---|---|")
+    for name, (p50, p95) in rows:
+        print(f"| {name} | {p50:.2f} | {p95:.2f} | {p50 / base:.1f} |")
+
+
+if __name__ == "__main__":
+    main()
