@@ -115,6 +115,7 @@ def create_app(
     ``hooks`` to ``default_hooks(cfg)`` (the safety layer)."""
     if not isinstance(workdir, Workdir):
         workdir = Workdir.resolve(workdir)
+    review_check = _review_credential(cfg)  # before the model loads: refuse at once
     if engine is None:
         from taigimed.serve.model_source import build_engine
 
@@ -124,7 +125,6 @@ def create_app(
     url = db.database_url(s, workdir)
     sql_engine = db.make_engine(url)
     sessions_factory = db.session_factory(sql_engine)
-    review_check = _review_credential(cfg)
     metrics = Metrics(engine.info.model_version, engine.info.name)
     writer = StorageWriter(sessions_factory, on_failure=metrics.storage_failure)
     state = AppState(
