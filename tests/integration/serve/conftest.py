@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-
-import importlib.util
 
 import pytest
 from serve_procs import Server, free_port, start_serve, stop, wait_http

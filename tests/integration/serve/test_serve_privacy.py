@@ -224,8 +224,9 @@ def test_bad_values_fail_alone_and_at_once(server):
     }
     assert time.monotonic() - t0 < 45  # nothing waited for the 60 s generation timeout
     greedy = _chat(server, "alice", "頭殼疼欲按怎？", max_tokens=16, temperature=0)
-    assert greedy.json()["choices"][0]["message"]["content"] == (
-        results["tiny_temperature"].json()["choices"][0]["message"]["content"]
+    assert (
+        greedy.json()["choices"][0]["message"]["content"]
+        == (results["tiny_temperature"].json()["choices"][0]["message"]["content"])
     )
 
 
@@ -344,9 +345,9 @@ def test_purge_deletes_one_persons_records(server, monkeypatch):
     out = runner.invoke(app, ["db", "purge", "--key", str(alice), "--yes"])
     assert out.exit_code == 0, out.output
     assert count(alice) == 0 and count(bob) > 0
-    assert query(server.url, "select count(*) from feedback where api_key_id = :k", k=alice)[0][
-        0
-    ] == 0
+    assert (
+        query(server.url, "select count(*) from feedback where api_key_id = :k", k=alice)[0][0] == 0
+    )
     refused = runner.invoke(app, ["db", "purge", "--yes"])
     assert refused.exit_code == 2 and "--session" in refused.output
 
