@@ -144,7 +144,7 @@ def create_app(
             timeout_s=s.generation_timeout_s,
             privacy_mode=s.privacy_mode,
         ),
-        auth=Authenticator(s.require_api_key, writer),
+        auth=Authenticator(s.require_api_key, writer, failed_per_minute=s.failed_auth_per_minute),
         limiter=RateLimiter(s.rate_limit_per_minute),
         sessions=SessionStore(s.max_sessions),
     )
@@ -213,4 +213,37 @@ def create_app(
         )
     app.add_middleware(BodySizeLimit, max_bytes=s.max_request_bytes)
     app.add_middleware(RequestIdMiddleware)
+    _truthful_openapi(app, s.require_api_key)
     return app
+
+
+def _truthful_openapi(app: FastAPI, keys_required: bool) -> None:
+    """The schema says what this server does: FastAPI's 422 never happens (validation errors
+    are our 400), and without required keys only the review API asks for a credential."""
+    build = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = build()
+        for path in schema.get("paths", {}).values():
+            for op in path.values():
+                responses = op.get("responses", {})
+                if responses.pop("422", None) is not None and "400" not in responses:
+                    responses["400"] = {
+                        "description": "Invalid request: the message names the field to fix.",
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/ErrorResponse"}
+                            }
+                        },
+                    }
+                review = any("ReviewToken" in r for r in op.get("security", []))
+                if not keys_required and not review:
+                    op.pop("security", None)
+        for name in ("HTTPValidationError", "ValidationError"):
+            schema.get("components", {}).get("schemas", {}).pop(name, None)
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi

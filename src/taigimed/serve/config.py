@@ -68,6 +68,13 @@ class ServeConfig(StrictModel):
         120, ge=1, description="Requests per minute per API key (per client address without keys)."
     )
 
+    failed_auth_per_minute: int | None = Field(
+        20,
+        ge=1,
+        description="Wrong API keys or review tokens per client address per minute before it "
+        "gets 429; None: unlimited (tests only).",
+    )
+
     # Security and privacy.
     require_api_key: bool = Field(
         False,

@@ -63,7 +63,7 @@ class Authenticator:
         self,
         required: bool,
         writer: StorageWriter,
-        failed_per_minute: int = FAILED_AUTH_PER_MINUTE,
+        failed_per_minute: int | None = FAILED_AUTH_PER_MINUTE,
         cache_max: int = KEY_CACHE_MAX,
     ):
         self.required = required

@@ -23,6 +23,7 @@ import os
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, Field
 
 from taigimed.serve.errors import APIError
@@ -39,7 +40,7 @@ from taigimed.serve.review import (
     released_text,
     safe_edit,
 )
-from taigimed.serve.routes.deps import caller
+from taigimed.serve.routes.deps import api_key_scheme, caller
 from taigimed.serve.safety.rules import DEFAULT_RULES, load_rules
 from taigimed.serve.safety.triage import reply_script
 from taigimed.serve.security import Caller, bearer
@@ -67,21 +68,38 @@ def review_token(env: str) -> str | None:
     return os.environ.get(env) or None
 
 
-async def _reviewer(request: Request) -> ReviewerId:
-    """The reviewer's credential, or 401/403: never open, whatever the configuration."""
+review_token_scheme = APIKeyHeader(
+    name="X-Review-Token",
+    scheme_name="ReviewToken",
+    auto_error=False,
+    description="The clinician review token (the value of $TAIGIMED_REVIEW_TOKEN).",
+)
+
+
+async def _reviewer(
+    request: Request,
+    _key=Depends(api_key_scheme),
+    _token=Depends(review_token_scheme),
+) -> ReviewerId:
+    """The reviewer's credential, or 401/403: never open, whatever the configuration.
+    Every credential presented must be right: a wrong one next to a right one is refused."""
     st = app_state(request)
     address = request.client.host if request.client else "unknown"
     expected = review_token(st.cfg.serve.safety.review_token_env)
     given = request.headers.get("x-review-token")
     key = bearer(request.headers.get("authorization"))
+    by_token = None
     if given is not None:
         st.auth._too_many_failures(address)
-        if expected and hmac.compare_digest(given.encode(), expected.encode()):
-            return ReviewerId("token", "token", address)
-        st.auth.failures.retry_after(f"addr:{address}")
-        raise APIError(
-            401, "the review token is wrong", "authentication_error", code="invalid_review_token"
-        )
+        if not (expected and hmac.compare_digest(given.encode(), expected.encode())):
+            st.auth.failures.retry_after(f"addr:{address}")
+            raise APIError(
+                401,
+                "the review token is wrong",
+                "authentication_error",
+                code="invalid_review_token",
+            )
+        by_token = ReviewerId("token", "token", address)
     if key:
         info = None
         try:
@@ -93,9 +111,14 @@ async def _reviewer(request: Request) -> ReviewerId:
             info = await st.auth.verify(key, address)
         if info is None:
             raise APIError(
-                401, "the API key is unknown or revoked", "authentication_error", "invalid_api_key"
+                401,
+                "the API key is unknown or revoked",
+                "authentication_error",
+                code="invalid_api_key",
             )
-        if info.role != "reviewer":
+        if info.role == "reviewer":
+            return ReviewerId(f"key:{info.id}", info.name, address)
+        if by_token is None:
             raise APIError(
                 403,
                 f"API key {info.prefix}… is not a reviewer key "
@@ -103,7 +126,8 @@ async def _reviewer(request: Request) -> ReviewerId:
                 "permission_error",
                 code="not_a_reviewer",
             )
-        return ReviewerId(f"key:{info.id}", info.name, address)
+    if by_token is not None:
+        return by_token
     raise APIError(
         401,
         "clinician review needs a reviewer credential: 'Authorization: Bearer <reviewer key>' "
