@@ -30,7 +30,7 @@ from taigimed.serve.hooks import Hooks, default_hooks
 from taigimed.serve.logs import request_id_var
 from taigimed.serve.metrics import Metrics
 from taigimed.serve.security import Authenticator, BodySizeLimit, RateLimiter
-from taigimed.serve.state import AppState, SessionStore
+from taigimed.serve.state import AppState
 from taigimed.serve.storage import db
 from taigimed.serve.storage.writer import StorageWriter, mark_interrupted
 from taigimed.workdir import Workdir
@@ -146,7 +146,6 @@ def create_app(
         ),
         auth=Authenticator(s.require_api_key, writer, failed_per_minute=s.failed_auth_per_minute),
         limiter=RateLimiter(s.rate_limit_per_minute),
-        sessions=SessionStore(s.max_sessions),
     )
 
     @asynccontextmanager

@@ -99,7 +99,10 @@ class ServeConfig(StrictModel):
         True, description="Apply Alembic migrations at start-up ('taigimed db upgrade' otherwise)."
     )
     max_sessions: int = Field(
-        10000, ge=1, description="WebSocket sessions whose history is kept in memory (LRU)."
+        10000,
+        ge=1,
+        description="Most WebSocket sessions open at once in this process; more are closed "
+        "with 1013 (try again later). History itself is read from the database.",
     )
     shutdown_grace_s: float = Field(
         30.0, ge=0, description="Seconds in-flight streams get to finish on shutdown."

@@ -27,9 +27,11 @@ CONFIG = SchemathesisConfig.from_dict(
 )
 
 
-def _fuzz_operation(operation, client, checked: dict[str, int], statuses: set) -> None:
+def _fuzz_operation(
+    operation, client, checked: dict[str, int], statuses: set, reviewer: dict[str, str]
+) -> None:
     # The review API always needs a credential (the schema says so); the rest needs none here.
-    headers = {"X-Review-Token": REVIEW_TOKEN} if "/v1/review" in operation.path else None
+    headers = reviewer if "/v1/review" in operation.path else None
 
     @settings(
         max_examples=EXAMPLES if operation.label.endswith("/chat/completions") else OTHER_EXAMPLES,
@@ -52,6 +54,7 @@ def _fuzz_operation(operation, client, checked: dict[str, int], statuses: set) -
 
 def test_no_server_errors_for_any_schema_input(tmp_path, engine_factory, monkeypatch):
     monkeypatch.setenv("TAIGIMED_REVIEW_TOKEN", REVIEW_TOKEN)
+    monkeypatch.setenv("TAIGIMED_API_KEY_PEPPER", "fuzz-pepper")
     cfg = load_config("tiny")
     cfg.serve.default_max_tokens = 2  # generated bodies rarely set max_tokens; keep answers short
     cfg.serve.max_tokens_limit = 4
@@ -64,10 +67,16 @@ def test_no_server_errors_for_any_schema_input(tmp_path, engine_factory, monkeyp
     statuses: set[tuple[str, int]] = set()
     t0 = time.monotonic()
     with asgi.get_client(app) as client:  # one lifespan for all calls
+        from taigimed.serve.keys import create_key
+
+        with app.state.taigimed.sessions_factory.begin() as s:
+            key, _ = create_key(s, "fuzz-reviewer", role="reviewer")
+        # Both credentials the review API accepts, so none is generated at random.
+        reviewer = {"Authorization": f"Bearer {key}", "X-Review-Token": REVIEW_TOKEN}
         for result in schema.get_all_operations():
             operation = result.ok()
             if operation.method.upper() in ("GET", "POST"):
-                _fuzz_operation(operation, client, checked, statuses)
+                _fuzz_operation(operation, client, checked, statuses, reviewer)
     assert time.monotonic() - t0 < TIME_LIMIT_S
     assert {"POST /v1/chat/completions", "POST /v1/feedback", "GET /v1/models"} <= set(checked)
     assert checked["POST /v1/chat/completions"] >= EXAMPLES // 2

@@ -84,9 +84,9 @@ def test_user_content_is_tokenised_as_plain_text(engine_factory):
     # Ordinary text tokenises exactly as the rendered template would.
     plain = _msgs("阮阿公血壓懸")
     rendered = chat.render(plain, add_generation_prompt=True)
-    assert engine.tokenize(plain) == engine.tokenizer(rendered, add_special_tokens=False)[
-        "input_ids"
-    ]
+    assert (
+        engine.tokenize(plain) == engine.tokenizer(rendered, add_special_tokens=False)["input_ids"]
+    )
 
 
 async def test_failed_auth_cache_is_bounded_and_failures_limited(tmp_path, monkeypatch):

@@ -87,7 +87,15 @@ async def _reviewer(
     address = request.client.host if request.client else "unknown"
     expected = review_token(st.cfg.serve.safety.review_token_env)
     given = request.headers.get("x-review-token")
-    key = bearer(request.headers.get("authorization"))
+    raw_auth = request.headers.get("authorization")
+    key = bearer(raw_auth)
+    if raw_auth is not None and key is None:
+        raise APIError(
+            401,
+            "the Authorization header must be 'Bearer <reviewer key>'",
+            "authentication_error",
+            code="invalid_api_key",
+        )
     by_token = None
     if given is not None:
         st.auth._too_many_failures(address)

@@ -51,10 +51,15 @@ async def chat_ws(websocket: WebSocket) -> None:
         await websocket.close(code=1008, reason=exc.message[:120])
         return
     await websocket.accept()
+    if st.ws_open >= st.cfg.serve.max_sessions:
+        await websocket.close(code=1013, reason="too many open sessions; try again later")
+        return
+    st.ws_open += 1
     st.metrics.ws_open.inc()
     try:
         await _session(websocket, st, who)
     finally:
+        st.ws_open -= 1
         st.metrics.ws_open.dec()
 
 
