@@ -27,6 +27,9 @@ CONFIG = SchemathesisConfig.from_dict(
 )
 
 
+codes: dict[int, str] = {}
+
+
 def _fuzz_operation(
     operation, client, checked: dict[str, int], statuses: set, reviewer: dict[str, str]
 ) -> None:
@@ -48,6 +51,8 @@ def _fuzz_operation(
         case.validate_response(response, transport_kwargs={"headers": headers} if headers else None)
         checked[operation.label] = checked.get(operation.label, 0) + 1
         statuses.add((operation.label, response.status_code // 100))
+        if response.status_code >= 400 and operation.label.endswith("/chat/completions"):
+            codes[response.status_code] = response.text[:120]
 
     fuzz()
 
@@ -82,5 +87,6 @@ def test_no_server_errors_for_any_schema_input(tmp_path, engine_factory, monkeyp
     assert checked["POST /v1/chat/completions"] >= EXAMPLES // 2
     # Both valid answers and rejected bad input were exercised.
     assert {("POST /v1/chat/completions", 2), ("POST /v1/chat/completions", 4)} <= statuses, (
-        statuses
+        statuses,
+        codes,
     )
