@@ -2,9 +2,10 @@
 
     app = create_app(load_config("tiny"), Workdir.resolve(tmp), engine=my_engine)
 
-Start-up applies the database migrations, starts the storage writer and warms the
-model in the background (``/readyz`` turns 200 when done); shutdown lets in-flight
-answers finish, then flushes storage.
+Start-up applies the database migrations, marks answers cut by an earlier crash as
+interrupted, refuses to run clinician review without a reviewer credential, starts the
+storage writer and warms the model in the background (``/readyz`` turns 200 when done);
+shutdown lets in-flight answers finish, then flushes storage.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import logging
+import os
 import uuid
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -28,9 +30,9 @@ from taigimed.serve.hooks import Hooks, default_hooks
 from taigimed.serve.logs import request_id_var
 from taigimed.serve.metrics import Metrics
 from taigimed.serve.security import Authenticator, BodySizeLimit, RateLimiter
-from taigimed.serve.state import AppState, SessionStore
+from taigimed.serve.state import AppState
 from taigimed.serve.storage import db
-from taigimed.serve.storage.writer import StorageWriter
+from taigimed.serve.storage.writer import StorageWriter, mark_interrupted
 from taigimed.workdir import Workdir
 
 log = logging.getLogger("taigimed.serve")
@@ -64,6 +66,45 @@ class RequestIdMiddleware:
             request_id_var.reset(token)
 
 
+class ReviewCredentialMissing(ValueError):
+    """Clinician review is on but nobody could be allowed to use it."""
+
+
+def _review_credential(cfg: Config):
+    """Fail closed: with review on, a reviewer credential must exist, or the server does not
+    start (an open review API would hand patients' questions to anyone). Returns the start-up
+    check that needs the database (a reviewer key when no token is set)."""
+    safety = cfg.serve.safety
+
+    async def nothing(writer) -> None:
+        return None
+
+    if safety.review_mode == "off" or not safety.enabled:
+        return nothing
+    if os.environ.get(safety.review_token_env):
+        return nothing
+    how = (
+        f"set ${safety.review_token_env} to a long random secret, or require API keys "
+        "(serve.require_api_key=true) and make one with 'taigimed keys create NAME --role "
+        "reviewer'"
+    )
+    if not cfg.serve.require_api_key:
+        raise ReviewCredentialMissing(
+            f"serve.safety.review_mode={safety.review_mode!r} needs a reviewer credential: {how}"
+        )
+
+    async def reviewer_key(writer) -> None:
+        from taigimed.serve.keys import active_reviewer_keys
+
+        if not await writer.run(active_reviewer_keys):
+            raise ReviewCredentialMissing(
+                f"serve.safety.review_mode={safety.review_mode!r} but there is no reviewer key "
+                f"and ${safety.review_token_env} is not set: {how}"
+            )
+
+    return reviewer_key
+
+
 def create_app(
     cfg: Config,
     workdir: Workdir | Path | str,
@@ -74,6 +115,7 @@ def create_app(
     ``hooks`` to ``default_hooks(cfg)`` (the safety layer)."""
     if not isinstance(workdir, Workdir):
         workdir = Workdir.resolve(workdir)
+    review_check = _review_credential(cfg)  # before the model loads: refuse at once
     if engine is None:
         from taigimed.serve.model_source import build_engine
 
@@ -84,7 +126,7 @@ def create_app(
     sql_engine = db.make_engine(url)
     sessions_factory = db.session_factory(sql_engine)
     metrics = Metrics(engine.info.model_version, engine.info.name)
-    writer = StorageWriter(sessions_factory)
+    writer = StorageWriter(sessions_factory, on_failure=metrics.storage_failure)
     state = AppState(
         cfg=cfg,
         workdir=workdir,
@@ -102,15 +144,22 @@ def create_app(
             timeout_s=s.generation_timeout_s,
             privacy_mode=s.privacy_mode,
         ),
-        auth=Authenticator(s.require_api_key, writer),
+        auth=Authenticator(s.require_api_key, writer, failed_per_minute=s.failed_auth_per_minute),
         limiter=RateLimiter(s.rate_limit_per_minute),
-        sessions=SessionStore(s.max_sessions),
     )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         if s.migrate_on_start:
             await asyncio.to_thread(db.upgrade, url)
+        await review_check(writer)
+        # No live turn runs longer than the generation timeout; older in-progress rows from
+        # other hosts are crash leftovers too.
+        stale_s = s.generation_timeout_s + s.shutdown_grace_s + 60
+        marked = await writer.run(lambda session: mark_interrupted(session, stale_s))
+        if marked:
+            metrics.interrupted.inc(marked)
+            log.warning("answers cut by an earlier crash marked interrupted", extra={"n": marked})
         info = engine.info
         log.info(
             "serving",
@@ -163,4 +212,37 @@ def create_app(
         )
     app.add_middleware(BodySizeLimit, max_bytes=s.max_request_bytes)
     app.add_middleware(RequestIdMiddleware)
+    _truthful_openapi(app, s.require_api_key)
     return app
+
+
+def _truthful_openapi(app: FastAPI, keys_required: bool) -> None:
+    """The schema says what this server does: FastAPI's 422 never happens (validation errors
+    are our 400), and without required keys only the review API asks for a credential."""
+    build = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = build()
+        for path in schema.get("paths", {}).values():
+            for op in path.values():
+                responses = op.get("responses", {})
+                if responses.pop("422", None) is not None and "400" not in responses:
+                    responses["400"] = {
+                        "description": "Invalid request: the message names the field to fix.",
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/ErrorResponse"}
+                            }
+                        },
+                    }
+                review = any("ReviewToken" in r for r in op.get("security", []))
+                if not keys_required and not review:
+                    op.pop("security", None)
+        for name in ("HTTPValidationError", "ValidationError"):
+            schema.get("components", {}).get("schemas", {}).pop(name, None)
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi

@@ -1,4 +1,4 @@
-"""CLI commands of `taigimed.serve`: serve, db upgrade, keys create|revoke|list."""
+"""CLI commands of `taigimed.serve`: serve, db upgrade|purge, keys create|revoke|list."""
 
 from __future__ import annotations
 
@@ -67,6 +67,54 @@ def db_upgrade(workdir_: WorkdirOpt = None, config: ConfigOpt = None, set_: SetO
     typer.echo(f"database {url.split('@')[-1]} is at revision {revision}")
 
 
+@db_app.command("purge")
+def db_purge(
+    session: Annotated[
+        list[str] | None, typer.Option("--session", help="A conversation (session) id; repeat.")
+    ] = None,
+    key: Annotated[
+        int | None, typer.Option("--key", help="Everything sent with this API key id.")
+    ] = None,
+    older_than_days: Annotated[
+        float | None, typer.Option(help="Every conversation idle for longer (retention).")
+    ] = None,
+    yes: Annotated[bool, typer.Option("--yes", help="Delete without asking.")] = False,
+    workdir_: WorkdirOpt = None,
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+) -> None:
+    """Delete one person's records: their conversations, messages, feedback and safety events.
+
+    taigimed db purge --session ws-3f2a9c1d0b7e4a55 --yes
+    taigimed db purge --key 7 --yes                 # everything sent with API key 7
+    taigimed db purge --older-than-days 90 --yes    # the retention sweep (a daily CronJob)
+    """
+    from taigimed.serve.storage.purge import purge
+
+    if not session and key is None and older_than_days is None:
+        typer.secho("error: give --session, --key or --older-than-days", fg="red", err=True)
+        raise typer.Exit(2)
+    what = ", ".join(
+        [f"session {s}" for s in session or []]
+        + ([f"API key {key}"] if key is not None else [])
+        + ([f"older than {older_than_days:g} days"] if older_than_days is not None else [])
+    )
+    if not yes and not typer.confirm(f"delete every record of {what}?"):
+        raise typer.Exit(1)
+    sessions = _sessions(config, set_, workdir_)
+    with sessions.begin() as s:
+        n = purge(s, conversation_ids=session, api_key_id=key, older_than_days=older_than_days)
+    typer.echo(
+        f"deleted {n.conversations} conversations, {n.messages} messages, {n.feedback} "
+        f"feedback and {n.safety_events} safety events ({what})"
+    )
+    typer.echo(
+        "feedback exported before ('taigimed data export-feedback') is a separate copy: "
+        "export again and delete the old export",
+        err=True,
+    )
+
+
 def _sessions(config, set_, workdir_):
     from taigimed.serve.storage.db import database_url, make_engine, session_factory, upgrade
 
@@ -82,6 +130,9 @@ def keys_create(
     rate_limit: Annotated[
         int | None, typer.Option(help="Requests per minute for this key (default: config).")
     ] = None,
+    role: Annotated[
+        str, typer.Option(help="client (chat) or reviewer (also the clinician review API).")
+    ] = "client",
     workdir_: WorkdirOpt = None,
     config: ConfigOpt = None,
     set_: SetOpt = None,
@@ -90,17 +141,23 @@ def keys_create(
 
     export TAIGIMED_API_KEY_PEPPER=$(python -c 'import secrets; print(secrets.token_hex(32))')
     taigimed keys create clinic-app --rate-limit 60
+    taigimed keys create dr.lin --role reviewer
     """
+    from taigimed.serve.storage.models import KEY_ROLES
+
+    if role not in KEY_ROLES:
+        typer.secho(f"error: --role must be one of {', '.join(KEY_ROLES)}", fg="red", err=True)
+        raise typer.Exit(2)
     from taigimed.serve.keys import PepperMissing, create_key
 
     sessions = _sessions(config, set_, workdir_)
     try:
         with sessions.begin() as s:
-            key, info = create_key(s, name, rate_limit)
+            key, info = create_key(s, name, rate_limit, role)
     except PepperMissing as exc:
         typer.secho(f"error: {exc}", fg="red", err=True)
         raise typer.Exit(2) from exc
-    typer.echo(f"id {info.id} ({info.name}): {key}")
+    typer.echo(f"id {info.id} ({info.name}, {info.role}): {key}")
     typer.echo("store it now: it cannot be shown again", err=True)
 
 
@@ -140,7 +197,7 @@ def keys_list(workdir_: WorkdirOpt = None, config: ConfigOpt = None, set_: SetOp
         for k in list_keys(s):
             state = f"revoked {k.revoked_at:%Y-%m-%d}" if k.revoked_at else "active"
             limit = f" {k.rate_limit_per_minute}/min" if k.rate_limit_per_minute else ""
-            typer.echo(f"{k.id}\t{k.name}\t{k.prefix}…\t{state}{limit}")
+            typer.echo(f"{k.id}\t{k.name}\t{k.role}\t{k.prefix}…\t{state}{limit}")
 
 
 def register(app: typer.Typer) -> None:

@@ -68,6 +68,13 @@ class ServeConfig(StrictModel):
         120, ge=1, description="Requests per minute per API key (per client address without keys)."
     )
 
+    failed_auth_per_minute: int | None = Field(
+        20,
+        ge=1,
+        description="Wrong API keys or review tokens per client address per minute before it "
+        "gets 429; None: unlimited (tests only).",
+    )
+
     # Security and privacy.
     require_api_key: bool = Field(
         False,
@@ -92,7 +99,10 @@ class ServeConfig(StrictModel):
         True, description="Apply Alembic migrations at start-up ('taigimed db upgrade' otherwise)."
     )
     max_sessions: int = Field(
-        10000, ge=1, description="WebSocket sessions whose history is kept in memory (LRU)."
+        10000,
+        ge=1,
+        description="Most WebSocket sessions open at once in this process; more are closed "
+        "with 1013 (try again later). History itself is read from the database.",
     )
     shutdown_grace_s: float = Field(
         30.0, ge=0, description="Seconds in-flight streams get to finish on shutdown."

@@ -23,7 +23,15 @@ from taigimed.serve.engines.base import Engine, EngineError, GenerationParams
 from taigimed.serve.hooks import Hooks, ImmediateReply, TurnContext
 from taigimed.serve.logs import text_for_log
 from taigimed.serve.metrics import Metrics
-from taigimed.serve.storage.writer import StorageWriter, StoredMessage, TurnRecord
+from taigimed.serve.storage.writer import (
+    SessionNotOwned,
+    StorageWriter,
+    StoredMessage,
+    TurnRecord,
+    TurnStart,
+    finish_turn,
+    start_turn,
+)
 
 log = logging.getLogger("taigimed.serve.generation")
 SENTENCE_ENDS = "。！？!?\n；"
@@ -38,6 +46,35 @@ class GenerationTimeout(RuntimeError):
     """The answer took longer than ``serve.generation_timeout_s``; what came is stored partial."""
 
 
+class StorageUnavailable(RuntimeError):
+    """The turn could not be stored; it is answered with an error, never silently dropped."""
+
+
+class _Sent:
+    """The text sent to the client so far, cut at the first of the request's stop strings:
+    post-model text (dose note, disclaimer) must not bring back what the engine cut."""
+
+    def __init__(self, stops: list[str]):
+        self.stops = [s for s in stops if s]
+        self.text = ""
+        self.stopped = False
+
+    def add(self, piece: str) -> str:
+        if self.stopped or not piece:
+            return ""
+        combined = self.text + piece
+        cut = None
+        for s in self.stops:
+            at = combined.find(s, max(0, len(self.text) - len(s) + 1))
+            if at >= 0 and (cut is None or at < cut):
+                cut = at
+        if cut is not None:
+            piece = combined[len(self.text) : max(cut, len(self.text))]
+            self.stopped = True
+        self.text += piece
+        return piece
+
+
 @dataclass
 class Turn:
     """One user turn to answer. ``history`` excludes the system prompt and the new message."""
@@ -50,7 +87,8 @@ class Turn:
     user_text: str
     params: GenerationParams
     store_history: bool = False  # HTTP without a session: store the request's history too
-    api_key_id: int | None = None
+    api_key_id: int | None = None  # the owner: another key's session id gets a 404
+    opened: bool = False  # the question and an in-progress answer row are stored
     response_id: str = field(default_factory=lambda: f"chatcmpl-{uuid.uuid4().hex[:24]}")
 
 
@@ -138,12 +176,40 @@ class TurnRunner:
             ctx.meta["history_dropped"] = dropped
         return ctx, prompt, n_prompt
 
+    async def open(self, turn: Turn, prepared) -> None:
+        """Store the user's message and an in-progress answer row before anything is generated,
+        so a crash mid-answer leaves the question on record (marked interrupted at the next
+        start-up). Raises SessionNotOwned (answer 404) or StorageUnavailable (answer 503)."""
+        ctx = prepared[0]
+        start = TurnStart(
+            conversation_id=turn.conversation_id,
+            channel=turn.channel,
+            request_id=turn.request_id,
+            response_id=turn.response_id,
+            new_messages=self._new_messages(turn, ctx),
+            api_key_id=turn.api_key_id,
+        )
+        try:
+            await self.writer.durable(lambda s: start_turn(s, start))
+        except SessionNotOwned:
+            raise
+        except Exception as exc:
+            raise StorageUnavailable(
+                "the conversation could not be stored, so it was not answered; try again"
+            ) from exc
+        turn.opened = True
+
     async def run(self, turn: Turn, prepared=None) -> AsyncIterator[StreamEvent]:
         """Stream one turn; ``prepared`` is ``prepare(turn)`` when the route already ran it
-        (to answer PromptTooLong with a 400 before any streaming starts)."""
+        (to answer PromptTooLong with a 400 before any streaming starts).
+
+        The answer is committed to storage before the end event is yielded, so a client
+        that got the end of an answer can rely on it being stored."""
         t0 = time.perf_counter()
         if prepared is None:
             prepared = await asyncio.to_thread(self.prepare, turn)
+        if not turn.opened:
+            await self.open(turn, prepared)
         ctx, prompt, n_prompt = prepared
         log.info(
             "turn start",
@@ -161,7 +227,7 @@ class TurnRunner:
                     yield ev
                 return
 
-        shown: list[str] = []  # what the user has been sent
+        out = _Sent(turn.params.stop)  # what the user has been sent, cut at a stop string
         answer: list[str] = []  # the (amended) answer, also when held for review
         held = ctx.review_status == "pending"
         state: dict[str, Any] = {"finish": None, "completion": 0, "ttft": None, "done": False}
@@ -181,6 +247,8 @@ class TurnRunner:
                                 pieces += buffer.flush()
                         for piece in pieces:
                             piece = self._amend(ctx, piece)
+                            if not held:
+                                piece = out.add(piece)
                             if not piece:
                                 continue
                             now = time.perf_counter()
@@ -194,24 +262,36 @@ class TurnRunner:
                             last = now
                             answer.append(piece)
                             if not held:
-                                shown.append(piece)
                                 yield StreamEvent("delta", piece, turn.response_id)
+                        if out.stopped:
+                            state["finish"] = "stop"
+                            break
             full = "".join(answer)
             for hook in self.hooks.post_model:
+                if out.stopped:
+                    break
                 suffix = hook.finish(ctx, full)
+                if not held:
+                    # A stop string the client asked for is never sent, not even in the
+                    # disclaimer: the answer ends where it would appear.
+                    suffix = out.add(suffix)
+                    if out.stopped:
+                        state["finish"] = "stop"
                 if suffix:
                     full += suffix
                     answer.append(suffix)
                     if not held:
-                        shown.append(suffix)
                         yield StreamEvent("delta", suffix, turn.response_id)
             if held:
-                notice = ctx.meta.get("hold_message") or DEFAULT_HOLD_MESSAGE
-                shown.append(notice)
+                notice = out.add(ctx.meta.get("hold_message") or DEFAULT_HOLD_MESSAGE)
                 yield StreamEvent("delta", notice, turn.response_id)
             state["done"] = True
+            state["sent_tokens"] = self._count_text(out.text)
             self._finish_metrics(state, n_prompt, t0)
-            yield self._end(turn, ctx, state, n_prompt, held)
+            end = self._end(turn, ctx, state, n_prompt, held)
+            state["submitted"] = True
+            await self._commit(turn, ctx, "".join(answer), state, n_prompt, t0, held)
+            yield end
         except TimeoutError as exc:
             state["failed"] = "timeout"
             self.metrics.error("timeout")
@@ -225,7 +305,26 @@ class TurnRunner:
         finally:
             if not state["done"] and "failed" not in state:
                 self.metrics.error("disconnected")  # the client went away mid-answer
-            self._store(turn, ctx, "".join(answer), state, n_prompt, t0, held)
+            if not state.get("submitted"):
+                self._store(turn, ctx, "".join(answer), state, n_prompt, t0, held)
+
+    def _count_text(self, text: str) -> int:
+        try:
+            return self.engine.count_text_tokens(text) if text else 0
+        except Exception:  # counting is for the usage report; never fail an answer over it
+            log.exception("counting the sent tokens failed")
+            return 0
+
+    async def _commit(self, turn, ctx, answer, state, n_prompt, t0, held) -> None:
+        """Make the finished answer durable, or raise StorageUnavailable (never silent)."""
+        rec = self._turn_record(turn, ctx, answer, state, n_prompt, t0, held)
+        try:
+            await self.writer.durable(lambda s: finish_turn(s, rec))
+        except Exception as exc:
+            self.metrics.error("storage")
+            raise StorageUnavailable(
+                "the answer could not be stored; it is not final, ask again"
+            ) from exc
 
     def _amend(self, ctx: TurnContext, piece: str) -> str:
         for hook in self.hooks.post_model:
@@ -251,18 +350,16 @@ class TurnRunner:
             response_id=turn.response_id,
             finish_reason=state["finish"] or "stop",
             prompt_tokens=n_prompt,
-            completion_tokens=state["completion"],
+            completion_tokens=state.get("sent_tokens", state["completion"]),
             reply_kind="review_pending" if held else "model",
             triggers=[asdict(t) for t in ctx.triggers],
             meta=ctx.meta,
             review_status=ctx.review_status,
         )
 
-    def _store(self, turn, ctx, answer, state, n_prompt, t0, held) -> None:
+    def _turn_record(self, turn, ctx, answer, state, n_prompt, t0, held) -> TurnRecord:
         partial = not state["done"]
-        if partial:
-            log.info("turn cut short; stored as partial", extra={"response_id": turn.response_id})
-        self._record(
+        return self._record(
             turn,
             ctx,
             answer,
@@ -274,32 +371,42 @@ class TurnRunner:
             model_version=self.engine.info.model_version,
             engine=self.engine.info.name,
             prompt_tokens=n_prompt,
-            completion_tokens=state["completion"] or None,
+            completion_tokens=state.get("sent_tokens", state["completion"]) or None,
             review_status=ctx.review_status,
         )
 
-    def _record(self, turn: Turn, ctx: TurnContext, answer: str, t0: float, **fields) -> None:
-        """Store one exchange: the turn's new messages, the answer, and ``fields`` (what
-        differs between a model answer and a hook's immediate reply)."""
+    def _store(self, turn, ctx, answer, state, n_prompt, t0, held) -> None:
+        """A turn cut short (client gone, timeout, engine failure): stored in the background;
+        if the process dies first, the in-progress row is marked interrupted at start-up."""
+        if not state["done"]:
+            log.info("turn cut short; stored as partial", extra={"response_id": turn.response_id})
+        rec = self._turn_record(turn, ctx, answer, state, n_prompt, t0, held)
+        self.writer.submit(lambda s: finish_turn(s, rec))
+
+    def _new_messages(self, turn: Turn, ctx: TurnContext) -> list[StoredMessage]:
         new = (
             [StoredMessage(m["role"], m["content"]) for m in turn.history]
             if turn.store_history
             else []
         )
-        new.append(StoredMessage("user", ctx.user_text, turn.user_text, ctx.meta or None))
-        self.writer.record_turn(
-            TurnRecord(
-                conversation_id=turn.conversation_id,
-                channel=turn.channel,
-                request_id=turn.request_id,
-                response_id=turn.response_id,
-                new_messages=new,
-                answer=answer,
-                latency_s=time.perf_counter() - t0,
-                api_key_id=turn.api_key_id,
-                triggers=list(ctx.triggers),
-                **fields,
-            )
+        new.append(StoredMessage("user", ctx.user_text, turn.user_text, dict(ctx.meta) or None))
+        return new
+
+    def _record(self, turn: Turn, ctx: TurnContext, answer: str, t0: float, **fields) -> TurnRecord:
+        """One exchange: the turn's new messages, the answer, and ``fields`` (what differs
+        between a model answer and a hook's immediate reply)."""
+        return TurnRecord(
+            conversation_id=turn.conversation_id,
+            channel=turn.channel,
+            request_id=turn.request_id,
+            response_id=turn.response_id,
+            new_messages=self._new_messages(turn, ctx),
+            answer=answer,
+            latency_s=time.perf_counter() - t0,
+            api_key_id=turn.api_key_id,
+            triggers=list(ctx.triggers),
+            meta=dict(ctx.meta) or None,
+            **fields,
         )
 
     async def _immediate(
@@ -311,8 +418,9 @@ class TurnRunner:
             self.metrics.safety_trigger(t.category)
         self.metrics.success.labels(**self.metrics.labels).inc()
         log.info("immediate reply", extra={"kind": reply.kind, "response_id": turn.response_id})
-        # No model ran: no engine, version or token counts to store.
-        self._record(
+        # No model ran: no engine, version or token counts to store. Stored (durably)
+        # before it is sent, like every answer.
+        rec = self._record(
             turn,
             ctx,
             reply.text,
@@ -326,6 +434,13 @@ class TurnRunner:
             prompt_tokens=None,
             completion_tokens=None,
         )
+        try:
+            await self.writer.durable(lambda s: finish_turn(s, rec))
+        except Exception as exc:
+            self.metrics.error("storage")
+            raise StorageUnavailable(
+                "the answer could not be stored; it is not final, ask again"
+            ) from exc
         yield StreamEvent("delta", reply.text, turn.response_id)
         yield StreamEvent(
             "end",

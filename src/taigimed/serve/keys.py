@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from taigimed.serve.storage.models import ApiKey, utcnow
+from taigimed.serve.storage.models import KEY_ROLES, ApiKey, utcnow
 
 ENV_PEPPER = "TAIGIMED_API_KEY_PEPPER"
 KEY_PREFIX = "tm-"
@@ -49,22 +49,34 @@ class KeyInfo:
     created_at: datetime
     revoked_at: datetime | None
     rate_limit_per_minute: int | None
+    role: str = "client"  # "reviewer" keys may also use the clinician review API
 
 
 def _info(k: ApiKey) -> KeyInfo:
-    return KeyInfo(k.id, k.name, k.prefix, k.created_at, k.revoked_at, k.rate_limit_per_minute)
+    return KeyInfo(
+        k.id,
+        k.name,
+        k.prefix,
+        k.created_at,
+        k.revoked_at,
+        k.rate_limit_per_minute,
+        k.role or "client",
+    )
 
 
 def create_key(
-    session: Session, name: str, rate_limit_per_minute: int | None = None
+    session: Session, name: str, rate_limit_per_minute: int | None = None, role: str = "client"
 ) -> tuple[str, KeyInfo]:
     """A new key; the plain text is returned once and never stored."""
+    if role not in KEY_ROLES:
+        raise ValueError(f"role must be one of {KEY_ROLES}, got {role!r}")
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     row = ApiKey(
         name=name,
         prefix=key[:10],
         key_hash=hash_key(key, pepper()),
         rate_limit_per_minute=rate_limit_per_minute,
+        role=role,
     )
     session.add(row)
     session.flush()
@@ -78,6 +90,14 @@ def revoke_key(session: Session, key_id: int) -> KeyInfo:
     if row.revoked_at is None:
         row.revoked_at = utcnow()
     return _info(row)
+
+
+def active_reviewer_keys(session: Session) -> int:
+    """How many unrevoked reviewer keys exist."""
+    rows = session.scalars(
+        select(ApiKey.id).where(ApiKey.role == "reviewer", ApiKey.revoked_at.is_(None))
+    )
+    return len(rows.all())
 
 
 def list_keys(session: Session) -> list[KeyInfo]:

@@ -3,7 +3,14 @@ and engine. Each app has its own registry, so tests can build several apps."""
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    ProcessCollector,
+    disable_created_metrics,
+)
 
 # The *_created series double the exposition size and no dashboard of ours reads them.
 disable_created_metrics()
@@ -83,6 +90,47 @@ class Metrics:
             (*BASE, "kind"),
             registry=r,
         )
+
+        # What can go wrong quietly: storage, queues, sessions, the review backlog, the process.
+        self.storage_failures = Counter(
+            "taigimed:storage_write_failures",
+            "Database writes that failed, by kind (write, queue_full); each is also logged.",
+            ("kind",),
+            registry=r,
+        )
+        self.storage_fixups = Counter(
+            "taigimed:storage_text_fixups",
+            "Texts repaired before storage (NUL characters removed).",
+            registry=r,
+        )
+        self._fixups_seen = 0
+        self.interrupted = Counter(
+            "taigimed:interrupted_turns_marked",
+            "Answers cut by a crash, marked interrupted at start-up.",
+            registry=r,
+        )
+        self.writer_queue = Gauge(
+            "taigimed:storage_queue_depth", "Jobs waiting for the storage writer.", registry=r
+        )
+        self.ws_open = Gauge(
+            "taigimed:websocket_sessions_open", "WebSocket sessions open now.", registry=r
+        )
+        self.review_queue = Gauge(
+            "taigimed:review_queue_pending",
+            "Answers held for clinician review, pending (all replicas: read from the database).",
+            registry=r,
+        )
+        # process_cpu_seconds_total, process_resident_memory_bytes, open fds... (Linux /proc).
+        ProcessCollector(registry=r)
+
+    def storage_failure(self, kind: str) -> None:
+        self.storage_failures.labels(kind=kind).inc()
+
+    def fixups(self, total: int) -> None:
+        """Bring the fixup counter up to the writer's running total."""
+        if total > self._fixups_seen:
+            self.storage_fixups.inc(total - self._fixups_seen)
+            self._fixups_seen = total
 
     def error(self, kind: str) -> None:
         self.errors.labels(**self.labels, kind=kind).inc()

@@ -4,9 +4,16 @@ and the WebSocket messages. Routes validate with these and nothing else."""
 from __future__ import annotations
 
 import time
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 Role = Literal["system", "user", "assistant"]
 INACCURACY_CATEGORIES = (
@@ -19,15 +26,50 @@ INACCURACY_CATEGORIES = (
 )
 
 
+# What torch.Generator.manual_seed accepts; outside it the engine would fail mid-batch.
+SEED_MIN, SEED_MAX = -(2**63), 2**64 - 1
+
+
+def plain_text(value: str) -> str:
+    """Text the server can encode and store: no lone UTF-16 surrogates (JSON allows
+    '\\ud800', UTF-8 does not) and no NUL characters (PostgreSQL text cannot hold them)."""
+    for i, ch in enumerate(value):
+        if "\ud800" <= ch <= "\udfff":
+            raise ValueError(
+                f"character {i} is a lone UTF-16 surrogate (U+{ord(ch):04X}); send valid Unicode"
+            )
+        if ch == "\x00":
+            raise ValueError(f"character {i} is NUL (U+0000); remove it")
+    return value
+
+
+Text = Annotated[str, AfterValidator(plain_text)]
+
+
 class OpenAIModel(BaseModel):
     # Unknown OpenAI fields (logprobs, tools...) are ignored, as OpenAI-compatible servers do.
     model_config = ConfigDict(extra="ignore")
 
 
+class TextPart(OpenAIModel):
+    """One part of a message's content given as a list (OpenAI's content parts)."""
+
+    type: Literal["text"] = Field(description="Only text parts are supported.")
+    text: Text
+
+
 class ChatMessage(OpenAIModel):
     role: Role = Field(description="system, user or assistant.")
-    content: str = Field(description="The message text.")
-    name: str | None = None
+    content: Text | list[TextPart] = Field(
+        description="The message text, or a list of text parts (joined in order)."
+    )
+    name: Text | None = None
+
+    @property
+    def text(self) -> str:
+        if isinstance(self.content, str):
+            return self.content
+        return "".join(p.text for p in self.content)
 
 
 class StreamOptions(OpenAIModel):
@@ -35,7 +77,7 @@ class StreamOptions(OpenAIModel):
 
 
 class ChatCompletionRequest(OpenAIModel):
-    model: str | None = Field(
+    model: Text | None = Field(
         None, description="Model id from /v1/models; omitted: the served one."
     )
     messages: list[ChatMessage] = Field(min_length=1, description="The conversation so far.")
@@ -45,17 +87,19 @@ class ChatCompletionRequest(OpenAIModel):
     max_completion_tokens: int | None = Field(None, ge=1)
     stream: bool = False
     stream_options: StreamOptions | None = None
-    stop: str | list[str] | None = None
+    stop: Text | list[Text] | None = None
     n: int = Field(1, ge=1, le=1, description="Only one choice per request is supported.")
-    seed: int | None = None
-    user: str | None = Field(None, max_length=200)
+    seed: int | None = Field(
+        None, ge=SEED_MIN, le=SEED_MAX, description="Sampling seed, -2**63 to 2**64-1."
+    )
+    user: Text | None = Field(None, max_length=200)
 
     @field_validator("messages")
     @classmethod
     def _last_is_user(cls, messages: list[ChatMessage]) -> list[ChatMessage]:
         if messages[-1].role != "user":
             raise ValueError("the last message must have role 'user' (the turn to answer)")
-        if not messages[-1].content.strip():
+        if not messages[-1].text.strip():
             raise ValueError("the last user message is empty")
         return messages
 
@@ -156,12 +200,12 @@ class ErrorResponse(BaseModel):
 class InaccuracyReport(BaseModel):
     model_config = ConfigDict(extra="forbid")
     category: Literal[INACCURACY_CATEGORIES] = Field(description="What was wrong.")  # type: ignore[valid-type]
-    comment: str | None = Field(None, max_length=4000)
+    comment: Text | None = Field(None, max_length=4000)
 
 
 class FeedbackRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    response_id: str = Field(min_length=1, max_length=64, description="The answer's id.")
+    response_id: Text = Field(min_length=1, max_length=64, description="The answer's id.")
     thumbs: Literal["up", "down"] | None = None
     rating: int | None = Field(None, ge=1, le=5)
     inaccuracy: InaccuracyReport | None = None
@@ -183,7 +227,7 @@ class WsUserMessage(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     type: Literal["message"] = "message"
-    content: str = Field(min_length=1)
+    content: Text = Field(min_length=1)
     max_tokens: int | None = Field(None, ge=1)
     temperature: float | None = Field(None, ge=0.0, le=2.0)
     top_p: float | None = Field(None, gt=0.0, le=1.0)

@@ -15,7 +15,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from taigimed.serve.storage.models import Message, utcnow
+from taigimed.serve.hooks import Hooks, TurnContext
+from taigimed.serve.storage.models import Message, ReviewAudit, utcnow
 
 ACTIONS = {"approve": "approved", "edit": "edited", "reject": "rejected"}
 
@@ -125,3 +126,64 @@ def released_text(held: HeldAnswer) -> str | None:
     if held.status == "edited":
         return held.edited_text
     return None
+
+
+@dataclass
+class ReviewerId:
+    """Who is using the review API: the credential that was checked and where from."""
+
+    credential: str  # "key:<id>" or "token"
+    name: str  # the key's name, or "token"
+    address: str
+
+
+def audit(
+    session: Session,
+    who: ReviewerId,
+    action: str,
+    response_id: str | None,
+    reviewer: str | None = None,
+    outcome: str = "ok",
+    detail: str | None = None,
+) -> None:
+    """One line of the audit trail (in the caller's transaction, so a decision and its
+    audit line are stored together or not at all)."""
+    session.add(
+        ReviewAudit(
+            action=action,
+            response_id=response_id,
+            reviewer=(reviewer or who.name)[:200],
+            credential=who.credential[:64],
+            address=who.address[:64],
+            outcome=outcome,
+            detail=detail,
+        )
+    )
+
+
+def count_pending(session: Session) -> int:
+    return len(
+        session.scalars(
+            select(Message.id).where(
+                Message.role == "assistant", Message.review_status == "pending"
+            )
+        ).all()
+    )
+
+
+def safe_edit(hooks: Hooks, held: HeldAnswer, text: str) -> tuple[str, dict]:
+    """The clinician's text after the same answer-side safety a model answer gets (dose
+    filter, dose note, disclaimer); returns it and the facts the hooks recorded."""
+    ctx = TurnContext(
+        request_id=f"review-{held.response_id}",
+        session_id=held.conversation_id,
+        messages=[{"role": "user", "content": held.question or ""}],
+        raw_user_text=held.question or "",
+        meta={"script": held.script} if held.script else {},
+    )
+    for hook in hooks.post_model:
+        text = hook.amend_chunk(ctx, text)
+    suffix = ""
+    for hook in hooks.post_model:
+        suffix += hook.finish(ctx, text + suffix)
+    return text + suffix, ctx.meta

@@ -24,12 +24,17 @@ def run_server(cfg: Config, workdir: Workdir) -> None:
         app = create_app(cfg, workdir)
     except (ValueError, OSError, RegistryError) as exc:  # bad --model, no upstream URL
         raise SystemExit(f"error: {exc}") from exc
-    uvicorn.run(
-        app,
-        host=s.host,
-        port=s.port,
-        log_config=None,  # our JSON handler; uvicorn's own loggers keep their default
-        access_log=False,  # request lines carry paths only; our logs carry request ids
-        timeout_graceful_shutdown=s.shutdown_grace_s or None,
-        ws="websockets-sansio",
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host=s.host,
+            port=s.port,
+            log_config=None,  # our JSON handler; uvicorn's own loggers keep their default
+            access_log=False,  # request lines carry paths only; our logs carry request ids
+            timeout_graceful_shutdown=s.shutdown_grace_s or None,
+            ws="websockets-sansio",
+        )
     )
+    server.run()
+    if not server.started:  # start-up refused (e.g. review on without a reviewer credential)
+        raise SystemExit(3)

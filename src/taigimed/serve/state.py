@@ -1,10 +1,10 @@
-"""Everything one running app holds: engine, hooks, storage writer, metrics, sessions."""
+"""Everything one running app holds: engine, hooks, storage writer, metrics. Conversation
+history is not held here: it is read from the database (any replica continues a session)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from fastapi import Request
@@ -22,24 +22,6 @@ from taigimed.workdir import Workdir
 log = logging.getLogger("taigimed.serve")
 
 
-class SessionStore:
-    """WebSocket dialogue history kept server-side, least recently used dropped first."""
-
-    def __init__(self, max_sessions: int):
-        self.max_sessions = max_sessions
-        self._sessions: OrderedDict[str, list[dict[str, str]]] = OrderedDict()
-
-    def get(self, session_id: str) -> list[dict[str, str]]:
-        history = self._sessions.setdefault(session_id, [])
-        self._sessions.move_to_end(session_id)
-        while len(self._sessions) > self.max_sessions:
-            self._sessions.popitem(last=False)
-        return history
-
-    def __contains__(self, session_id: str) -> bool:
-        return session_id in self._sessions
-
-
 @dataclass
 class AppState:
     cfg: Config
@@ -53,8 +35,8 @@ class AppState:
     runner: TurnRunner
     auth: Authenticator
     limiter: RateLimiter
-    sessions: SessionStore
     ready: bool = False
+    ws_open: int = 0  # WebSocket sessions open now in this process
     warmup_error: str | None = None
     warmup_task: asyncio.Task | None = field(default=None, repr=False)
 

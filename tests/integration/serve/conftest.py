@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -10,6 +11,14 @@ from pathlib import Path
 
 import pytest
 from serve_procs import Server, free_port, start_serve, stop, wait_http
+
+# The real-PostgreSQL fixture lives with the unit serving tests; load it from there (one owner).
+_spec = importlib.util.spec_from_file_location(
+    "_serve_unit_conftest", Path(__file__).parents[2] / "unit" / "serve" / "conftest.py"
+)
+_unit = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_unit)
+postgres_url = _unit.postgres_url
 
 
 @pytest.fixture(scope="module")

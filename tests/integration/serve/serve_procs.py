@@ -57,11 +57,19 @@ class Server:
     log: Path
 
 
-def start_serve(workdir: Path, *args: str) -> Server:
+def start_serve(workdir: Path, *args: str, env: dict[str, str] | None = None) -> Server:
+    """``taigimed serve`` on a free port, ready; ``env`` adds to (or, with None values,
+    removes from) the environment it gets."""
     port = free_port()
     log = workdir.parent / f"serve-{port}.log"
-    env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE", "HF_HUB_OFFLINE": "1"}
-    env.pop("TAIGIMED_DATABASE_URL", None)
+    base_env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE", "HF_HUB_OFFLINE": "1"}
+    base_env.pop("TAIGIMED_DATABASE_URL", None)
+    for key, value in (env or {}).items():
+        if value is None:
+            base_env.pop(key, None)
+        else:
+            base_env[key] = value
+    env = base_env
     cmd = [sys.executable, "-m", "taigimed.cli", "serve", "--workdir", str(workdir)]
     cmd += ["--host", "127.0.0.1", "--port", str(port), *args]
     with log.open("w") as fh:
@@ -73,3 +81,60 @@ def start_serve(workdir: Path, *args: str) -> Server:
         stop(proc)
         raise
     return Server(proc, base, workdir, log)
+
+
+PEPPER = "integration-test-pepper"
+REVIEW_TOKEN = "integration-review-token"
+
+
+def fresh_database(kind: str, tmp: Path, postgres_url: str | None = None) -> str:
+    """An empty database: a SQLite file under ``tmp``, or a new database on the test's
+    PostgreSQL server."""
+    if kind == "sqlite":
+        return f"sqlite:///{tmp / 'serve.sqlite'}"
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    name = f"t{uuid.uuid4().hex[:12]}"
+    engine = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    engine.dispose()
+    return postgres_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+def make_keys(url: str, **roles: str) -> dict[str, tuple[int, str]]:
+    """Migrate ``url`` and create one API key per ``name=role``: {name: (id, key)}."""
+    from taigimed.serve.keys import create_key
+    from taigimed.serve.storage import db
+
+    db.upgrade(url)
+    engine = db.make_engine(url)
+    old = os.environ.get("TAIGIMED_API_KEY_PEPPER")
+    os.environ["TAIGIMED_API_KEY_PEPPER"] = PEPPER
+    try:
+        out = {}
+        with db.session_factory(engine).begin() as s:
+            for name, role in roles.items():
+                key, info = create_key(s, name, role=role)
+                out[name] = (info.id, key)
+        return out
+    finally:
+        if old is None:
+            os.environ.pop("TAIGIMED_API_KEY_PEPPER", None)
+        else:
+            os.environ["TAIGIMED_API_KEY_PEPPER"] = old
+        engine.dispose()
+
+
+def query(url: str, sql: str, **params):
+    """Rows of one SQL query on the server's database (read from outside the server)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    try:
+        with engine.connect() as conn:
+            return conn.execute(text(sql), params).fetchall()
+    finally:
+        engine.dispose()

@@ -59,7 +59,9 @@ def test_review_all_hold_approve_edit_reject(make_client, monkeypatch):
         headers=hdr,
     )
     assert r.json()["status"] == "edited"
-    assert client.get(f"/v1/answers/{ids[1]}").json()["text"] == "加減歇睏，啉水。"
+    released = client.get(f"/v1/answers/{ids[1]}").json()["text"]
+    # The edit gets the same answer-side safety as a model answer: the disclaimer too.
+    assert released.startswith("加減歇睏，啉水。") and released != "加減歇睏，啉水。"
 
     client.post(
         f"/v1/review/{ids[2]}", json={"action": "reject", "reviewer": "dr.lin"}, headers=hdr
@@ -93,7 +95,8 @@ def test_review_all_hold_approve_edit_reject(make_client, monkeypatch):
     assert st.writer.failures == 0  # refused decisions are not storage failures
 
 
-def test_review_flagged_holds_only_flagged(make_client):
+def test_review_flagged_holds_only_flagged(make_client, monkeypatch):
+    monkeypatch.setenv("TAIGIMED_REVIEW_TOKEN", "s3cret")
     cfg = SafetyConfig(review_mode="flagged")
     client = make_client(hooks=safety_hooks(cfg), safety=cfg)
     with client.websocket_connect("/v1/chat/ws") as ws:

@@ -64,6 +64,14 @@ class Engine(abc.ABC):
     def count_tokens(self, prompt_messages: Sequence[dict[str, str]]) -> int:
         """Prompt tokens of ``prompt_messages`` rendered with the chat template."""
 
+    def count_text_tokens(self, text: str) -> int:
+        """Tokens of plain answer text (what ``usage.completion_tokens`` reports as sent).
+
+        The default takes the difference of two templated counts, so any engine that can
+        count a prompt can count text; engines with a tokenizer at hand count directly."""
+        empty = self.count_tokens([{"role": "assistant", "content": ""}])
+        return max(0, self.count_tokens([{"role": "assistant", "content": text}]) - empty)
+
     def queue_depth(self) -> tuple[int, int]:
         """(running, waiting) requests, for the metrics."""
         return (0, 0)

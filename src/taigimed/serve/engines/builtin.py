@@ -30,6 +30,13 @@ from taigimed.serve.engines.base import (
 )
 
 log = logging.getLogger("taigimed.serve.engine")
+# Below this a temperature only turns logits into inf/nan: decode greedily instead.
+GREEDY_BELOW = 1e-5
+SEED_MIN, SEED_MAX = -(2**63), 2**64 - 1  # what torch.Generator.manual_seed accepts
+
+
+class RowError(EngineError):
+    """One request in a batch failed; it alone is ended, the rest go on."""
 
 
 def apply_thread_settings(torch_threads: int | None, omp_wait_policy: str | None) -> None:
@@ -53,6 +60,7 @@ class _Request:
     generated: list[int] = field(default_factory=list)
     emitted: int = 0  # characters of decoded text already sent
     generator: object | None = None  # torch.Generator when a seed is given
+    failed: Exception | None = None  # this row's own failure: it leaves the batch alone
 
     def send(self, event: TokenEvent) -> None:
         self.loop.call_soon_threadsafe(self.out.put_nowait, event)
@@ -131,10 +139,33 @@ class BuiltinEngine(Engine):
             )
             self._thread.start()
 
+    def _plain(self, text: str) -> list[int]:
+        """Token ids of ``text`` as plain text: a '<|im_start|>' typed by a user is spelt out
+        in ordinary tokens, never the control token (which would let them write a system
+        turn)."""
+        if not text:
+            return []
+        return self.tokenizer(text, add_special_tokens=False, split_special_tokens=True)[
+            "input_ids"
+        ]
+
     def tokenize(self, prompt_messages: Sequence[dict[str, str]]) -> list[int]:
+        """The ChatML prompt: markup from ``chat.render_segments`` is tokenised with its
+        special tokens, message content always as plain text."""
         self._load()
-        text = chat.render(prompt_messages, add_generation_prompt=True)
-        return self.tokenizer(text, add_special_tokens=False)["input_ids"]
+        ids: list[int] = []
+        for m in prompt_messages:
+            ids += self.tokenizer(f"{chat.IM_START}{m['role']}\n", add_special_tokens=False)[
+                "input_ids"
+            ]
+            ids += self._plain(m["content"])
+            ids += self.tokenizer(f"{chat.IM_END}\n", add_special_tokens=False)["input_ids"]
+        ids += self.tokenizer(f"{chat.IM_START}assistant\n", add_special_tokens=False)["input_ids"]
+        return ids
+
+    def count_text_tokens(self, text: str) -> int:
+        self._load()
+        return len(self._plain(text))
 
     def count_tokens(self, prompt_messages: Sequence[dict[str, str]]) -> int:
         return len(self.tokenize(prompt_messages))
@@ -161,9 +192,20 @@ class BuiltinEngine(Engine):
             await asyncio.to_thread(self._thread.join, 10)
 
     # -- the async side --------------------------------------------------------------------
+    @staticmethod
+    def check_params(params: GenerationParams) -> None:
+        """Refuse what would fail inside the batch, before it gets there."""
+        if params.seed is not None and not SEED_MIN <= params.seed <= SEED_MAX:
+            raise EngineError(f"seed must be between {SEED_MIN} and {SEED_MAX}")
+        if not (params.temperature >= 0 and params.temperature < float("inf")):
+            raise EngineError(f"temperature must be a finite number >= 0, got {params.temperature}")
+        if not 0 < params.top_p <= 1:
+            raise EngineError(f"top_p must be in (0, 1], got {params.top_p}")
+
     async def generate_stream(
         self, prompt_messages: Sequence[dict[str, str]], params: GenerationParams
     ) -> AsyncIterator[TokenEvent]:
+        self.check_params(params)
         ids = await asyncio.to_thread(self.tokenize, prompt_messages)
         req = _Request(ids, params, asyncio.get_running_loop(), asyncio.Queue())
         self._queue.put(req)
@@ -251,7 +293,10 @@ class BuiltinEngine(Engine):
             ids[i, width - len(r.prompt_ids) :] = torch.tensor(r.prompt_ids)
             mask[i, width - len(r.prompt_ids) :] = 1
             if r.params.seed is not None:
-                r.generator = torch.Generator().manual_seed(r.params.seed)
+                try:
+                    r.generator = torch.Generator().manual_seed(r.params.seed)
+                except (RuntimeError, OverflowError, ValueError) as exc:
+                    r.failed = RowError(f"seed {r.params.seed} is not usable: {exc}")
         ids, mask = ids.to(self.device), mask.to(self.device)
         positions = (mask.cumsum(-1) - 1).clamp(min=0)
         out = self.model(input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True)
@@ -289,21 +334,38 @@ class BuiltinEngine(Engine):
         return c1, mask, torch.cat([p1, p2]), torch.cat([l1, l2]), r1 + r2
 
     def _sample(self, logits, rows: list[_Request]):
-        import torch
-
+        """One token per row; a row whose sampling fails gets ``failed`` set and token -1
+        (it is ended by ``_advance``), so it never takes the batch down with it."""
         chosen = []
         for i, r in enumerate(rows):
-            row = logits[i].float()
-            if r.params.temperature <= 0:
-                chosen.append(int(row.argmax()))
+            if r.failed is not None:
+                chosen.append(-1)
                 continue
-            probs = torch.softmax(row / r.params.temperature, dim=-1)
-            if r.params.top_p < 1.0:
-                sorted_p, idx = probs.sort(descending=True)
-                keep = sorted_p.cumsum(-1) - sorted_p < r.params.top_p
-                probs = torch.zeros_like(probs).scatter(0, idx[keep], sorted_p[keep])
-            chosen.append(int(torch.multinomial(probs.cpu(), 1, generator=r.generator)))
+            try:
+                chosen.append(self._sample_row(logits[i], r))
+            except Exception as exc:
+                log.warning("one request failed while sampling: %s", exc)
+                r.failed = RowError(f"sampling failed for this request: {exc}")
+                chosen.append(-1)
         return chosen
+
+    def _sample_row(self, logits, r: _Request) -> int:
+        import torch
+
+        row = logits.float()
+        if r.params.temperature < GREEDY_BELOW:
+            return int(row.argmax())
+        probs = torch.softmax(row / r.params.temperature, dim=-1)
+        if r.params.top_p < 1.0:
+            sorted_p, idx = probs.sort(descending=True)
+            keep = sorted_p.cumsum(-1) - sorted_p < r.params.top_p
+            probs = torch.zeros_like(probs).scatter(0, idx[keep], sorted_p[keep])
+        if not bool(torch.isfinite(probs).all()) or float(probs.sum()) <= 0:
+            raise ValueError(
+                f"temperature {r.params.temperature} / top_p {r.params.top_p} left no "
+                "finite probabilities"
+            )
+        return int(torch.multinomial(probs.cpu(), 1, generator=r.generator))
 
     def _advance(self, cache, mask, pos, logits, rows: list[_Request]):
         """Append one sampled token per row, stream text, drop finished rows."""
@@ -313,6 +375,9 @@ class BuiltinEngine(Engine):
         keep: list[int] = []
         for i, (r, tok) in enumerate(zip(rows, tokens, strict=True)):
             if r.cancelled.is_set():
+                continue
+            if r.failed is not None:
+                r.send(r.failed)  # ends this request at once, with its own error
                 continue
             finish = None
             if tok in self.eos_ids:

@@ -13,7 +13,7 @@ from fastapi.responses import StreamingResponse
 from taigimed.serve.context import PromptTooLong
 from taigimed.serve.engines.base import EngineError
 from taigimed.serve.errors import APIError
-from taigimed.serve.generation import GenerationTimeout, StreamEvent, Turn
+from taigimed.serve.generation import GenerationTimeout, StorageUnavailable, StreamEvent, Turn
 from taigimed.serve.logs import request_id_var
 from taigimed.serve.protocol import (
     ChatCompletionChoice,
@@ -30,9 +30,18 @@ from taigimed.serve.protocol import (
 from taigimed.serve.routes.deps import caller, check_messages, generation_params
 from taigimed.serve.security import Caller
 from taigimed.serve.state import AppState, app_state
+from taigimed.serve.storage.writer import SessionNotOwned
 
 router = APIRouter(tags=["openai"])
-ERRORS = {code: {"model": ErrorResponse} for code in (400, 401, 404, 413, 422, 429, 502, 504)}
+ERRORS = {code: {"model": ErrorResponse} for code in (400, 401, 404, 413, 429, 502, 503, 504)}
+# The 200 is JSON, or server-sent events when "stream": true.
+OK = {
+    200: {
+        "description": "The answer: a chat.completion, or with stream=true a text/event-stream "
+        "of chat.completion.chunk objects ending with 'data: [DONE]'.",
+        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+    }
+}
 
 
 def _info(ev: StreamEvent, session_id: str, partial: bool = False) -> TaigiMedInfo:
@@ -55,12 +64,18 @@ def _usage(ev: StreamEvent) -> UsageInfo:
 
 
 def _engine_error(exc: Exception) -> APIError:
+    if isinstance(exc, StorageUnavailable):
+        return APIError(503, str(exc), "server_error", code="storage")
     if isinstance(exc, GenerationTimeout):
         return APIError(504, str(exc), "server_error", code="generation_timeout")
     return APIError(502, f"the model engine failed: {exc}", "server_error", code="engine_error")
 
 
-@router.post("/v1/chat/completions", response_model=ChatCompletionResponse, responses=ERRORS)
+@router.post(
+    "/v1/chat/completions",
+    response_model=ChatCompletionResponse,
+    responses={**OK, **ERRORS},
+)
 async def chat_completions(
     body: ChatCompletionRequest,
     request: Request,
@@ -68,7 +83,8 @@ async def chat_completions(
     x_session_id: str | None = Header(None, max_length=64),
 ):
     """Answer the last user message. ``X-Session-Id`` groups requests into one stored
-    conversation; without it each request is stored as its own conversation."""
+    conversation; without it each request is stored as its own conversation. A session
+    id that another API key created is answered 404."""
     st = app_state(request)
     info = st.engine.info
     if body.model not in (None, info.model_id, info.model_version):
@@ -78,7 +94,7 @@ async def chat_completions(
             param="model",
             code="model_not_found",
         )
-    messages = [{"role": m.role, "content": m.content} for m in body.messages]
+    messages = [{"role": m.role, "content": m.text} for m in body.messages]
     check_messages(request, messages)
     params = generation_params(
         request,
@@ -107,6 +123,17 @@ async def chat_completions(
         prepared = await asyncio.to_thread(st.runner.prepare, turn)
     except PromptTooLong as exc:
         raise APIError(400, str(exc), param="messages", code="context_length_exceeded") from exc
+    try:
+        await st.runner.open(turn, prepared)
+    except SessionNotOwned as exc:
+        raise APIError(
+            404,
+            f"no session {session_id!r}; omit X-Session-Id or use one your key created",
+            param="X-Session-Id",
+            code="session_not_found",
+        ) from exc
+    except StorageUnavailable as exc:
+        raise _engine_error(exc) from exc
     events = st.runner.run(turn, prepared)
     if body.stream:
         usage = bool(body.stream_options and body.stream_options.include_usage)
@@ -122,7 +149,7 @@ async def chat_completions(
                 text.append(ev.text)
             else:
                 end = ev
-    except (EngineError, GenerationTimeout) as exc:
+    except (EngineError, GenerationTimeout, StorageUnavailable) as exc:
         raise _engine_error(exc) from exc
     return ChatCompletionResponse(
         id=turn.response_id,
@@ -167,7 +194,7 @@ async def _sse(
                     )
                 )
         yield "data: [DONE]\n\n"
-    except (EngineError, GenerationTimeout) as exc:
+    except (EngineError, GenerationTimeout, StorageUnavailable) as exc:
         yield _data(_engine_error(exc).body())
     finally:
         await events.aclose()  # client gone: stops the engine and stores the partial answer

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from fastapi import Request
+from fastapi import Depends, Request
+from fastapi.security import HTTPBearer
 
 from taigimed.serve.security import Caller, bearer
 from taigimed.serve.state import app_state
 
+# Declares 'Authorization: Bearer' in the OpenAPI schema; the check itself is ours (below), so
+# a missing key is our 401 in the OpenAI error shape, and no key is needed when keys are off.
+api_key_scheme = HTTPBearer(
+    scheme_name="ApiKey", auto_error=False, description="A key from 'taigimed keys create'."
+)
 
-async def caller(request: Request) -> Caller:
+
+async def caller(request: Request, _declared=Depends(api_key_scheme)) -> Caller:
     """The authenticated caller (when keys are required), counted against the rate limit."""
     st = app_state(request)
     address = request.client.host if request.client else "unknown"

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from taigimed.serve.review import count_pending
 from taigimed.serve.state import app_state
+
+log = logging.getLogger("taigimed.serve")
 
 router = APIRouter(tags=["health"])
 
@@ -39,11 +43,33 @@ async def readyz(request: Request) -> JSONResponse:
     return JSONResponse(body, status_code=200 if healthy else 503)
 
 
-@router.get("/metrics")
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "Prometheus text exposition.",
+            "content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}},
+        }
+    },
+)
 async def metrics(request: Request) -> Response:
     """Prometheus text format."""
     st = app_state(request)
+    m = st.metrics
     running, waiting = st.engine.queue_depth()
-    st.metrics.running.labels(**st.metrics.labels).set(running)
-    st.metrics.waiting.labels(**st.metrics.labels).set(waiting)
-    return Response(generate_latest(st.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+    m.running.labels(**m.labels).set(running)
+    m.waiting.labels(**m.labels).set(waiting)
+    m.writer_queue.set(st.writer.queue_depth())
+    m.fixups(st.writer.fixups)
+    if st.cfg.serve.safety.review_mode != "off":
+        try:
+            m.review_queue.set(await asyncio.to_thread(_pending, st))
+        except Exception:  # the scrape still answers; the failure is logged
+            log.exception("counting the review queue failed")
+    return Response(generate_latest(m.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def _pending(st) -> int:
+    with st.sessions_factory() as s:
+        return count_pending(s)

@@ -1,7 +1,10 @@
 """WebSocket /v1/chat/ws: a dialogue streamed token by token, history kept server-side.
 
 Connect with ``?session_id=...`` to continue a dialogue (``?api_key=...`` when keys are
-required: browsers cannot set headers on WebSockets). Messages:
+required: browsers cannot set headers on WebSockets). The history is read from the
+database, so any replica continues it; a session id created by another caller (another
+key) gets an error with code ``session_not_found`` and the close code 4404. Messages are
+text frames; a binary frame closes the socket with 1003 (unsupported data).
 
     server → {"type": "session", "session_id", "model", "history_turns"}
     client → {"type": "message", "content": "...", "max_tokens"?, "temperature"?, "top_p"?}
@@ -22,11 +25,13 @@ from pydantic import ValidationError
 from taigimed.serve.context import PromptTooLong
 from taigimed.serve.engines.base import EngineError
 from taigimed.serve.errors import APIError
-from taigimed.serve.generation import GenerationTimeout, Turn
+from taigimed.serve.generation import GenerationTimeout, StorageUnavailable, Turn
 from taigimed.serve.logs import request_id_var
 from taigimed.serve.protocol import WsUserMessage
 from taigimed.serve.routes.deps import check_messages, generation_params
 from taigimed.serve.security import bearer
+from taigimed.serve.storage.sessions import load_history
+from taigimed.serve.storage.writer import SessionNotOwned
 
 router = APIRouter()
 
@@ -46,20 +51,62 @@ async def chat_ws(websocket: WebSocket) -> None:
         await websocket.close(code=1008, reason=exc.message[:120])
         return
     await websocket.accept()
-    session_id = websocket.query_params.get("session_id") or f"ws-{uuid.uuid4().hex[:16]}"
-    session_id = session_id[:64]
-    history = st.sessions.get(session_id)
+    if st.ws_open >= st.cfg.serve.max_sessions:
+        await websocket.close(code=1013, reason="too many open sessions; try again later")
+        return
+    st.ws_open += 1
+    st.metrics.ws_open.inc()
+    try:
+        await _session(websocket, st, who)
+    finally:
+        st.ws_open -= 1
+        st.metrics.ws_open.dec()
+
+
+def _not_found(session_id: str) -> APIError:
+    return APIError(
+        404,
+        f"no session {session_id!r}; connect without session_id to start one",
+        param="session_id",
+        code="session_not_found",
+    )
+
+
+async def _session(websocket: WebSocket, st, who) -> None:
+    asked = (websocket.query_params.get("session_id") or "")[:64]
+    session_id = asked or f"ws-{uuid.uuid4().hex[:16]}"
+    key_id = who.key.id if who.key else None
+    history: list[dict[str, str]] = []
+    if asked:
+        try:
+            history = await st.writer.run(lambda s: load_history(s, asked, key_id)) or []
+        except SessionNotOwned:
+            await websocket.send_json(_error(_not_found(asked)))
+            await websocket.close(code=4404, reason="session not found")
+            return
+        except Exception:
+            await websocket.send_json(
+                _error(APIError(503, "the session could not be read; try again", "server_error"))
+            )
+            await websocket.close(code=1011)
+            return
     await websocket.send_json(
         {
             "type": "session",
             "session_id": session_id,
             "model": st.engine.info.model_id,
-            "history_turns": len(history) // 2,
+            "history_turns": sum(m["role"] == "user" for m in history),
         }
     )
     try:
         while True:
-            raw = await websocket.receive_text()
+            frame = await websocket.receive()
+            if frame["type"] == "websocket.disconnect":
+                return
+            raw = frame.get("text")
+            if raw is None:
+                await websocket.close(code=1003, reason="send JSON text frames, not binary")
+                return
             request_id_var.set(uuid.uuid4().hex)
             try:
                 msg = WsUserMessage.model_validate_json(raw)
@@ -80,12 +127,15 @@ async def chat_ws(websocket: WebSocket) -> None:
             except APIError as exc:
                 await websocket.send_json(_error(exc))
                 continue
-            await _turn(websocket, st, who, session_id, history, msg.content, params)
+            if not await _turn(websocket, st, who, session_id, history, msg.content, params):
+                await websocket.close(code=4404, reason="session not found")
+                return
     except WebSocketDisconnect:
         return
 
 
-async def _turn(websocket, st, who, session_id, history, content, params) -> None:
+async def _turn(websocket, st, who, session_id, history, content, params) -> bool:
+    """One turn; False when the session turned out to be someone else's."""
     turn = Turn(
         request_id=request_id_var.get() or uuid.uuid4().hex,
         session_id=session_id,
@@ -100,7 +150,15 @@ async def _turn(websocket, st, who, session_id, history, content, params) -> Non
         prepared = await asyncio.to_thread(st.runner.prepare, turn)
     except PromptTooLong as exc:
         await websocket.send_json(_error(APIError(400, str(exc), code="context_length_exceeded")))
-        return
+        return True
+    try:
+        await st.runner.open(turn, prepared)
+    except SessionNotOwned:
+        await websocket.send_json(_error(_not_found(session_id)))
+        return False
+    except StorageUnavailable as exc:
+        await websocket.send_json(_error(APIError(503, str(exc), "server_error", code="storage")))
+        return True
     ctx = prepared[0]
     await websocket.send_json({"type": "start", "id": turn.response_id})
     shown = []
@@ -130,8 +188,11 @@ async def _turn(websocket, st, who, session_id, history, content, params) -> Non
         await websocket.send_json(
             _error(APIError(502, str(exc), "server_error", code="engine_error"))
         )
+    except StorageUnavailable as exc:
+        await websocket.send_json(_error(APIError(503, str(exc), "server_error", code="storage")))
     finally:
         await events.aclose()  # disconnect mid-answer: stop and store the partial answer
     # The standardised user text and what the user saw become the history.
     history.append({"role": "user", "content": ctx.user_text})
     history.append({"role": "assistant", "content": "".join(shown)})
+    return True

@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from taigimed.serve.protocol import FeedbackRequest
-from taigimed.serve.storage.models import Feedback, Message
+from taigimed.serve.storage.models import Feedback
+from taigimed.serve.storage.sessions import owns_answer
 
 
 class UnknownResponse(LookupError):
@@ -13,9 +14,10 @@ class UnknownResponse(LookupError):
 
 
 def store_feedback(session: Session, body: FeedbackRequest, api_key_id: int | None) -> list[str]:
-    """One row per kind given; returns the metric kinds (thumbs_up, rating, inaccuracy...)."""
-    msg = session.get(Message, body.response_id)
-    if msg is None or msg.role != "assistant":
+    """One row per kind given; returns the metric kinds (thumbs_up, rating, inaccuracy...).
+    Only the caller who got the answer may rate it; to anyone else it does not exist."""
+    msg = owns_answer(session, body.response_id, api_key_id)
+    if msg is None:
         raise UnknownResponse(
             f"no answer with id {body.response_id!r}; use the 'id' of a chat completion"
         )

@@ -21,6 +21,12 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 REVIEW_STATUSES = ("pending", "approved", "edited", "rejected")
+# An answer row is written when its turn starts ("in_progress") and completed before the
+# client is told the answer is finished; a crash leaves "in_progress", which the next
+# start-up turns into "interrupted".
+IN_PROGRESS = "in_progress"
+INTERRUPTED = "interrupted"
+KEY_ROLES = ("client", "reviewer")
 FEEDBACK_KINDS = ("thumbs", "rating", "inaccuracy")
 
 
@@ -62,7 +68,7 @@ class Message(Base):
     raw_content: Mapped[str | None] = mapped_column(Text)  # user text before standardisation
     meta: Mapped[dict | None] = mapped_column(JSON)  # script/language facts from the hooks
     partial: Mapped[bool] = mapped_column(Boolean, default=False)
-    finish_reason: Mapped[str | None] = mapped_column(String(32))
+    finish_reason: Mapped[str | None] = mapped_column(String(32), index=True)
     reply_kind: Mapped[str | None] = mapped_column(String(32))  # "model", "red_flag", ...
     model_version: Mapped[str | None] = mapped_column(String(200))
     engine: Mapped[str | None] = mapped_column(String(32))
@@ -76,6 +82,9 @@ class Message(Base):
     reviewer: Mapped[str | None] = mapped_column(String(200))
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     edited_text: Mapped[str | None] = mapped_column(Text)
+    # The server process that wrote an in-progress answer (host:pid:boot), so a restart
+    # marks only its own cut turns at once; other replicas' turns are marked when stale.
+    instance: Mapped[str | None] = mapped_column(String(128))
 
     conversation: Mapped[Conversation] = relationship(back_populates="messages")
     feedback: Mapped[list[Feedback]] = relationship(back_populates="message")
@@ -127,3 +136,21 @@ class ApiKey(Base):
     rate_limit_per_minute: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # "client" keys chat; "reviewer" keys may also read and decide the clinician review queue.
+    role: Mapped[str] = mapped_column(String(16), default="client", server_default="client")
+
+
+class ReviewAudit(Base):
+    """Who read or decided which held answer, when, from where: the review audit trail."""
+
+    __tablename__ = "review_audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    action: Mapped[str] = mapped_column(String(16))  # list, view, approve, edit, reject
+    response_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    reviewer: Mapped[str] = mapped_column(String(200))  # the name the clinician gave
+    credential: Mapped[str] = mapped_column(String(64))  # "key:<id>" or "token"
+    address: Mapped[str | None] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(16))  # ok, refused
+    detail: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
