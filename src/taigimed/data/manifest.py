@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import subprocess
 import time
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from datasets import Dataset, DatasetInfo, Features, List, Value
 from datasets.table import InMemoryTable
 
 from taigimed import __version__
+from taigimed.artifacts import git_commit
 from taigimed.config import Config
 from taigimed.data.card import write_card
 from taigimed.data.sources import Sources
@@ -65,20 +65,6 @@ LICENCES = {
     "sinica": "none stated (PyPI metadata says License: UNKNOWN; author 高明達, Academia Sinica)",
     "parallel": "none stated by the file",
 }
-
-
-def git_commit() -> str | None:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            cwd=Path(__file__).parent,
-            timeout=5,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return out.stdout.strip() or None if out.returncode == 0 else None
 
 
 def _arrow_sha256(folder: Path) -> str:
@@ -138,7 +124,7 @@ def write_outputs(
         "version": version,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "package_version": __version__,
-        "git_commit": git_commit(),
+        "git_commit": git_commit()["commit"],
         "config_hash": cfg.fingerprint("data"),
         "recipe": cfg.name,
         "seed": cfg.seed,

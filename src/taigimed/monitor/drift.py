@@ -16,13 +16,12 @@ import itertools
 import json
 import math
 import random
-import shutil
-import tempfile
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from taigimed.artifacts import publish_dir
 from taigimed.config import Config
 from taigimed.workdir import Workdir
 
@@ -194,10 +193,7 @@ def drift_report(
             "max_red_flag_rate_change": dcfg.max_red_flag_rate_change,
         },
     }
-    out = Path(out).resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with publish_dir(Path(out).resolve()) as tmp:
         for view in ("script", "length", "topic"):
             _plot(view, prod[view], train[view], tmp / f"{view}.png")
         _plot(
@@ -212,12 +208,6 @@ def drift_report(
         md = _markdown(report)
         (tmp / "report.md").write_text(md, encoding="utf-8")
         (tmp / "report.html").write_text(_html(md, tmp), encoding="utf-8")
-        if out.exists():
-            shutil.rmtree(out)
-        tmp.replace(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return report
 
 

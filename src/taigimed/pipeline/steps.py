@@ -10,9 +10,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from taigimed.artifacts import write_json_atomic, write_text_atomic
 from taigimed.config import Config
 from taigimed.pipeline.hashing import hash_path
-from taigimed.pipeline.state import write_json_atomic
 from taigimed.workdir import Workdir
 
 # Which prepared datasets each step reads: their contents, not the data version,
@@ -173,9 +173,7 @@ def record_gate(
     md = report_path.with_suffix(".md")
     if md.exists():
         text = md.read_text(encoding="utf-8").split("\n## Gate decision\n")[0].rstrip("\n")
-        tmp = md.with_name(f".{md.name}.tmp")
-        tmp.write_text(text + "\n" + gate_markdown(decision, attempts), encoding="utf-8")
-        tmp.replace(md)
+        write_text_atomic(md, text + "\n" + gate_markdown(decision, attempts))
 
 
 def log_gate_to_mlflow(

@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from taigimed.artifacts import write_json_atomic
 from taigimed.config import Config
 from taigimed.registry.register import RegisteredVersion, register_model
 from taigimed.registry.store import RegistryError
@@ -49,7 +50,6 @@ def gate_candidate(
     """Decide, write the decision into the eval JSON and ``out`` (default ``<eval>.gate.json``),
     log it on the stage-2 MLflow run, and return it."""
     from taigimed.evaluate.gate import decide
-    from taigimed.pipeline.state import write_json_atomic
     from taigimed.pipeline.steps import log_gate_to_mlflow, record_gate
     from taigimed.registry.champion import find_champion
 

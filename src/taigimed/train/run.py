@@ -12,12 +12,13 @@ import json
 import os
 import random
 import shutil
-import subprocess
 import time
 from pathlib import Path
 
 import torch
 
+from taigimed.artifacts import git_commit
+from taigimed.artifacts import write_json_atomic as _write_json
 from taigimed.config import Config
 from taigimed.train import card, data
 from taigimed.train.loop import latest_checkpoint, mean_loss, step_plan, train_steps
@@ -33,26 +34,6 @@ from taigimed.train.records import budget_indices, encode_dataset
 from taigimed.workdir import Workdir
 
 STAGE_DATA = {1: ("stage1_train", "stage1_validation"), 2: ("stage2_train", "stage2_validation")}
-
-
-def _git_commit() -> str | None:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=Path(__file__).parent,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-    except OSError:
-        return None
-    return out.stdout.strip() or None
-
-
-def _write_json(path: Path, payload: dict) -> None:
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(payload, indent=2, ensure_ascii=False), encoding="utf-8")
-    tmp.replace(path)
 
 
 def _start_model(cfg: Config, workdir: Workdir, stage: int, init_model: str | Path | None) -> str:
@@ -194,7 +175,7 @@ def run_stage(
                     "taigimed.config_fingerprint": fingerprint,
                     "taigimed.data_version": prepared.version,
                     "taigimed.start_model": start_model,
-                    "mlflow.source.git.commit": _git_commit() or "unknown",
+                    "mlflow.source.git.commit": git_commit()["commit"],
                 }
             )
             mlflow.log_dict(cfg.model_dump(mode="json"), "config.json")
