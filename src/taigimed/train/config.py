@@ -84,12 +84,6 @@ class TrainConfig(StrictModel):
     loss_chunk_tokens: int = Field(
         1024, ge=16, description="Labelled tokens per lm_head chunk; bounds the logits memory."
     )
-    forgetting_bound: float = Field(
-        0.15,
-        ge=0,
-        description="Stage 2 may raise the medical (stage1_validation) loss by at most this "
-        "relative amount; the check is recorded in run.json and the model card.",
-    )
     log_every: int = Field(
         1, ge=1, description="Log loss, lr and tokens/s to MLflow every N steps."
     )

@@ -261,14 +261,9 @@ def _metrics(before: dict, after: dict, prog, val_name: str, stage: int, cfg: Co
         "train_loss_first": prog.losses[0] if prog.losses else None,
         "train_loss_last": prog.losses[-1] if prog.losses else None,
     }
-    if stage == 2:
-        med_before, med_after = before["stage1_validation"], after["stage1_validation"]
-        rise = (med_after - med_before) / med_before
+    if stage == 2:  # the gate's forgetting check (gate.max_forgetting) reads these two
         metrics |= {
-            "medical_val_loss_before": med_before,
-            "medical_val_loss_after": med_after,
-            "forgetting_rise": rise,
-            "forgetting_bound": cfg.train.forgetting_bound,
-            "forgetting_ok": bool(rise <= cfg.train.forgetting_bound),
+            "medical_val_loss_before": before["stage1_validation"],
+            "medical_val_loss_after": after["stage1_validation"],
         }
     return metrics
