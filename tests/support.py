@@ -146,3 +146,26 @@ def mlflow_server(root: Path) -> Iterator[str]:
     url = f"http://127.0.0.1:{port}"
     with server_process(cmd, f"{url}/health", root / "server.log", env=env, new_session=True):
         yield url
+
+
+def write_prepared(folder: Path, datasets: dict[str, list[dict]]) -> Path:
+    """A prepared-data version at ``folder`` in the layout `taigimed data prepare` writes:
+    each dataset saved with its schema's features (rows lacking a column are saved as they
+    are, to test the readers' checks), and a manifest naming them."""
+    import json
+
+    from datasets import Dataset
+
+    from taigimed.data.schema import features_for
+
+    for name, rows in datasets.items():
+        features = features_for(name)
+        whole = all(set(features) <= set(r) for r in rows)
+        ds = Dataset.from_list(rows, features=features if whole else None)
+        ds.save_to_disk(str(folder / "datasets" / name))
+    manifest = {
+        "version": folder.name,
+        "datasets": {k: {"rows": len(v), "path": f"datasets/{k}"} for k, v in datasets.items()},
+    }
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    return folder

@@ -43,18 +43,9 @@ class FeedbackExportError(RuntimeError):
 def _features():
     from datasets import Features, Sequence, Value
 
+    from taigimed.data.schema import RECORD_FEATURES
+
     message = {"role": Value("string"), "content": Value("string")}
-    chat = Features(
-        {
-            "id": Value("string"),
-            "source": Value("string"),
-            "kind": Value("string"),
-            "messages": [message],
-            "text": Value("string"),
-            "difficulty": Value("float64"),  # as stage2_train, so the two concatenate
-            "phase": Value("int32"),
-        }
-    )
     everything = Features(
         {
             "id": Value("string"),
@@ -75,7 +66,7 @@ def _features():
             "label": Value("string"),
         }
     )
-    return chat, everything
+    return RECORD_FEATURES, everything  # training records concatenate with stage2_train
 
 
 def redact_url(url: str) -> str:

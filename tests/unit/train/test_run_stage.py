@@ -73,11 +73,11 @@ def test_stage2_without_stage1_says_what_to_run(tmp_path, prepared_dir, mlflow_u
 def test_missing_dataset_is_a_clear_error(tmp_path, prepared_dir):
     import shutil
 
+    from taigimed.data.load import PreparedDataError
     from taigimed.train import run_stage
-    from taigimed.train.records import DatasetSchemaError
 
     broken = tmp_path / "data"
     shutil.copytree(prepared_dir, broken)
     shutil.rmtree(broken / "datasets" / "stage1_validation")
-    with pytest.raises(DatasetSchemaError, match="stage1_validation"):
+    with pytest.raises(PreparedDataError, match=r"stage1_validation.*taigimed data prepare"):
         run_stage(load_config("tiny"), Workdir.resolve(tmp_path / "w"), 1, data_dir=broken)
