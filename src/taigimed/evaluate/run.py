@@ -120,7 +120,12 @@ def evaluate_model(
                 bar.add_task(f"{name} (resumed)", total=size, completed=size)
                 continue
             if lm is None:
-                lm = load_model(model_dir, ec.dtype or cfg.model.dtype, cfg.model.max_context)
+                lm = load_model(
+                    model_dir,
+                    ec.dtype or cfg.model.dtype,
+                    cfg.model.max_context,
+                    cfg.model.trust_remote_code,
+                )
             task = bar.add_task(name, total=size)
             progress = lambda k, t=task: bar.advance(t, k)  # noqa: E731
             t0 = time.perf_counter()

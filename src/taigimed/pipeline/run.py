@@ -245,18 +245,8 @@ def _train(acfg, workdir, data, tracking_uri, runner: Runner, attempt: int):
 def _decide(acfg: Config, ev: dict, s2: dict, champion) -> dict[str, Any]:
     import json
 
-    from taigimed.evaluate.gate import decide
-
     report = json.loads(Path(ev["report"]).read_text(encoding="utf-8"))
-    decision = decide(
-        report,
-        acfg.gate,
-        champion_report=champion.report if champion else None,
-        champion=champion.describe() if champion else None,
-        stage2_metrics=s2["metrics"],
-        seed=acfg.eval.seed if acfg.eval.seed is not None else acfg.seed,
-    )
-    return decision.to_dict()
+    return steps.gate_decision(acfg, report, s2["metrics"], champion)
 
 
 def _register(acfg, workdir, data, trained, decision, attempt, tracking_uri, runner):
@@ -272,22 +262,18 @@ def _register(acfg, workdir, data, trained, decision, attempt, tracking_uri, run
         uri=tracking_uri,
     )
     data_dir = Path(data["data_dir"])
-    lineage = {
-        "recipe": acfg.name,
-        "data_version": data["version"],
-        "data_manifest_sha256": data["manifest_sha256"],
-        "datasets_sha256": steps.dataset_hashes(
+    lineage = steps.lineage(
+        acfg,
+        data_version=data["version"],
+        data_manifest_sha256=data["manifest_sha256"],
+        stage1=s1,
+        stage2=s2,
+        datasets_sha256=steps.dataset_hashes(
             data_dir, tuple(sorted({*steps.STAGE_DATASETS[1], *steps.STAGE_DATASETS[2]}))
         ),
-        "stage1_run": s1["run_name"],
-        "stage1_mlflow_run_id": s1["mlflow_run_id"],
-        "stage2_run": s2["run_name"],
-        "stage2_mlflow_run_id": s2["mlflow_run_id"],
-        "model_sha256": s2["model_sha256"],
-        "config_fingerprint": acfg.fingerprint(),
-        "gate_attempt": attempt,
-    }
-    headline = {k: v["value"] for k, v in ev["metrics"].items() if v.get("value") is not None}
+        gate_attempt=attempt,
+    )
+    headline = steps.headline_values(ev["metrics"])
 
     def do(_resume: bool) -> dict[str, Any]:
         rv = register_model(

@@ -124,6 +124,55 @@ def key_metrics(report: dict[str, Any]) -> dict[str, dict[str, float]]:
     return out
 
 
+def headline_values(metrics: dict[str, dict[str, float]]) -> dict[str, float]:
+    """``set.metric`` → value, from ``key_metrics``, leaving out what could not be computed."""
+    return {k: v["value"] for k, v in metrics.items() if v.get("value") is not None}
+
+
+def gate_decision(cfg: Config, report: dict[str, Any], stage2_metrics: dict, champion) -> dict:
+    """The gate's decision on an eval report, as the JSON-ready dict every caller records."""
+    from taigimed.evaluate.gate import decide
+
+    return decide(
+        report,
+        cfg.gate,
+        champion_report=champion.report if champion else None,
+        champion=champion.describe() if champion else None,
+        stage2_metrics=stage2_metrics,
+        seed=cfg.eval.seed if cfg.eval.seed is not None else cfg.seed,
+    ).to_dict()
+
+
+def lineage(
+    cfg: Config,
+    *,
+    data_version: str | None,
+    data_manifest_sha256: str | None,
+    stage1: dict[str, Any],
+    stage2: dict[str, Any],
+    **extra: Any,
+) -> dict[str, Any]:
+    """Where a registered model came from: recipe, data, both training runs, its hash.
+
+    ``stage1``/``stage2`` hold ``run_name`` and ``mlflow_run_id`` (``train_stage``'s
+    outputs or the run.json files); ``stage2`` also ``model_sha256``. Unknown values
+    (None) are left out, so the registry's tags only state what is known.
+    """
+    record = {
+        "recipe": cfg.name,
+        "data_version": data_version,
+        "data_manifest_sha256": data_manifest_sha256,
+        "stage1_run": stage1.get("run_name"),
+        "stage1_mlflow_run_id": stage1.get("mlflow_run_id"),
+        "stage2_run": stage2.get("run_name"),
+        "stage2_mlflow_run_id": stage2.get("mlflow_run_id"),
+        "model_sha256": stage2.get("model_sha256"),
+        "config_fingerprint": cfg.fingerprint(),
+        **extra,
+    }
+    return {k: v for k, v in record.items() if v is not None}
+
+
 def evaluate(
     cfg: Config, workdir: Workdir, model_dir: str, data_dir: str, out_json: Path, champion
 ) -> dict[str, Any]:

@@ -138,8 +138,8 @@ def gate_cmd(
     The decision and its reasons go into the eval JSON, --out and the stage-2 MLflow run.
     `taigimed pipeline run` does this (and retries) by itself.
     """
+    from taigimed.pipeline.candidate import gate_candidate
     from taigimed.registry import RegistryError
-    from taigimed.registry.candidate import gate_candidate
 
     cfg = load(config, set_)
     try:
@@ -167,8 +167,8 @@ def register_cmd(
 
     taigimed model register --eval W/eval/candidate.json --stage2-run W/runs/stage2/<run>
     """
+    from taigimed.pipeline.candidate import register_candidate
     from taigimed.registry import RegistryError
-    from taigimed.registry.candidate import register_candidate
 
     cfg = load(config, set_)
     try:
