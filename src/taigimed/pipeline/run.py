@@ -96,16 +96,7 @@ def run_pipeline(
 def _run(cfg: Config, workdir: Workdir, tracking_uri: str | None, runner: Runner):
     from taigimed.registry.champion import find_champion
 
-    data_fp = fingerprint(
-        step="data", config=config_part(cfg, "data", "seed"), sources=steps.source_hashes(cfg)
-    )
-    data = runner.step(
-        "data",
-        data_fp,
-        lambda _resume: steps.prepare_data(cfg, workdir),
-        valid=_exists("data_dir"),
-        detail=lambda o: f"version {o['version']}",
-    )
+    data = _data(cfg, workdir, runner)
     champion = find_champion(cfg, workdir, tracking_uri=tracking_uri)
     attempts: list[dict[str, Any]] = []
     result = PipelineResult(status="gate_failed")
@@ -115,19 +106,7 @@ def _run(cfg: Config, workdir: Workdir, tracking_uri: str | None, runner: Runner
             runner.say(f"[yellow]↻ retry {attempt}: {changes}[/yellow]")
         if any(k.startswith("data.") for k in changes):
             # Adjustments may touch data settings (the replay share): prepare again.
-            data_fp = fingerprint(
-                step="data",
-                config=config_part(acfg, "data", "seed"),
-                sources=steps.source_hashes(acfg),
-            )
-            data = runner.step(
-                "data",
-                data_fp,
-                lambda _resume, c=acfg: steps.prepare_data(c, workdir),
-                attempt=attempt,
-                valid=_exists("data_dir"),
-                detail=lambda o: f"version {o['version']}",
-            )
+            data = _data(acfg, workdir, runner, attempt)
         s1, s2 = _train(acfg, workdir, data, tracking_uri, runner, attempt)
         ev, decision = _evaluate_and_gate(
             acfg, workdir, data, s2, champion, runner, attempt, tracking_uri
@@ -166,6 +145,20 @@ def _run(cfg: Config, workdir: Workdir, tracking_uri: str | None, runner: Runner
         "nothing registered[/red]"
     )
     return result
+
+
+def _data(cfg: Config, workdir: Workdir, runner: Runner, attempt: int | None = None):
+    data_fp = fingerprint(
+        step="data", config=config_part(cfg, "data", "seed"), sources=steps.source_hashes(cfg)
+    )
+    return runner.step(
+        "data",
+        data_fp,
+        lambda _resume: steps.prepare_data(cfg, workdir),
+        attempt=attempt,
+        valid=_exists("data_dir"),
+        detail=lambda o: f"version {o['version']}",
+    )
 
 
 def _evaluate_and_gate(acfg, workdir, data, s2, champion, runner: Runner, attempt, tracking_uri):

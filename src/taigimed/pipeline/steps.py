@@ -15,12 +15,9 @@ from taigimed.config import Config
 from taigimed.pipeline.hashing import hash_path
 from taigimed.workdir import Workdir
 
-# Which prepared datasets each step reads: their contents, not the data version,
-# key the cache, so a data change that only touches stage 2 keeps stage 1 cached.
-STAGE_DATASETS = {
-    1: ("stage1_train", "stage1_validation"),
-    2: ("stage2_train", "stage2_validation", "stage1_validation"),
-}
+# Which prepared datasets each step reads (training: STAGE_DATASETS): their contents, not
+# the data version, key the cache, so a data change that only touches stage 2 keeps stage 1
+# cached.
 EVAL_DATASETS = ("medqa_test", "taigi_test", "translation_test")
 
 

@@ -6,6 +6,14 @@ from pydantic import Field, model_validator
 
 from taigimed.configbase import StrictModel
 
+# The prepared datasets each stage reads: (train, validation, *also scored). Stage 2 also
+# scores the medical validation set before and after, for the gate's forgetting check.
+# Training and the pipeline's cache keys both read this.
+STAGE_DATASETS: dict[int, tuple[str, ...]] = {
+    1: ("stage1_train", "stage1_validation"),
+    2: ("stage2_train", "stage2_validation", "stage1_validation"),
+}
+
 
 class LoraConfig(StrictModel):
     r: int = Field(16, ge=1, description="LoRA rank.")
