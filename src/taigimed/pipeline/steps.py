@@ -13,6 +13,7 @@ from typing import Any
 from taigimed.artifacts import write_json_atomic, write_text_atomic
 from taigimed.config import Config
 from taigimed.pipeline.hashing import hash_path
+from taigimed.train.config import STAGE_DATASETS as STAGE_DATASETS  # what run.py keys on
 from taigimed.workdir import Workdir
 
 # Which prepared datasets each step reads (training: STAGE_DATASETS): their contents, not
@@ -234,11 +235,12 @@ def log_gate_to_mlflow(
     """Record the decision on the stage-2 training run it judged (tags, metric, artifacts)."""
     if not run_id:
         return
+    from taigimed.registry import store
     from taigimed.registry.store import client as registry_client
 
     client = registry_client(cfg, workdir, tracking_uri)
     n = attempt["attempt"]
-    client.set_tag(run_id, "taigimed.gate_passed", str(decision["passed"]).lower())
+    client.set_tag(run_id, store.TAG_GATE_PASSED, str(decision["passed"]).lower())
     client.set_tag(run_id, "taigimed.gate_attempt", str(n))
     client.log_metric(run_id, "gate_passed", 1.0 if decision["passed"] else 0.0)
     client.log_dict(run_id, {"decision": decision, "attempt": attempt}, f"gate/attempt-{n}.json")

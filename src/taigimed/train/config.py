@@ -1,4 +1,4 @@
-"""Training settings for both stages. Owned by the training code (issue 3)."""
+"""Training settings for both stages (``train:`` in ``configs/*.yaml``)."""
 
 from typing import Literal
 

