@@ -169,3 +169,17 @@ def write_prepared(folder: Path, datasets: dict[str, list[dict]]) -> Path:
     }
     (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     return folder
+
+
+def ws_turn(ws, text: str, max_tokens: int = 8) -> tuple[str, dict]:
+    """One chat turn over the `/v1/chat/ws` WebSocket: (streamed text, the end frame)."""
+    ws.send_json({"type": "message", "content": text, "max_tokens": max_tokens})
+    tokens = []
+    while True:
+        m = ws.receive_json()
+        if m["type"] == "token":
+            tokens.append(m["text"])
+        elif m["type"] == "end":
+            return "".join(tokens), m
+        elif m["type"] == "error":
+            raise AssertionError(m)
