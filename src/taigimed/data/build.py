@@ -13,7 +13,7 @@ from taigimed.config import Config
 from taigimed.data import mix
 from taigimed.data.dedup import deduplicate
 from taigimed.data.medqa import load_medqa
-from taigimed.data.parallel import load_parallel
+from taigimed.data.parallel_corpus import load_parallel
 from taigimed.data.records import (
     HAN_TO_TAILO,
     ZH_TO_HAN,
