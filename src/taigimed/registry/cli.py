@@ -1,6 +1,6 @@
 """CLI commands of `taigimed.registry`: the `taigimed model` group (registered models).
 
-Not to be confused with `taigimed models` (base models), which the training code owns.
+Not to be confused with `taigimed base-model` (the base models training starts from).
 """
 
 from __future__ import annotations
