@@ -6,12 +6,15 @@ skipped as unreadable), and every output dataset is listed in ``BuildResult``.
 
 from __future__ import annotations
 
+from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 from taigimed.config import Config
 from taigimed.data import mix
+from taigimed.data.cloze import build_cloze
 from taigimed.data.dedup import deduplicate
+from taigimed.data.holdout import stratified_holdout
 from taigimed.data.medqa import load_medqa
 from taigimed.data.parallel_corpus import load_parallel
 from taigimed.data.records import (
@@ -40,6 +43,7 @@ class BuildResult:
     kept: dict[str, int]
     leakage: dict[str, int] = field(default_factory=dict)
     mix: dict = field(default_factory=dict)
+    held_out: dict = field(default_factory=dict)
 
 
 def _dedup(rows: list[dict], texts: list[str], cfg, report: SourceReport, labels=None):
@@ -144,7 +148,15 @@ def build(cfg: Config, sources: Sources, on_error: str, timer) -> BuildResult:
                 mcq_held = {"validation": d.validation_fraction, "test": d.medqa_test_fraction}
                 mcq_splits.append(split_of(r["question"], seed, mcq_held))
         sin_splits = [split_of(s["han"], seed, held) for s in sinica]
-        par_splits = [split_of(p["zh"] + p["han"], seed, held) for p in parallel]
+        # The parallel file is small: an exact, topic-stratified hold-out for translation_test,
+        # then the usual hash split of the rest into train / validation.
+        par_test = stratified_holdout(parallel, d.parallel_test_rows, seed, lambda p: p["topic"])
+        par_splits = [
+            "test"
+            if p["id"] in par_test
+            else split_of(p["zh"] + p["han"], seed, {"validation": d.validation_fraction})
+            for p in parallel
+        ]
         leakage = {}
         for name, pairs, splits in (
             ("medqa", mcq_pairs, mcq_splits),
@@ -226,12 +238,32 @@ def build(cfg: Config, sources: Sources, on_error: str, timer) -> BuildResult:
                 for s in sin["test"]
             ],
             "translation_test": _translation_pairs(sin["test"], par["test"], d, seed),
+            "taigi_cloze_test": build_cloze(sin["test"], sin["train"], d.cloze_test_items, seed),
         }
         datasets = {
-            k: v if k == "stage2_train" else capped(v, d.dataset_caps.get(k), seed)
+            k: v
+            if k in ("stage2_train", "translation_test")
+            else capped(v, d.dataset_caps.get(k), seed)
             for k, v in datasets.items()
         }
-    return BuildResult(datasets, reports, kept, leakage, mix_stats)
+        # The held-out parallel pairs survive the cap; Sinica's Han→Tâi-lô pairs fill the rest.
+        pairs = datasets["translation_test"]
+        from_par = [p for p in pairs if p["id"].startswith("parallel-")]
+        from_sin = [p for p in pairs if not p["id"].startswith("parallel-")]
+        cap = d.dataset_caps.get("translation_test")
+        room = None if cap is None else max(0, cap - len(from_par))
+        datasets["translation_test"] = from_par + capped(from_sin, room, seed)
+        held_out = {
+            "parallel_test_ids": sorted(par_test),
+            "parallel_test_by_topic": dict(
+                sorted(Counter(p["topic"] for p in par["test"]).items())
+            ),
+            "cloze_sentence_ids": [
+                r["id"].removeprefix("cloze-") for r in datasets["taigi_cloze_test"]
+            ],
+            "note": "test-split rows: read by evaluation only, never by training",
+        }
+    return BuildResult(datasets, reports, kept, leakage, mix_stats, held_out)
 
 
 def _textbooks_job(files, d, report: SourceReport) -> tuple[list[dict], SourceReport]:

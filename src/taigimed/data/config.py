@@ -22,6 +22,7 @@ DATASET_NAMES = (
     "stage2_validation",
     "taigi_test",
     "translation_test",
+    "taigi_cloze_test",
 )
 
 
@@ -130,6 +131,19 @@ class DataConfig(StrictModel):
     )
     sinica_translation_fraction: float = Field(
         0.1, ge=0, le=1, description="Share of Sinica sentences also given as HAN→Tâi-lô chat."
+    )
+    # --- held-out evaluation material (never trained on) -----------------------------------
+    parallel_test_rows: int = Field(
+        100,
+        ge=0,
+        description="Complete rows of the parallel file held out for translation_test "
+        "(stratified by topic, ids in the manifest); the rest is split train/validation. "
+        "With fewer complete rows than this, all of them are held out.",
+    )
+    cloze_test_items: int = Field(
+        200,
+        ge=0,
+        description="Cloze items (taigi_cloze_test) built from held-out Sinica test sentences.",
     )
     dataset_caps: dict[str, int] = Field(
         default_factory=dict,

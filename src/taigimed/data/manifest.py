@@ -99,6 +99,7 @@ def write_outputs(
         "filters": {n: r.as_dict(result.kept.get(n, 0)) for n, r in result.reports.items()},
         "skipped_unreadable_rows": skipped,
         "leakage_check": result.leakage,
+        "held_out": result.held_out,
         "stage2_mix": result.mix,
         "datasets": ds_meta,
         "timings_s": timings,

@@ -38,6 +38,7 @@ def load_parallel(
                 "zh": zh,
                 "han": han,
                 "tailo": tailo,
+                "topic": str(raw.get("Topic") or "none"),
             }
         )
     return rows

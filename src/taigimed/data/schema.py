@@ -49,7 +49,7 @@ class DatasetSchemaError(ValueError):
 
 def features_for(name: str) -> Features:
     """The features of the prepared dataset ``name``."""
-    if name.startswith("medqa_"):
+    if name.startswith("medqa_") or name == "taigi_cloze_test":
         return MCQ_FEATURES
     if name.startswith("stage"):
         return RECORD_FEATURES

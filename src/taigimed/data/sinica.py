@@ -90,6 +90,17 @@ def parse_sentence(line: str) -> tuple[str, str, bool] | None:
     return _join(han_words, spaced=False), _join(tl_words, spaced=True), unified
 
 
+def _han_words(line: str) -> list[str]:
+    """The sentence's Han words (punctuation left out), as the corpus segments them: the
+    cloze set blanks one of them."""
+    words = []
+    for raw in line.split():
+        token = _token(raw)
+        if token is not None and not token[2]:
+            words.append(token[0])
+    return words
+
+
 def _lines(path: Path, report: SourceReport):
     opener = gzip.open if path.suffix == ".gz" else open
     try:
@@ -122,7 +133,7 @@ def load_sinica(
     # would each rebuild it (measured: 2 workers cost 5 s more CPU than they saved).
     parsed_all = [parse_sentence(line) for _, line in kept]
     rows: list[dict] = []
-    for (lineno, _), parsed in zip(kept, parsed_all, strict=True):
+    for (lineno, raw_line), parsed in zip(kept, parsed_all, strict=True):
         if parsed is None:
             report.drop("token_without_tailo")
             continue
@@ -138,5 +149,13 @@ def load_sinica(
             continue
         if re.search(r"[0-9]", tailo) and re.search(r"[a-z][1-9](?:[-\s]|$)", tailo):
             report.flagged["numeric_tone_left"] += 1
-        rows.append({"id": f"{source}-{lineno:06d}", "source": source, "han": han, "tailo": tailo})
+        rows.append(
+            {
+                "id": f"{source}-{lineno:06d}",
+                "source": source,
+                "han": han,
+                "tailo": tailo,
+                "words": _han_words(raw_line),
+            }
+        )
     return rows

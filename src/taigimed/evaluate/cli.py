@@ -17,14 +17,15 @@ def register(app: typer.Typer) -> None:
 
 def eval_command(
     model: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--model",
             "-m",
-            help="A model folder, or a registry alias/version (staging, production, 3).",
+            help="A model folder, or a registry alias/version (staging, production, 3). "
+            "Without it, only the --extra-mcq files' balance check is printed.",
         ),
-    ],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Report JSON to write.")],
+    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Report JSON to write.")] = None,
     extra_mcq: Annotated[
         list[Path] | None,
         typer.Option(
@@ -35,7 +36,8 @@ def eval_command(
         bool,
         typer.Option(
             "--full/--sample",
-            help="Full sets (default) or the recipe's seeded sample of eval.sample_per_set items.",
+            help="Full sets (default) or the recipe's seeded sample "
+            "(sized by eval.detectable_difference, else eval.sample_per_set).",
         ),
     ] = True,
     champion_report: Annotated[
@@ -61,12 +63,23 @@ def eval_command(
 
     taigimed eval --model staging --out eval/staging.json
     taigimed eval --config tiny --model ./my-model --out /tmp/r.json --sample --extra-mcq exam.jsonl
+    taigimed eval --extra-mcq exam.jsonl      # only check the file's position/length balance
 
     With --stage2-run the gate decision and its reasons are added to the report (exit 3 when
     it fails), as `taigimed model gate` does.
     """
-    from taigimed.evaluate.run import evaluate_model
     from taigimed.evaluate.sets import EvalDataError
+
+    balanced = _print_balance(extra_mcq or ())
+    if model is None:
+        if not extra_mcq:
+            typer.secho("error: give --model (and --out), or --extra-mcq to check", err=True)
+            raise typer.Exit(2)
+        raise typer.Exit(0 if balanced else 1)
+    if out is None:
+        typer.secho("error: --out is required with --model", fg="red", err=True)
+        raise typer.Exit(2)
+    from taigimed.evaluate.run import evaluate_model
 
     cfg = load(config, set_)
     wd = workdir(workdir_)
@@ -91,6 +104,14 @@ def eval_command(
             for k, m in res["metrics"].items()
         )
         typer.echo(f"{name} (n={report['sample']['per_set_n'].get(name, '?')}): {cells}")
+        if res.get("baselines"):
+            base = ", ".join(f"{k} {m['value']:.3f}" for k, m in res["baselines"].items())
+            typer.echo(f"  baselines (no question read): {base}")
+        if res.get("power"):
+            mde = ", ".join(
+                f"{k} ±{p['mde']:.3g}" for k, p in res["power"].items() if p["mde"] is not None
+            )
+            typer.echo(f"  detectable paired difference at this n: {mde}")
     typer.echo(f"wrote {out} and {out.with_suffix('.md')} in {report['seconds']:.0f} s")
     if stage2_run is None:
         typer.echo(f"gate: taigimed model gate --eval {out} --stage2-run <stage-2 run folder>")
@@ -107,6 +128,24 @@ def eval_command(
     typer.echo(f"gate {verdict}: " + "; ".join(decision["reasons"]))
     if not decision["passed"]:
         raise typer.Exit(3)
+
+
+def _print_balance(paths) -> bool:
+    """Print each extra MCQ file's position/length balance; True when all are balanced."""
+    from taigimed.evaluate.balance import check_balance
+    from taigimed.evaluate.sets import EvalDataError, load_extra_mcq
+
+    ok = True
+    for path in paths:
+        try:
+            report = check_balance(load_extra_mcq(path))
+        except EvalDataError as exc:
+            typer.secho(f"error: {exc}", fg="red", err=True)
+            raise typer.Exit(2) from exc
+        ok &= report.passed
+        color = None if report.passed else "yellow"
+        typer.secho(f"{path} balance: {report.summary()}", fg=color)
+    return ok
 
 
 def _resolve(wd, cfg, spec: str) -> Path:

@@ -39,9 +39,31 @@ class EvalConfig(StrictModel):
     translation_max_new_tokens: int = Field(
         96, ge=1, description="Tokens generated per translation pair (chrF)."
     )
-    sets: list[Literal["medqa_tw", "taigi_medical", "taigi_general"]] = Field(
-        default_factory=lambda: ["medqa_tw", "taigi_medical", "taigi_general"],
+    sets: list[Literal["medqa_tw", "taigi_medical", "taigi_general", "taigi_cloze"]] = Field(
+        default_factory=lambda: ["medqa_tw", "taigi_medical", "taigi_general", "taigi_cloze"],
         description="Which built-in sets to score; --extra-mcq files are always added.",
+    )
+    options_only: bool = Field(
+        True,
+        description="Also score every MCQ item without its question: the model's options-only "
+        "baseline (a second, cheaper pass: no generation).",
+    )
+    detectable_difference: float | None = Field(
+        None,
+        gt=0,
+        lt=1,
+        description="Size each set's sample to detect a paired accuracy change this large "
+        "(McNemar at gate.alpha, power eval.power, worst-case disagreement); overrides "
+        "sample_per_set. None with sample_per_set None scores full sets.",
+    )
+    translation_per_direction: int | None = Field(
+        None,
+        ge=1,
+        description="Translation pairs scored per direction in a sampled run (held-out parallel "
+        "pairs first); None uses the run's sample size.",
+    )
+    power: float = Field(
+        0.8, gt=0, lt=1, description="Power at which reports state minimal detectable differences."
     )
     taigi_medical_path: str | None = Field(
         None,
@@ -101,6 +123,17 @@ class GateConfig(StrictModel):
     )
     alpha: float = Field(
         0.05, gt=0, lt=1, description="A regression counts when it is significant at this level."
+    )
+    above_baseline: list[str] = Field(
+        default_factory=list,
+        description="'set.metric' MCQ scores that must beat the set's strongest baseline "
+        "(chance, majority letter, always-longest/-shortest, options-only) by a one-sided "
+        "test at alpha: a model that reads only length or letter habits fails.",
+    )
+    above_baseline_advisory: bool = Field(
+        False,
+        description="Record the above_baseline checks without letting them block: only for "
+        "recipes whose model is known to be at chance (their checks are smoke tests).",
     )
     min_paired_items: int = Field(
         20, ge=1, description="Fewer items shared with the champion skips that comparison."

@@ -7,6 +7,10 @@ Three kinds of check, each recorded as {name, value, threshold, passed, detail}:
   ``gate.champion_alias``) on the items both reports scored: exact McNemar for MCQ
   correctness, paired bootstrap for other per-item values;
 * stage 2 must have improved its own Taigi validation loss (``gate.min_stage2_gain``);
+* beating the set's strongest baseline (``gate.above_baseline``): one-sided test of the
+  model's per-item correctness against chance, the majority letter, always-longest/-shortest
+  and its own options-only score (``taigimed.evaluate.baselines``); advisory (recorded, not
+  blocking) when ``gate.above_baseline_advisory`` says the recipe's model is at chance;
 * the stage-2 forgetting bound: the Mandarin medical validation loss may rise during
   stage 2 (relative to the stage-1 model it started from, as stage 2's run.json
   records) by at most ``gate.max_forgetting``.
@@ -60,6 +64,7 @@ class Check:
     threshold: float | None
     passed: bool
     detail: str = ""
+    blocking: bool = True
 
 
 @dataclass
@@ -149,8 +154,53 @@ def _regression(report: dict, champion: dict, key: str, gate: GateConfig, seed: 
     diff, p = res["diff"], res["p_value"]
     worse = diff > 0 if metric in LOWER_IS_BETTER else diff < 0
     ok = not (worse and p < gate.alpha)
-    detail = f"{test} on {res['n']} items: challenger - champion = {diff:+.4g}, p = {p:.3g}"
+    mde = _paired_mde(theirs, mine, metric, gate.alpha)
+    detail = (
+        f"{test} on {res['n']} items: challenger - champion = {diff:+.4g}, p = {p:.3g}; "
+        f"detectable at 80 % power: {mde:.3g}"
+    )
     return Check(name, p, gate.alpha, ok, detail)
+
+
+def _paired_mde(a: dict[str, float], b: dict[str, float], metric: str, alpha: float) -> float:
+    """The smallest difference this paired comparison could see (taigimed.evaluate.power)."""
+    from taigimed.evaluate import power
+
+    ids = sorted(set(a) & set(b))
+    diffs = [b[i] - a[i] for i in ids]
+    if metric in MCQ_ITEM_FIELDS:
+        return power.mde_binary(len(ids), sum(d != 0 for d in diffs) / len(ids), alpha)
+    mean = sum(diffs) / len(diffs)
+    sd = math.sqrt(sum((d - mean) ** 2 for d in diffs) / max(len(diffs) - 1, 1))
+    return power.mde_values(len(ids), sd, alpha)
+
+
+def _above_baseline(report: dict, key: str, gate: GateConfig) -> Check:
+    from taigimed.evaluate import stats
+    from taigimed.evaluate.baselines import strongest
+
+    res, metric = _set_result(report, key)
+    blocking = not gate.above_baseline_advisory
+    name = f"{key} > strongest baseline (one-sided, alpha {gate.alpha:g})"
+    mine = item_values(report, key)
+    found = strongest((res or {}).get("baselines", {}), metric)
+    if mine is None or found is None or metric not in MCQ_ITEM_FIELDS:
+        why = f"the report has no per-item {key} or no baselines for it"
+        return Check(name, None, gate.alpha, False, why, blocking)
+    base_name, _ = found
+    base = {
+        it["id"]: float(it["baselines"][base_name])
+        for it in res.get("items", [])
+        if base_name in it.get("baselines", {})
+    }
+    out = stats.above_baseline(mine, base)
+    ok = out["p_value"] < gate.alpha
+    detail = (
+        f"{out['test']} on {out['n']} items: {out['model']:.3f} vs {base_name} "
+        f"{out['baseline']:.3f}, p = {out['p_value']:.3g}"
+        + ("" if blocking else "; advisory: this recipe's model is at chance (smoke test)")
+    )
+    return Check(name, out["p_value"], gate.alpha, ok, detail, blocking)
 
 
 def forgetting_check(gate: GateConfig, stage2: dict | None) -> Check | None:
@@ -199,6 +249,7 @@ def decide(
     ``metrics`` of stage 2's run.json (its medical loss before and after stage 2).
     """
     checks = _absolute(report, gate)
+    checks += [_above_baseline(report, k, gate) for k in gate.above_baseline]
     if champion_report is not None:
         checks += [
             _regression(report, champion_report, k, gate, seed) for k in gate.no_regression_on
@@ -216,9 +267,15 @@ def decide(
     reasons = [
         f"{c.name}: {_fmt(c.value)}" + (f" ({c.detail})" if c.detail else "")
         for c in checks
-        if not c.passed
+        if not c.passed and c.blocking
     ]
     passed = not reasons
     if passed:
-        reasons = [f"all {len(checks)} checks passed"]
+        blocking = [c for c in checks if c.blocking]
+        reasons = [f"all {len(blocking)} checks passed"]
+    reasons += [
+        f"advisory, not blocking: {c.name}: {_fmt(c.value)} ({c.detail})"
+        for c in checks
+        if not c.passed and not c.blocking
+    ]
     return GateDecision(passed=passed, reasons=reasons, checks=checks, champion=champion)

@@ -13,7 +13,9 @@ Metric = dict[str, float | int]
 
 # Item field holding each MCQ metric's per-item correctness in a report.
 MCQ_ITEM_FIELDS = {"acc": "correct", "acc_norm": "correct_norm", "gen_acc": "gen_correct"}
-LOWER_IS_BETTER = {"bits_per_char"}
+LOWER_IS_BETTER = {"bits_per_char", "rubric_violations"}
+# Metrics whose per-item values are 0/1 (paired by McNemar, not by bootstrap).
+BINARY_METRICS = {*MCQ_ITEM_FIELDS, "rubric_violations"}
 
 
 def metric(
@@ -25,16 +27,18 @@ def metric(
 
 
 def chrf_metric(
-    hyps: Sequence[str], refs: Sequence[str], n_resamples: int, seed: int
+    hyps: Sequence[str], refs: Sequence[str], n_resamples: int, seed: int, word_order: int = 0
 ) -> tuple[Metric, list[float]]:
     """Corpus chrF (sacrebleu) with an interval from resampling sentences, and sentence chrF.
+
+    ``word_order=2`` gives chrF++ (character n-grams plus word uni- and bigrams).
 
     The corpus score sums character n-gram statistics over sentences, so the
     bootstrap resamples those per-sentence statistics rather than averaging scores.
     """
     from sacrebleu.metrics import CHRF
 
-    chrf = CHRF()
+    chrf = CHRF(word_order=word_order)
     if not hyps:
         return {"value": float("nan"), "n": 0, "ci_low": float("nan"), "ci_high": float("nan")}, []
     stats = np.asarray(chrf._extract_corpus_statistics(list(hyps), [list(refs)]), dtype=float)

@@ -41,6 +41,8 @@ def write_report(report: dict[str, Any], out_json: Path, champion: dict | None =
             f"Scored a **fixed, seeded, stratified sample** (seed {sample['seed']}, up to "
             f"{sample['sample_per_set']} items per set), not the full sets: intervals reflect it."
         )
+    for name, why in report.get("skipped_sets", {}).items():
+        lines += ["", f"**{name} not scored**: {why}."]
     lines += ["", "| set | n |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in sample["per_set_n"].items()]
     lines += ["", "Every value: point [95 % bootstrap interval] (n)."]
@@ -64,6 +66,7 @@ def write_report(report: dict[str, Any], out_json: Path, champion: dict | None =
                 cm = champ_set.get("metrics", {}).get(metric_name)
                 row += f" {_fmt(cm) if cm else '–'} |"
             lines.append(row)
+        lines += _baseline_lines(res) + _power_lines(res)
         if res.get("categories"):
             metric_names = sorted({k for c in res["categories"].values() for k in c})
             lines += ["", "| category | " + " | ".join(metric_names) + " |"]
@@ -84,6 +87,40 @@ def write_report(report: dict[str, Any], out_json: Path, champion: dict | None =
     md = stem.with_suffix(".md")
     write_text_atomic(md, "\n".join(lines) + "\n")
     return md
+
+
+def _baseline_lines(res: dict[str, Any]) -> list[str]:
+    """Baselines that read no question, and the set's position/length balance."""
+    if not res.get("baselines"):
+        return []
+    lines = ["", "Baselines (what a score must beat; none reads the question):", ""]
+    lines += ["| baseline | value |", "|---|---|"]
+    lines += [f"| {k} | {_fmt(m)} |" for k, m in res["baselines"].items()]
+    bal = res.get("balance")
+    if bal:
+        verdict = "balanced" if bal["passed"] else "NOT balanced: " + "; ".join(bal["problems"])
+        lines += [
+            "",
+            f"Set balance (all {bal['n']} items of the set, ties split): correct option "
+            f"longest in {bal['longest_share']:.0%}, shortest in {bal['shortest_share']:.0%}; "
+            f"{verdict}.",
+        ]
+    return lines
+
+
+def _power_lines(res: dict[str, Any]) -> list[str]:
+    if not res.get("power"):
+        return []
+    cells = [
+        f"{k} ±{p['mde']:.3g} (n={p['n']})" if p["mde"] is not None else f"{k} n/a (n={p['n']})"
+        for k, p in res["power"].items()
+    ]
+    first = next(iter(res["power"].values()))
+    return [
+        "",
+        f"Minimal detectable paired difference vs a champion (alpha {first['alpha']:g}, "
+        f"power {first['power']:.0%}): " + "; ".join(cells) + ".",
+    ]
 
 
 def _dist(d: dict[str, int]) -> str:

@@ -7,7 +7,10 @@ Report JSON (``schema`` 1), stable for the gate and the registry::
      "sets": {set: {"metrics": {metric: {"value", "n", "ci_low", "ci_high"}},
                     "categories": {cat: {metric: {...}}},
                     "letter_distribution": {"A": n, ...},        # MCQ sets
+                    "baselines": {name: metric}, "balance": {...},   # MCQ sets
+                    "power": {metric: {"n", "mde", "alpha", "power", "basis"}},
                     "items": [...]}},              # per item, see metrics.item_values
+     "skipped_sets": {set: why},
      "seconds": float, "set_seconds": {set: float}}
 """
 
@@ -51,7 +54,7 @@ def evaluate_model(
     wd = workdir if isinstance(workdir, Workdir) else Workdir.resolve(workdir)
     ec = cfg.eval
     seed = ec.seed if ec.seed is not None else cfg.seed
-    sample_n = None if full else ec.sample_per_set
+    sample_n = None if full else sample_size(cfg)
     out_json = Path(out_json)
     started = time.perf_counter()
 
@@ -59,13 +62,21 @@ def evaluate_model(
     mcq_sets: dict[str, list[dict]] = {}
     taigi_open: list[dict] = []
     general: tuple[list[dict], list[dict]] | None = None
-    needs_data = {"medqa_tw", "taigi_general"} & set(ec.sets)
+    needs_data = {"medqa_tw", "taigi_general", "taigi_cloze"} & set(ec.sets)
     prepared = None
     if needs_data:
         prepared = evsets.open_prepared(Path(data_dir) if data_dir else wd)
     if "medqa_tw" in ec.sets:
         rows = evsets.prepared_rows(prepared, "medqa_test")
         mcq_sets["medqa_tw"] = evsets.check_mcq(rows, f"{prepared.path}/medqa_test")
+    skipped: dict[str, str] = {}
+    if "taigi_cloze" in ec.sets:
+        rows = evsets.prepared_rows(prepared, "taigi_cloze_test")
+        if rows:
+            mcq_sets["taigi_cloze"] = evsets.check_mcq(rows, f"{prepared.path}/taigi_cloze_test")
+        else:
+            # A small corpus slice (the tiny recipe) can leave too few words for distractors.
+            skipped["taigi_cloze"] = "the prepared data has no cloze items (corpus too small)"
     if "taigi_medical" in ec.sets:
         mcq_sets["taigi_medical"], taigi_open = evsets.load_taigi_medical(ec.taigi_medical_path)
     for path in extra_mcq:
@@ -76,6 +87,11 @@ def evaluate_model(
             evsets.prepared_rows(prepared, "translation_test"),
         )
 
+    # Balance is a property of the set, not of the sample: a 10-item sample of a balanced
+    # set can look lopsided, so the report states it for the full set.
+    from taigimed.evaluate.balance import check_balance
+
+    balance = {name: check_balance(rows).to_dict() for name, rows in mcq_sets.items()}
     per_set_n: dict[str, int] = {}
     for name, rows in mcq_sets.items():
         mcq_sets[name] = evsets.stratified_sample(rows, sample_n, seed, lambda r: r["category"])
@@ -87,7 +103,8 @@ def evaluate_model(
         per_set_n["taigi_medical_open"] = len(taigi_open)
     if general is not None:
         sents = evsets.stratified_sample(general[0], sample_n, seed, lambda r: str(r["source"]))
-        pairs = evsets.stratified_sample(general[1], sample_n, seed, lambda r: r["direction"])
+        per_direction = ec.translation_per_direction if sample_n is not None else None
+        pairs = evsets.sample_translation(general[1], per_direction or sample_n, seed)
         general = (sents, pairs)
         per_set_n["taigi_general"] = len(sents)
         per_set_n["taigi_general_translation"] = len(pairs)
@@ -137,10 +154,11 @@ def evaluate_model(
                     batch_questions=ec.batch_questions,
                     gen_tokens=gen_tokens,
                     progress=progress,
+                    options_only=ec.options_only,
                     **common,
                 )
                 if extra:
-                    res["metrics"]["chrf"], res["open_items"] = evaluate_open(
+                    open_metrics, res["open_items"] = evaluate_open(
                         lm,
                         extra,
                         batch_size=ec.batch_sequences,
@@ -148,6 +166,7 @@ def evaluate_model(
                         progress=progress,
                         **common,
                     )
+                    res["metrics"].update(open_metrics)
             else:
                 res = evaluate_general(
                     lm,
@@ -164,6 +183,8 @@ def evaluate_model(
             # appear when everything is done.
             bar.console.print(f"{name}: {size} items scored in {set_seconds[name]:.0f} s")
 
+    for name, bal in balance.items():
+        results[name]["balance"] = bal
     report = {
         "schema": SCHEMA,
         "model": {"path": str(model_dir), "name": Path(str(model_dir)).name},
@@ -173,7 +194,8 @@ def evaluate_model(
             "per_set_n": per_set_n,
             "seed": seed,
         },
-        "sets": results,
+        "sets": annotate_power(results, cfg.gate.alpha, ec.power),
+        "skipped_sets": skipped,
         "seconds": round(time.perf_counter() - started, 2),
         "set_seconds": {k: round(v, 2) for k, v in set_seconds.items()},
     }
@@ -182,6 +204,33 @@ def evaluate_model(
     write_report(report, out_json, champion)
     shutil.rmtree(parts, ignore_errors=True)
     return report
+
+
+def sample_size(cfg: Config) -> int | None:
+    """Items per set for a sampled run: sized for ``eval.detectable_difference`` when set,
+    else ``eval.sample_per_set`` (None: full sets)."""
+    ec = cfg.eval
+    if ec.detectable_difference is not None:
+        from taigimed.evaluate.power import n_for_mde
+
+        return n_for_mde(ec.detectable_difference, alpha=cfg.gate.alpha, power=ec.power)
+    return ec.sample_per_set
+
+
+def annotate_power(results: dict[str, Any], alpha: float, power: float) -> dict[str, Any]:
+    """Add each set's minimal detectable differences (``power``) at the n it was scored on."""
+    from taigimed.evaluate.metrics import item_values
+    from taigimed.evaluate.power import set_power
+
+    for res in results.values():
+        values = {}
+        for name in res.get("metrics", {}):
+            try:
+                values[name] = list(item_values(res, name).values())
+            except KeyError:
+                continue
+        res["power"] = set_power(res["metrics"], values, alpha, power)
+    return results
 
 
 def _fingerprint(cfg: Config, model_dir: str | Path) -> list:

@@ -2,7 +2,8 @@
 
 * ``medqa_tw``: ``medqa_test`` of the prepared data (MedQA schema).
 * ``taigi_medical``: the set authored by the project, shipped in ``evaluate/sets/``.
-* ``taigi_general``: ``taigi_test`` (bits per character) and ``translation_test`` (chrF).
+* ``taigi_general``: ``taigi_test`` (bits per character) and ``translation_test`` (chrF++).
+* ``taigi_cloze``: ``taigi_cloze_test``, a blank in held-out Sinica sentences (accuracy).
 * ``extra:<file name>``: any JSONL file in the MedQA schema (``--extra-mcq``).
 """
 
@@ -102,10 +103,17 @@ def load_taigi_medical(folder: str | Path | None = None) -> tuple[list[Row], lis
     folder = Path(folder) if folder else builtin_set_dir()
     mcq = check_mcq(read_jsonl(folder / "taigi_medical_mcq.jsonl"), str(folder / "mcq"))
     open_rows = read_jsonl(folder / "taigi_medical_open.jsonl")
+    from taigimed.evaluate.rubric import RubricError, check_rubric
+
     for n, row in enumerate(open_rows, 1):
+        where = f"{folder}/taigi_medical_open.jsonl:{n}"
         for key in ("id", "question", "reference"):
             if not isinstance(row.get(key), str) or not row[key].strip():
-                raise EvalDataError(f"{folder}/taigi_medical_open.jsonl:{n}: {key!r} missing")
+                raise EvalDataError(f"{where}: {key!r} missing")
+        try:
+            check_rubric(row, where)
+        except RubricError as exc:
+            raise EvalDataError(str(exc)) from exc
     return mcq, open_rows
 
 
@@ -148,3 +156,19 @@ def stratified_sample(
     for g, q in zip(names, quota, strict=True):
         chosen += rng.choice(groups[g], size=int(q), replace=False).tolist()
     return [rows[i] for i in sorted(chosen)]
+
+
+def sample_translation(pairs: Sequence[Row], per_direction: int | None, seed: int) -> list[Row]:
+    """Up to ``per_direction`` pairs of each direction; held-out parallel-file pairs (the only
+    Mandarin→Han ones, and human translations) are kept before Sinica's Han→Tâi-lô pairs."""
+    if per_direction is None:
+        return list(pairs)
+    out: list[Row] = []
+    for direction in sorted({p["direction"] for p in pairs}):
+        sub = [p for p in pairs if p["direction"] == direction]
+        par = [p for p in sub if str(p["id"]).startswith("parallel-")]
+        rest = [p for p in sub if not str(p["id"]).startswith("parallel-")]
+        keep = stratified_sample(par, per_direction, seed, lambda r: "parallel")
+        keep += stratified_sample(rest, max(0, per_direction - len(keep)), seed, lambda r: "x")
+        out += keep
+    return out

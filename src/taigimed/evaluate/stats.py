@@ -127,3 +127,38 @@ def _align(a: Values, b: Values) -> tuple[np.ndarray, np.ndarray]:
     if aa.shape != bb.shape:
         raise ValueError(f"paired inputs differ in length: {aa.size} vs {bb.size}")
     return aa, bb
+
+
+def above_baseline(model_correct: Values, baseline: Values) -> dict[str, float]:
+    """One-sided exact test that a model's 0/1 correctness beats a baseline's on the same items.
+
+    A baseline whose per-item values are all 0 or 1 (always-longest, options-only, ...) is
+    compared by McNemar's exact test, one-sided (the model must win more of the items they
+    disagree on). A fractional baseline (chance: 1/options per item) is a known expected
+    score, so the model's count of correct items is tested against it with a one-sided
+    binomial test.
+    """
+    from scipy.stats import binomtest
+
+    m, b = _align(model_correct, baseline)
+    if m.size == 0:
+        raise ValueError("above_baseline needs at least one item scored by both")
+    model = m.astype(bool)
+    if np.all((b == 0) | (b == 1)):
+        base = b.astype(bool)
+        wins, losses = int(np.sum(model & ~base)), int(np.sum(~model & base))
+        n_disc = wins + losses
+        p = 1.0 if n_disc == 0 else float(binomtest(wins, n_disc, 0.5, "greater").pvalue)
+        test = "one-sided McNemar"
+    else:
+        k, p0 = int(model.sum()), float(b.mean())
+        p = float(binomtest(k, model.size, p0, "greater").pvalue)
+        test = "one-sided binomial"
+    return {
+        "n": int(m.size),
+        "model": float(m.mean()),
+        "baseline": float(b.mean()),
+        "diff": float(m.mean() - b.mean()),
+        "p_value": p,
+        "test": test,
+    }

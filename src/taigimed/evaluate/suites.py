@@ -14,7 +14,10 @@ from typing import Any
 import numpy as np
 
 from taigimed import chat
+from taigimed.evaluate.balance import check_balance
+from taigimed.evaluate.baselines import baseline_metrics, item_baselines
 from taigimed.evaluate.metrics import chrf_metric, metric
+from taigimed.evaluate.rubric import score_answers
 from taigimed.evaluate.scoring import LoadedModel, generate, score_mcq, text_bits
 from taigimed.evaluate.sets import Row
 
@@ -40,8 +43,14 @@ def evaluate_mcq(
     batch_questions: int,
     gen_tokens: int,
     progress: Progress | None = None,
+    options_only: bool = False,
 ) -> dict[str, Any]:
-    """acc / acc_norm (option log-likelihood, lm-eval definitions) and gen_acc (parsed letter)."""
+    """acc / acc_norm (option log-likelihood, lm-eval definitions) and gen_acc (parsed letter),
+    beside the baselines of ``taigimed.evaluate.baselines``.
+
+    ``options_only`` scores every item a second time with the question left out, for the
+    model's own options-only baseline (no generation: it costs less than the main pass).
+    """
     contexts, conts, letters = [], [], []
     for it in items:
         opts = it["options"]
@@ -49,12 +58,22 @@ def evaluate_mcq(
         letters.append(sorted(opts))
         conts.append([chat.mcq_assistant_answer(k, opts) for k in sorted(opts)])
     scores = score_mcq(lm, contexts, conts, batch_questions, gen_tokens, progress)
+    blind = (
+        score_options_only(lm, items, conts, batch_questions)
+        if options_only
+        else [None] * len(items)
+    )
+    fixed = item_baselines(items, seed)
     records = []
-    for it, s, ls, cs in zip(items, scores, letters, conts, strict=True):
-        ll = np.asarray(s.logliks)
-        pred = ls[int(np.argmax(ll))]
-        # lm-eval's acc_norm: log-likelihood divided by the choice's length in characters.
-        pred_norm = ls[int(np.argmax(ll / np.array([len(c) for c in cs], dtype=float)))]
+    for it, s, ls, cs, b, base in zip(items, scores, letters, conts, blind, fixed, strict=True):
+        pred, pred_norm = _argmax_letters(s.logliks, ls, cs)
+        if b is not None:
+            b_pred, b_norm = _argmax_letters(b.logliks, ls, cs)
+            base = {
+                **base,
+                "options_only_acc": float(b_pred == it["answer_idx"]),
+                "options_only_acc_norm": float(b_norm == it["answer_idx"]),
+            }
         rec = {
             "id": it["id"],
             "category": it["category"],
@@ -64,6 +83,7 @@ def evaluate_mcq(
             "correct_norm": pred_norm == it["answer_idx"],
             "pred_norm": pred_norm,
             "logliks": [round(x, 5) for x in s.logliks],
+            "baselines": base,
         }
         if s.generated is not None:
             rec["gen_pred"] = chat.parse_answer_letter(s.generated, ls)
@@ -87,6 +107,8 @@ def evaluate_mcq(
     dist = Counter(r["pred"] for r in records)
     result: dict[str, Any] = {
         "metrics": block(records),
+        "baselines": baseline_metrics(records, n_resamples, seed),
+        "balance": check_balance(items).to_dict(),
         "categories": {c: block(rs) for c, rs in sorted(by_cat.items())},
         "letter_distribution": {k: dist.get(k, 0) for k in all_letters},
         "gold_letter_distribution": {
@@ -100,6 +122,20 @@ def evaluate_mcq(
     return result
 
 
+def _argmax_letters(logliks, letters, conts) -> tuple[str, str]:
+    """(acc prediction, acc_norm prediction) from option log-likelihoods."""
+    ll = np.asarray(logliks)
+    # lm-eval's acc_norm: log-likelihood divided by the choice's length in characters.
+    norm = ll / np.array([len(c) for c in conts], dtype=float)
+    return letters[int(np.argmax(ll))], letters[int(np.argmax(norm))]
+
+
+def score_options_only(lm: LoadedModel, items: Sequence[Row], conts, batch_questions: int):
+    """The same continuations scored after the MCQ prompt with its question left empty."""
+    contexts = [chat.render(chat.mcq_messages("", it["options"]), True) for it in items]
+    return score_mcq(lm, contexts, conts, batch_questions, 0, None)
+
+
 def evaluate_open(
     lm: LoadedModel,
     rows: Sequence[Row],
@@ -110,7 +146,9 @@ def evaluate_open(
     max_new_tokens: int,
     progress: Progress | None = None,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """chrF of free answers to open Taigi medical questions against reference answers."""
+    """Free answers to open Taigi medical questions judged by their rubric
+    (``rubric_recall``, ``rubric_violations``: share of answers breaking a rule), with chrF
+    against the reference answer as a secondary figure."""
     prompts = [
         chat.render(
             [
@@ -122,13 +160,42 @@ def evaluate_open(
         for r in rows
     ]
     answers = generate(lm, prompts, max_new_tokens, batch_size, progress)
+    return score_open(answers, rows, n_resamples=n_resamples, seed=seed)
+
+
+def score_open(
+    answers: Sequence[str], rows: Sequence[Row], *, n_resamples: int, seed: int
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Rubric and chrF metrics, and per-item records, for generated open answers."""
     refs = [r["reference"] for r in rows]
-    m, sentence = chrf_metric(answers, refs, n_resamples, seed)
-    items = [
-        {"id": r["id"], "metric": "chrf", "value": v, "pred": a, "gold": r["reference"]}
-        for r, a, v in zip(rows, answers, sentence, strict=True)
-    ]
-    return m, items
+    chrf, sentence = chrf_metric(answers, refs, n_resamples, seed)
+    judged = score_answers(answers, rows)
+    recall = [j.recall for j in judged]
+    broke = [float(bool(j.violations)) for j in judged]
+    metrics = {
+        "rubric_recall": metric(recall, n_resamples, seed),
+        "rubric_violations": metric(broke, n_resamples, seed),
+        "chrf": chrf,
+    }
+    items = []
+    for r, a, v, j in zip(rows, answers, sentence, judged, strict=True):
+        items.append(
+            {
+                "id": r["id"],
+                "metric": "rubric_recall",
+                "value": j.recall,
+                "facts_found": j.facts_found,
+                "violations": j.violations,
+                "pred": a,
+            }
+        )
+        items.append(
+            {"id": r["id"], "metric": "rubric_violations", "value": float(bool(j.violations))}
+        )
+        items.append(
+            {"id": r["id"], "metric": "chrf", "value": v, "pred": a, "gold": r["reference"]}
+        )
+    return metrics, items
 
 
 def evaluate_general(
@@ -142,7 +209,7 @@ def evaluate_general(
     max_new_tokens: int,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
-    """Bits per character on held-out Taigi Han sentences; chrF for ZH→Han and Han→Tâi-lô."""
+    """Bits per character on held-out Taigi Han sentences; chrF++ for ZH→Han and Han→Tâi-lô."""
     texts = [unicodedata.normalize("NFC", s["han"]) for s in sentences]
     bits = text_bits(lm, texts, batch_size, progress)
     chars = [max(len(t), 1) for t in texts]
@@ -163,7 +230,9 @@ def evaluate_general(
             categories.setdefault(src, {})["bits_per_char"] = metric(
                 [bits[i] for i in idx], n_resamples, seed, weights=[chars[i] for i in idx]
             )
-    for direction, name in (("zh-han", "chrf_zh_han"), ("han-tl", "chrf_han_tl")):
+    # chrF++ (word_order=2): Tâi-lô has spaces between words, so word n-grams count there;
+    # Han text has none, where it adds little beyond chrF.
+    for direction, name in (("zh-han", "chrfpp_zh_han"), ("han-tl", "chrfpp_han_tl")):
         sub = [p for p in pairs if p["direction"] == direction]
         if not sub:
             continue
@@ -173,7 +242,9 @@ def evaluate_general(
         # A translation needs about as many tokens as its source (Tâi-lô: a few per syllable).
         limits = [3 * len(lm.tokenizer.encode(p["source_text"])) + 8 for p in sub]
         hyps = generate(lm, prompts, max_new_tokens, batch_size, progress, limits)
-        m, sentence = chrf_metric(hyps, [p["target_text"] for p in sub], n_resamples, seed)
+        m, sentence = chrf_metric(
+            hyps, [p["target_text"] for p in sub], n_resamples, seed, word_order=2
+        )
         metrics[name] = m
         items += [
             {"id": p["id"], "metric": name, "value": v, "pred": h, "gold": p["target_text"]}

@@ -19,7 +19,7 @@ from taigimed.workdir import Workdir
 # Which prepared datasets each step reads (training: STAGE_DATASETS): their contents, not
 # the data version, key the cache, so a data change that only touches stage 2 keeps stage 1
 # cached.
-EVAL_DATASETS = ("medqa_test", "taigi_test", "translation_test")
+EVAL_DATASETS = ("medqa_test", "taigi_test", "translation_test", "taigi_cloze_test")
 
 
 def dataset_hashes(data_dir: Path, names: tuple[str, ...]) -> dict[str, str]:

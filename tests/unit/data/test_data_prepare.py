@@ -280,3 +280,22 @@ def test_a_folder_that_is_not_an_export_names_the_setting(tmp_path, monkeypatch)
     cfg = load_config("tiny", [*overrides(), f"data.feedback_dirs=[{tmp_path / 'empty'}]"])
     with pytest.raises(SourceError, match=r"data\.feedback_dirs.*export-feedback"):
         prepare(cfg, Workdir(tmp_path / "w"), progress=False)
+
+
+def test_held_out_evaluation_rows_are_recorded_and_never_trained_on(prepared):
+    _, _, path = prepared
+    m = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+    data = load_prepared(path)
+    held = m["held_out"]
+    # Three complete rows in the fixture, fewer than parallel_test_rows: all held out.
+    assert held["parallel_test_ids"] == ["parallel-1", "parallel-2", "parallel-3"]
+    assert sum(held["parallel_test_by_topic"].values()) == 3
+    trained = set(data.dataset("stage2_train")["id"]) | set(data.dataset("stage2_validation")["id"])
+    for pid in held["parallel_test_ids"]:
+        assert not any(t.startswith(pid + "-") for t in trained), pid
+        assert f"{pid}-zh-han" in data.dataset("translation_test")["id"]
+    cloze = data.dataset("taigi_cloze_test")
+    assert cloze.column_names == data.dataset("medqa_test").column_names
+    test_sentences = set(data.dataset("taigi_test")["id"])
+    assert set(held["cloze_sentence_ids"]) <= test_sentences
+    assert not any(t.removesuffix("-han") in held["cloze_sentence_ids"] for t in trained)

@@ -57,6 +57,10 @@ def test_sinica_filters():
     assert "i kóng SpO2 siunn kē，ài khì pēnn-īnn。" in tailos  # SpO2 untouched
     assert "thái-ià phuà--khì ah。" in tailos  # loanword marker and neutral tone
     assert len(rows) == 7  # the exact duplicate is left to the dedup step
+    # Each row keeps its own segmentation (the cloze set blanks one of these words).
+    for r in rows:
+        assert r["words"] and all(w in r["han"] for w in r["words"]), r
+    assert len({tuple(r["words"]) for r in rows}) == len({r["han"] for r in rows})
 
 
 def test_parallel_complete_rows_only():
@@ -70,6 +74,7 @@ def test_parallel_complete_rows_only():
         "zh": "我今天頭很痛。",
         "han": "我今仔日頭足疼。",
         "tailo": "guá kin-á-ji̍t thâu tsiok thiànn。",
+        "topic": "none",  # the fixture has no Topic column; the hold-out stratifies by it
     }
 
 

@@ -21,7 +21,7 @@ def prepared_dir(tmp_path_factory) -> Path:
     import datasets
 
     root = tmp_path_factory.mktemp("prepared")
-    names = ("medqa_test", "taigi_test", "translation_test")
+    names = ("medqa_test", "taigi_test", "translation_test", "taigi_cloze_test")
     entries = {}
     for name in names:
         rows = read_asset(name)

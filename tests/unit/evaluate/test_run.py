@@ -39,6 +39,7 @@ def test_report_json_schema_and_sample(report):
         "medqa_tw",
         "taigi_medical",
         "taigi_general",
+        "taigi_cloze",
         "extra:medqa_test.jsonl",
     }
     sample = result["sample"]
@@ -65,9 +66,32 @@ def test_report_json_schema_and_sample(report):
         "pharmacology",
         "surgery",
     }
-    assert "chrf" in result["sets"]["taigi_medical"]["metrics"]
+    assert {"chrf", "rubric_recall", "rubric_violations"} <= set(
+        result["sets"]["taigi_medical"]["metrics"]
+    )
+    for name in ("medqa_tw", "taigi_medical", "taigi_cloze", "extra:medqa_test.jsonl"):
+        res = result["sets"][name]
+        assert set(res["baselines"]) == {
+            "chance",
+            "majority_letter",
+            "always_longest",
+            "always_shortest",
+            "options_only_acc",
+            "options_only_acc_norm",
+        }
+        for m in res["baselines"].values():
+            _check_metric(m)
+        assert "passed" in res["balance"] and res["balance"]["n"] >= len(res["items"])
+        assert res["power"]["acc"]["n"] == len(res["items"]) and res["power"]["acc"]["mde"] > 0
+    assert result["sets"]["taigi_cloze"]["balance"]["passed"]
+    # Balance is stated for the whole set, not the 10-item sample.
+    assert result["sets"]["taigi_medical"]["balance"]["n"] == 150
+    assert result["sets"]["taigi_medical"]["balance"]["passed"]
+    rubric = result["sets"]["taigi_medical"]["power"]["rubric_recall"]
+    assert rubric["n"] == result["sample"]["per_set_n"]["taigi_medical_open"]
     general = result["sets"]["taigi_general"]
-    assert set(general["metrics"]) == {"bits_per_char", "chrf_zh_han", "chrf_han_tl"}
+    assert set(general["metrics"]) == {"bits_per_char", "chrfpp_zh_han", "chrfpp_han_tl"}
+    assert set(general["power"]) == set(general["metrics"])
     bpc = [it for it in general["items"] if it["metric"] == "bits_per_char"]
     pooled = sum(it["bits"] for it in bpc) / sum(it["chars"] for it in bpc)
     assert general["metrics"]["bits_per_char"]["value"] == pytest.approx(pooled)
@@ -83,7 +107,10 @@ def test_markdown_report_with_plots_and_champion(report, tmp_path):
     for name in result["sets"]:
         assert f"## {name}" in md
     pngs = sorted(p.name for p in out.parent.glob("*.png"))
-    assert "challenger_medqa_tw.png" in pngs and len(pngs) == 4
+    assert "challenger_medqa_tw.png" in pngs and len(pngs) == 5
+    assert "| always_longest |" in md and "| options_only_acc_norm |" in md
+    assert "Minimal detectable paired difference" in md and "Set balance (all " in md
+    assert "rubric_recall" in md and "rubric_violations (lower is better)" in md
     # A champion report adds its column and bars.
     path = write_report(result, tmp_path / "vs.json", champion=result)
     text = path.read_text(encoding="utf-8")
