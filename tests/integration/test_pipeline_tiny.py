@@ -16,7 +16,7 @@ import pytest
 from mlflow import MlflowClient
 from typer.testing import CliRunner
 
-from conftest import shared_data_root
+from support import shared_data_root
 from taigimed.cli import app
 from taigimed.config import load_config
 from taigimed.pipeline import steps
