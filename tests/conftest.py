@@ -2,24 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-ASSETS = Path(__file__).parent / "assets"
-
-
-def shared_data_root() -> Path | None:
-    """TAIGIMED_DATA_ROOT, or ../shared/data beside the checkout, when present."""
-    env = os.environ.get("TAIGIMED_DATA_ROOT")
-    candidates = [Path(env)] if env else []
-    candidates.append(REPO.parent / "shared" / "data")
-    for c in candidates:
-        if (c / "medqa_tw").is_dir():
-            return c
-    return None
+from support import shared_data_root
 
 
 @pytest.fixture(scope="session")

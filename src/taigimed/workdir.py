@@ -38,7 +38,7 @@ class Workdir:
 
     @property
     def models(self) -> Path:
-        """Base-model cache (``models pull``, the tiny test model)."""
+        """Base-model cache (``base-model pull``, the tiny test model)."""
         return self.root / "models"
 
     @property

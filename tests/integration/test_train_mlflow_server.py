@@ -2,48 +2,19 @@
 
 import importlib.util
 import json
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
-import httpx
 import pytest
+
+import support
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture()
 def mlflow_server(tmp_path):
-    port = _free_port()
-    cmd = [sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", str(port)]
-    cmd += ["--backend-store-uri", f"sqlite:///{tmp_path / 'server.db'}"]
-    cmd += ["--artifacts-destination", (tmp_path / "artifacts").as_uri(), "--workers", "1"]
-    log = (tmp_path / "server.log").open("w")
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 120
-        while True:
-            assert proc.poll() is None, (tmp_path / "server.log").read_text()[-2000:]
-            try:
-                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.time() < deadline, "mlflow server did not come up in 120 s"
-            time.sleep(0.5)
-        yield url, tmp_path / "artifacts"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+    with support.mlflow_server(tmp_path / "server") as url:
+        yield url, tmp_path / "server" / "artifacts"
 
 
 def test_stage1_tracked_on_a_real_server(tmp_path, mlflow_server, tiny_model_dir):

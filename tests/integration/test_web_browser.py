@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 
-import httpx
 import pytest
+
+from support import start_serve, stop
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -33,40 +32,13 @@ ARGS = [
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tiny_model_dir, tmp_path_factory):
     root = tmp_path_factory.mktemp("web")
-    port = _free_port()
-    log = (root / "serve.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "taigimed.cli", "serve", "--workdir", str(root / "work"),
-         "--config", "tiny", "--model", str(tiny_model_dir), "--port", str(port),
-         "--set", "serve.default_max_tokens=24"],
-        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "OMP_WAIT_POLICY": "PASSIVE"},
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        if proc.poll() is not None:
-            pytest.fail(f"taigimed serve exited: {(root / 'serve.log').read_text()[-3000:]}")
-        try:
-            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            proc.terminate()
-            pytest.fail(f"not ready in 120 s: {(root / 'serve.log').read_text()[-3000:]}")
-        time.sleep(0.3)
-    yield url, root / "work" / "serve" / "taigimed.sqlite"
-    proc.terminate()
-    proc.wait(30)
+    args = ["--config", "tiny", "--model", str(tiny_model_dir)]
+    server = start_serve(root / "work", *args, "--set", "serve.default_max_tokens=24")
+    yield server.base_url, root / "work" / "serve" / "taigimed.sqlite"
+    stop(server.proc)
 
 
 @pytest.fixture(scope="module")

@@ -27,3 +27,10 @@ def test_recipes_are_listed():
     result = runner.invoke(app, ["config", "recipes"])
     assert result.exit_code == 0
     assert {"default", "tiny", "gpu-7b"} <= set(result.output.split())
+
+
+def test_base_models_and_registered_models_have_distinct_groups():
+    names = {g.name for g in app.registered_groups}
+    assert {"base-model", "model"} <= names and "models" not in names
+    result = runner.invoke(app, ["base-model", "--help"])
+    assert result.exit_code == 0 and "pull" in result.output

@@ -16,7 +16,7 @@ from taigimed.data.cloze import build_cloze
 from taigimed.data.dedup import deduplicate
 from taigimed.data.holdout import stratified_holdout
 from taigimed.data.medqa import load_medqa
-from taigimed.data.parallel import load_parallel
+from taigimed.data.parallel_corpus import load_parallel
 from taigimed.data.records import (
     HAN_TO_TAILO,
     ZH_TO_HAN,

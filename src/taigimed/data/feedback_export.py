@@ -22,12 +22,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from taigimed.artifacts import publish_dir, write_json_atomic
 from taigimed.chat import SYSTEM_PROMPT, render
 from taigimed.config import Config
 from taigimed.workdir import Workdir
@@ -44,18 +43,9 @@ class FeedbackExportError(RuntimeError):
 def _features():
     from datasets import Features, Sequence, Value
 
+    from taigimed.data.schema import RECORD_FEATURES
+
     message = {"role": Value("string"), "content": Value("string")}
-    chat = Features(
-        {
-            "id": Value("string"),
-            "source": Value("string"),
-            "kind": Value("string"),
-            "messages": [message],
-            "text": Value("string"),
-            "difficulty": Value("float64"),  # as stage2_train, so the two concatenate
-            "phase": Value("int32"),
-        }
-    )
     everything = Features(
         {
             "id": Value("string"),
@@ -76,7 +66,7 @@ def _features():
             "label": Value("string"),
         }
     )
-    return chat, everything
+    return RECORD_FEATURES, everything  # training records concatenate with stage2_train
 
 
 def redact_url(url: str) -> str:
@@ -210,12 +200,6 @@ def _newest(feedback_root: Path) -> dict[str, Any] | None:
     return json.loads(manifest.read_text(encoding="utf-8")) if manifest.exists() else None
 
 
-def _write_json_atomic(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    tmp.replace(path)
-
-
 def export_feedback(
     cfg: Config, workdir: Workdir, db_url: str | None = None, out: Path | None = None
 ) -> Path:
@@ -249,8 +233,8 @@ def export_feedback(
 
     version = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{digest[:8]}"
     chat_features, all_features = _features()
-    tmp = Path(tempfile.mkdtemp(prefix=f".{version}.", dir=root))
-    try:
+    final = root / version
+    with publish_dir(final) as tmp:
         Dataset.from_list(chat_rows, features=chat_features).save_to_disk(
             str(tmp / "datasets" / CHAT_DATASET)
         )
@@ -277,11 +261,6 @@ def export_feedback(
             "answers_from": min((r["created_at"] for r in rows), default=None),
             "answers_to": max((r["created_at"] for r in rows), default=None),
         }
-        _write_json_atomic(tmp / "manifest.json", manifest)
-        final = root / version
-        tmp.replace(final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    _write_json_atomic(root / "current.json", {"version": version, "path": str(final)})
+        write_json_atomic(tmp / "manifest.json", manifest)
+    write_json_atomic(root / "current.json", {"version": version, "path": str(final)})
     return final

@@ -1,4 +1,5 @@
-"""Reading a prepared version back: ``load_prepared(path_or_workdir)``."""
+"""Reading a prepared version back: ``load_prepared(path_or_workdir)``, the one reader of
+prepared data (training, evaluation and the drift report use it)."""
 
 from __future__ import annotations
 
@@ -28,21 +29,33 @@ class PreparedData:
         return list(self.manifest["datasets"])
 
     def dataset(self, name: str):
-        """The named ``datasets.Dataset`` (memory-mapped from disk)."""
+        """The named ``datasets.Dataset`` (memory-mapped from disk), checked against its
+        schema (``taigimed.data.schema``)."""
         if name not in self.manifest["datasets"]:
-            raise KeyError(f"no dataset {name!r} in {self.path}; have {self.names}")
+            raise PreparedDataError(
+                f"no dataset {name!r} in {self.path} (it has {self.names}); "
+                "re-run `taigimed data prepare`"
+            )
         if name not in self._cache:
             from datasets import Dataset, load_from_disk
 
-            from taigimed.data.manifest import features_for
+            from taigimed.data.schema import check_columns, features_for
 
-            if self.manifest["datasets"][name]["rows"] == 0:
+            meta = self.manifest["datasets"][name]
+            folder = self.path / meta["path"]
+            if meta["rows"] == 0:
                 # datasets cannot load a saved table with no rows; rebuild it with its schema
                 features = features_for(name)
-                self._cache[name] = Dataset.from_dict({k: [] for k in features}, features=features)
+                ds = Dataset.from_dict({k: [] for k in features}, features=features)
+            elif not folder.is_dir():
+                raise PreparedDataError(
+                    f"{folder} is missing: the prepared data lost its {name!r} dataset; "
+                    "re-run `taigimed data prepare`"
+                )
             else:
-                meta = self.manifest["datasets"][name]
-                self._cache[name] = load_from_disk(str(self.path / meta["path"]))
+                ds = load_from_disk(str(folder))
+            check_columns(ds, name)
+            self._cache[name] = ds
         return self._cache[name]
 
 

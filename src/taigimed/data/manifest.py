@@ -9,54 +9,19 @@ from __future__ import annotations
 
 import hashlib
 import json
-import subprocess
 import time
 from pathlib import Path
 
 import pyarrow as pa
-from datasets import Dataset, DatasetInfo, Features, List, Value
+from datasets import Dataset, DatasetInfo
 from datasets.table import InMemoryTable
 
 from taigimed import __version__
+from taigimed.artifacts import git_commit
 from taigimed.config import Config
 from taigimed.data.card import write_card
+from taigimed.data.schema import features_for
 from taigimed.data.sources import Sources
-
-MCQ_FEATURES = Features(
-    {
-        "id": Value("string"),
-        "question": Value("string"),
-        "options": {k: Value("string") for k in "ABCD"},
-        "answer_idx": Value("string"),
-        "answer": Value("string"),
-        "category": Value("string"),
-        "source": Value("string"),
-    }
-)
-RECORD_FEATURES = Features(
-    {
-        "id": Value("string"),
-        "source": Value("string"),
-        "kind": Value("string"),
-        "messages": List({"role": Value("string"), "content": Value("string")}),
-        "text": Value("string"),
-        "difficulty": Value("float64"),
-        "phase": Value("int32"),
-    }
-)
-TAIGI_FEATURES = Features({k: Value("string") for k in ("id", "han", "tailo", "source")})
-TRANSLATION_FEATURES = Features(
-    {k: Value("string") for k in ("id", "direction", "source_text", "target_text")}
-)
-
-
-def features_for(name: str) -> Features:
-    if name.startswith("medqa_") or name == "taigi_cloze_test":
-        return MCQ_FEATURES
-    if name.startswith("stage"):
-        return RECORD_FEATURES
-    return TAIGI_FEATURES if name == "taigi_test" else TRANSLATION_FEATURES
-
 
 LICENCES = {
     "medqa_tw": "MIT (MedQA, Jin et al. 2021)",
@@ -65,20 +30,6 @@ LICENCES = {
     "sinica": "none stated (PyPI metadata says License: UNKNOWN; author 高明達, Academia Sinica)",
     "parallel": "none stated by the file",
 }
-
-
-def git_commit() -> str | None:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            cwd=Path(__file__).parent,
-            timeout=5,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return out.stdout.strip() or None if out.returncode == 0 else None
 
 
 def _arrow_sha256(folder: Path) -> str:
@@ -138,7 +89,7 @@ def write_outputs(
         "version": version,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "package_version": __version__,
-        "git_commit": git_commit(),
+        "git_commit": git_commit()["commit"],
         "config_hash": cfg.fingerprint("data"),
         "recipe": cfg.name,
         "seed": cfg.seed,

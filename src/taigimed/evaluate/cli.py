@@ -116,8 +116,8 @@ def eval_command(
     if stage2_run is None:
         typer.echo(f"gate: taigimed model gate --eval {out} --stage2-run <stage-2 run folder>")
         return
+    from taigimed.pipeline.candidate import gate_candidate
     from taigimed.registry import RegistryError
-    from taigimed.registry.candidate import gate_candidate
 
     try:
         decision = gate_candidate(cfg, wd, out, stage2_run)

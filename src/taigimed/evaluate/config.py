@@ -1,4 +1,4 @@
-"""Evaluation and gate settings. Owned by evaluation (issue 4)."""
+"""Evaluation and gate settings (``eval:`` and ``gate:`` in ``configs/*.yaml``)."""
 
 from typing import Literal
 

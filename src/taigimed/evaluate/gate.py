@@ -203,7 +203,9 @@ def _above_baseline(report: dict, key: str, gate: GateConfig) -> Check:
     return Check(name, out["p_value"], gate.alpha, ok, detail, blocking)
 
 
-def _forgetting(gate: GateConfig, stage2: dict | None) -> Check | None:
+def forgetting_check(gate: GateConfig, stage2: dict | None) -> Check | None:
+    """The forgetting bound on stage 2's run.json ``metrics``; the model card shows this
+    same check, so a card can never call "within the bound" what the gate rejects."""
     if gate.forgetting_before is None:
         return None
     before = (stage2 or {}).get(gate.forgetting_before)
@@ -259,7 +261,7 @@ def decide(
             else f"no model holds the alias {gate.champion_alias!r} yet"
         )
         checks.append(Check("champion comparison", None, None, True, f"skipped: {why}"))
-    for extra in (_forgetting(gate, stage2_metrics), _stage2_gain(gate, stage2_metrics)):
+    for extra in (forgetting_check(gate, stage2_metrics), _stage2_gain(gate, stage2_metrics)):
         if extra is not None:
             checks.append(extra)
     reasons = [

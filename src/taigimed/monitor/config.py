@@ -1,4 +1,4 @@
-"""Monitoring settings: canary analysis thresholds and the drift report. Owned by issue 7."""
+"""Monitoring settings: canary analysis thresholds and the drift report."""
 
 from __future__ import annotations
 

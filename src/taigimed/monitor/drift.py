@@ -16,13 +16,12 @@ import itertools
 import json
 import math
 import random
-import shutil
-import tempfile
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from taigimed.artifacts import publish_dir
 from taigimed.config import Config
 from taigimed.workdir import Workdir
 
@@ -68,36 +67,21 @@ def production_inputs(url: str, since_days: float | None) -> list[str]:
         engine.dispose()
 
 
-def resolve_data_dir(workdir: Workdir, data_dir: Path | None) -> Path:
-    if data_dir is not None:
-        return data_dir
-    current = workdir.data / "current.json"
-    if not current.exists():
-        raise DriftError(
-            f"no prepared data: {current} is missing; "
-            "run 'taigimed data prepare' or pass --data-dir"
-        )
-    info = json.loads(current.read_text(encoding="utf-8"))
-    path = info.get("path") or str(workdir.data / info["version"])
-    return Path(path)
-
-
-def training_inputs(data_dir: Path, limit: int, seed: int) -> list[str]:
+def training_inputs(prepared, limit: int, seed: int) -> list[str]:
     """User turns of the training chats (and texts when a set has no chats), seeded sample."""
-    from datasets import load_from_disk
-
     texts: list[str] = []
     for name in TRAINING_DATASETS:
-        folder = data_dir / "datasets" / name
-        if not folder.is_dir():
+        if name not in prepared.names:
             continue
-        for rec in load_from_disk(str(folder)):
+        for rec in prepared.dataset(name):
             if rec.get("kind") == "chat":
                 texts.extend(m["content"] for m in rec["messages"] if m["role"] == "user")
             elif rec.get("text"):
                 texts.append(rec["text"])
     if not texts:
-        raise DriftError(f"{data_dir}: none of {TRAINING_DATASETS} holds any user turns or texts")
+        raise DriftError(
+            f"{prepared.path}: none of {TRAINING_DATASETS} holds any user turns or texts"
+        )
     random.Random(seed).shuffle(texts)
     return texts[:limit]
 
@@ -174,8 +158,13 @@ def drift_report(
     prod_texts = production_inputs(url, since_days)
     if not prod_texts:
         raise DriftError("the serving database holds no user messages yet (nothing to compare)")
-    folder = resolve_data_dir(workdir, data_dir)
-    train = profile(training_inputs(folder, dcfg.sample_training_rows, cfg.seed), cfg)
+    from taigimed.data.load import PreparedDataError, load_prepared
+
+    try:
+        prepared = load_prepared(data_dir if data_dir is not None else workdir)
+    except PreparedDataError as exc:
+        raise DriftError(str(exc)) from exc
+    train = profile(training_inputs(prepared, dcfg.sample_training_rows, cfg.seed), cfg)
     prod = profile(prod_texts, cfg)
     distances = {v: js_distance(prod[v], train[v]) for v in ("script", "length", "topic")}
     red_change = prod["red_flag_rate"] - train["red_flag_rate"]
@@ -183,7 +172,7 @@ def drift_report(
     drifted["red_flag_rate"] = abs(red_change) > dcfg.max_red_flag_rate_change
     report = {
         "created_at": datetime.now(UTC).isoformat(),
-        "training_data": str(folder),
+        "training_data": str(prepared.path),
         "production": prod,
         "training": train,
         "js_distance": distances,
@@ -194,10 +183,7 @@ def drift_report(
             "max_red_flag_rate_change": dcfg.max_red_flag_rate_change,
         },
     }
-    out = Path(out).resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with publish_dir(Path(out).resolve()) as tmp:
         for view in ("script", "length", "topic"):
             _plot(view, prod[view], train[view], tmp / f"{view}.png")
         _plot(
@@ -212,12 +198,6 @@ def drift_report(
         md = _markdown(report)
         (tmp / "report.md").write_text(md, encoding="utf-8")
         (tmp / "report.html").write_text(_html(md, tmp), encoding="utf-8")
-        if out.exists():
-            shutil.rmtree(out)
-        tmp.replace(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return report
 
 

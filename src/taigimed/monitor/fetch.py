@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import shutil
-import tempfile
 from pathlib import Path
 
+from taigimed.artifacts import publish_dir
 from taigimed.config import Config
 from taigimed.workdir import Workdir
 
@@ -30,14 +30,6 @@ def fetch_model(cfg: Config, workdir: Workdir, spec: str | None, out: Path) -> t
         )
     label = f"{resolved.name} v{resolved.version}" if resolved.version else str(resolved.path)
     out = out.resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with publish_dir(out) as tmp:
         shutil.copytree(source, tmp, dirs_exist_ok=True)
-        if out.exists():
-            shutil.rmtree(out)
-        tmp.replace(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out, label

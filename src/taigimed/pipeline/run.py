@@ -96,16 +96,7 @@ def run_pipeline(
 def _run(cfg: Config, workdir: Workdir, tracking_uri: str | None, runner: Runner):
     from taigimed.registry.champion import find_champion
 
-    data_fp = fingerprint(
-        step="data", config=config_part(cfg, "data", "seed"), sources=steps.source_hashes(cfg)
-    )
-    data = runner.step(
-        "data",
-        data_fp,
-        lambda _resume: steps.prepare_data(cfg, workdir),
-        valid=_exists("data_dir"),
-        detail=lambda o: f"version {o['version']}",
-    )
+    data = _data(cfg, workdir, runner)
     champion = find_champion(cfg, workdir, tracking_uri=tracking_uri)
     attempts: list[dict[str, Any]] = []
     result = PipelineResult(status="gate_failed")
@@ -115,19 +106,7 @@ def _run(cfg: Config, workdir: Workdir, tracking_uri: str | None, runner: Runner
             runner.say(f"[yellow]↻ retry {attempt}: {changes}[/yellow]")
         if any(k.startswith("data.") for k in changes):
             # Adjustments may touch data settings (the replay share): prepare again.
-            data_fp = fingerprint(
-                step="data",
-                config=config_part(acfg, "data", "seed"),
-                sources=steps.source_hashes(acfg),
-            )
-            data = runner.step(
-                "data",
-                data_fp,
-                lambda _resume, c=acfg: steps.prepare_data(c, workdir),
-                attempt=attempt,
-                valid=_exists("data_dir"),
-                detail=lambda o: f"version {o['version']}",
-            )
+            data = _data(acfg, workdir, runner, attempt)
         s1, s2 = _train(acfg, workdir, data, tracking_uri, runner, attempt)
         ev, decision = _evaluate_and_gate(
             acfg, workdir, data, s2, champion, runner, attempt, tracking_uri
@@ -166,6 +145,20 @@ def _run(cfg: Config, workdir: Workdir, tracking_uri: str | None, runner: Runner
         "nothing registered[/red]"
     )
     return result
+
+
+def _data(cfg: Config, workdir: Workdir, runner: Runner, attempt: int | None = None):
+    data_fp = fingerprint(
+        step="data", config=config_part(cfg, "data", "seed"), sources=steps.source_hashes(cfg)
+    )
+    return runner.step(
+        "data",
+        data_fp,
+        lambda _resume: steps.prepare_data(cfg, workdir),
+        attempt=attempt,
+        valid=_exists("data_dir"),
+        detail=lambda o: f"version {o['version']}",
+    )
 
 
 def _evaluate_and_gate(acfg, workdir, data, s2, champion, runner: Runner, attempt, tracking_uri):
@@ -245,18 +238,8 @@ def _train(acfg, workdir, data, tracking_uri, runner: Runner, attempt: int):
 def _decide(acfg: Config, ev: dict, s2: dict, champion) -> dict[str, Any]:
     import json
 
-    from taigimed.evaluate.gate import decide
-
     report = json.loads(Path(ev["report"]).read_text(encoding="utf-8"))
-    decision = decide(
-        report,
-        acfg.gate,
-        champion_report=champion.report if champion else None,
-        champion=champion.describe() if champion else None,
-        stage2_metrics=s2["metrics"],
-        seed=acfg.eval.seed if acfg.eval.seed is not None else acfg.seed,
-    )
-    return decision.to_dict()
+    return steps.gate_decision(acfg, report, s2["metrics"], champion)
 
 
 def _register(acfg, workdir, data, trained, decision, attempt, tracking_uri, runner):
@@ -272,22 +255,18 @@ def _register(acfg, workdir, data, trained, decision, attempt, tracking_uri, run
         uri=tracking_uri,
     )
     data_dir = Path(data["data_dir"])
-    lineage = {
-        "recipe": acfg.name,
-        "data_version": data["version"],
-        "data_manifest_sha256": data["manifest_sha256"],
-        "datasets_sha256": steps.dataset_hashes(
+    lineage = steps.lineage(
+        acfg,
+        data_version=data["version"],
+        data_manifest_sha256=data["manifest_sha256"],
+        stage1=s1,
+        stage2=s2,
+        datasets_sha256=steps.dataset_hashes(
             data_dir, tuple(sorted({*steps.STAGE_DATASETS[1], *steps.STAGE_DATASETS[2]}))
         ),
-        "stage1_run": s1["run_name"],
-        "stage1_mlflow_run_id": s1["mlflow_run_id"],
-        "stage2_run": s2["run_name"],
-        "stage2_mlflow_run_id": s2["mlflow_run_id"],
-        "model_sha256": s2["model_sha256"],
-        "config_fingerprint": acfg.fingerprint(),
-        "gate_attempt": attempt,
-    }
-    headline = {k: v["value"] for k, v in ev["metrics"].items() if v.get("value") is not None}
+        gate_attempt=attempt,
+    )
+    headline = steps.headline_values(ev["metrics"])
 
     def do(_resume: bool) -> dict[str, Any]:
         rv = register_model(

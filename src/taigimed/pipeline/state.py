@@ -10,28 +10,14 @@ that finished.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from taigimed.artifacts import write_json_atomic
+
 VERSION = 1
-
-
-def write_json_atomic(path: Path, payload: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(payload, f, indent=2, ensure_ascii=False, sort_keys=True)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 @dataclass
@@ -59,6 +45,7 @@ class PipelineState:
         write_json_atomic(
             self.path,
             {"version": VERSION, "steps": self.steps, "running": self.running, "runs": self.runs},
+            sort_keys=True,
         )
 
     def finished(self, step: str, fingerprint: str) -> dict[str, Any] | None:

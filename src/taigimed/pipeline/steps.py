@@ -10,17 +10,15 @@ import json
 from pathlib import Path
 from typing import Any
 
+from taigimed.artifacts import write_json_atomic, write_text_atomic
 from taigimed.config import Config
 from taigimed.pipeline.hashing import hash_path
-from taigimed.pipeline.state import write_json_atomic
+from taigimed.train.config import STAGE_DATASETS as STAGE_DATASETS  # what run.py keys on
 from taigimed.workdir import Workdir
 
-# Which prepared datasets each step reads: their contents, not the data version,
-# key the cache, so a data change that only touches stage 2 keeps stage 1 cached.
-STAGE_DATASETS = {
-    1: ("stage1_train", "stage1_validation"),
-    2: ("stage2_train", "stage2_validation", "stage1_validation"),
-}
+# Which prepared datasets each step reads (training: STAGE_DATASETS): their contents, not
+# the data version, key the cache, so a data change that only touches stage 2 keeps stage 1
+# cached.
 EVAL_DATASETS = ("medqa_test", "taigi_test", "translation_test", "taigi_cloze_test")
 
 
@@ -124,6 +122,55 @@ def key_metrics(report: dict[str, Any]) -> dict[str, dict[str, float]]:
     return out
 
 
+def headline_values(metrics: dict[str, dict[str, float]]) -> dict[str, float]:
+    """``set.metric`` → value, from ``key_metrics``, leaving out what could not be computed."""
+    return {k: v["value"] for k, v in metrics.items() if v.get("value") is not None}
+
+
+def gate_decision(cfg: Config, report: dict[str, Any], stage2_metrics: dict, champion) -> dict:
+    """The gate's decision on an eval report, as the JSON-ready dict every caller records."""
+    from taigimed.evaluate.gate import decide
+
+    return decide(
+        report,
+        cfg.gate,
+        champion_report=champion.report if champion else None,
+        champion=champion.describe() if champion else None,
+        stage2_metrics=stage2_metrics,
+        seed=cfg.eval.seed if cfg.eval.seed is not None else cfg.seed,
+    ).to_dict()
+
+
+def lineage(
+    cfg: Config,
+    *,
+    data_version: str | None,
+    data_manifest_sha256: str | None,
+    stage1: dict[str, Any],
+    stage2: dict[str, Any],
+    **extra: Any,
+) -> dict[str, Any]:
+    """Where a registered model came from: recipe, data, both training runs, its hash.
+
+    ``stage1``/``stage2`` hold ``run_name`` and ``mlflow_run_id`` (``train_stage``'s
+    outputs or the run.json files); ``stage2`` also ``model_sha256``. Unknown values
+    (None) are left out, so the registry's tags only state what is known.
+    """
+    record = {
+        "recipe": cfg.name,
+        "data_version": data_version,
+        "data_manifest_sha256": data_manifest_sha256,
+        "stage1_run": stage1.get("run_name"),
+        "stage1_mlflow_run_id": stage1.get("mlflow_run_id"),
+        "stage2_run": stage2.get("run_name"),
+        "stage2_mlflow_run_id": stage2.get("mlflow_run_id"),
+        "model_sha256": stage2.get("model_sha256"),
+        "config_fingerprint": cfg.fingerprint(),
+        **extra,
+    }
+    return {k: v for k, v in record.items() if v is not None}
+
+
 def evaluate(
     cfg: Config, workdir: Workdir, model_dir: str, data_dir: str, out_json: Path, champion
 ) -> dict[str, Any]:
@@ -173,9 +220,7 @@ def record_gate(
     md = report_path.with_suffix(".md")
     if md.exists():
         text = md.read_text(encoding="utf-8").split("\n## Gate decision\n")[0].rstrip("\n")
-        tmp = md.with_name(f".{md.name}.tmp")
-        tmp.write_text(text + "\n" + gate_markdown(decision, attempts), encoding="utf-8")
-        tmp.replace(md)
+        write_text_atomic(md, text + "\n" + gate_markdown(decision, attempts))
 
 
 def log_gate_to_mlflow(
@@ -190,11 +235,12 @@ def log_gate_to_mlflow(
     """Record the decision on the stage-2 training run it judged (tags, metric, artifacts)."""
     if not run_id:
         return
+    from taigimed.registry import store
     from taigimed.registry.store import client as registry_client
 
     client = registry_client(cfg, workdir, tracking_uri)
     n = attempt["attempt"]
-    client.set_tag(run_id, "taigimed.gate_passed", str(decision["passed"]).lower())
+    client.set_tag(run_id, store.TAG_GATE_PASSED, str(decision["passed"]).lower())
     client.set_tag(run_id, "taigimed.gate_attempt", str(n))
     client.log_metric(run_id, "gate_passed", 1.0 if decision["passed"] else 0.0)
     client.log_dict(run_id, {"decision": decision, "attempt": attempt}, f"gate/attempt-{n}.json")

@@ -1,6 +1,6 @@
 """CLI commands of `taigimed.registry`: the `taigimed model` group (registered models).
 
-Not to be confused with `taigimed models` (base models), which the training code owns.
+Not to be confused with `taigimed base-model` (the base models training starts from).
 """
 
 from __future__ import annotations
@@ -138,8 +138,8 @@ def gate_cmd(
     The decision and its reasons go into the eval JSON, --out and the stage-2 MLflow run.
     `taigimed pipeline run` does this (and retries) by itself.
     """
+    from taigimed.pipeline.candidate import gate_candidate
     from taigimed.registry import RegistryError
-    from taigimed.registry.candidate import gate_candidate
 
     cfg = load(config, set_)
     try:
@@ -167,8 +167,8 @@ def register_cmd(
 
     taigimed model register --eval W/eval/candidate.json --stage2-run W/runs/stage2/<run>
     """
+    from taigimed.pipeline.candidate import register_candidate
     from taigimed.registry import RegistryError
-    from taigimed.registry.candidate import register_candidate
 
     cfg = load(config, set_)
     try:

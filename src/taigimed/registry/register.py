@@ -10,7 +10,6 @@ answers "where did this model come from" without opening files.
 from __future__ import annotations
 
 import json
-import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from taigimed.artifacts import git_commit
 from taigimed.config import Config
 from taigimed.registry import store
 from taigimed.workdir import Workdir
@@ -29,32 +29,6 @@ class RegisteredVersion:
     version: int
     run_id: str
     source: str
-
-
-def git_commit(repo: Path | None = None) -> dict[str, Any]:
-    """The commit of the source checkout this package runs from, and whether it is dirty.
-
-    An installed wheel has no checkout; that is recorded as ``unknown`` rather than failing.
-    """
-    repo = repo or Path(__file__).resolve().parents[3]
-    try:
-        commit = subprocess.run(
-            ["git", "-C", str(repo), "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=10,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "-C", str(repo), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=10,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return {"commit": "unknown", "dirty": None}
-    return {"commit": commit, "dirty": bool(dirty)}
 
 
 def _flat_tags(lineage: dict[str, Any], metrics: dict[str, float]) -> dict[str, str]:

@@ -21,8 +21,6 @@ ALIASES = ("staging", "canary", "production")
 # the MLflow UI (without a gate decision) can never reach canary or production.
 TAG_GATE_PASSED = "taigimed.gate_passed"
 TAG_EVAL_REPORT = "taigimed.eval_report"
-TAG_CONFIG_FINGERPRINT = "taigimed.config_fingerprint"
-TAG_MODEL_SHA = "taigimed.model_sha256"
 # Registered-model tag holding each alias's history (JSON list of versions), for rollback.
 TAG_HISTORY_PREFIX = "taigimed.alias_history."
 

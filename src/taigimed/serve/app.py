@@ -11,7 +11,6 @@ shutdown lets in-flight answers finish, then flushes storage.
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 import os
 import uuid
@@ -36,9 +35,6 @@ from taigimed.serve.storage.writer import StorageWriter, mark_interrupted
 from taigimed.workdir import Workdir
 
 log = logging.getLogger("taigimed.serve")
-# Routers of the safety/web layer (issue 6), mounted when their modules exist.
-OPTIONAL_ROUTERS = ("review", "web")
-STATIC_DIR = Path(__file__).parent / "static"
 
 
 class RequestIdMiddleware:
@@ -191,17 +187,9 @@ def create_app(
     )
     app.state.taigimed = state
     install_handlers(app, metrics.error)
-    from taigimed.serve.routes import chat, feedback, health, models, ws
+    from taigimed.serve.routes import chat, feedback, health, models, review, web, ws
 
-    for module in (chat, models, ws, feedback, health):
-        app.include_router(module.router)
-    for name in OPTIONAL_ROUTERS:
-        try:
-            module = importlib.import_module(f"taigimed.serve.routes.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"taigimed.serve.routes.{name}":
-                raise
-            continue
+    for module in (chat, models, ws, feedback, health, review, web):
         app.include_router(module.router)
     if s.cors_origins:
         app.add_middleware(

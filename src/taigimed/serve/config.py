@@ -1,4 +1,4 @@
-"""Serving settings (issue 5); values live in ``configs/*.yaml`` under ``serve:``."""
+"""Serving settings; values live in ``configs/*.yaml`` under ``serve:``."""
 
 from typing import Literal
 
@@ -109,5 +109,5 @@ class ServeConfig(StrictModel):
     )
     safety: SafetyConfig = Field(
         default_factory=SafetyConfig,
-        description="Safety layer: triage, dose filter, disclaimer, clinician review (issue 6).",
+        description="Safety layer: triage, dose filter, disclaimer, clinician review.",
     )

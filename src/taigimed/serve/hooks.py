@@ -2,7 +2,7 @@
 
 One turn runs: standardisers → pre-model hooks → model → post-model hooks → storage
 (``taigimed.serve.generation``). This module only defines the shapes; the
-implementations live in ``taigimed.serve.safety`` (issue 6) and are registered in
+implementations live in ``taigimed.serve.safety`` and are registered in
 ``default_hooks``.
 """
 
@@ -107,7 +107,7 @@ class Hooks:
 def default_hooks(cfg: Config) -> Hooks:
     """The hooks ``create_app`` uses when none are passed.
 
-    The safety layer (``taigimed.serve.safety``, issue 6) registers itself here:
+    The safety layer (``taigimed.serve.safety``) registers itself here:
     its standardiser, red-flag triage and dose filter / disclaimer are appended to
     these lists. Serving itself ships none.
     """

@@ -67,4 +67,5 @@ def build_engine(cfg: Config, workdir: Workdir) -> Engine:
         batch_wait_ms=s.batch_wait_ms,
         torch_threads=s.torch_threads,
         omp_wait_policy=s.omp_wait_policy,
+        trust_remote_code=cfg.model.trust_remote_code,
     )

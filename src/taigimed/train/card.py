@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from taigimed.config import Config
+from taigimed.evaluate.gate import forgetting_check
 
 _PURPOSE = (
     "TaigiMed gives preliminary health information in Taiwanese Hokkien (Taigi) for elderly "
@@ -42,12 +43,15 @@ def write_model_card(path: Path, cfg: Config, stage: int, run: dict) -> None:
         "|---|---|",
     ]
     lines += [f"| {k} | {_fmt(v)} |" for k, v in m.items()]
-    if stage == 2:
-        verdict = "within" if m["forgetting_ok"] else "**exceeds**"
-        lines += [
-            "",
-            f"Forgetting check: medical validation loss rose by {m['forgetting_rise']:+.1%}, "
-            f"{verdict} the bound of {m['forgetting_bound']:.0%}.",
-        ]
+    if stage == 2 and (check := forgetting_check(cfg.gate, m)) is not None:
+        if check.value is None:
+            verdict = f"not computed: {check.detail}"
+        else:
+            verdict = (
+                f"medical validation loss rose by {check.value:+.1%}, "
+                f"{'within' if check.passed else '**exceeds**'} the bound of "
+                f"{check.threshold:.0%} (`gate.max_forgetting`)"
+            )
+        lines += ["", f"Forgetting check (the deployment gate's): {verdict}."]
     lines.append("")
     path.write_text("\n".join(lines), encoding="utf-8")

@@ -1,10 +1,18 @@
-"""Training settings for both stages. Owned by the training code (issue 3)."""
+"""Training settings for both stages (``train:`` in ``configs/*.yaml``)."""
 
 from typing import Literal
 
 from pydantic import Field, model_validator
 
 from taigimed.configbase import StrictModel
+
+# The prepared datasets each stage reads: (train, validation, *also scored). Stage 2 also
+# scores the medical validation set before and after, for the gate's forgetting check.
+# Training and the pipeline's cache keys both read this.
+STAGE_DATASETS: dict[int, tuple[str, ...]] = {
+    1: ("stage1_train", "stage1_validation"),
+    2: ("stage2_train", "stage2_validation", "stage1_validation"),
+}
 
 
 class LoraConfig(StrictModel):
@@ -83,12 +91,6 @@ class TrainConfig(StrictModel):
     )
     loss_chunk_tokens: int = Field(
         1024, ge=16, description="Labelled tokens per lm_head chunk; bounds the logits memory."
-    )
-    forgetting_bound: float = Field(
-        0.15,
-        ge=0,
-        description="Stage 2 may raise the medical (stage1_validation) loss by at most this "
-        "relative amount; the check is recorded in run.json and the model card.",
     )
     log_every: int = Field(
         1, ge=1, description="Log loss, lr and tokens/s to MLflow every N steps."

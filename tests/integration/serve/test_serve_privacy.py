@@ -18,18 +18,18 @@ from pathlib import Path
 import httpx
 import openai
 import pytest
-from serve_procs import (
+from serve_storage import (
     PEPPER,
     REVIEW_TOKEN,
     fresh_database,
     make_keys,
     query,
-    start_serve,
-    stop,
 )
 from typer.testing import CliRunner
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
+
+from support import start_serve, stop
 
 pytestmark = pytest.mark.slow
 

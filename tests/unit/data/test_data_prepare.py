@@ -15,11 +15,11 @@ from taigimed.data.config import DATASET_NAMES
 from taigimed.data.load import PreparedDataError, load_prepared
 from taigimed.data.prepare import prepare
 from taigimed.data.report import DataFormatError
+from taigimed.data.schema import RECORD_COLUMNS
 from taigimed.data.sources import SourceError
 from taigimed.workdir import Workdir
 
 DATA_ASSETS = Path(__file__).resolve().parents[2] / "assets" / "data"
-RECORD_COLUMNS = ["id", "source", "kind", "messages", "text", "difficulty", "phase"]
 
 
 def overrides(**extra) -> list[str]:
@@ -74,7 +74,7 @@ def test_contract_datasets_and_schemas(prepared):
             "source",
         ]
     for name in ("stage1_train", "stage1_validation", "stage2_train", "stage2_validation"):
-        assert data.dataset(name).column_names == RECORD_COLUMNS
+        assert data.dataset(name).column_names == list(RECORD_COLUMNS)
     assert data.dataset("taigi_test").column_names == ["id", "han", "tailo", "source"]
     assert data.dataset("translation_test").column_names == [
         "id",

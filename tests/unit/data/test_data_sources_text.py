@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from taigimed.data.config import DataConfig
-from taigimed.data.parallel import load_parallel
+from taigimed.data.parallel_corpus import load_parallel
 from taigimed.data.report import SourceReport
 from taigimed.data.sinica import load_sinica, parse_sentence
 from taigimed.data.textbooks import chunk_paragraphs, load_textbooks

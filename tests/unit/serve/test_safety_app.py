@@ -7,6 +7,7 @@ import re
 import pytest
 from sqlalchemy import select
 
+from support import ws_turn
 from taigimed.config import load_config
 from taigimed.serve.hooks import default_hooks
 from taigimed.serve.safety.config import SafetyConfig
@@ -15,19 +16,6 @@ from taigimed.serve.safety.rules import load_rules
 from taigimed.serve.storage.models import Message, SafetyEvent
 
 RULES = load_rules()
-
-
-def ws_turn(ws, text: str) -> tuple[str, dict]:
-    ws.send_json({"type": "message", "content": text, "max_tokens": 8})
-    tokens = []
-    while True:
-        m = ws.receive_json()
-        if m["type"] == "token":
-            tokens.append(m["text"])
-        elif m["type"] == "end":
-            return "".join(tokens), m
-        elif m["type"] == "error":
-            raise AssertionError(m)
 
 
 def test_default_hooks_are_the_safety_layer():

@@ -295,8 +295,10 @@ def test_metrics_exposition_names(make_client):
         "taigimed:num_requests_running",
         "taigimed:num_requests_waiting",
     ):
-        assert f'{name}{{engine="builtin"' in text or f"{name}{{" in text, name
-    assert 'model_version="test-v1"' in text
+        labelled = [line for line in text.splitlines() if line.startswith(name + "{")]
+        assert labelled, name
+        assert all('engine="builtin"' in line for line in labelled), labelled
+        assert all('model_version="test-v1"' in line for line in labelled), labelled
 
 
 @pytest.mark.parametrize("privacy", [True, False])

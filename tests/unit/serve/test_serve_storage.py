@@ -103,7 +103,7 @@ def test_turns_feedback_review_and_safety_events(db_url):
             assert (event.message_id, event.category) == ("chatcmpl-b", "chest_pain")
             kinds = sorted(f.kind for f in s.scalars(select(Feedback)))
             assert kinds == ["inaccuracy", "thumbs"]
-            # The review columns the clinician queue (issue 6) writes.
+            # The review columns the clinician queue writes.
             msg = s.get(Message, "chatcmpl-b")
             msg.review_status, msg.reviewer, msg.reviewed_at = "edited", "dr-lin", utcnow()
             msg.edited_text = "愛歇睏，加啉水。"

@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-import json
 import random
 from pathlib import Path
 
+from support import write_prepared
 from taigimed import chat
+from taigimed.data.records import record
 
 _SYMPTOMS = ["發燒", "咳嗽", "頭殼痛", "腹肚痛", "嚨喉疼", "流鼻水", "血壓懸", "血糖懸"]
 _ADVICE = ["愛啉水", "愛歇睏", "愛去看醫生", "愛量血壓", "愛食藥仔", "愛注意飲食"]
 
 
 def _record(rid: str, source: str, kind: str, messages=None, text="", phase=1) -> dict:
-    return {
-        "id": rid,
-        "source": source,
-        "kind": kind,
-        "messages": messages or [],
-        "text": text,
-        "difficulty": 0.5,
-        "phase": phase,
+    return record(rid, source, kind, text=text, messages=messages, phase=phase) | {
+        "difficulty": 0.5
     }
 
 
@@ -47,8 +42,6 @@ def _translation(i: int, rng: random.Random) -> dict:
 
 def make_prepared(root: Path, n: int = 48) -> Path:
     """A prepared-data folder (datasets + manifest) like `taigimed data prepare` writes."""
-    from datasets import Dataset
-
     rng = random.Random(0)
     sets = {
         "stage1_train": [_mcq(i, rng) for i in range(n)]
@@ -62,8 +55,4 @@ def make_prepared(root: Path, n: int = 48) -> Path:
         + [_mcq(2000 + i, rng) for i in range(n // 4)],
         "stage2_validation": [_taigi(3000 + i, rng) for i in range(12)],
     }
-    for name, rows in sets.items():
-        Dataset.from_list(rows).save_to_disk(str(root / "datasets" / name))
-    manifest = {"version": root.name, "datasets": {k: len(v) for k, v in sets.items()}}
-    (root / "manifest.json").write_text(json.dumps(manifest))
-    return root
+    return write_prepared(root, sets)

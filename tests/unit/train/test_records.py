@@ -4,13 +4,9 @@ import pytest
 from transformers import AutoTokenizer
 
 from taigimed import chat
-from taigimed.train.records import (
-    IGNORE,
-    DatasetSchemaError,
-    check_schema,
-    encode_record,
-    to_examples,
-)
+from taigimed.data.records import record
+from taigimed.data.schema import DatasetSchemaError, check_records
+from taigimed.train.records import IGNORE, encode_record, to_examples
 
 
 @pytest.fixture(scope="module")
@@ -18,23 +14,10 @@ def tok(tiny_model_dir):
     return AutoTokenizer.from_pretrained(tiny_model_dir)
 
 
-def _record(**kw):
-    base = {
-        "id": "x",
-        "source": "s",
-        "kind": "chat",
-        "messages": [],
-        "text": "",
-        "difficulty": 0.0,
-        "phase": 1,
-    }
-    return base | kw
-
-
 def test_chat_learns_only_the_answer_and_its_end(tok):
     msgs = chat.mcq_messages("頭殼痛", {"A": "發燒", "B": "咳嗽"}, "B")
     eos = tok.convert_tokens_to_ids(chat.IM_END)
-    ids, learn = encode_record(_record(messages=msgs), tok, eos)
+    ids, learn = encode_record(record("x", "s", "chat", messages=msgs), tok, eos)
     assert tok.decode(ids) == chat.render(msgs)
     learned = tok.decode([i for i, keep in zip(ids, learn, strict=True) if keep])
     assert learned == chat.mcq_assistant_answer("B", {"A": "發燒", "B": "咳嗽"}) + chat.IM_END
@@ -47,7 +30,7 @@ def test_chat_learns_only_the_answer_and_its_end(tok):
 
 def test_text_learns_every_token_and_eos(tok):
     eos = tok.convert_tokens_to_ids(chat.IM_END)
-    ids, learn = encode_record(_record(kind="text", text="阮阿公血壓懸"), tok, eos)
+    ids, learn = encode_record(record("x", "s", "text", text="阮阿公血壓懸"), tok, eos)
     assert ids[-1] == eos and all(learn)
     (ex,) = to_examples(ids, learn, seq_len=512)
     assert ex.targets == ids[1:]
@@ -64,7 +47,7 @@ def test_schema_mismatch_names_the_missing_columns():
     from datasets import Dataset
 
     with pytest.raises(DatasetSchemaError, match=r"lacks columns.*messages"):
-        check_schema(Dataset.from_list([{"id": "1", "text": "x"}]), "stage1_train")
-    bad = Dataset.from_list([_record(kind="audio")])
+        check_records(Dataset.from_list([{"id": "1", "text": "x"}]), "stage1_train")
+    bad = Dataset.from_list([record("x", "s", "audio", text="?")])
     with pytest.raises(DatasetSchemaError, match="kind must be"):
-        check_schema(bad, "stage2_train")
+        check_records(bad, "stage2_train")

@@ -81,9 +81,11 @@ class BuiltinEngine(Engine):
         batch_wait_ms: float = 5.0,
         torch_threads: int | None = None,
         omp_wait_policy: str | None = "PASSIVE",
+        trust_remote_code: bool = False,
     ):
         apply_thread_settings(torch_threads, omp_wait_policy)
         self.model_dir = str(model_dir)
+        self._trust_remote_code = trust_remote_code  # model.trust_remote_code
         self.info = EngineInfo(
             name="builtin",
             model_id=model_id,
@@ -119,11 +121,12 @@ class BuiltinEngine(Engine):
                 device = "cuda" if torch.cuda.is_available() else "cpu"
             self.device = torch.device(device)
             self.info.detail["device"] = device
-            tok = AutoTokenizer.from_pretrained(self.model_dir)
+            trust = {"trust_remote_code": self._trust_remote_code}
+            tok = AutoTokenizer.from_pretrained(self.model_dir, **trust)
             if tok.pad_token_id is None:
                 tok.pad_token = tok.eos_token
             model = AutoModelForCausalLM.from_pretrained(
-                self.model_dir, dtype=getattr(torch, self._dtype)
+                self.model_dir, dtype=getattr(torch, self._dtype), **trust
             )
             model.to(self.device).eval()
             eos = {tok.eos_token_id}

@@ -77,7 +77,7 @@ class Message(Base):
     prompt_tokens: Mapped[int | None] = mapped_column(Integer)
     completion_tokens: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    # Clinician review (issue 6 builds the queue API on these): None = not held.
+    # Clinician review (the review queue, serve/review.py, works on these): None = not held.
     review_status: Mapped[str | None] = mapped_column(String(16), index=True)
     reviewer: Mapped[str | None] = mapped_column(String(200))
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,8 +1,8 @@
 """Gate and register one candidate outside `pipeline run`: the Argo DAG's separate steps.
 
 The candidate is a stage-2 run folder (its run.json) plus its eval report JSON. The
-same gate and registration functions as the pipeline run here, with the lineage
-read from the run folders instead of the pipeline state.
+decision, the lineage and the headline metrics come from the pipeline's own steps
+(``pipeline.steps``), read from the run folders instead of the pipeline state.
 """
 
 from __future__ import annotations
@@ -11,7 +11,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+from taigimed.artifacts import write_json_atomic
 from taigimed.config import Config
+from taigimed.pipeline import steps
+from taigimed.pipeline.hashing import hash_path
 from taigimed.registry.register import RegisteredVersion, register_model
 from taigimed.registry.store import RegistryError
 from taigimed.workdir import Workdir
@@ -48,22 +51,12 @@ def gate_candidate(
 ) -> dict[str, Any]:
     """Decide, write the decision into the eval JSON and ``out`` (default ``<eval>.gate.json``),
     log it on the stage-2 MLflow run, and return it."""
-    from taigimed.evaluate.gate import decide
-    from taigimed.pipeline.state import write_json_atomic
-    from taigimed.pipeline.steps import log_gate_to_mlflow, record_gate
     from taigimed.registry.champion import find_champion
 
     info = _run_info(stage2_run)
     report = _report(eval_json)
     champion = find_champion(cfg, workdir, tracking_uri=tracking_uri)
-    decision = decide(
-        report,
-        cfg.gate,
-        champion_report=champion.report if champion else None,
-        champion=champion.describe() if champion else None,
-        stage2_metrics=info.get("metrics", {}),
-        seed=cfg.eval.seed if cfg.eval.seed is not None else cfg.seed,
-    ).to_dict()
+    decision = steps.gate_decision(cfg, report, info.get("metrics", {}), champion)
     attempt = {
         "attempt": 1,
         "adjustments": {},
@@ -72,9 +65,9 @@ def gate_candidate(
         "stage2_run": info.get("run_name"),
         "report": str(eval_json),
     }
-    record_gate(Path(eval_json), decision, [attempt])
+    steps.record_gate(Path(eval_json), decision, [attempt])
     write_json_atomic(out or Path(eval_json).with_suffix(".gate.json"), decision)
-    log_gate_to_mlflow(
+    steps.log_gate_to_mlflow(
         cfg, workdir, info.get("mlflow_run_id"), Path(eval_json), decision, attempt, tracking_uri
     )
     return decision
@@ -88,44 +81,30 @@ def register_candidate(
     tracking_uri: str | None = None,
 ) -> RegisteredVersion:
     """Register the stage-2 model whose eval JSON carries a passing gate decision."""
-    from taigimed.pipeline.hashing import hash_path
-
     info = _run_info(stage2_run)
     report = _report(eval_json)
     decision = report.get("gate")
     if decision is None:
         raise RegistryError(f"{eval_json} has no gate decision; run `taigimed model gate` first")
     model_dir = Path(stage2_run) / "model"
-    data_dir = Path(info.get("data_dir", ""))
-    manifest = data_dir / "manifest.json"
-    stage1_run = Path(str(info.get("start_model", ""))).parent
-    stage1_info = stage1_run / "run.json"
-    lineage = {
-        "recipe": cfg.name,
-        "data_version": info.get("data_version"),
-        "data_manifest_sha256": hash_path(manifest) if manifest.exists() else None,
-        "stage1_run": stage1_run.name if stage1_info.exists() else None,
-        "stage1_mlflow_run_id": json.loads(stage1_info.read_text()).get("mlflow_run_id")
-        if stage1_info.exists()
-        else None,
-        "stage2_run": info.get("run_name"),
-        "stage2_mlflow_run_id": info.get("mlflow_run_id"),
-        "model_sha256": hash_path(model_dir),
-        "config_fingerprint": cfg.fingerprint(),
-    }
-    metrics = {
-        f"{s}.{m}": v["value"]
-        for s, res in report.get("sets", {}).items()
-        for m, v in res.get("metrics", {}).items()
-        if v.get("value") is not None
-    }
+    manifest = Path(info.get("data_dir", "")) / "manifest.json"
+    stage1_info = Path(str(info.get("start_model", ""))).parent / "run.json"
+    stage1 = json.loads(stage1_info.read_text()) if stage1_info.exists() else {}
+    lineage = steps.lineage(
+        cfg,
+        data_version=info.get("data_version"),
+        data_manifest_sha256=hash_path(manifest) if manifest.exists() else None,
+        stage1=stage1,
+        stage2={**info, "model_sha256": hash_path(model_dir)},
+    )
+    metrics = steps.headline_values(steps.key_metrics(report))
     return register_model(
         cfg,
         workdir,
         model_dir,
         eval_report=Path(eval_json),
         decision=decision,
-        lineage={k: v for k, v in lineage.items() if v is not None},
+        lineage=lineage,
         metrics=metrics,
         alias="staging",
         run_id=info.get("mlflow_run_id"),

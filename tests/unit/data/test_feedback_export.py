@@ -18,6 +18,7 @@ from taigimed.serve.app import create_app
 from taigimed.serve.engines.builtin import BuiltinEngine
 from taigimed.workdir import Workdir
 
+REVIEW_TOKEN = "unit-test-review-token"
 PII = ["0912-345-678", "0912345678", "A123456789", "陳大明", "lin.mei@example.com"]
 
 
@@ -34,6 +35,13 @@ def filled_workdir(tmp_path_factory, tiny_model_dir):
     root = tmp_path_factory.mktemp("fb") / "work"
     cfg = load_config("tiny")
     cfg.serve.safety.review_mode = "all"  # every answer waits for a clinician
+    # Review needs a reviewer credential, or the server refuses to start.
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(cfg.serve.safety.review_token_env, REVIEW_TOKEN)
+        return _fill(root, cfg, tiny_model_dir)
+
+
+def _fill(root, cfg, tiny_model_dir):
     engine = BuiltinEngine(
         tiny_model_dir, model_id="tiny", model_version="test-v1", source="test", max_context=512
     )
@@ -41,7 +49,7 @@ def filled_workdir(tmp_path_factory, tiny_model_dir):
         _ready(client)
         questions = [
             "我叫陳大明，手機 0912-345-678，頭殼痛欲按怎？",
-            "身分證 A123456789，血壓 150/95 愛食藥無？",
+            "身分證 A123456789，血壓 150/95 是懸無？",
             "腹肚痛三工矣",
             "暗時睏袂去",
             "咳嗽有痰",
@@ -61,7 +69,9 @@ def filled_workdir(tmp_path_factory, tiny_model_dir):
 
         def review(i, action, text=None):
             body = {"action": action, "reviewer": "dr.lin", **({"text": text} if text else {})}
-            r = client.post(f"/v1/review/{ids[i]}", json=body)
+            r = client.post(
+                f"/v1/review/{ids[i]}", json=body, headers={"X-Review-Token": REVIEW_TOKEN}
+            )
             assert r.status_code == 200, r.text
 
         review(0, "approve")

@@ -1,0 +1,192 @@
+"""Helpers shared by the tests: the real data root, free loopback ports, server processes.
+
+``tests/`` is on ``sys.path`` (pytest puts the rootdir conftest's folder there), so any test
+module imports these as ``from support import ...``.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[1]
+ASSETS = Path(__file__).parent / "assets"
+
+
+def shared_data_root() -> Path | None:
+    """TAIGIMED_DATA_ROOT, or ../shared/data beside the checkout, when present."""
+    env = os.environ.get("TAIGIMED_DATA_ROOT")
+    candidates = [Path(env)] if env else []
+    candidates.append(REPO.parent / "shared" / "data")
+    for c in candidates:
+        if (c / "medqa_tw").is_dir():
+            return c
+    return None
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on now (the OS picks it)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url: str, proc: subprocess.Popen, timeout: float, log: Path) -> None:
+    """Poll ``url`` until it answers 200; fail with the log's tail if ``proc`` exits first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(
+                f"{url}: process exited {proc.returncode}:\n{log.read_text()[-3000:]}"
+            )
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise AssertionError(f"{url} not ready after {timeout} s:\n{log.read_text()[-3000:]}")
+
+
+def stop(proc: subprocess.Popen, timeout: float = 20) -> int:
+    """SIGTERM ``proc`` (its whole process group when it leads one), then SIGKILL if it hangs."""
+    if proc.poll() is None:
+        group = os.getpgid(proc.pid) == proc.pid
+        send = (lambda sig: os.killpg(proc.pid, sig)) if group else proc.send_signal
+        send(signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            send(signal.SIGKILL)
+            proc.wait()
+    return proc.returncode
+
+
+@contextmanager
+def server_process(
+    cmd: Sequence[str],
+    ready_url: str,
+    log: Path,
+    *,
+    env: dict[str, str] | None = None,
+    timeout: float = 120,
+    cwd: Path | None = None,
+    new_session: bool = False,
+) -> Iterator[subprocess.Popen]:
+    """Run ``cmd`` with its output in ``log``, wait until ``ready_url`` answers 200, and stop
+    it on exit. ``new_session`` lets the stop reach the children it forks (mlflow's workers)."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("w") as fh:
+        proc = subprocess.Popen(
+            list(cmd),
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=cwd,
+            start_new_session=new_session,
+        )
+    try:
+        wait_http(ready_url, proc, timeout, log)
+        yield proc
+    finally:
+        stop(proc)
+
+
+@dataclass
+class Server:
+    proc: subprocess.Popen
+    base_url: str
+    workdir: Path
+    log: Path
+
+
+def start_serve(workdir: Path, *args: str, env: dict[str, str | None] | None = None) -> Server:
+    """`taigimed serve` on a free port, ready; stop it with ``stop(server.proc)``. ``env`` adds
+    to (or, with None values, removes from) the environment it gets."""
+    port = free_port()
+    log = workdir.parent / f"serve-{port}.log"
+    extra = env or {}
+    env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE", "HF_HUB_OFFLINE": "1"}
+    env.pop("TAIGIMED_DATABASE_URL", None)
+    for key, value in extra.items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
+    cmd = [sys.executable, "-m", "taigimed.cli", "serve", "--workdir", str(workdir)]
+    cmd += ["--host", "127.0.0.1", "--port", str(port), *args]
+    with log.open("w") as fh:
+        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, env=env, cwd=REPO)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_http(f"{base}/readyz", proc, 180, log)
+    except AssertionError:
+        stop(proc)
+        raise
+    return Server(proc, base, workdir, log)
+
+
+@contextmanager
+def mlflow_server(root: Path) -> Iterator[str]:
+    """A real `mlflow server` on a free loopback port, its store and proxied artifacts
+    (``root/artifacts``) under ``root``; yields its URL."""
+    port = free_port()
+    cmd = [sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", str(port)]
+    cmd += ["--backend-store-uri", f"sqlite:///{root / 'mlflow.db'}"]
+    cmd += ["--artifacts-destination", (root / "artifacts").as_uri(), "--workers", "1"]
+    # No background job runner: it forks seven consumers we do not need.
+    env = {
+        **os.environ,
+        "OMP_WAIT_POLICY": "PASSIVE",
+        "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
+    }
+    url = f"http://127.0.0.1:{port}"
+    with server_process(cmd, f"{url}/health", root / "server.log", env=env, new_session=True):
+        yield url
+
+
+def write_prepared(folder: Path, datasets: dict[str, list[dict]]) -> Path:
+    """A prepared-data version at ``folder`` in the layout `taigimed data prepare` writes:
+    each dataset saved with its schema's features (rows lacking a column are saved as they
+    are, to test the readers' checks), and a manifest naming them."""
+    import json
+
+    from datasets import Dataset
+
+    from taigimed.data.schema import features_for
+
+    for name, rows in datasets.items():
+        features = features_for(name)
+        whole = all(set(features) <= set(r) for r in rows)
+        ds = Dataset.from_list(rows, features=features if whole else None)
+        ds.save_to_disk(str(folder / "datasets" / name))
+    manifest = {
+        "version": folder.name,
+        "datasets": {k: {"rows": len(v), "path": f"datasets/{k}"} for k, v in datasets.items()},
+    }
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    return folder
+
+
+def ws_turn(ws, text: str, max_tokens: int = 8) -> tuple[str, dict]:
+    """One chat turn over the `/v1/chat/ws` WebSocket: (streamed text, the end frame)."""
+    ws.send_json({"type": "message", "content": text, "max_tokens": max_tokens})
+    tokens = []
+    while True:
+        m = ws.receive_json()
+        if m["type"] == "token":
+            tokens.append(m["text"])
+        elif m["type"] == "end":
+            return "".join(tokens), m
+        elif m["type"] == "error":
+            raise AssertionError(m)

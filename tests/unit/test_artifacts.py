@@ -1,0 +1,87 @@
+"""Atomic writes, directory publishing, hashing and the source commit."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from taigimed.artifacts import (
+    file_sha256,
+    git_commit,
+    publish_dir,
+    write_json_atomic,
+    write_text_atomic,
+)
+
+
+def _leftovers(folder: Path) -> list[str]:
+    return [p.name for p in folder.iterdir() if p.name.startswith(".")]
+
+
+def test_json_is_replaced_whole_and_a_bad_payload_keeps_the_old_file(tmp_path):
+    path = tmp_path / "sub" / "run.json"
+    write_json_atomic(path, {"b": 1, "a": "台語"}, sort_keys=True)
+    assert path.read_text(encoding="utf-8") == '{\n  "a": "台語",\n  "b": 1\n}\n'
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        write_json_atomic(path, {"a": object()})
+    assert json.loads(path.read_text(encoding="utf-8")) == {"a": "台語", "b": 1}
+    assert _leftovers(path.parent) == []
+
+
+def test_text_write_that_fails_midway_leaves_the_old_file(tmp_path):
+    path = tmp_path / "report.md"
+    write_text_atomic(path, "old\n")
+    with pytest.raises(UnicodeEncodeError):
+        write_text_atomic(path, "half \udc80 written")  # a lone surrogate cannot be UTF-8
+    assert path.read_text() == "old\n" and _leftovers(tmp_path) == []
+
+
+def test_publish_dir_replaces_the_old_version_only_when_complete(tmp_path):
+    target = tmp_path / "out" / "model"
+    with publish_dir(target) as tmp:
+        (tmp / "weights.bin").write_text("v1")
+    assert (target / "weights.bin").read_text() == "v1"
+
+    with pytest.raises(RuntimeError, match="copy failed"), publish_dir(target) as tmp:
+        (tmp / "weights.bin").write_text("half of v2")
+        raise RuntimeError("copy failed")
+    assert (target / "weights.bin").read_text() == "v1"  # the old version stays
+
+    with publish_dir(target) as tmp:
+        (tmp / "other.bin").write_text("v2")
+    assert [p.name for p in target.iterdir()] == ["other.bin"]
+    assert _leftovers(target.parent) == []
+
+
+def test_file_sha256(tmp_path):
+    path = tmp_path / "blob"
+    data = bytes(range(256)) * 9000  # more than one read block
+    path.write_bytes(data)
+    assert file_sha256(path) == hashlib.sha256(data).hexdigest()
+    with pytest.raises(FileNotFoundError):
+        file_sha256(tmp_path / "missing")
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git not installed")
+def test_git_commit_of_a_checkout_and_of_no_checkout(tmp_path):
+    assert git_commit(tmp_path) == {"commit": "unknown", "dirty": None}
+    repo = tmp_path / "repo"
+    repo.mkdir()
+
+    def git(*args):
+        cmd = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.org"]
+        return subprocess.run([*cmd, *args], check=True, capture_output=True, text=True).stdout
+
+    git("init", "-q")
+    (repo / "a.txt").write_text("1")
+    git("add", "a.txt")
+    git("commit", "-qm", "first")
+    head = git("rev-parse", "HEAD").strip()
+    assert git_commit(repo) == {"commit": head, "dirty": False}
+    (repo / "a.txt").write_text("2")
+    assert git_commit(repo) == {"commit": head, "dirty": True}
