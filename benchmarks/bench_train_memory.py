@@ -1,8 +1,8 @@
 """Training step throughput and peak RSS by precision and gradient checkpointing.
 
     OMP_WAIT_POLICY=PASSIVE python benchmarks/bench_train_memory.py --workdir W [--data DIR]
-        [--steps 2] [--rows 8] [--micro-rows 0] [--seq-len 512] [--model DIR]
-        [--variants fp32,fp32+ckpt,bf16,bf16+ckpt] [--out result.json]
+        [--steps 2] [--rows 8] [--seq-len 512] [--model DIR]
+        [--variants fp32,fp32+ckpt,bf16,bf16+ckpt,fp32/m2] [--out result.json]
 
 Every variant trains the default recipe's stage-1 LoRA on the same packed MedQA-TW
 records of ``stage1_train`` through the training loop's own pieces (``load_model``,
@@ -12,7 +12,9 @@ peak RSS is its own: one warm-up step, then ``--steps`` timed steps. Variants:
 - ``fp32``: fp32 weights and activations (the baseline);
 - ``bf16``: ``torch.autocast(bfloat16)`` over fp32 master weights (``train.precision:
   bf16-autocast``), fast only where the CPU has avx512_bf16/AMX;
-- ``+ckpt``: ``train.gradient_checkpointing: true`` (recompute each layer in backward).
+- ``+ckpt``: ``train.gradient_checkpointing: true`` (recompute each layer in backward);
+- ``/mN``: N rows per forward pass, gradients accumulated over the step's ``--rows``
+  (``micro_batch_rows: N``): the same optimizer step with 1/(rows/N) of the activations.
 
 Reported per variant: s/step, tokens/s, peak RSS; then every variant's ratio to the first
 one, and the CPU's bf16-related flags. Figures go to docs/benchmarks.md ("Training").
@@ -54,10 +56,14 @@ def run_variant(args) -> dict:
     from taigimed.train.packing import collate_packed, pack
 
     cfg = load_config("default")
-    precision = "bf16-autocast" if args.variant.startswith("bf16") else "fp32"
+    name, _, micro = args.variant.partition("/m")
+    precision = "bf16-autocast" if name.startswith("bf16") else "fp32"
     train = cfg.train.model_copy(
-        update={"precision": precision, "gradient_checkpointing": args.variant.endswith("+ckpt")}
+        update={"precision": precision, "gradient_checkpointing": name.endswith("+ckpt")}
     )
+    micro = int(micro) if micro else args.rows
+    if args.rows % micro:
+        raise SystemExit(f"{args.variant}: micro-batch rows must divide --rows {args.rows}")
     tok, examples = _examples(args)
     model = load_model(args.model, train, cfg.train.stage1, "cpu", False)
     model.train()
@@ -65,7 +71,6 @@ def run_variant(args) -> dict:
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4)
     amp = autocast_dtype(train)
     rows = pack(examples, args.seq_len)
-    micro = args.micro_rows or args.rows
     times, tokens = [], 0
     for step in range(args.steps + 1):
         step_rows = rows[step * args.rows : (step + 1) * args.rows]
@@ -101,9 +106,8 @@ def main() -> None:
     parser.add_argument("--model", default=None, help="default: the pulled embedded model")
     parser.add_argument("--steps", type=int, default=2)
     parser.add_argument("--rows", type=int, default=8)
-    parser.add_argument("--micro-rows", type=int, default=0, help="rows per forward; 0 = --rows")
     parser.add_argument("--seq-len", type=int, default=512)
-    parser.add_argument("--variants", default="fp32,fp32+ckpt,bf16,bf16+ckpt")
+    parser.add_argument("--variants", default="fp32,fp32+ckpt,bf16,bf16+ckpt,fp32/m2")
     parser.add_argument("--variant", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
@@ -128,7 +132,7 @@ def main() -> None:
     for variant in variants:
         cmd = [sys.executable, __file__, "--variant", variant, "--model", args.model]
         cmd += ["--workdir", args.workdir, "--steps", str(args.steps), "--rows", str(args.rows)]
-        cmd += ["--micro-rows", str(args.micro_rows), "--seq-len", str(args.seq_len)]
+        cmd += ["--seq-len", str(args.seq_len)]
         cmd += ["--data", args.data] if args.data else []
         out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
         results["variants"][variant] = json.loads(out.strip().splitlines()[-1])
