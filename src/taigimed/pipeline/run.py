@@ -22,6 +22,7 @@ from typing import Any
 from taigimed.config import Config
 from taigimed.pipeline import steps
 from taigimed.pipeline.hashing import config_part, fingerprint
+from taigimed.pipeline.isolate import peak_rss_mb
 from taigimed.pipeline.policy import adjusted, check_policy
 from taigimed.pipeline.runner import PipelineLocked, Runner, Say, StepRow, WorkdirLock
 from taigimed.pipeline.state import PipelineState
@@ -40,6 +41,7 @@ class PipelineResult:
     version: int | None = None
     report: str | None = None
     seconds: float = 0.0
+    peak_rss_mb: float | None = None  # this process's; each heavy step's is on its row
 
 
 class PipelineFailed(RuntimeError):
@@ -79,6 +81,7 @@ def run_pipeline(
             raise PipelineFailed(failed, runner.rows, exc) from exc
         result.rows = runner.rows
         result.seconds = time.perf_counter() - started
+        result.peak_rss_mb = round(peak_rss_mb(), 1)
         state.runs.append(
             {
                 "finished": time.time(),
@@ -86,6 +89,10 @@ def run_pipeline(
                 "version": result.version,
                 "seconds": round(result.seconds, 1),
                 "ran": [r.step for r in runner.rows if r.status != "cached"],
+                "peak_rss_mb": {
+                    "pipeline": result.peak_rss_mb,
+                    **{r.step: r.peak_rss_mb for r in runner.rows if r.peak_rss_mb is not None},
+                },
             }
         )
         state.runs = state.runs[-50:]

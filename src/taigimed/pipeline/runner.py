@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from taigimed.pipeline.isolate import PEAK_RSS_KEY
 from taigimed.pipeline.state import PipelineState
 
 Say = Callable[[str], None]
@@ -21,6 +22,7 @@ class StepRow:
     status: str  # ran | cached | resumed | failed
     seconds: float
     detail: str = ""
+    peak_rss_mb: float | None = None  # of the step's own process; None if it ran in ours
 
 
 class PipelineLocked(RuntimeError):
@@ -93,6 +95,7 @@ class Runner:
         seconds = time.perf_counter() - t0
         self.state.finish(name, fp, outputs, seconds)
         status = "resumed" if resume else "ran"
-        self.rows.append(StepRow(name, attempt, status, seconds, detail(outputs)))
+        peak = outputs.get(PEAK_RSS_KEY) if isinstance(outputs, dict) else None
+        self.rows.append(StepRow(name, attempt, status, seconds, detail(outputs), peak))
         self.say(f"[green]✓ {label}[/green] ({seconds:.1f} s)")
         return outputs

@@ -13,6 +13,7 @@ from typing import Any
 from taigimed.artifacts import write_json_atomic, write_text_atomic
 from taigimed.config import Config
 from taigimed.pipeline.hashing import hash_path
+from taigimed.pipeline.isolate import PEAK_RSS_KEY, call_in_process
 from taigimed.train.config import STAGE_DATASETS as STAGE_DATASETS  # what run.py keys on
 from taigimed.workdir import Workdir
 
@@ -68,6 +69,20 @@ def authored_set_hash(cfg: Config) -> str:
 
 
 def prepare_data(cfg: Config, workdir: Workdir) -> dict[str, Any]:
+    return _in_own_process(_prepare_data, cfg, workdir)
+
+
+def _in_own_process(fn, *args) -> dict[str, Any]:
+    """``fn``'s outputs, computed in a process of its own, plus that process's peak RSS.
+
+    The heavy steps (data, training, evaluation) run this way, so that each returns its
+    memory to the OS before the next starts.
+    """
+    outputs, peak_mb = call_in_process(fn, *args)
+    return outputs | {PEAK_RSS_KEY: round(peak_mb, 1)}
+
+
+def _prepare_data(cfg: Config, workdir: Workdir) -> dict[str, Any]:
     from taigimed.data.prepare import prepare
 
     data_dir = Path(prepare(cfg, workdir))
@@ -80,6 +95,20 @@ def prepare_data(cfg: Config, workdir: Workdir) -> dict[str, Any]:
 
 
 def train_stage(
+    cfg: Config,
+    workdir: Workdir,
+    stage: int,
+    data_dir: str,
+    init_model: str | None,
+    resume: bool,
+    tracking_uri: str | None,
+) -> dict[str, Any]:
+    return _in_own_process(
+        _train_stage, cfg, workdir, stage, data_dir, init_model, resume, tracking_uri
+    )
+
+
+def _train_stage(
     cfg: Config,
     workdir: Workdir,
     stage: int,
@@ -172,6 +201,12 @@ def lineage(
 
 
 def evaluate(
+    cfg: Config, workdir: Workdir, model_dir: str, data_dir: str, out_json: Path, champion
+) -> dict[str, Any]:
+    return _in_own_process(_evaluate, cfg, workdir, model_dir, data_dir, out_json, champion)
+
+
+def _evaluate(
     cfg: Config, workdir: Workdir, model_dir: str, data_dir: str, out_json: Path, champion
 ) -> dict[str, Any]:
     from taigimed.evaluate import evaluate_model

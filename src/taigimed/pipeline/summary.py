@@ -10,13 +10,17 @@ from taigimed.pipeline.run import PipelineResult, StepRow
 _STATUS_STYLE = {"ran": "green", "resumed": "yellow", "cached": "dim", "failed": "red"}
 
 
+def _gb(mb: float | None) -> str:
+    return "–" if mb is None else f"{mb / 1024:.2f} GB"
+
+
 def _num(x) -> str:
     return "–" if x is None else f"{x:.4g}"
 
 
 def print_steps(rows: list[StepRow], console: Console) -> None:
     steps = Table(title="Pipeline steps")
-    for col in ("step", "attempt", "status", "seconds", "detail"):
+    for col in ("step", "attempt", "status", "seconds", "peak RSS", "detail"):
         steps.add_column(col)
     for r in rows:
         style = _STATUS_STYLE.get(r.status, "")
@@ -25,6 +29,7 @@ def print_steps(rows: list[StepRow], console: Console) -> None:
             "" if r.attempt is None else str(r.attempt),
             f"[{style}]{r.status}[/{style}]" if style else r.status,
             f"{r.seconds:.1f}",
+            _gb(r.peak_rss_mb),
             r.detail,
         )
     console.print(steps)
@@ -68,3 +73,6 @@ def print_summary(result: PipelineResult, console: Console | None = None) -> Non
             f"registered.[/bold red] Report: {result.report}."
         )
     console.print(f"Total time: {result.seconds:.1f} s.")
+    if result.peak_rss_mb is not None:
+        # the heavy steps ran in processes of their own (their peaks are in the table)
+        console.print(f"Peak RSS of the pipeline process itself: {_gb(result.peak_rss_mb)}.")

@@ -35,7 +35,7 @@ def write_model_card(path: Path, cfg: Config, stage: int, run: dict) -> None:
     ]
     lines += [f"- {k}: {_fmt(v)}" for k, v in stage_cfg.model_dump(mode="json").items()]
     lines += [
-        f"- precision: {cfg.train.precision}",
+        f"- precision: {run.get('precision', {}).get('used', cfg.train.precision)}",
         f"- gradient_checkpointing: {cfg.train.gradient_checkpointing}",
         "",
         "## Metrics",

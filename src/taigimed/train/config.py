@@ -81,10 +81,12 @@ class TrainConfig(StrictModel):
     stage1: StageConfig = Field(default_factory=StageConfig, description="Medical stage.")
     stage2: StageConfig = Field(default_factory=StageConfig, description="Taigi stage (PEFT).")
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="Where to train.")
-    precision: Literal["fp32", "bf16-autocast", "fp16-autocast", "bf16"] = Field(
-        "bf16-autocast",
-        description="fp32; autocast to bf16/fp16 with fp32 master weights; or pure bf16 weights "
-        "(GPU only: on CPU AdamW updates are lost to bf16 rounding).",
+    precision: Literal["auto", "fp32", "bf16-autocast", "fp16-autocast", "bf16"] = Field(
+        "auto",
+        description="auto (bf16 autocast where the CPU/GPU has native bf16, else fp32; decided "
+        "at run time and recorded in run.json); fp32; autocast to bf16/fp16 with fp32 master "
+        "weights; or pure bf16 weights (GPU only: on CPU AdamW updates are lost to bf16 "
+        "rounding).",
     )
     gradient_checkpointing: bool = Field(
         False, description="Recompute activations in backward: less memory, ~30 % more time."

@@ -41,6 +41,8 @@ def check_device_features(train: TrainConfig, stage: StageConfig, device: str) -
 
 
 def autocast_dtype(train: TrainConfig) -> torch.dtype | None:
+    if train.precision == "auto":  # silently training in fp32 would hide a missed resolve
+        raise ValueError("train.precision=auto must be resolved first (train.precision module)")
     return {"bf16-autocast": torch.bfloat16, "fp16-autocast": torch.float16}.get(train.precision)
 
 

@@ -31,6 +31,7 @@ from taigimed.train.model import (
     pick_device,
     save_outputs,
 )
+from taigimed.train.precision import PrecisionChoice, resolve_precision
 from taigimed.train.records import budget_indices, encode_dataset
 from taigimed.workdir import Workdir
 
@@ -95,7 +96,10 @@ def run_stage(
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # idle OpenMP threads spin otherwise
     stage_cfg = getattr(cfg.train, f"stage{stage}")
     device = pick_device(cfg.train)
-    check_device_features(cfg.train, stage_cfg, device)
+    precision = resolve_precision(cfg.train.precision, device)
+    # the recipe (and its fingerprint) keeps "auto"; the loop gets this machine's choice
+    train_cfg = cfg.train.model_copy(update={"precision": precision.precision})
+    check_device_features(train_cfg, stage_cfg, device)
     accelerator = Accelerator(cpu=device == "cpu")
     torch.manual_seed(cfg.seed)
 
@@ -149,7 +153,7 @@ def run_stage(
     resume_from = latest_checkpoint(ckpt_root) if state else None
 
     experiment_id = ensure_experiment(cfg, workdir, tracking_uri)
-    amp = autocast_dtype(cfg.train)
+    amp = autocast_dtype(train_cfg)
     rows_eval = max(stage_cfg.rows_per_forward, 1)
 
     with mlflow.start_run(
@@ -167,7 +171,7 @@ def run_stage(
                 "metrics_before": {},
             }
             _write_json(run_dir / "state.json", state)
-            mlflow.log_params(_flat_params(cfg, stage))
+            mlflow.log_params(_flat_params(cfg, stage) | _precision_params(precision))
             mlflow.set_tags(
                 {
                     "taigimed.stage": str(stage),
@@ -179,7 +183,7 @@ def run_stage(
             )
             mlflow.log_dict(cfg.model_dump(mode="json"), "config.json")
             data.log_inputs(prepared, [train_name, *val_sets])
-        model = load_model(start_model, cfg.train, stage_cfg, device, cfg.model.trust_remote_code)
+        model = load_model(start_model, train_cfg, stage_cfg, device, cfg.model.trust_remote_code)
         from taigimed.train.loss import CausalLMLoss
 
         scorer = CausalLMLoss(model, cfg.train.loss_chunk_tokens)
@@ -198,7 +202,7 @@ def run_stage(
         prog = train_steps(
             model,
             plan,
-            cfg.train,
+            train_cfg,
             stage_cfg,
             device,
             filler_id,
@@ -224,6 +228,7 @@ def run_stage(
             "data_dir": str(prepared.path),
             "config_fingerprint": fingerprint,
             "method": stage_cfg.method,
+            "precision": precision.as_record(),
             "model_dir": str(model_dir),
             "adapter_dir": str(adapter_dir) if adapter_dir else None,
             "metrics": metrics,
@@ -241,6 +246,10 @@ def run_stage(
     for old in sorted(ckpt_root.glob("step-*"))[:-1]:
         shutil.rmtree(old, ignore_errors=True)
     return run_dir
+
+
+def _precision_params(choice: PrecisionChoice) -> dict[str, str]:
+    return {"train.precision_used": choice.precision, "train.precision_reason": choice.reason}
 
 
 def _numeric(v) -> bool:

@@ -17,15 +17,25 @@ def test_two_stages_write_models_runs_and_learn(tmp_path, prepared_dir, mlflow_u
     from taigimed import chat
     from taigimed.evaluate.gate import forgetting_check
     from taigimed.train import run_stage
+    from taigimed.train.precision import resolve_precision
 
     cfg = load_config("tiny")
     wd = Workdir.resolve(tmp_path / "work")
-    run1 = run_stage(cfg, wd, 1, data_dir=prepared_dir, tracking_uri=mlflow_uri)
+    # stage 1 lets the machine choose: bf16 autocast here if the CPU has bf16 units
+    auto = load_config("tiny", ["train.precision=auto"])
+    run1 = run_stage(auto, wd, 1, data_dir=prepared_dir, tracking_uri=mlflow_uri)
     run2 = run_stage(cfg, wd, 2, data_dir=prepared_dir, tracking_uri=mlflow_uri)
 
     info1 = json.loads((run1 / "run.json").read_text())
     info2 = json.loads((run2 / "run.json").read_text())
     assert info2["start_model"] == str(run1 / "model")
+    machine = resolve_precision("auto", "cpu")
+    assert info1["precision"] == machine.as_record()
+    assert info2["precision"] == {
+        "requested": "fp32",
+        "used": "fp32",
+        "reason": "set in the recipe",
+    }
     assert json.loads((wd.runs / "stage2" / "latest.json").read_text())["run_dir"] == str(run2)
     for info in (info1, info2):
         m = info["metrics"]
@@ -47,6 +57,11 @@ def test_two_stages_write_models_runs_and_learn(tmp_path, prepared_dir, mlflow_u
     client = MlflowClient(mlflow_uri)
     run = client.get_run(info2["mlflow_run_id"])
     assert run.data.params["stage.method"] == "lora"
+    assert run.data.params["train.precision_used"] == "fp32"
+    run1_params = client.get_run(info1["mlflow_run_id"]).data.params
+    assert run1_params["train.precision"] == "auto"
+    assert run1_params["train.precision_used"] == machine.precision
+    assert f"precision: {machine.precision}" in (run1 / "model" / "MODEL_CARD.md").read_text()
     assert run.data.metrics["val_loss_after"] == pytest.approx(m2["val_loss_after"])
     history = client.get_metric_history(run.info.run_id, "train_loss")
     assert [h.step for h in history] == list(range(1, 7))
