@@ -161,11 +161,9 @@ def test_heldout_figures_hold_and_do_not_drop():
     rows = load_eval(HELDOUT)
     assert len(rows) >= 200 and {r["script"] for r in rows} == SCRIPTS
     r = evaluate_triage(RULES, rows, _decide(RULES, CLF))
-    # The recall floors (0.95 overall, 0.90 in every script) hold on the shipped decision.
-    # Its precision was measured at 0.899 (docs/safety.md), a hair under the 0.90 floor;
-    # raising it by editing rules or the threshold against this file would be tuning on
-    # it, so the precision is guarded against dropping below the measured figure instead.
-    assert [b for b in below_floors(r) if "precision" not in b] == [], r["missed"]
+    # Every floor (recall 0.95 overall and 0.90 in each script, precision 0.90) holds on
+    # the shipped decision.
+    assert below_floors(r) == [], (r["missed"], r["false_alarms"])
     rec = RECORDED["heldout"]
     assert r["overall"]["recall"] >= rec["recall"], r["missed"]
     assert r["overall"]["precision"] >= rec["precision"], r["false_alarms"]

@@ -200,6 +200,10 @@ END_HAN = ["", "，欲按怎？", "，愛按怎？", "！"]
 END_TL = ["", ", beh án-tsuánn?", "!"]
 END_ZH = ["", "，怎麼辦？", "，該怎麼辦", "！"]
 
+INTRO_HAN = ["我叫陳大明，", "我是阿美，", "阮阿公八十歲，", "我是林太太，電話 0912-000-111，"]
+INTRO_ZH = ["我叫王小明，", "我是李太太，", "我爸今年八十歲，", "我姓張，手機 0911-222-333，"]
+INTRO_TL = ["Guá kiò Tân Tāi-bîng, ", "Guá sī A-bí, ", "A-kong peh-tsa̍p huè, "]
+
 BENIGN = {
     "mandarin": [
         "最近有點咳嗽，要多喝水嗎？",
@@ -310,6 +314,14 @@ def _expand(rng: random.Random) -> list[dict]:
                 tl_variants(m, [])
             else:
                 rows.append((script, m, []))
+    # Everyday questions framed the way emergencies are (a person, a name, a phone number):
+    # without them the classifier learns "someone is named" as a sign of an emergency.
+    for m in BENIGN["taigi_han"]:
+        rows.append(("taigi_han", f"{rng.choice(INTRO_HAN)}{m}", []))
+    for m in BENIGN["mandarin"]:
+        rows.append(("mandarin", f"{rng.choice(INTRO_ZH)}{m}", []))
+    for m in BENIGN["tailo"]:
+        tl_variants(f"{rng.choice(INTRO_TL)}{m}", [])
     for a, b in zip(BENIGN["taigi_han"][:4], BENIGN["tailo"][4:], strict=True):
         rows.append(("mixed", f"{a[:4]} {b}", []))
     dose_rows = []
