@@ -415,7 +415,22 @@ def _templates(doc: dict) -> list[dict]:
     return spec.get("templates", [])
 
 
+def _configmaps(deploy: Path) -> dict[str, set[str]]:
+    """ConfigMaps defined anywhere in deploy/, with their keys (for artifactRepositoryRef)."""
+    found: dict[str, set[str]] = {}
+    for path in sorted(deploy.rglob("*.yaml")):
+        try:
+            docs = load_yaml_docs(path)
+        except yaml.YAMLError:
+            continue
+        for doc in docs:
+            if isinstance(doc, dict) and doc.get("kind") == "ConfigMap":
+                found[doc["metadata"]["name"]] = set(doc.get("data") or {})
+    return found
+
+
 def check_argo(deploy: Path) -> list[str]:
+    from deploy_argo_rules import validate_argo_docs
     from deploy_argo_schema import validate_argo
 
     problems = []
@@ -425,6 +440,7 @@ def check_argo(deploy: Path) -> list[str]:
             if doc.get("apiVersion", "").startswith("argoproj.io/"):
                 problems += [f"{path.name}: {p}" for p in validate_argo(doc)]
                 docs[doc["metadata"]["name"]] = doc
+    problems += validate_argo_docs(list(docs.values()), _configmaps(deploy))
     problems += _check_argo_steps(docs)
     problems += _check_argo_shape(docs)
     return problems
