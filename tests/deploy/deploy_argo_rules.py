@@ -213,7 +213,8 @@ def _check_outputs(ctx: Context, tmpl: dict, kind: str) -> None:
         ]
         if len(sources) > 1 and not (kind in {"dag", "steps"} and "default" in vf):
             ctx.err(
-                f"{ref}.valueFrom must have exactly one of path, jqFilter, jsonPath, parameter, expression"
+                f"{ref}.valueFrom must have exactly one of "
+                "path, jqFilter, jsonPath, parameter, expression"
             )
         if kind in TYPE_NAMES and not vf.get("path"):
             ctx.err(f"{ref}.path must be specified for {TYPE_NAMES[kind]} templates")
@@ -224,7 +225,8 @@ def _check_outputs(ctx: Context, tmpl: dict, kind: str) -> None:
     for a in (tmpl.get("outputs") or {}).get("artifacts", []):
         if a.get("path") and kind not in LEAF_TYPES:
             ctx.err(
-                f"templates.{tmpl['name']}.outputs.artifacts.{a['name']}.path only valid in container/script templates"
+                f"templates.{tmpl['name']}.outputs.artifacts.{a['name']}.path "
+                "only valid in container/script templates"
             )
 
 
@@ -283,7 +285,8 @@ def _validate_dag(ctx: Context, tmpl: dict, scope: set[str]) -> None:
         t.get("dependencies") for t in tasks.values()
     ):
         ctx.err(
-            f"templates.{name} cannot use both 'depends' and 'dependencies' in the same DAG template"
+            f"templates.{name} cannot use both 'depends' and 'dependencies' "
+            "in the same DAG template"
         )
     deps = {}
     for tname, task in tasks.items():
@@ -330,7 +333,8 @@ def _validate_dag(ctx: Context, tmpl: dict, scope: set[str]) -> None:
             m = re.match(r"tasks\.([\w-]+)\.", tag)
             if m and m.group(1) in tasks and m.group(1) not in mine:
                 ctx.err(
-                    f"templates.{name}.tasks.{tname} missing dependency '{m.group(1)}' for {{{{{tag}}}}}"
+                    f"templates.{name}.tasks.{tname} missing dependency "
+                    f"'{m.group(1)}' for {{{{{tag}}}}}"
                 )
         _resolve(
             ctx,
