@@ -178,8 +178,8 @@ def _check_call(ctx: Context, holder: dict, where: str) -> dict | None:
     target, tctx = _target(ctx, holder, where)
     if target is None or tctx is None:
         return None
-    given = {p["name"] for p in (holder.get("arguments") or {}).get("parameters", [])}
-    for p in (target.get("inputs") or {}).get("parameters", []):
+    given = {p["name"] for p in (holder.get("arguments") or {}).get("parameters") or []}
+    for p in (target.get("inputs") or {}).get("parameters") or []:
         if (
             "value" not in p
             and "default" not in p
@@ -187,7 +187,7 @@ def _check_call(ctx: Context, holder: dict, where: str) -> dict | None:
             and p["name"] not in given
         ):
             ctx.err(f"{where}: inputs.parameters.{p['name']} was not supplied")
-    for p in (holder.get("arguments") or {}).get("parameters", []):
+    for p in (holder.get("arguments") or {}).get("parameters") or []:
         if "value" not in p and "valueFrom" not in p:
             ctx.err(f"{where}.arguments.{p['name']}.value or valueFrom is required")
     key = (tctx.where, target["name"])
@@ -198,7 +198,7 @@ def _check_call(ctx: Context, holder: dict, where: str) -> dict | None:
 
 
 def _check_outputs(ctx: Context, tmpl: dict, kind: str) -> None:
-    for p in (tmpl.get("outputs") or {}).get("parameters", []):
+    for p in (tmpl.get("outputs") or {}).get("parameters") or []:
         ref = f"templates.{tmpl['name']}.outputs.parameters.{p.get('name')}"
         vf = p.get("valueFrom")
         if vf is not None and "value" in p:
@@ -222,7 +222,7 @@ def _check_outputs(ctx: Context, tmpl: dict, kind: str) -> None:
             ctx.err(f"{ref} .jqFilter or jsonPath must be specified for Resource templates")
         elif kind in {"dag", "steps"} and not (vf.get("parameter") or vf.get("expression")):
             ctx.err(f"{ref}.parameter or expression must be specified for {kind} templates")
-    for a in (tmpl.get("outputs") or {}).get("artifacts", []):
+    for a in (tmpl.get("outputs") or {}).get("artifacts") or []:
         if a.get("path") and kind not in LEAF_TYPES:
             ctx.err(
                 f"templates.{tmpl['name']}.outputs.artifacts.{a['name']}.path "
@@ -256,7 +256,7 @@ def validate_template(ctx: Context, tmpl: dict) -> None:
     if kind in LEAF_TYPES:
         body = {k: v for k, v in tmpl.items() if k not in {"outputs", "name"}}
         _resolve(ctx, scope, body, f"templates.{name}")
-        for a in (tmpl.get("outputs") or {}).get("artifacts", []):
+        for a in (tmpl.get("outputs") or {}).get("artifacts") or []:
             if not any(
                 a.get(k) for k in ("s3", "gcs", "azure", "oss", "hdfs", "http", "git", "raw")
             ):

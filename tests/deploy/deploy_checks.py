@@ -518,6 +518,24 @@ def _check_argo_shape(docs: dict[str, dict]) -> list[str]:
         steps = " ".join(" ".join(t.get("container", {}).get("args", [])) for t in _templates(cron))
         if "data export-feedback" not in steps or "deploy drift" not in steps:
             problems.append("CronWorkflow: must run data export-feedback and deploy drift")
+        if "data fetch" not in steps:
+            problems.append("CronWorkflow: must fetch new data (taigimed data fetch)")
+        # The loop: retraining with the gate's retry policy, then the release chained after it.
+        looped = templates.get(retrain.get("templateRef", {}).get("template"), {})
+        looped_args = [
+            " ".join(templates.get(s["template"], {}).get("container", {}).get("args", []))
+            for group in looped.get("steps", [])
+            for s in group
+        ]
+        if not any(a.startswith("pipeline run") for a in looped_args):
+            problems.append(
+                "CronWorkflow: retrain must run `pipeline run` (the gate's retry policy)"
+            )
+        release = tasks.get("release", {})
+        if release.get("templateRef") != {"name": "taigimed-promotion", "template": "promote"}:
+            problems.append("CronWorkflow: release must run taigimed-promotion's promote")
+        if "retrain" not in release.get("dependencies", []):
+            problems.append("CronWorkflow: release must wait for retrain")
     promotion = docs.get("taigimed-promotion")
     if promotion is None:
         problems.append("WorkflowTemplate taigimed-promotion is missing")
@@ -531,6 +549,11 @@ def _check_argo_shape(docs: dict[str, dict]) -> list[str]:
                 problems.append(f"promotion: no step runs '{needed}'")
         if "rollback-production" not in names:
             problems.append("promotion: a rollback-production entrypoint is required")
+        by_name = {t["name"]: t for t in _templates(promotion)}
+        first = (by_name.get("promote", {}).get("steps") or [[{}]])[0][0]
+        first_args = by_name.get(first.get("template"), {}).get("container", {}).get("args", [])
+        if first_args[:2] != ["deploy", "smoke"]:
+            problems.append("promotion: promote must start with `deploy smoke` against staging")
     return problems
 
 
