@@ -316,6 +316,83 @@ def check_secrets_not_in_git(deploy: Path) -> list[str]:
     return problems
 
 
+# ---------------------------------------------------------------- hardening
+
+# Service accounts whose pods talk to the Kubernetes API (none of ours do; Argo's workflow
+# pods get theirs from deploy/argo, outside the rendered overlays).
+API_CLIENTS: set[str] = set()
+SECRET_NAMES = re.compile(r"(PASSWORD|SECRET|TOKEN|PEPPER|API_KEY|ACCESS_KEY)", re.IGNORECASE)
+
+
+def _hardening_problems(where: str, spec: dict, accounts: dict[str, dict]) -> list[str]:
+    problems = []
+    pod_sc = spec.get("securityContext", {})
+    sa = spec.get("serviceAccountName", "default")
+    mounted = spec.get(
+        "automountServiceAccountToken",
+        accounts.get(sa, {}).get("automountServiceAccountToken", True),
+    )
+    if mounted and sa not in API_CLIENTS:
+        problems.append(f"{where}: service-account token mounted but unused")
+    for c in spec.get("initContainers", []) + spec.get("containers", []):
+        at = f"{where}/{c['name']}"
+        sc = c.get("securityContext", {})
+        if not (sc.get("runAsNonRoot") or pod_sc.get("runAsNonRoot")):
+            problems.append(f"{at}: runAsNonRoot is not set")
+        if sc.get("allowPrivilegeEscalation") is not False:
+            problems.append(f"{at}: allowPrivilegeEscalation must be false")
+        if sc.get("readOnlyRootFilesystem") is not True:
+            problems.append(f"{at}: readOnlyRootFilesystem must be true (mount what it writes)")
+        if "ALL" not in sc.get("capabilities", {}).get("drop", []):
+            problems.append(f"{at}: capabilities must drop ALL")
+        res = c.get("resources", {})
+        for kind in ("requests", "limits"):
+            for r in ("cpu", "memory"):
+                if r not in res.get(kind, {}):
+                    problems.append(f"{at}: no {r} {kind[:-1]}")
+        for e in c.get("env", []):
+            if SECRET_NAMES.search(e["name"]) and "value" in e:
+                problems.append(f"{at}: {e['name']} is a literal; use a secretKeyRef")
+    return problems
+
+
+def check_hardening(deploy: Path) -> list[str]:
+    """Every pod non-root, read-only root, no capabilities, bounded, no unused API token;
+    every namespace behind a default-deny NetworkPolicy."""
+    try:
+        rendered = render_all(deploy)
+    except (KustomizeError, yaml.YAMLError, KeyError) as exc:
+        return [f"render: {exc}"]
+    problems = []
+    namespaces: dict[str, set[str]] = {}
+    for overlay, objects in rendered.items():
+        accounts = {o["metadata"]["name"]: o for o in objects if o["kind"] == "ServiceAccount"}
+        for obj in objects:
+            ns = obj["metadata"].get("namespace") or (
+                obj["metadata"]["name"] if obj["kind"] == "Namespace" else None
+            )
+            if ns:
+                namespaces.setdefault(ns, set())
+            if obj["kind"] == "NetworkPolicy":
+                spec = obj["spec"]
+                if (
+                    spec.get("podSelector") == {}
+                    and not spec.get("ingress")
+                    and not spec.get("egress")
+                    and set(spec.get("policyTypes", [])) == {"Ingress", "Egress"}
+                ):
+                    namespaces.setdefault(ns, set()).add("default-deny")
+                else:
+                    namespaces.setdefault(ns, set()).add("allow")
+            for spec in pod_specs(obj):
+                where = f"{overlay}: {obj['kind']}/{obj['metadata']['name']}"
+                problems += _hardening_problems(where, spec, accounts)
+    for ns, policies in sorted(namespaces.items()):
+        if "default-deny" not in policies:
+            problems.append(f"namespace {ns}: no default-deny NetworkPolicy")
+    return problems
+
+
 # ---------------------------------------------------------------- lint tools
 
 
@@ -644,6 +721,7 @@ ALL_CHECKS = {
     "k8s_matches_code": check_k8s_matches_code,
     "k8s_config": check_k8s_config,
     "secrets": check_secrets_not_in_git,
+    "hardening": check_hardening,
     "yamllint": check_yamllint,
     "hadolint": check_hadolint,
     "shellcheck": check_shellcheck,

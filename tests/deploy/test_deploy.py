@@ -135,6 +135,48 @@ BREAKAGES = {
         ),
         "Secret",
     ),
+    "hardening-read-only-root": (
+        "hardening",
+        _edit("k8s/gpu/vllm.yaml", "readOnlyRootFilesystem: true", "readOnlyRootFilesystem: false"),
+        "fetch-model: readOnlyRootFilesystem must be true",
+    ),
+    "hardening-cpu-limit": (
+        "hardening",
+        _edit("k8s/gpu/vllm.yaml", '              cpu: "8"\n', ""),
+        "vllm: no cpu limit",
+    ),
+    "hardening-token": (
+        "hardening",
+        _edit("k8s/gpu/vllm.yaml", "      automountServiceAccountToken: false\n", ""),
+        "Deployment/vllm: service-account token mounted but unused",
+    ),
+    "hardening-capabilities": (
+        "hardening",
+        _edit("k8s/platform/postgres.yaml", 'drop: ["ALL"]', 'drop: ["NET_RAW"]'),
+        "postgres: capabilities must drop ALL",
+    ),
+    "hardening-literal-secret": (
+        "hardening",
+        _edit(
+            "k8s/base/deployment.yaml",
+            "            - name: TAIGIMED_API_KEY_PEPPER\n"
+            "              valueFrom:\n"
+            "                secretKeyRef:\n"
+            "                  name: taigimed-secrets\n"
+            "                  key: api-key-pepper\n",
+            "            - name: TAIGIMED_API_KEY_PEPPER\n              value: hunter2\n",
+        ),
+        "TAIGIMED_API_KEY_PEPPER is a literal",
+    ),
+    "hardening-default-deny": (
+        "hardening",
+        _edit(
+            "k8s/network/app-namespace.yaml",
+            "  podSelector: {}\n  policyTypes: [Ingress, Egress]\n",
+            "  podSelector: {}\n  policyTypes: [Ingress]\n",
+        ),
+        "namespace taigimed-prod: no default-deny NetworkPolicy",
+    ),
     "yamllint-duplicate-key": (
         "yamllint",
         _edit(
