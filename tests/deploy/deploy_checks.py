@@ -413,7 +413,7 @@ def check_hadolint(deploy: Path) -> list[str]:
 
 
 def check_shellcheck(deploy: Path) -> list[str]:
-    """Shell scripts embedded in Argo templates."""
+    """Shell scripts embedded in Argo templates, and the release scripts."""
     problems = []
     for path in sorted((deploy / "argo").glob("*.yaml")):
         for doc in load_yaml_docs(path):
@@ -429,6 +429,10 @@ def check_shellcheck(deploy: Path) -> list[str]:
                     )
                     if r.returncode:
                         problems.append(f"{path.name}:{t['name']}: {r.stdout.strip()[-800:]}")
+    for path in sorted(deploy.rglob("*.sh")):  # release scripts
+        r = subprocess.run([tool("shellcheck"), str(path)], capture_output=True, text=True)
+        if r.returncode:
+            problems.append(f"{path.name}: {r.stdout.strip()[-800:]}")
     return problems
 
 

@@ -202,6 +202,11 @@ BREAKAGES = {
         ),
         "SC2086",
     ),
+    "shellcheck-release-script": (
+        "shellcheck",
+        _edit("release/pin-digests.sh", '"$root"/argo/*.yaml', "$root/argo/*.yaml"),
+        "SC2086",
+    ),
     "dockerfiles-root": (
         "dockerfiles",
         _edit("docker/cpu.Dockerfile", "USER 10001:10001", "USER root"),
