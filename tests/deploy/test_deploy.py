@@ -416,6 +416,15 @@ BREAKAGES = {
         _edit("terraform/storage.tf", "var.data_volume_gb", "var.data_volume_size"),
         "data_volume_size",
     ),
+    "terraform-node-external-ip": (
+        "terraform",
+        _edit(
+            "terraform/compute.tf",
+            "    external_ip = openstack_networking_floatingip_v2.gpu[0].address\n",
+            "",
+        ),
+        "template uses",
+    ),
     "terraform-syntax": ("terraform", _append("terraform/outputs.tf", 'output "x" {\n'), "parse"),
     "terraform-credentials": (
         "terraform",

@@ -37,6 +37,8 @@ REPO = Path(__file__).resolve().parents[2]
 TAIGIMED = [sys.executable, "-m", "taigimed.cli"]
 BUCKET = "taigimed-corpus"
 REQUESTS = 12
+NO_RECIPE = {("deploy", "smoke")}
+NO_WORKDIR = {("deploy", "smoke"), ("deploy", "analyze")}
 # The tiny random model on the small asset corpus does not lower its stage-2 loss, so the
 # tiny gate refuses it (shown below); the loop's releases run with that one check off.
 LENIENT_GATE = ("--set", "gate.min_stage2_gain=null")
@@ -76,8 +78,11 @@ class Loop:
 
     def run(self, *args: str, ok: tuple[int, ...] = (0,)) -> subprocess.CompletedProcess:
         """One loop step: a `taigimed` subcommand, as the Argo step runs it."""
+        # `deploy smoke` only talks to a URL; `deploy analyze` reads Prometheus, no workdir.
+        common = [] if args[:2] in NO_RECIPE else ["--config", "tiny"]
+        common += [] if args[:2] in NO_WORKDIR else ["--workdir", str(self.work)]
         r = subprocess.run(
-            [*TAIGIMED, *args, "--config", "tiny", "--workdir", str(self.work)],
+            [*TAIGIMED, *args, *common],
             env=self.env,
             capture_output=True,
             text=True,
