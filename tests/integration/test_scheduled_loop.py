@@ -186,7 +186,7 @@ def _chats(url: str, n: int) -> None:
                 json={
                     "model": model,
                     "max_tokens": 4,
-                    "messages": [{"role": "user", "content": f"咳嗽第 {i} 工矣，欲按怎？"}],
+                    "messages": [{"role": "user", "content": f"頭殼痛第 {i} 工矣，欲按怎？"}],
                 },
             )
 
