@@ -1,3 +1,10 @@
+locals {
+  # Written by the server's cloud-init into k3s's auto-deploy folder.
+  device_plugin = templatefile("${path.module}/cloud-init/nvidia-device-plugin.yaml.tftpl", {
+    gpu_time_slices = var.gpu_time_slices
+  })
+}
+
 resource "random_password" "k3s_token" {
   length  = 48
   special = false
@@ -18,6 +25,7 @@ resource "openstack_compute_instance_v2" "server" {
     k3s_version = var.k3s_version
     k3s_token   = random_password.k3s_token.result
     public_ip   = openstack_networking_floatingip_v2.server.address
+    device_plugin = local.device_plugin
   })
   depends_on = [openstack_networking_router_interface_v2.router]
 }
@@ -50,7 +58,24 @@ resource "openstack_compute_instance_v2" "cpu_agent" {
     server_url  = "https://${openstack_compute_instance_v2.server.access_ip_v4}:6443"
     node_labels = "taigimed.org/pool=cpu"
     gpu         = false
+    external_ip = openstack_networking_floatingip_v2.cpu_agent[count.index].address
   })
+}
+
+# Every node announces a public address for the WireGuard overlay: the GPU node joins from
+# another site and can only open tunnels to nodes it can reach, so a CPU agent without one
+# would host pods the GPU node's pods cannot talk to.
+resource "openstack_networking_floatingip_v2" "cpu_agent" {
+  count    = var.cpu_agent_count
+  provider = openstack.kvm
+  pool     = var.public_network
+}
+
+resource "openstack_networking_floatingip_associate_v2" "cpu_agent" {
+  count       = var.cpu_agent_count
+  provider    = openstack.kvm
+  floating_ip = openstack_networking_floatingip_v2.cpu_agent[count.index].address
+  port_id     = openstack_compute_instance_v2.cpu_agent[count.index].network[0].port
 }
 
 # The GPU bare-metal node, on the reservation of a Chameleon lease (CHI@TACC or CHI@UC).
@@ -75,6 +100,7 @@ resource "openstack_compute_instance_v2" "gpu" {
     server_url  = "https://${openstack_networking_floatingip_v2.server.address}:6443"
     node_labels = "taigimed.org/pool=gpu,nvidia.com/gpu.present=true"
     gpu         = true
+    external_ip = openstack_networking_floatingip_v2.gpu[0].address
   })
 }
 

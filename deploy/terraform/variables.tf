@@ -117,3 +117,13 @@ variable "k3s_version" {
     error_message = "k3s_version must look like v1.32.4+k3s1."
   }
 }
+
+variable "gpu_time_slices" {
+  description = "Pods that may share each GPU (NVIDIA device plugin time-slicing): production vLLM, canary vLLM and one training or evaluation pod share the leased node's GPUs."
+  type        = number
+  default     = 2
+  validation {
+    condition     = var.gpu_time_slices >= 1 && var.gpu_time_slices <= 8
+    error_message = "gpu_time_slices must be between 1 and 8."
+  }
+}

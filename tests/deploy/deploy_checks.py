@@ -316,6 +316,83 @@ def check_secrets_not_in_git(deploy: Path) -> list[str]:
     return problems
 
 
+# ---------------------------------------------------------------- hardening
+
+# Service accounts whose pods talk to the Kubernetes API (none of ours do; Argo's workflow
+# pods get theirs from deploy/argo, outside the rendered overlays).
+API_CLIENTS: set[str] = set()
+SECRET_NAMES = re.compile(r"(PASSWORD|SECRET|TOKEN|PEPPER|API_KEY|ACCESS_KEY)", re.IGNORECASE)
+
+
+def _hardening_problems(where: str, spec: dict, accounts: dict[str, dict]) -> list[str]:
+    problems = []
+    pod_sc = spec.get("securityContext", {})
+    sa = spec.get("serviceAccountName", "default")
+    mounted = spec.get(
+        "automountServiceAccountToken",
+        accounts.get(sa, {}).get("automountServiceAccountToken", True),
+    )
+    if mounted and sa not in API_CLIENTS:
+        problems.append(f"{where}: service-account token mounted but unused")
+    for c in spec.get("initContainers", []) + spec.get("containers", []):
+        at = f"{where}/{c['name']}"
+        sc = c.get("securityContext", {})
+        if not (sc.get("runAsNonRoot") or pod_sc.get("runAsNonRoot")):
+            problems.append(f"{at}: runAsNonRoot is not set")
+        if sc.get("allowPrivilegeEscalation") is not False:
+            problems.append(f"{at}: allowPrivilegeEscalation must be false")
+        if sc.get("readOnlyRootFilesystem") is not True:
+            problems.append(f"{at}: readOnlyRootFilesystem must be true (mount what it writes)")
+        if "ALL" not in sc.get("capabilities", {}).get("drop", []):
+            problems.append(f"{at}: capabilities must drop ALL")
+        res = c.get("resources", {})
+        for kind in ("requests", "limits"):
+            for r in ("cpu", "memory"):
+                if r not in res.get(kind, {}):
+                    problems.append(f"{at}: no {r} {kind[:-1]}")
+        for e in c.get("env", []):
+            if SECRET_NAMES.search(e["name"]) and "value" in e:
+                problems.append(f"{at}: {e['name']} is a literal; use a secretKeyRef")
+    return problems
+
+
+def check_hardening(deploy: Path) -> list[str]:
+    """Every pod non-root, read-only root, no capabilities, bounded, no unused API token;
+    every namespace behind a default-deny NetworkPolicy."""
+    try:
+        rendered = render_all(deploy)
+    except (KustomizeError, yaml.YAMLError, KeyError) as exc:
+        return [f"render: {exc}"]
+    problems = []
+    namespaces: dict[str, set[str]] = {}
+    for overlay, objects in rendered.items():
+        accounts = {o["metadata"]["name"]: o for o in objects if o["kind"] == "ServiceAccount"}
+        for obj in objects:
+            ns = obj["metadata"].get("namespace") or (
+                obj["metadata"]["name"] if obj["kind"] == "Namespace" else None
+            )
+            if ns:
+                namespaces.setdefault(ns, set())
+            if obj["kind"] == "NetworkPolicy":
+                spec = obj["spec"]
+                if (
+                    spec.get("podSelector") == {}
+                    and not spec.get("ingress")
+                    and not spec.get("egress")
+                    and set(spec.get("policyTypes", [])) == {"Ingress", "Egress"}
+                ):
+                    namespaces.setdefault(ns, set()).add("default-deny")
+                else:
+                    namespaces.setdefault(ns, set()).add("allow")
+            for spec in pod_specs(obj):
+                where = f"{overlay}: {obj['kind']}/{obj['metadata']['name']}"
+                problems += _hardening_problems(where, spec, accounts)
+    for ns, policies in sorted(namespaces.items()):
+        if "default-deny" not in policies:
+            problems.append(f"namespace {ns}: no default-deny NetworkPolicy")
+    return problems
+
+
 # ---------------------------------------------------------------- lint tools
 
 
@@ -336,7 +413,7 @@ def check_hadolint(deploy: Path) -> list[str]:
 
 
 def check_shellcheck(deploy: Path) -> list[str]:
-    """Shell scripts embedded in Argo templates."""
+    """Shell scripts embedded in Argo templates, and the release scripts."""
     problems = []
     for path in sorted((deploy / "argo").glob("*.yaml")):
         for doc in load_yaml_docs(path):
@@ -352,6 +429,10 @@ def check_shellcheck(deploy: Path) -> list[str]:
                     )
                     if r.returncode:
                         problems.append(f"{path.name}:{t['name']}: {r.stdout.strip()[-800:]}")
+    for path in sorted(deploy.rglob("*.sh")):  # release scripts
+        r = subprocess.run([tool("shellcheck"), str(path)], capture_output=True, text=True)
+        if r.returncode:
+            problems.append(f"{path.name}: {r.stdout.strip()[-800:]}")
     return problems
 
 
@@ -415,7 +496,22 @@ def _templates(doc: dict) -> list[dict]:
     return spec.get("templates", [])
 
 
+def _configmaps(deploy: Path) -> dict[str, set[str]]:
+    """ConfigMaps defined anywhere in deploy/, with their keys (for artifactRepositoryRef)."""
+    found: dict[str, set[str]] = {}
+    for path in sorted(deploy.rglob("*.yaml")):
+        try:
+            docs = load_yaml_docs(path)
+        except yaml.YAMLError:
+            continue
+        for doc in docs:
+            if isinstance(doc, dict) and doc.get("kind") == "ConfigMap":
+                found[doc["metadata"]["name"]] = set(doc.get("data") or {})
+    return found
+
+
 def check_argo(deploy: Path) -> list[str]:
+    from deploy_argo_rules import validate_argo_docs
     from deploy_argo_schema import validate_argo
 
     problems = []
@@ -425,6 +521,7 @@ def check_argo(deploy: Path) -> list[str]:
             if doc.get("apiVersion", "").startswith("argoproj.io/"):
                 problems += [f"{path.name}: {p}" for p in validate_argo(doc)]
                 docs[doc["metadata"]["name"]] = doc
+    problems += validate_argo_docs(list(docs.values()), _configmaps(deploy))
     problems += _check_argo_steps(docs)
     problems += _check_argo_shape(docs)
     return problems
@@ -502,6 +599,24 @@ def _check_argo_shape(docs: dict[str, dict]) -> list[str]:
         steps = " ".join(" ".join(t.get("container", {}).get("args", [])) for t in _templates(cron))
         if "data export-feedback" not in steps or "deploy drift" not in steps:
             problems.append("CronWorkflow: must run data export-feedback and deploy drift")
+        if "data fetch" not in steps:
+            problems.append("CronWorkflow: must fetch new data (taigimed data fetch)")
+        # The loop: retraining with the gate's retry policy, then the release chained after it.
+        looped = templates.get(retrain.get("templateRef", {}).get("template"), {})
+        looped_args = [
+            " ".join(templates.get(s["template"], {}).get("container", {}).get("args", []))
+            for group in looped.get("steps", [])
+            for s in group
+        ]
+        if not any(a.startswith("pipeline run") for a in looped_args):
+            problems.append(
+                "CronWorkflow: retrain must run `pipeline run` (the gate's retry policy)"
+            )
+        release = tasks.get("release", {})
+        if release.get("templateRef") != {"name": "taigimed-promotion", "template": "promote"}:
+            problems.append("CronWorkflow: release must run taigimed-promotion's promote")
+        if "retrain" not in release.get("dependencies", []):
+            problems.append("CronWorkflow: release must wait for retrain")
     promotion = docs.get("taigimed-promotion")
     if promotion is None:
         problems.append("WorkflowTemplate taigimed-promotion is missing")
@@ -515,6 +630,11 @@ def _check_argo_shape(docs: dict[str, dict]) -> list[str]:
                 problems.append(f"promotion: no step runs '{needed}'")
         if "rollback-production" not in names:
             problems.append("promotion: a rollback-production entrypoint is required")
+        by_name = {t["name"]: t for t in _templates(promotion)}
+        first = (by_name.get("promote", {}).get("steps") or [[{}]])[0][0]
+        first_args = by_name.get(first.get("template"), {}).get("container", {}).get("args", [])
+        if first_args[:2] != ["deploy", "smoke"]:
+            problems.append("promotion: promote must start with `deploy smoke` against staging")
     return problems
 
 
@@ -605,6 +725,7 @@ ALL_CHECKS = {
     "k8s_matches_code": check_k8s_matches_code,
     "k8s_config": check_k8s_config,
     "secrets": check_secrets_not_in_git,
+    "hardening": check_hardening,
     "yamllint": check_yamllint,
     "hadolint": check_hadolint,
     "shellcheck": check_shellcheck,

@@ -113,9 +113,12 @@ def check_terraform_dir(folder: Path) -> list[str]:
             continue
         passed = set(re.findall(r"(?m)^\s*([a-z_]+)\s*=", m.group(2)))
         body = template.read_text(encoding="utf-8")
-        wanted = set(re.findall(r"\$\{([a-z_]+)\}", body)) | set(
-            re.findall(r"%\{\s*if\s+([a-z_]+)", body)
-        )
+        # Names inside ${...}, function calls' arguments included (${indent(6, x)} uses x).
+        wanted = {
+            name
+            for expr in re.findall(r"\$\{([^}]*)\}", body)
+            for name in re.findall(r"\b([a-z_]+)\b(?!\s*\()", expr)
+        } | set(re.findall(r"%\{\s*if\s+([a-z_]+)", body))
         if passed != wanted:
             problems.append(
                 f"templatefile {m.group(1)}: passes {sorted(passed)}, "

@@ -135,6 +135,48 @@ BREAKAGES = {
         ),
         "Secret",
     ),
+    "hardening-read-only-root": (
+        "hardening",
+        _edit("k8s/gpu/vllm.yaml", "readOnlyRootFilesystem: true", "readOnlyRootFilesystem: false"),
+        "fetch-model: readOnlyRootFilesystem must be true",
+    ),
+    "hardening-cpu-limit": (
+        "hardening",
+        _edit("k8s/gpu/vllm.yaml", '              cpu: "8"\n', ""),
+        "vllm: no cpu limit",
+    ),
+    "hardening-token": (
+        "hardening",
+        _edit("k8s/gpu/vllm.yaml", "      automountServiceAccountToken: false\n", ""),
+        "Deployment/vllm: service-account token mounted but unused",
+    ),
+    "hardening-capabilities": (
+        "hardening",
+        _edit("k8s/platform/postgres.yaml", 'drop: ["ALL"]', 'drop: ["NET_RAW"]'),
+        "postgres: capabilities must drop ALL",
+    ),
+    "hardening-literal-secret": (
+        "hardening",
+        _edit(
+            "k8s/base/deployment.yaml",
+            "            - name: TAIGIMED_API_KEY_PEPPER\n"
+            "              valueFrom:\n"
+            "                secretKeyRef:\n"
+            "                  name: taigimed-secrets\n"
+            "                  key: api-key-pepper\n",
+            "            - name: TAIGIMED_API_KEY_PEPPER\n              value: hunter2\n",
+        ),
+        "TAIGIMED_API_KEY_PEPPER is a literal",
+    ),
+    "hardening-default-deny": (
+        "hardening",
+        _edit(
+            "k8s/network/app-namespace.yaml",
+            "  podSelector: {}\n  policyTypes: [Ingress, Egress]\n",
+            "  podSelector: {}\n  policyTypes: [Ingress]\n",
+        ),
+        "namespace taigimed-prod: no default-deny NetworkPolicy",
+    ),
     "yamllint-duplicate-key": (
         "yamllint",
         _edit(
@@ -158,6 +200,11 @@ BREAKAGES = {
             "set -euo pipefail",
             "set -euo pipefail\n          cd $work_dir",
         ),
+        "SC2086",
+    ),
+    "shellcheck-release-script": (
+        "shellcheck",
+        _edit("release/pin-digests.sh", '"$root"/argo/*.yaml', "$root/argo/*.yaml"),
         "SC2086",
     ),
     "dockerfiles-root": (
@@ -215,10 +262,168 @@ BREAKAGES = {
         ),
         "GPU",
     ),
+    # Argo's own validation rules (deploy_argo_rules.py). The first is the training template
+    # as it was: a container template's output read with valueFrom.expression.
+    "argo-rules-container-output-expression": (
+        "argo",
+        _edit(
+            "argo/training-workflowtemplate.yaml",
+            "              path: /var/lib/taigimed/runs/stage2/latest.json\n",
+            "              path: /var/lib/taigimed/runs/stage2/latest.json\n"
+            "          - name: run-dir\n"
+            "            valueFrom:\n"
+            "              expression: \"jsonpath(outputs.parameters.latest, '$.run_dir')\"\n",
+        ),
+        "run-dir.path must be specified for Container templates",
+    ),
+    "argo-rules-unresolved-input": (
+        "argo",
+        _edit(
+            "argo/training-workflowtemplate.yaml",
+            '"{{inputs.parameters.stage2-run}}/model"',
+            '"{{inputs.parameters.stage2_run}}/model"',
+        ),
+        "failed to resolve {{inputs.parameters.stage2_run}}",
+    ),
+    "argo-rules-unresolved-task-output": (
+        "argo",
+        _edit(
+            "argo/training-workflowtemplate.yaml",
+            "tasks.stage2.outputs.parameters.latest",
+            "tasks.stage2.outputs.parameters.last",
+        ),
+        "failed to resolve {{tasks.stage2.outputs.parameters.last}}",
+    ),
+    "argo-rules-unresolved-workflow-parameter": (
+        "argo",
+        _edit(
+            "argo/promotion-workflowtemplate.yaml",
+            '--window, "{{workflow.parameters.window}}"',
+            '--window, "{{workflow.parameters.windows}}"',
+        ),
+        "failed to resolve {{workflow.parameters.windows}}",
+    ),
+    "argo-rules-referenced-template-needs-caller-parameter": (
+        "argo",
+        _edit(
+            "argo/continuous-training-cronworkflow.yaml",
+            "        - name: window\n          value: 30m\n",
+            "",
+        ),
+        "taigimed-promotion: templates.bake failed to resolve {{workflow.parameters.window}}",
+    ),
+    "argo-rules-missing-dependency": (
+        "argo",
+        _edit(
+            "argo/training-workflowtemplate.yaml",
+            "            template: evaluate\n            dependencies: [stage2]",
+            "            template: evaluate\n            dependencies: [stage1]",
+        ),
+        "missing dependency 'stage2'",
+    ),
+    "argo-rules-undefined-dependency": (
+        "argo",
+        _edit(
+            "argo/training-workflowtemplate.yaml", "dependencies: [gate]", "dependencies: [gates]"
+        ),
+        "dependency 'gates' not defined",
+    ),
+    "argo-rules-cycle": (
+        "argo",
+        _edit(
+            "argo/training-workflowtemplate.yaml",
+            "            template: data-prepare\n",
+            "            template: data-prepare\n            dependencies: [register]\n",
+        ),
+        "dependency cycle",
+    ),
+    "argo-rules-template-undefined": (
+        "argo",
+        _edit(
+            "argo/promotion-workflowtemplate.yaml",
+            "            template: smoke\n",
+            "            template: smoke-test\n",
+        ),
+        "template name 'smoke-test' undefined",
+    ),
+    "argo-rules-templateref-target": (
+        "argo",
+        _edit(
+            "argo/continuous-training-cronworkflow.yaml",
+            "template: train-and-stage",
+            "template: train-and-deploy",
+        ),
+        "template reference taigimed-training.train-and-deploy not found",
+    ),
+    "argo-rules-required-input": (
+        "argo",
+        _edit(
+            "argo/promotion-workflowtemplate.yaml",
+            '                - {name: url, value: "http://taigimed.taigimed-staging.svc.cluster.local"}\n',
+            "",
+        ),
+        "inputs.parameters.url was not supplied",
+    ),
+    "argo-rules-artifact-repository": (
+        "argo",
+        _edit(
+            "argo/continuous-training-cronworkflow.yaml",
+            "                 --out, /var/lib/taigimed/reports/drift]\n",
+            "                 --out, /var/lib/taigimed/reports/drift]\n"
+            "        outputs:\n          artifacts:\n"
+            "            - {name: drift, path: /var/lib/taigimed/reports/drift}\n",
+        ),
+        "artifactRepositoryRef",
+    ),
+    "argo-rules-cron-timezone": (
+        "argo",
+        _edit(
+            "argo/continuous-training-cronworkflow.yaml",
+            "timezone: Asia/Taipei",
+            "timezone: Asia/Taipie",
+        ),
+        "invalid timezone",
+    ),
+    "argo-loop-fetch": (
+        "argo",
+        _edit(
+            "argo/continuous-training-cronworkflow.yaml",
+            "args: [data, fetch,",
+            "args: [data, prepare,",
+        ),
+        "must fetch new data",
+    ),
+    "argo-loop-release": (
+        "argo",
+        _edit(
+            "argo/continuous-training-cronworkflow.yaml",
+            "            - name: release\n              dependencies: [retrain]",
+            "            - name: release\n              dependencies: [drift-report]",
+        ),
+        "release must wait for retrain",
+    ),
+    "argo-loop-smoke-first": (
+        "argo",
+        _edit(
+            "argo/promotion-workflowtemplate.yaml",
+            "args: [deploy, smoke,",
+            "args: [deploy, analyze,",
+        ),
+        "must start with `deploy smoke`",
+    ),
     "terraform-undeclared-var": (
         "terraform",
         _edit("terraform/storage.tf", "var.data_volume_gb", "var.data_volume_size"),
         "data_volume_size",
+    ),
+    "terraform-node-external-ip": (
+        "terraform",
+        _edit(
+            "terraform/compute.tf",
+            "    external_ip = openstack_networking_floatingip_v2.gpu[0].address\n",
+            "",
+        ),
+        "template uses",
     ),
     "terraform-syntax": ("terraform", _append("terraform/outputs.tf", 'output "x" {\n'), "parse"),
     "terraform-credentials": (

@@ -102,6 +102,40 @@ def export_feedback_cmd(
     typer.echo(f"{path}: {rows}; personal data scrubbed: {manifest['pii_scrubbed']}")
 
 
+@data_app.command("fetch")
+def fetch_cmd(
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+    workdir_: WorkdirOpt = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Sources folder instead of WORKDIR/sources/.")
+    ] = None,
+) -> None:
+    """Pull new corpus files and their manifest from the object store (data.store).
+
+    taigimed data fetch --set data.store.bucket=corpus --set data.store.endpoint_url=http://127.0.0.1:9000
+
+    Then TAIGIMED_DATA_ROOT=WORKDIR/sources/current taigimed data prepare. An unchanged
+    store downloads nothing and keeps the version, so the prepare after it is a cache hit.
+    """
+    from taigimed.data.fetch import FetchError, fetch_sources
+
+    cfg = load(config, set_)
+    target = out or workdir(workdir_).root / "sources"
+    try:
+        result = fetch_sources(cfg.data.store, target)
+    except FetchError as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(1) from exc
+    state = "new version" if result.changed else "unchanged"
+    typer.echo(
+        f"sources {result.version} ({state}): downloaded {len(result.downloaded)}, "
+        f"already held {result.reused}; data root {target / 'current'}"
+    )
+    for key in result.ignored:
+        typer.echo(f"  not in any data.store.sources prefix, skipped: {key}")
+
+
 def register(app: typer.Typer) -> None:
     """Add this subpackage's commands to the `taigimed` app."""
     app.add_typer(data_app, name="data")

@@ -26,6 +26,54 @@ DATASET_NAMES = (
 )
 
 
+class StoreSource(StrictModel):
+    """One corpus in the object store: the keys under ``prefix`` land in ``target``."""
+
+    name: str = Field(description="What the source is, for reports (e.g. medqa-tw).")
+    prefix: str = Field(description="Key prefix in the bucket, e.g. medqa_tw/.")
+    target: str = Field(
+        description="Folder of the data root the files go to: medqa_tw, medical_textbooks_zh "
+        "or taigi (the layout `data prepare` reads)."
+    )
+
+    @model_validator(mode="after")
+    def _check_target(self):
+        if self.target not in STORE_TARGETS:
+            raise ValueError(f"target must be one of {list(STORE_TARGETS)}, got {self.target!r}")
+        return self
+
+
+STORE_TARGETS = ("medqa_tw", "medical_textbooks_zh", "taigi")
+
+
+class ObjectStoreConfig(StrictModel):
+    """An S3-compatible object store holding new corpus files and a manifest of them
+    (Chameleon's object store in production; `taigimed data fetch` reads it)."""
+
+    endpoint_url: str | None = Field(
+        None, description="S3 endpoint URL; None means AWS's. Credentials: AWS_* variables."
+    )
+    bucket: str | None = Field(None, description="Bucket name; None disables `data fetch`.")
+    region: str = Field("us-east-1", description="Region name sent with requests.")
+    manifest_key: str = Field(
+        "manifest.json",
+        description="Key of the data manifest: {files: [{key, sha256, size, license?}]}.",
+    )
+    sources: list[StoreSource] = Field(
+        default_factory=lambda: [
+            StoreSource(name="medqa-tw", prefix="medqa_tw/", target="medqa_tw"),
+            StoreSource(
+                name="medical-textbooks",
+                prefix="medical_textbooks_zh/",
+                target="medical_textbooks_zh",
+            ),
+            StoreSource(name="taigi", prefix="taigi/", target="taigi"),
+        ],
+        description="Corpora to fetch, each a key prefix and its data-root folder; list as "
+        "many Taigi and medical sources as the store holds.",
+    )
+
+
 class DataConfig(StrictModel):
     data_root: Path | None = Field(
         None,
@@ -69,6 +117,10 @@ class DataConfig(StrictModel):
     )
     parallel_file: Path | None = Field(
         None, description="Parallel JSONL with ZH, HAN, TL columns (Mandarin / Taigi Han / Tâi-lô)."
+    )
+    store: ObjectStoreConfig = Field(
+        default_factory=ObjectStoreConfig,
+        description="Object store that `taigimed data fetch` pulls new corpus files from.",
     )
     feedback_dirs: list[Path] = Field(
         default_factory=list,

@@ -10,7 +10,7 @@ import typer
 from taigimed.cli_options import ConfigOpt, SetOpt, WorkdirOpt, load, workdir
 
 deploy_app = typer.Typer(
-    help="Deployment checks: canary analysis, drift report, model fetch for vLLM.",
+    help="Deployment checks: staging smoke test, canary analysis, drift report, model fetch.",
     no_args_is_help=True,
 )
 
@@ -134,6 +134,43 @@ def fetch_model_cmd(
         typer.secho(f"error: {exc}", fg="red", err=True)
         raise typer.Exit(1) from exc
     typer.echo(f"{label} → {path}")
+
+
+@deploy_app.command("smoke")
+def smoke_cmd(
+    url: Annotated[str, typer.Option("--url", help="Base URL of the server to test.")],
+    api_key_env: Annotated[
+        str,
+        typer.Option("--api-key-env", help="Environment variable holding an API key, if needed."),
+    ] = "TAIGIMED_API_KEY",
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds per request.")] = 120.0,
+    json_out: Annotated[
+        Path | None, typer.Option("--json-out", help="Also write the probes as JSON here.")
+    ] = None,
+) -> None:
+    """Smoke-test a deployed server: health, a chat turn, red flags in every script, dosing.
+
+    taigimed deploy smoke --url http://127.0.0.1:8000
+
+    Exit 0 when every probe passed, 1 otherwise (the promotion stops there).
+    """
+    import os
+
+    from taigimed.monitor.smoke import smoke_test
+
+    result = smoke_test(url, os.environ.get(api_key_env) or None, timeout)
+    for p in result.probes:
+        typer.secho(
+            f"{'✓' if p.passed else '✗'} {p.name}: {p.detail}", fg=None if p.passed else "red"
+        )
+    if json_out:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = json_out.with_suffix(json_out.suffix + ".tmp")
+        tmp.write_text(result.to_json(), encoding="utf-8")
+        tmp.replace(json_out)
+    verdict = "passed" if result.passed else "FAILED"
+    typer.secho(f"smoke test {verdict}: {url}", fg="green" if result.passed else "red", bold=True)
+    raise typer.Exit(0 if result.passed else 1)
 
 
 def register(app: typer.Typer) -> None:
