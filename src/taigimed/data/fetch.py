@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from taigimed.artifacts import file_sha256
 from taigimed.data.config import ObjectStoreConfig
-from taigimed.data.sources import file_sha256
 
 MANIFEST_NAME = "store-manifest.json"
 
