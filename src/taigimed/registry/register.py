@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from taigimed.config import Config
+from taigimed.models.gguf_export import sha256_file
 from taigimed.registry import store
 from taigimed.workdir import Workdir
 
@@ -109,6 +110,7 @@ def register_model(
     alias: str | None = "staging",
     run_id: str | None = None,
     tracking_uri: str | None = None,
+    gguf: dict[str, dict[str, str]] | None = None,
 ) -> RegisteredVersion:
     """Log ``model_dir`` with its lineage, create a registry version and set ``alias`` on it.
 
@@ -144,6 +146,17 @@ def register_model(
         )
         (side / "eval_report.json").write_bytes(Path(eval_report).read_bytes())
         client.log_artifacts(run_id, str(side), "registry")
+    gguf_tags = {}
+    for outtype, g in sorted((gguf or {}).items()):
+        path = Path(g["path"])
+        if not path.exists():
+            raise store.RegistryError(f"GGUF export {path} does not exist")
+        actual = sha256_file(path)
+        if actual != g["sha256"]:
+            raise store.RegistryError(f"{path}: sha256 {actual} != recorded {g['sha256']}")
+        client.log_artifact(run_id, str(path), "gguf")
+        gguf_tags[f"taigimed.gguf.{outtype}.artifact"] = f"gguf/{path.name}"
+        gguf_tags[f"taigimed.gguf.{outtype}.sha256"] = actual
 
     try:
         client.get_registered_model(name)
@@ -154,6 +167,7 @@ def register_model(
         {
             store.TAG_GATE_PASSED: "true",
             store.TAG_EVAL_REPORT: store.EVAL_REPORT_ARTIFACT,
+            **gguf_tags,
         }
     )
     mv = client.create_model_version(name, source=source, run_id=run_id, tags=tags)
