@@ -80,14 +80,14 @@ def test_template_metadata_carries_over_and_mismatch_is_refused(tiny_model_dir, 
     config = json.loads((other / "config.json").read_text())
     config["num_hidden_layers"] = 3
     (other / "config.json").write_text(json.dumps(config))
-    with pytest.raises(ExportError, match="llama.block_count"):
+    with pytest.raises(ExportError, match=r"llama\.block_count"):
         export_gguf(other, tmp_path / "bad.gguf", "f16", template=template)
     assert not (tmp_path / "bad.gguf").exists()
     assert not list(tmp_path.glob(".bad.gguf*"))
 
 
 def test_bad_inputs_name_what_to_fix(tiny_model_dir, tmp_path):
-    with pytest.raises(ExportError, match="no config.json"):
+    with pytest.raises(ExportError, match=r"no config\.json"):
         export_gguf(tmp_path, tmp_path / "x.gguf")
     with pytest.raises(ExportError, match="outtype"):
         export_gguf(tiny_model_dir, tmp_path / "x.gguf", "q4_k")
