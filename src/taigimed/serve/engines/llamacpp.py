@@ -61,6 +61,10 @@ def server_command(
         str(threads),
         "--n_gpu_layers",
         "0",
+        # By default a new request interrupts the one streaming: concurrent users would
+        # cut each other off. Requests queue instead.
+        "--interrupt_requests",
+        "False",
     ]
 
 
