@@ -129,6 +129,18 @@ def register_model(
         raise store.RegistryError(f"{model_dir} is not a model folder (no config.json)")
     if not Path(eval_report).exists():
         raise store.RegistryError(f"eval report {eval_report} does not exist")
+    # Checked before anything is logged: a GGUF that changed since export is refused.
+    gguf_files, gguf_tags = [], {}
+    for outtype, g in sorted((gguf or {}).items()):
+        path = Path(g["path"])
+        if not path.exists():
+            raise store.RegistryError(f"GGUF export {path} does not exist")
+        actual = sha256_file(path)
+        if actual != g["sha256"]:
+            raise store.RegistryError(f"{path}: sha256 {actual} != recorded {g['sha256']}")
+        gguf_files.append(path)
+        gguf_tags[f"taigimed.gguf.{outtype}.artifact"] = f"gguf/{path.name}"
+        gguf_tags[f"taigimed.gguf.{outtype}.sha256"] = actual
     client = store.client(cfg, workdir, tracking_uri)
     name = cfg.tracking.registered_model
     lineage = {**lineage, **{f"git_{k}": v for k, v in git_commit().items()}}
@@ -146,17 +158,8 @@ def register_model(
         )
         (side / "eval_report.json").write_bytes(Path(eval_report).read_bytes())
         client.log_artifacts(run_id, str(side), "registry")
-    gguf_tags = {}
-    for outtype, g in sorted((gguf or {}).items()):
-        path = Path(g["path"])
-        if not path.exists():
-            raise store.RegistryError(f"GGUF export {path} does not exist")
-        actual = sha256_file(path)
-        if actual != g["sha256"]:
-            raise store.RegistryError(f"{path}: sha256 {actual} != recorded {g['sha256']}")
+    for path in gguf_files:
         client.log_artifact(run_id, str(path), "gguf")
-        gguf_tags[f"taigimed.gguf.{outtype}.artifact"] = f"gguf/{path.name}"
-        gguf_tags[f"taigimed.gguf.{outtype}.sha256"] = actual
 
     try:
         client.get_registered_model(name)
