@@ -223,6 +223,7 @@ def _vocab_from_folder(writer, model_dir: Path, config: dict[str, Any]) -> None:
     writer.add_token_types(types)
     writer.add_add_bos_token(False)
     special_vocab = gguf.SpecialVocab(model_dir, load_merges=True, n_vocab=n_vocab)
+    special_vocab.chat_template = None  # export_gguf writes the folder's template itself
     special_vocab.add_to_gguf(writer, quiet=True)
 
 

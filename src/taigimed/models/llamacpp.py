@@ -85,7 +85,7 @@ def open_gguf(
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(
-            f"GGUF file {path} does not exist; export it with `taigimed export`"
+            f"GGUF file {path} does not exist; export it with `taigimed models export-gguf`"
         )
     try:
         from llama_cpp import Llama
@@ -131,7 +131,9 @@ class LlamaRuntime:
     ):
         path = Path(path)
         if not path.exists():
-            raise FileNotFoundError(f"GGUF file {path} does not exist; export it first")
+            raise FileNotFoundError(
+                f"GGUF file {path} does not exist; export it with `taigimed models export-gguf`"
+            )
         try:
             import llama_cpp as lc
         except ImportError as exc:
