@@ -217,8 +217,8 @@ def _vocab_from_folder(writer, model_dir: Path, config: dict[str, Any]) -> None:
             tokens.append(f"[PAD{i}]")
             types.append(gguf.TokenType.UNUSED)
     writer.add_tokenizer_model("gpt2")
-    # The HF ByteLevel pre-tokenizer splits with GPT-2's regex, which "gpt2" names.
-    writer.add_tokenizer_pre("gpt2")
+    # The HF ByteLevel pre-tokenizer splits with GPT-2's regex, which llama.cpp calls "gpt-2".
+    writer.add_tokenizer_pre("gpt-2")
     writer.add_token_list(tokens)
     writer.add_token_types(types)
     writer.add_add_bos_token(False)

@@ -10,6 +10,7 @@ on shared machines. Nothing here is tuned to one machine.
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 import os
 from pathlib import Path
@@ -141,6 +142,9 @@ class LlamaRuntime:
                 "llama-cpp-python is not installed: run `bash scripts/install-services.sh`"
             ) from exc
         self._lc = lc
+        # llama-cpp-python's log callback prints at or above this logger's level: loading
+        # chatter stays out of reports and progress bars, errors still show.
+        logging.getLogger("llama-cpp-python").setLevel(logging.ERROR)
         lc.llama_backend_init()
         mparams = lc.llama_model_default_params()
         mparams.n_gpu_layers = 0
