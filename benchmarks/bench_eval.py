@@ -80,7 +80,6 @@ def bench_gguf(args, cfg, wd, model_dir, items, contexts, conts, torch_scores) -
     """Time the GGUF scorer and compare its predictions with the torch scorer's."""
     from taigimed.evaluate.scoring_gguf import GGUFModel
     from taigimed.models.gguf_export import ensure_gguf, template_for
-    from taigimed.models.llamacpp import physical_cores
 
     t0 = time.perf_counter()
     exported = ensure_gguf(model_dir, args.gguf, template_for(cfg.model.base, wd))
@@ -107,7 +106,7 @@ def bench_gguf(args, cfg, wd, model_dir, items, contexts, conts, torch_scores) -
         "file": str(exported.path),
         "sha256": exported.sha256,
         "export_seconds": round(export_s, 1),
-        "threads": physical_cores(),
+        "threads": gm.rt.threads,
         "questions": m,
         "gen_tokens": args.gen_tokens,
         "seconds": round(seconds, 1),

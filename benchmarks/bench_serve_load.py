@@ -177,7 +177,7 @@ def main() -> None:
     args = ap.parse_args()
 
     from taigimed.models.gguf_export import ensure_gguf, template_for
-    from taigimed.models.llamacpp import physical_cores
+    from taigimed.models.llamacpp import default_threads
     from taigimed.models.pull import pull_embedded
     from taigimed.models.resolve import EMBEDDED_NAME
     from taigimed.serve.engines.llamacpp import server_command
@@ -186,7 +186,7 @@ def main() -> None:
     wd = Workdir.resolve(args.workdir)
     model_dir = pull_embedded(wd)
     gguf = ensure_gguf(model_dir, args.gguf_type, template_for(EMBEDDED_NAME, wd)).path
-    threads = physical_cores()
+    threads = default_threads()  # what the gateway's engine picks too
     levels = [int(x) for x in args.levels.split(",")]
     targets = args.targets.split(",")
     env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE", "HF_HUB_OFFLINE": "1"}
@@ -195,6 +195,7 @@ def main() -> None:
     serve = [py, "-m", "taigimed.cli", "serve", "--workdir", str(wd)]
     serve += ["--set", "serve.safety.enabled=false", "--set", "serve.rate_limit_per_minute=null"]
     serve += ["--set", f"serve.gguf_type={args.gguf_type}"]
+    serve += ["--set", f"serve.llama_threads={threads}"]  # llama.cpp direct gets the same
     serve += ["--set", f"serve.database_url=sqlite:///{logs / 'serve.db'}"]
     procs: dict[str, subprocess.Popen] = {}
     bases: dict[str, tuple[str, str]] = {}
