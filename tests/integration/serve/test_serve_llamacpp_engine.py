@@ -94,4 +94,4 @@ def test_app_serves_through_llamacpp(tiny_model_dir, tmp_path):
         assert r.status_code == 200, r.text
         body = r.json()
         assert body["usage"]["completion_tokens"] >= 1
-        assert client.get("/v1/models").json()["data"][0]["engine"] == "llamacpp"
+        assert client.get("/v1/models").json()["data"][0]["taigimed"]["engine"] == "llamacpp"
