@@ -1,7 +1,7 @@
 """Open a GGUF file with llama.cpp (llama-cpp-python), sized to the CPU this process may use.
 
-One owner for how the project runs llama.cpp in process: the GGUF scorer and the
-CPU serving engine both call ``open_gguf``. Threads default to the physical cores
+One owner for how the project runs llama.cpp: the GGUF scorer (``LlamaRuntime``) and
+the CPU serving engine (its thread count) both come here. Threads default to the physical cores
 this process may run on (affinity mask and cgroup quota honoured): llama.cpp's
 matrix kernels gain nothing from SMT siblings and lose a lot to oversubscription
 on shared machines. Nothing here is tuned to one machine.
@@ -75,45 +75,6 @@ def default_threads(requested: int | None = None) -> int:
 
 class LlamaCppMissing(ImportError):
     """llama-cpp-python is not installed; the message says how to install it."""
-
-
-def open_gguf(
-    path: str | Path,
-    n_ctx: int,
-    *,
-    logits_all: bool = False,
-    n_threads: int | None = None,
-    n_batch: int = 512,
-    n_seq_max: int = 1,
-):
-    """A ``llama_cpp.Llama`` for ``path`` on CPU, quiet, with the chosen thread count."""
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(
-            f"GGUF file {path} does not exist; export it with `taigimed models export-gguf`"
-        )
-    try:
-        from llama_cpp import Llama
-    except ImportError as exc:
-        raise LlamaCppMissing(
-            "llama-cpp-python is not installed: run `bash scripts/install-services.sh` "
-            "(or pip install 'llama-cpp-python[server]==0.3.36')"
-        ) from exc
-    threads = default_threads(n_threads)
-    kwargs = {}
-    if n_seq_max > 1:
-        kwargs["n_seq_max"] = n_seq_max
-    return Llama(
-        model_path=str(path),
-        n_ctx=n_ctx,
-        n_batch=min(n_batch, n_ctx),
-        n_threads=threads,
-        n_threads_batch=threads,
-        n_gpu_layers=0,
-        logits_all=logits_all,
-        verbose=False,
-        **kwargs,
-    )
 
 
 class LlamaRuntime:
