@@ -1,8 +1,15 @@
-"""MCQ scoring speed: shared-prefix KV-cache scorer vs a naive batched option loop.
+"""MCQ scoring speed: shared-prefix KV-cache scorer vs a naive batched option loop, and the
+GGUF scorer (llama.cpp) against both.
 
     OMP_WAIT_POLICY=PASSIVE python benchmarks/bench_eval.py --workdir W [--model DIR]
         [--medqa shared/data/medqa_tw/test.jsonl] [--naive 24] [--ours 200]
         [--dtype float32|bfloat16] [--gen-tokens 8] [--suite DATA_DIR] [--out result.json]
+        [--gguf f16 [--gguf-items N]] [--suite-scorer torch|gguf]
+
+``--gguf TYPE`` exports the model to GGUF (``models.gguf_export``) and times
+``scoring_gguf`` on ``--gguf-items`` questions (default: all), with the greedy answer; its
+per-question predictions are compared with the torch scorer's on the questions both
+scored (``--ours``): same argmax (acc) and acc_norm, largest log-likelihood difference.
 
 Both scorers see the same MedQA-TW questions, prompts (taigimed.chat) and token split:
 
@@ -56,6 +63,83 @@ def naive_logliks(lm, items) -> list[list[float]]:
     return out
 
 
+def _picks(items, scores):
+    """(acc pred letters, acc_norm pred letters) as suites.evaluate_mcq computes them."""
+    from taigimed import chat
+
+    acc, norm = [], []
+    for it, s in zip(items, scores, strict=True):
+        letters = sorted(it["options"])
+        lengths = [len(chat.mcq_assistant_answer(k, it["options"])) for k in letters]
+        acc.append(letters[max(range(len(letters)), key=lambda i: s.logliks[i])])
+        norm.append(letters[max(range(len(letters)), key=lambda i: s.logliks[i] / lengths[i])])
+    return acc, norm
+
+
+def bench_gguf(args, cfg, wd, model_dir, items, contexts, conts, torch_scores) -> dict:
+    """Time the GGUF scorer and compare its predictions with the torch scorer's."""
+    from taigimed.evaluate.scoring_gguf import GGUFModel
+    from taigimed.models.gguf_export import ensure_gguf, template_for
+
+    t0 = time.perf_counter()
+    exported = ensure_gguf(model_dir, args.gguf, template_for(cfg.model.base, wd))
+    export_s = time.perf_counter() - t0
+    gm = GGUFModel(exported.path, model_dir, cfg.model.max_context)
+    m = min(args.gguf_items or len(items), len(items))
+    gm.score_mcq(contexts[:4], conts[:4], gen_tokens=args.gen_tokens)  # warm-up
+    t0 = time.perf_counter()
+    scores = gm.score_mcq(contexts[:m], conts[:m], gen_tokens=args.gen_tokens)
+    seconds = time.perf_counter() - t0
+    gm.close()
+    k = min(m, len(torch_scores))
+    acc_t, norm_t = _picks(items[:k], torch_scores[:k])
+    acc_g, norm_g = _picks(items[:k], scores[:k])
+    gold = [it["answer_idx"] for it in items[:k]]
+    diffs = [
+        abs(a - b)
+        for t, g in zip(torch_scores[:k], scores[:k], strict=True)
+        for a, b in zip(t.logliks, g.logliks, strict=True)
+    ]
+    acc_all, norm_all = _picks(items[:m], scores)
+    return {
+        "type": args.gguf,
+        "file": str(exported.path),
+        "sha256": exported.sha256,
+        "export_seconds": round(export_s, 1),
+        "threads": gm.rt.threads,
+        "questions": m,
+        "gen_tokens": args.gen_tokens,
+        "seconds": round(seconds, 1),
+        "q_per_s": m / seconds,
+        "projected_minutes_for_all": len(items) / (m / seconds) / 60,
+        "speedup_vs_torch_with_gen": (m / seconds) / (len(torch_scores) / args.torch_gen_s),
+        "accuracy_all": {
+            "acc": sum(
+                p == g for p, g in zip(acc_all, [i["answer_idx"] for i in items[:m]], strict=True)
+            )
+            / m,
+            "acc_norm": sum(
+                p == g for p, g in zip(norm_all, [i["answer_idx"] for i in items[:m]], strict=True)
+            )
+            / m,
+        },
+        "vs_torch": {
+            "questions": k,
+            "acc_torch": sum(p == g for p, g in zip(acc_t, gold, strict=True)) / max(k, 1),
+            "acc_gguf": sum(p == g for p, g in zip(acc_g, gold, strict=True)) / max(k, 1),
+            "acc_norm_torch": sum(p == g for p, g in zip(norm_t, gold, strict=True)) / max(k, 1),
+            "acc_norm_gguf": sum(p == g for p, g in zip(norm_g, gold, strict=True)) / max(k, 1),
+            "same_acc_pick": sum(a == b for a, b in zip(acc_t, acc_g, strict=True)),
+            "same_acc_norm_pick": sum(a == b for a, b in zip(norm_t, norm_g, strict=True)),
+            "same_generated": sum(
+                t.generated == g.generated
+                for t, g in zip(torch_scores[:k], scores[:k], strict=True)
+            ),
+            "max_abs_loglik_diff": max(diffs) if diffs else None,
+        },
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--workdir", type=Path, default=None)
@@ -68,6 +152,9 @@ def main() -> None:
     ap.add_argument("--batch-questions", type=int, default=8)
     ap.add_argument("--gen-tokens", type=int, default=8)
     ap.add_argument("--suite", type=Path, default=None, help="prepared data folder: time it all")
+    ap.add_argument("--suite-scorer", default="gguf", choices=["torch", "gguf"])
+    ap.add_argument("--gguf", default=None, choices=["f32", "f16", "q8_0"], help="GGUF type")
+    ap.add_argument("--gguf-items", type=int, default=None, help="questions for the GGUF scorer")
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args()
 
@@ -102,7 +189,11 @@ def main() -> None:
     t0 = time.perf_counter()
     naive = naive_logliks(lm, items[:n])
     naive_s = time.perf_counter() - t0
-    result["naive"] = {"questions": n, "seconds": round(naive_s, 2), "q_per_s": n / naive_s}
+    result["naive"] = {
+        "questions": n,
+        "seconds": round(naive_s, 2),
+        "q_per_s": n / max(naive_s, 1e-9),
+    }
 
     m = min(args.ours, len(items))
     t0 = time.perf_counter()
@@ -110,31 +201,36 @@ def main() -> None:
     ours_s = time.perf_counter() - t0
     result["ours"] = {"questions": m, "seconds": round(ours_s, 2), "q_per_s": m / ours_s}
     t0 = time.perf_counter()
-    score_mcq(lm, contexts[:m], conts[:m], args.batch_questions, args.gen_tokens)
+    ours = score_mcq(lm, contexts[:m], conts[:m], args.batch_questions, args.gen_tokens)
     gen_s = time.perf_counter() - t0
+    args.torch_gen_s = gen_s
     result["ours_with_gen"] = {
         "questions": m,
         "gen_tokens": args.gen_tokens,
         "seconds": round(gen_s, 2),
         "q_per_s": m / gen_s,
     }
-    diffs = [
-        abs(a - b)
-        for o, nv in zip(ours[:n], naive, strict=True)
-        for a, b in zip(o.logliks, nv, strict=True)
-    ]
-    result["max_abs_loglik_diff"] = max(diffs)
-    result["speedup"] = result["ours"]["q_per_s"] / result["naive"]["q_per_s"]
-    result["speedup_with_gen"] = result["ours_with_gen"]["q_per_s"] / result["naive"]["q_per_s"]
+    if n:
+        diffs = [
+            abs(a - b)
+            for o, nv in zip(ours[:n], naive, strict=True)
+            for a, b in zip(o.logliks, nv, strict=True)
+        ]
+        result["max_abs_loglik_diff"] = max(diffs)
+        result["speedup"] = result["ours"]["q_per_s"] / result["naive"]["q_per_s"]
+        result["speedup_with_gen"] = result["ours_with_gen"]["q_per_s"] / result["naive"]["q_per_s"]
     result["projected_1000_q_minutes"] = {
-        "naive": 1000 / result["naive"]["q_per_s"] / 60,
         "ours": 1000 / result["ours"]["q_per_s"] / 60,
         "ours_with_gen": 1000 / result["ours_with_gen"]["q_per_s"] / 60,
     }
+    if args.gguf:
+        result["gguf"] = bench_gguf(args, cfg, wd, model_dir, items, contexts, conts, ours)
     if args.suite:
         from taigimed.evaluate.run import evaluate_model
 
-        cfg_suite = load_config("default", [f"eval.dtype={args.dtype}"])
+        cfg_suite = load_config(
+            "default", [f"eval.dtype={args.dtype}", f"eval.scorer={args.suite_scorer}"]
+        )
         out_json = (args.out or Path("bench_eval.json")).with_name("bench_eval_suite.json")
         t0 = time.perf_counter()
         report = evaluate_model(cfg_suite, wd, model_dir, out_json, full=True, data_dir=args.suite)

@@ -1,14 +1,19 @@
 """Serving load test: p50/p95 time to first token, aggregate tokens/s and error rate at several
-concurrency levels, for the built-in engine, the llama.cpp server called directly, and the
-TaigiMed gateway in front of that llama.cpp server — all on the embedded SmolLM2-135M, in one run.
+concurrency levels, for the built-in engine, llama.cpp's server called directly, and the TaigiMed
+gateway with its default CPU engine (which supervises its own llama.cpp server on the same GGUF)
+— all on the embedded SmolLM2-135M, in one run.
 
     OMP_WAIT_POLICY=PASSIVE python benchmarks/bench_serve_load.py                 # everything
     python benchmarks/bench_serve_load.py --targets llamacpp,gateway --levels 1,4 # a subset
 
-Each target is a real server process on a free loopback port, driven by an async httpx client
-streaming /v1/chat/completions (temperature 0, fixed prompts). The safety layer is switched off
-in the gateway so the figure is the serving overhead alone. Prints a Markdown table (ratios
-against llama.cpp direct at the same concurrency) and writes JSON to --out.
+The GGUF is the model's own export (``models.gguf_export``, ``--gguf-type``, f16 by default),
+the file `taigimed serve` runs; llama.cpp direct gets the same file and the same thread count
+(the physical cores, detected). Each target is a real server process on a free loopback port,
+all started before measuring; at each concurrency level the targets take turns (``--rounds``
+times), so load from other jobs on a shared machine hits them alike. Driven by an async httpx
+client streaming /v1/chat/completions (temperature 0, fixed prompts). The safety layer is off in
+the gateway so the figure is the serving overhead alone. Prints a Markdown table (ratios against
+llama.cpp direct at the same concurrency) and writes JSON to --out.
 """
 
 from __future__ import annotations
@@ -153,96 +158,127 @@ async def run_level(
         "tokens": sum(r["pieces"] for r in ok),
         "wall_s": wall,
         "tokens_per_s": sum(r["pieces"] for r in ok) / wall,
+        "ttfts": ttfts,
     }
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--targets", default="builtin,builtin-2threads,llamacpp,gateway")
+    ap.add_argument("--targets", default="builtin,llamacpp,gateway")
     ap.add_argument("--levels", default="1,4,16")
     ap.add_argument("--max-tokens", type=int, default=32)
     ap.add_argument("--requests-per-slot", type=int, default=1, help="requests = max(4, c * this)")
+    ap.add_argument("--rounds", type=int, default=2, help="turns per target and level")
+    ap.add_argument("--gguf-type", default="f16", choices=["f32", "f16", "q8_0"])
     ap.add_argument("--workdir", type=Path, default=None, help="where the embedded model is cached")
     ap.add_argument(
         "--out", type=Path, default=Path(tempfile.gettempdir()) / "bench_serve_load.json"
     )
     args = ap.parse_args()
 
-    from taigimed.models.pull import download_gguf, pull_embedded
+    from taigimed.models.gguf_export import ensure_gguf, template_for
+    from taigimed.models.llamacpp import default_threads
+    from taigimed.models.pull import pull_embedded
+    from taigimed.models.resolve import EMBEDDED_NAME
+    from taigimed.serve.engines.llamacpp import server_command
     from taigimed.workdir import Workdir
 
     wd = Workdir.resolve(args.workdir)
     model_dir = pull_embedded(wd)
-    gguf = download_gguf(wd.models / "downloads")
+    gguf = ensure_gguf(model_dir, args.gguf_type, template_for(EMBEDDED_NAME, wd)).path
+    threads = default_threads()  # what the gateway's engine picks too
     levels = [int(x) for x in args.levels.split(",")]
     targets = args.targets.split(",")
     env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE", "HF_HUB_OFFLINE": "1"}
     logs = Path(tempfile.mkdtemp(prefix="bench-serve-"))
-    serve_wd = logs / "work"
     py = sys.executable
-    results: dict[str, list[dict]] = {}
-    llama_proc, llama_base = None, None
-
-    def llama() -> str:
-        nonlocal llama_proc, llama_base
-        if llama_proc is None:
-            port = free_port()
-            cmd = [py, "-m", "llama_cpp.server", "--model", str(gguf), "--port", str(port)]
-            cmd += ["--host", "127.0.0.1", "--n_threads", "1", "--interrupt_requests", "False"]
-            cmd += ["--n_ctx", "2048", "--model_alias", "smollm2-135m"]
-            llama_proc = start(cmd, "/v1/models", port, logs / "llama.log", env)
-            llama_base = f"http://127.0.0.1:{port}"
-        return llama_base
-
+    serve = [py, "-m", "taigimed.cli", "serve", "--workdir", str(wd)]
+    serve += ["--set", "serve.safety.enabled=false", "--set", "serve.rate_limit_per_minute=null"]
+    serve += ["--set", f"serve.gguf_type={args.gguf_type}"]
+    serve += ["--set", f"serve.llama_threads={threads}"]  # llama.cpp direct gets the same
+    serve += ["--set", f"serve.database_url=sqlite:///{logs / 'serve.db'}"]
+    procs: dict[str, subprocess.Popen] = {}
+    bases: dict[str, tuple[str, str]] = {}
     try:
         for target in targets:
             port = free_port()
-            proc = None
-            serve = [
-                py,
-                "-m",
-                "taigimed.cli",
-                "serve",
-                "--workdir",
-                str(serve_wd),
-                "--port",
-                str(port),
-            ]
-            serve += [
-                "--set",
-                "serve.safety.enabled=false",
-                "--set",
-                "serve.rate_limit_per_minute=null",
-            ]
-            if target.startswith("builtin"):
-                threads = 2 if target.endswith("2threads") else 1
-                cmd = [*serve, "--model", str(model_dir), "--set", f"serve.torch_threads={threads}"]
-                proc = start(cmd, "/readyz", port, logs / f"{target}.log", env)
-                base, model = f"http://127.0.0.1:{port}", model_dir.name
+            base = f"http://127.0.0.1:{port}"
+            if target == "builtin":
+                cmd = [*serve, "--port", str(port), "--model", str(model_dir)]
+                cmd += ["--engine", "builtin", "--set", f"serve.torch_threads={threads}"]
+                procs[target] = start(cmd, "/readyz", port, logs / f"{target}.log", env)
+                bases[target] = (base, model_dir.name)
             elif target == "llamacpp":
-                base, model = llama(), "smollm2-135m"
-            elif target == "gateway":
-                cmd = [*serve, "--engine", "upstream", "--upstream-url", llama()]
-                proc = start(cmd, "/readyz", port, logs / "gateway.log", env)
-                base, model = f"http://127.0.0.1:{port}", "smollm2-135m"
+                cmd = server_command(
+                    gguf, port, model_id="smollm2-135m", n_ctx=2048, threads=threads
+                )
+                procs[target] = start(cmd, "/v1/models", port, logs / "llama.log", env)
+                bases[target] = (base, "smollm2-135m")
+            elif target == "gateway":  # the default engine: auto → llama.cpp on CPU
+                cmd = [*serve, "--port", str(port), "--model", str(model_dir)]
+                procs[target] = start(cmd, "/readyz", port, logs / "gateway.log", env)
+                bases[target] = (base, model_dir.name)
             else:
                 raise SystemExit(f"unknown target {target!r}")
-            try:
-                results[target] = []
-                for c in levels:
-                    n = max(4, c * args.requests_per_slot)
+        results: dict[str, list[dict]] = {t: [] for t in targets}
+        for c in levels:
+            n = max(4, c * args.requests_per_slot)
+            rows: dict[str, list[dict]] = {t: [] for t in targets}
+            for _ in range(args.rounds):
+                for target in targets:
+                    base, model = bases[target]
                     direct = target == "llamacpp"
-                    row = asyncio.run(run_level(base, model, c, n, args.max_tokens, direct))
-                    results[target].append(row)
-                    print(f"{target:18s} c={c:<3d} {json.dumps(row)}", flush=True)
-            finally:
-                if proc is not None:
-                    stop(proc)
+                    rows[target].append(
+                        asyncio.run(run_level(base, model, c, n, args.max_tokens, direct))
+                    )
+            for target in targets:
+                row = merge_rounds(rows[target])
+                results[target].append(row)
+                print(f"{target:10s} c={c:<3d} {json.dumps(row)}", flush=True)
     finally:
-        if llama_proc is not None:
-            stop(llama_proc)
-    args.out.write_text(json.dumps({"max_tokens": args.max_tokens, "results": results}, indent=2))
+        for proc in procs.values():
+            stop(proc)
+    engine_line = (
+        next((ln for ln in (logs / "gateway.log").read_text().splitlines() if "engine" in ln), "")
+        if (logs / "gateway.log").exists()
+        else ""
+    )
+    payload = {
+        "max_tokens": args.max_tokens,
+        "gguf": str(gguf),
+        "threads": threads,
+        "rounds": args.rounds,
+        "gateway_engine_log": engine_line[:300],
+        "results": results,
+    }
+    args.out.write_text(json.dumps(payload, indent=2))
     print_table(results)
+
+
+def merge_rounds(rounds: list[dict]) -> dict:
+    """One row for a level: TTFTs pooled over rounds, tokens/s = all tokens / all wall time."""
+    ttfts = sorted(t for r in rounds for t in r["ttfts"])
+
+    def pct(p: float) -> float | None:
+        if not ttfts:
+            return None
+        return ttfts[min(len(ttfts) - 1, round(p * (len(ttfts) - 1)))]
+
+    requests = sum(r["requests"] for r in rounds)
+    errors = sum(r["errors"] for r in rounds)
+    tokens = sum(r["tokens"] for r in rounds)
+    wall = sum(r["wall_s"] for r in rounds)
+    return {
+        "concurrency": rounds[0]["concurrency"],
+        "requests": requests,
+        "errors": errors,
+        "error_rate": errors / max(1, requests),
+        "ttft_p50_s": statistics.median(ttfts) if ttfts else None,
+        "ttft_p95_s": pct(0.95),
+        "tokens": tokens,
+        "wall_s": wall,
+        "tokens_per_s": tokens / wall if wall else 0.0,
+    }
 
 
 def print_table(results: dict[str, list[dict]]) -> None:

@@ -76,7 +76,7 @@ def test_first_run_registers_and_sets_staging(env):
     wd, result = env
     assert result.exit_code == 0, result.output
     assert "Registered version 1 with alias 'staging'" in result.output
-    for step in ("data", "stage1", "stage2", "evaluate", "gate", "register"):
+    for step in ("data", "stage1", "stage2", "export", "evaluate", "gate", "register"):
         assert step in result.output
 
     cfg = tiny()
@@ -96,6 +96,13 @@ def test_first_run_registers_and_sets_staging(env):
     assert stage2_run.data.tags["taigimed.gate_passed"] == "true"  # decision logged on the run
     lineage = stage2_run.data.tags
     assert lineage["taigimed.data_manifest_sha256"] and lineage["taigimed.git_commit"]
+    # The GGUF exports travel with the version: artifacts of its run, sha256 in its tags.
+    mv = client.get_model_version(cfg.tracking.registered_model, "1")
+    for outtype in ("f16", "q8_0"):
+        artifact = mv.tags[f"taigimed.gguf.{outtype}.artifact"]
+        assert len(mv.tags[f"taigimed.gguf.{outtype}.sha256"]) == 64
+        names = [f.path for f in client.list_artifacts(rows[0]["run_id"], "gguf")]
+        assert artifact in names
 
 
 def test_second_run_is_all_cache_hits(env):
@@ -120,7 +127,7 @@ def test_impossible_floor_retries_then_refuses_to_register(env):
     state = json.loads((wd.pipeline / "state.json").read_text())
     assert state["runs"][-1]["status"] == "gate_failed"
     # Attempt 1 reuses the cached model; attempt 2 retrains stage 2 only, with the policy applied.
-    assert state["runs"][-1]["ran"] == ["gate", "stage2", "evaluate", "gate"]
+    assert state["runs"][-1]["ran"] == ["gate", "stage2", "export", "evaluate", "gate"]
     assert [r["version"] for r in list_versions(tiny(), wd)] == [1]
     report = json.loads(sorted((wd.eval / "pipeline").glob("*/report.json"))[-1].read_text())
     attempts = report["attempts"]

@@ -21,6 +21,14 @@ class EvalConfig(StrictModel):
     dtype: Literal["float32", "bfloat16", "float16"] | None = Field(
         None, description="Weight dtype for scoring; None uses model.dtype."
     )
+    scorer: Literal["torch", "gguf"] = Field(
+        "torch",
+        description="torch: the safetensors model in transformers; gguf: the model exported to "
+        "GGUF (eval.gguf_type) and run by llama.cpp, the file CPU serving uses.",
+    )
+    gguf_type: Literal["f32", "f16", "q8_0"] = Field(
+        "f16", description="GGUF tensor type the gguf scorer exports and scores."
+    )
     batch_questions: int = Field(
         8, ge=1, description="MCQ questions scored per forward pass (prefixes batched by length)."
     )

@@ -137,12 +137,7 @@ def evaluate_model(
                 bar.add_task(f"{name} (resumed)", total=size, completed=size)
                 continue
             if lm is None:
-                lm = load_model(
-                    model_dir,
-                    ec.dtype or cfg.model.dtype,
-                    cfg.model.max_context,
-                    cfg.model.trust_remote_code,
-                )
+                lm = _load_scorer(cfg, wd, model_dir)
             task = bar.add_task(name, total=size)
             progress = lambda k, t=task: bar.advance(t, k)  # noqa: E731
             t0 = time.perf_counter()
@@ -231,6 +226,25 @@ def annotate_power(results: dict[str, Any], alpha: float, power: float) -> dict[
                 continue
         res["power"] = set_power(res["metrics"], values, alpha, power)
     return results
+
+
+def _load_scorer(cfg: Config, wd: Workdir, model_dir: str | Path):
+    """The torch model, or (``eval.scorer: gguf``) its GGUF export run by llama.cpp."""
+    ec = cfg.eval
+    if ec.scorer == "torch":
+        return load_model(
+            model_dir,
+            ec.dtype or cfg.model.dtype,
+            cfg.model.max_context,
+            cfg.model.trust_remote_code,
+        )
+    from taigimed.evaluate.scoring_gguf import load_gguf_model
+    from taigimed.models.gguf_export import ensure_gguf, template_for
+
+    exported = ensure_gguf(model_dir, ec.gguf_type, template_for(cfg.model.base, wd))
+    return load_gguf_model(
+        exported.path, model_dir, cfg.model.max_context, batch_sequences=ec.batch_sequences
+    )
 
 
 def _fingerprint(cfg: Config, model_dir: str | Path) -> list:

@@ -102,6 +102,8 @@ def score_mcq(
 ) -> list[MCQScore]:
     """Summed log-probability of each continuation given its context, plus an optional
     greedy answer of ``gen_tokens`` tokens, for every question."""
+    if getattr(lm, "backend", None) == "gguf":  # scoring_gguf.GGUFModel: llama.cpp does it
+        return lm.score_mcq(contexts, continuations, batch_questions, gen_tokens, progress)
     encoded = [encode_mcq(lm, c, conts) for c, conts in zip(contexts, continuations, strict=True)]
     # Longest first: similar lengths share a batch (little padding), and memory
     # peaks on the first batch rather than at the end of a long run.
@@ -292,6 +294,8 @@ def text_bits(
     lm-eval's rolling log-likelihood does; texts longer than the context are scored
     in consecutive windows, each opened by the same boundary token.
     """
+    if getattr(lm, "backend", None) == "gguf":
+        return lm.text_bits(texts, batch_size, progress)
     tok = lm.tokenizer
     boundary = tok.bos_token_id if tok.bos_token_id is not None else lm.stop_ids[0]
     window = lm.max_context - 1
@@ -335,6 +339,8 @@ def generate(
     source length of a translation), so an untrained model that never stops costs
     only what a plausible answer could need; a batch runs to its largest cap.
     """
+    if getattr(lm, "backend", None) == "gguf":
+        return lm.generate(prompts, max_new_tokens, batch_size, progress, limits)
     tok = lm.tokenizer
     encoded = [_encode(lm, p)[-(lm.max_context - max_new_tokens) :] for p in prompts]
     order = sorted(range(len(encoded)), key=lambda i: -len(encoded[i]))

@@ -169,6 +169,20 @@ def _data(cfg: Config, workdir: Workdir, runner: Runner, attempt: int | None = N
 
 
 def _evaluate_and_gate(acfg, workdir, data, s2, champion, runner: Runner, attempt, tracking_uri):
+    # The GGUF files are what CPU serving runs and what the gguf scorer scores.
+    ex = runner.step(
+        "export",
+        fingerprint(
+            step="export",
+            model=s2["model_sha256"],
+            types=steps.GGUF_TYPES,
+            config=config_part(acfg, "model", "eval"),
+        ),
+        lambda _resume, c=acfg: steps.export_gguf(c, workdir, s2["model_dir"]),
+        attempt=attempt,
+        valid=lambda o: all(Path(g["path"]).exists() for g in o["gguf"].values()),
+        detail=lambda o: ", ".join(f"{t} {g['sha256'][:12]}" for t, g in o["gguf"].items()),
+    )
     ev_fp = fingerprint(
         step="evaluate",
         config=config_part(acfg, "eval", "model", "seed"),
@@ -189,6 +203,7 @@ def _evaluate_and_gate(acfg, workdir, data, s2, champion, runner: Runner, attemp
         valid=_exists("report"),
         detail=lambda o: _headline(o["metrics"]),
     )
+    ev = {**ev, "gguf": ex["gguf"]}
     gate_fp = fingerprint(
         step="gate",
         config=config_part(acfg, "gate"),
@@ -257,6 +272,7 @@ def _register(acfg, workdir, data, trained, decision, attempt, tracking_uri, run
         step="register",
         model=s2["model_sha256"],
         report=ev["report_sha256"],
+        gguf={t: g["sha256"] for t, g in (ev.get("gguf") or {}).items()},
         passed=decision["passed"],
         tracking=config_part(acfg, "tracking"),
         uri=tracking_uri,
@@ -287,6 +303,7 @@ def _register(acfg, workdir, data, trained, decision, attempt, tracking_uri, run
             alias="staging",
             run_id=s2["mlflow_run_id"],
             tracking_uri=tracking_uri,
+            gguf=ev.get("gguf"),
         )
         return {"name": rv.name, "version": rv.version, "run_id": rv.run_id}
 

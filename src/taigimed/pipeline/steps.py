@@ -142,6 +142,21 @@ def _train_stage(
     }
 
 
+GGUF_TYPES = ("f16", "q8_0")
+
+
+def export_gguf(cfg: Config, workdir: Workdir, model_dir: str) -> dict[str, Any]:
+    """The trained model as GGUF (f16, q8_0 and the type the gate scores), with sha256s."""
+    from taigimed.models.gguf_export import ensure_gguf, template_for
+
+    template = template_for(cfg.model.base, workdir)
+    out = {}
+    for outtype in sorted({*GGUF_TYPES, cfg.eval.gguf_type}):
+        exported = ensure_gguf(model_dir, outtype, template)
+        out[outtype] = {"path": str(exported.path), "sha256": exported.sha256}
+    return {"gguf": out}
+
+
 def key_metrics(report: dict[str, Any]) -> dict[str, dict[str, float]]:
     """``set.metric`` → {value, ci_low, ci_high, n} for every headline metric in a report."""
     out = {}

@@ -19,6 +19,7 @@ import yaml
 
 from taigimed.artifacts import git_commit
 from taigimed.config import Config
+from taigimed.models.gguf_export import sha256_file
 from taigimed.registry import store
 from taigimed.workdir import Workdir
 
@@ -83,6 +84,7 @@ def register_model(
     alias: str | None = "staging",
     run_id: str | None = None,
     tracking_uri: str | None = None,
+    gguf: dict[str, dict[str, str]] | None = None,
 ) -> RegisteredVersion:
     """Log ``model_dir`` with its lineage, create a registry version and set ``alias`` on it.
 
@@ -101,6 +103,18 @@ def register_model(
         raise store.RegistryError(f"{model_dir} is not a model folder (no config.json)")
     if not Path(eval_report).exists():
         raise store.RegistryError(f"eval report {eval_report} does not exist")
+    # Checked before anything is logged: a GGUF that changed since export is refused.
+    gguf_files, gguf_tags = [], {}
+    for outtype, g in sorted((gguf or {}).items()):
+        path = Path(g["path"])
+        if not path.exists():
+            raise store.RegistryError(f"GGUF export {path} does not exist")
+        actual = sha256_file(path)
+        if actual != g["sha256"]:
+            raise store.RegistryError(f"{path}: sha256 {actual} != recorded {g['sha256']}")
+        gguf_files.append(path)
+        gguf_tags[f"taigimed.gguf.{outtype}.artifact"] = f"gguf/{path.name}"
+        gguf_tags[f"taigimed.gguf.{outtype}.sha256"] = actual
     client = store.client(cfg, workdir, tracking_uri)
     name = cfg.tracking.registered_model
     lineage = {**lineage, **{f"git_{k}": v for k, v in git_commit().items()}}
@@ -118,6 +132,8 @@ def register_model(
         )
         (side / "eval_report.json").write_bytes(Path(eval_report).read_bytes())
         client.log_artifacts(run_id, str(side), "registry")
+    for path in gguf_files:
+        client.log_artifact(run_id, str(path), "gguf")
 
     try:
         client.get_registered_model(name)
@@ -128,6 +144,7 @@ def register_model(
         {
             store.TAG_GATE_PASSED: "true",
             store.TAG_EVAL_REPORT: store.EVAL_REPORT_ARTIFACT,
+            **gguf_tags,
         }
     )
     mv = client.create_model_version(name, source=source, run_id=run_id, tags=tags)

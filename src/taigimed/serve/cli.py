@@ -19,7 +19,9 @@ def serve(
     model: Annotated[
         str | None, typer.Option(help="Registry alias (production, staging...), version or dir.")
     ] = None,
-    engine: Annotated[str | None, typer.Option(help="builtin or upstream.")] = None,
+    engine: Annotated[
+        str | None, typer.Option(help="auto (llamacpp on CPU), llamacpp, builtin or upstream.")
+    ] = None,
     upstream_url: Annotated[
         str | None, typer.Option(help="OpenAI-compatible server for --engine upstream.")
     ] = None,

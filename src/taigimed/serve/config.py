@@ -11,7 +11,13 @@ from taigimed.serve.safety.config import SafetyConfig
 class ServeConfig(StrictModel):
     host: str = Field("127.0.0.1", description="Interface to bind.")
     port: int = Field(8000, ge=0, le=65535, description="Port to bind; 0 picks a free one.")
-    engine: Literal["builtin", "upstream"] = Field("builtin", description="Model engine.")
+    engine: Literal["auto", "llamacpp", "builtin", "upstream"] = Field(
+        "auto",
+        description="Model engine. auto: llamacpp on CPU when llama-cpp-python is installed and "
+        "the model is a Llama (its GGUF export served by a supervised llama.cpp server), else "
+        "builtin (transformers; development, GPUs, other architectures). upstream: any "
+        "OpenAI-compatible server (vLLM on GPUs).",
+    )
     model: str | None = Field(
         None, description="Registry alias or model directory; None: production, newest, base."
     )
@@ -28,6 +34,14 @@ class ServeConfig(StrictModel):
     )
     upstream_connect_timeout_s: float = Field(
         10.0, gt=0, description="Seconds to wait for the upstream server to accept a request."
+    )
+
+    # llama.cpp engine (CPU).
+    gguf_type: Literal["f32", "f16", "q8_0"] | None = Field(
+        None, description="GGUF tensor type served; None: eval.gguf_type, the one the gate scored."
+    )
+    llama_threads: int | None = Field(
+        None, ge=1, description="llama.cpp threads; None: the physical cores this process may use."
     )
 
     # Built-in engine (transformers, CPU or GPU).

@@ -31,6 +31,32 @@ def describe(resolved, spec: str | None) -> tuple[str, str, str]:
     return path.name, f"dir:{path}", f"the model directory {path}"
 
 
+def choose_engine(cfg: Config, model_dir: Path) -> tuple[str, str]:
+    """("llamacpp" or "builtin", why) for ``serve.engine`` and the model to serve."""
+    import importlib.util
+    import json
+
+    s = cfg.serve
+    if s.engine in ("llamacpp", "builtin"):
+        return s.engine, f"serve.engine={s.engine}"
+    if s.device == "cuda":
+        return "builtin", "serve.device=cuda (vLLM: serve.engine=upstream)"
+    if s.device == "auto":
+        import torch
+
+        if torch.cuda.is_available():
+            return "builtin", "a GPU is present (vLLM: serve.engine=upstream)"
+    if importlib.util.find_spec("llama_cpp") is None:
+        return "builtin", "llama-cpp-python is not installed (scripts/install-services.sh)"
+    try:
+        model_type = json.loads((model_dir / "config.json").read_text())["model_type"]
+    except (OSError, ValueError, KeyError):
+        return "builtin", f"{model_dir} has no readable config.json"
+    if model_type != "llama":
+        return "builtin", f"model_type {model_type!r} has no GGUF export here"
+    return "llamacpp", "CPU, llama-cpp-python installed, a Llama model: its GGUF via llama.cpp"
+
+
 def build_engine(cfg: Config, workdir: Workdir) -> Engine:
     """The engine ``serve.engine`` names, for the model ``serve.model`` names."""
     s = cfg.serve
@@ -55,6 +81,24 @@ def build_engine(cfg: Config, workdir: Workdir) -> Engine:
     resolved = resolve_model(workdir, cfg, s.model)
     model_id, version, why = describe(resolved, s.model)
     log.info("serving %s (%s), chosen because: %s", model_id, version, why)
+    engine, reason = choose_engine(cfg, Path(resolved.path))
+    log.info("engine %s: %s", engine, reason)
+    if engine == "llamacpp":
+        from taigimed.models.gguf_export import ensure_gguf, template_for
+        from taigimed.serve.engines.llamacpp import LlamaCppEngine
+
+        gguf_type = s.gguf_type or cfg.eval.gguf_type
+        exported = ensure_gguf(resolved.path, gguf_type, template_for(cfg.model.base, workdir))
+        return LlamaCppEngine(
+            exported.path,
+            tokenizer_dir=str(resolved.path),
+            model_id=model_id,
+            model_version=version,
+            source=why,
+            max_context=cfg.model.max_context,
+            threads=s.llama_threads,
+            gguf_sha256=exported.sha256,
+        )
     return BuiltinEngine(
         resolved.path,
         model_id=model_id,
