@@ -127,7 +127,7 @@ def fetch_model_cmd(
 
     taigimed deploy fetch-model --model production --out /models/current
     """
-    from taigimed.monitor.fetch import FetchError, fetch_model
+    from taigimed.registry.fetch import FetchError, fetch_model
 
     cfg = load(config, set_)
     try:
