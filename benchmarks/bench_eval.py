@@ -159,8 +159,8 @@ def main() -> None:
     args = ap.parse_args()
 
     from taigimed.config import load_config
+    from taigimed.evaluate.eval_sets import check_mcq, read_jsonl
     from taigimed.evaluate.scoring import load_model, score_mcq
-    from taigimed.evaluate.sets import check_mcq, read_jsonl
     from taigimed.models.resolve import resolve_base
     from taigimed.workdir import Workdir
 

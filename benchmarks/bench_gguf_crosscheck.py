@@ -35,7 +35,7 @@ def main() -> None:
     from taigimed import chat
     from taigimed.config import load_config
     from taigimed.evaluate.crosscheck_gguf import crosscheck_gguf
-    from taigimed.evaluate.sets import check_mcq, read_jsonl
+    from taigimed.evaluate.eval_sets import check_mcq, read_jsonl
     from taigimed.models.gguf_export import ensure_gguf, template_for
     from taigimed.models.resolve import resolve_base
     from taigimed.workdir import Workdir

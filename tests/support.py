@@ -1,4 +1,5 @@
-"""Helpers shared by the tests: the real data root, free loopback ports, server processes.
+"""Helpers shared by the tests: the real data root, server processes (free loopback ports,
+readiness and stopping come from ``taigimed.localproc`` and are re-exported here).
 
 ``tests/`` is on ``sys.path`` (pytest puts the rootdir conftest's folder there), so any test
 module imports these as ``from support import ...``.
@@ -7,17 +8,14 @@ module imports these as ``from support import ...``.
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
+from taigimed.localproc import NotReadyError, free_port, stop, wait_http
 
 REPO = Path(__file__).resolve().parents[1]
 ASSETS = Path(__file__).parent / "assets"
@@ -32,44 +30,6 @@ def shared_data_root() -> Path | None:
         if (c / "medqa_tw").is_dir():
             return c
     return None
-
-
-def free_port() -> int:
-    """A loopback port nothing listens on now (the OS picks it)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_http(url: str, proc: subprocess.Popen, timeout: float, log: Path) -> None:
-    """Poll ``url`` until it answers 200; fail with the log's tail if ``proc`` exits first."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(
-                f"{url}: process exited {proc.returncode}:\n{log.read_text()[-3000:]}"
-            )
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise AssertionError(f"{url} not ready after {timeout} s:\n{log.read_text()[-3000:]}")
-
-
-def stop(proc: subprocess.Popen, timeout: float = 20) -> int:
-    """SIGTERM ``proc`` (its whole process group when it leads one), then SIGKILL if it hangs."""
-    if proc.poll() is None:
-        group = os.getpgid(proc.pid) == proc.pid
-        send = (lambda sig: os.killpg(proc.pid, sig)) if group else proc.send_signal
-        send(signal.SIGTERM)
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            send(signal.SIGKILL)
-            proc.wait()
-    return proc.returncode
 
 
 @contextmanager
@@ -130,7 +90,7 @@ def start_serve(workdir: Path, *args: str, env: dict[str, str | None] | None = N
     base = f"http://127.0.0.1:{port}"
     try:
         wait_http(f"{base}/readyz", proc, 180, log)
-    except AssertionError:
+    except NotReadyError:
         stop(proc)
         raise
     return Server(proc, base, workdir, log)

@@ -71,6 +71,31 @@ def render_segments(
     return pieces
 
 
+# Where an answer ends, as text: the closing turn marker. Sent as ``stop`` to servers
+# (llama.cpp, vLLM) so they end where the tokenizer's stop tokens would.
+STOP_STRINGS = (IM_END,)
+
+
+def end_of_turn_id(tokenizer) -> int:
+    """The token that closes an answer: ``<|im_end|>``, or the tokenizer's eos where the
+    vocabulary has no such token. Training appends it; generation stops on it."""
+    tid = tokenizer.convert_tokens_to_ids(IM_END)
+    if isinstance(tid, int) and tid != tokenizer.unk_token_id:
+        return tid
+    if tokenizer.eos_token_id is None:
+        raise ValueError(f"the tokenizer has neither {IM_END} nor an eos token: answers cannot end")
+    return tokenizer.eos_token_id
+
+
+def stop_token_ids(tokenizer) -> list[int]:
+    """Every token id that ends an answer, sorted: the end-of-turn token and the tokenizer's
+    eos. Evaluation, serving and the saved generation config all use this one list."""
+    ids = {end_of_turn_id(tokenizer)}
+    if tokenizer.eos_token_id is not None:
+        ids.add(tokenizer.eos_token_id)
+    return sorted(ids)
+
+
 MCQ_INSTRUCTION = "以下是醫學選擇題，請選出正確的答案。"
 
 

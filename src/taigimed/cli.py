@@ -55,9 +55,9 @@ def config_recipes() -> None:
 
 def _register_subcommands() -> None:
     from taigimed.data.cli import register as register_data
+    from taigimed.deploy.cli import register as register_deploy
     from taigimed.evaluate.cli import register as register_eval
     from taigimed.models.cli import register as register_models
-    from taigimed.monitor.cli import register as register_monitor
     from taigimed.pipeline.cli import register as register_pipeline
     from taigimed.registry.cli import register as register_registry
     from taigimed.serve.cli import register as register_serve
@@ -71,7 +71,7 @@ def _register_subcommands() -> None:
         register_registry,
         register_pipeline,
         register_serve,
-        register_monitor,
+        register_deploy,
     ):
         register(app)
 

@@ -29,6 +29,7 @@ import pytest
 from object_store import CREDENTIALS, asset_corpus, s3_server, upload
 
 from taigimed.config import load_config
+from taigimed.localproc import wait_http
 from taigimed.registry.aliases import list_versions
 from taigimed.workdir import Workdir
 
@@ -125,7 +126,7 @@ class Loop:
             [*TAIGIMED, *args], env=self.env, stdout=log.open("w"), stderr=subprocess.STDOUT
         )
         probe = "/healthz" if extra else "/readyz"  # a broken engine never becomes ready
-        _serve_conftest_wait(self.urls[name] + probe, self.procs[name], log)
+        wait_http(self.urls[name] + probe, self.procs[name], 240, log)
 
     def stop(self, name: str) -> None:
         proc = self.procs.pop(name, None)
@@ -171,20 +172,6 @@ class Loop:
             ok=ok,
         )
         return json.loads(out.read_text())
-
-
-def _serve_conftest_wait(url: str, proc: subprocess.Popen, log: Path, timeout: float = 240):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"{url}: exited {proc.returncode}\n{log.read_text()[-3000:]}")
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise AssertionError(f"{url} not up after {timeout} s\n{log.read_text()[-3000:]}")
 
 
 def _chats(url: str, n: int) -> None:

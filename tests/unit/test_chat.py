@@ -1,5 +1,7 @@
 """One chat format: Python rendering, the tokenizer's Jinja template and MCQ prompts agree."""
 
+import asyncio
+
 import pytest
 
 from taigimed import chat
@@ -56,3 +58,47 @@ def test_mcq_prompt_lists_options_in_order_and_answer_starts_with_letter():
 )
 def test_parse_answer_letter(text, letter):
     assert chat.parse_answer_letter(text) == letter
+
+
+def test_evaluation_serving_and_generation_config_stop_on_the_same_tokens(tiny_model_dir):
+    from transformers import AutoTokenizer, GenerationConfig
+
+    from taigimed.evaluate.scoring import load_model
+    from taigimed.serve.engines.builtin import BuiltinEngine
+
+    tok = AutoTokenizer.from_pretrained(tiny_model_dir)
+    expected = chat.stop_token_ids(tok)
+    assert tok.convert_tokens_to_ids(chat.IM_END) in expected
+    assert load_model(tiny_model_dir, "float32", 256).stop_ids == expected
+    engine = BuiltinEngine(
+        tiny_model_dir, model_id="tiny", model_version="t", source="test", max_context=256
+    )
+    engine._load()
+    try:
+        assert sorted(engine.eos_ids) == expected
+    finally:
+        asyncio.run(engine.close())
+    saved = GenerationConfig.from_pretrained(tiny_model_dir).eos_token_id
+    assert sorted(saved if isinstance(saved, list) else [saved]) == expected
+
+
+class _Tok:
+    """The two tokenizer attributes the stop rule reads, for vocabularies we do not ship."""
+
+    unk_token_id = 0
+
+    def __init__(self, vocab: dict[str, int], eos_token_id: int | None):
+        self.vocab, self.eos_token_id = vocab, eos_token_id
+
+    def convert_tokens_to_ids(self, token: str) -> int:
+        return self.vocab.get(token, self.unk_token_id)
+
+
+def test_stop_tokens_are_the_turn_marker_and_eos():
+    # A base model whose eos is not the turn marker stops on both.
+    assert chat.stop_token_ids(_Tok({chat.IM_END: 7}, eos_token_id=2)) == [2, 7]
+    # Without <|im_end|> in the vocabulary (unk), the eos alone ends the answer.
+    assert chat.end_of_turn_id(_Tok({}, eos_token_id=2)) == 2
+    assert chat.stop_token_ids(_Tok({}, eos_token_id=2)) == [2]
+    with pytest.raises(ValueError, match="neither"):
+        chat.end_of_turn_id(_Tok({}, eos_token_id=None))

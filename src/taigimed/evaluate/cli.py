@@ -68,7 +68,7 @@ def eval_command(
     With --stage2-run the gate decision and its reasons are added to the report (exit 3 when
     it fails), as `taigimed model gate` does.
     """
-    from taigimed.evaluate.sets import EvalDataError
+    from taigimed.evaluate.eval_sets import EvalDataError
 
     balanced = _print_balance(extra_mcq or ())
     if model is None:
@@ -133,7 +133,7 @@ def eval_command(
 def _print_balance(paths) -> bool:
     """Print each extra MCQ file's position/length balance; True when all are balanced."""
     from taigimed.evaluate.balance import check_balance
-    from taigimed.evaluate.sets import EvalDataError, load_extra_mcq
+    from taigimed.evaluate.eval_sets import EvalDataError, load_extra_mcq
 
     ok = True
     for path in paths:

@@ -26,7 +26,7 @@ from typing import Any
 
 from taigimed.artifacts import write_json_atomic
 from taigimed.config import Config
-from taigimed.evaluate import sets as evsets
+from taigimed.evaluate import eval_sets as evsets
 from taigimed.evaluate.report import write_report
 from taigimed.evaluate.scoring import load_model
 from taigimed.evaluate.suites import evaluate_general, evaluate_mcq, evaluate_open

@@ -46,10 +46,9 @@ def load_model(
         str(model_dir), dtype=getattr(torch, dtype), **trust
     )
     model.eval()
-    stop = {tid for tid in (tok.eos_token_id, tok.convert_tokens_to_ids(chat.IM_END)) if tid}
-    stop.discard(tok.unk_token_id)
-    pad = tok.pad_token_id if tok.pad_token_id is not None else next(iter(stop), 0)
-    return LoadedModel(model, tok, max_context, sorted(stop), pad)
+    stop = chat.stop_token_ids(tok)
+    pad = tok.pad_token_id if tok.pad_token_id is not None else stop[0]
+    return LoadedModel(model, tok, max_context, stop, pad)
 
 
 def _encode(lm: LoadedModel, text: str) -> list[int]:

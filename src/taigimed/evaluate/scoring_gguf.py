@@ -54,12 +54,10 @@ class GGUFModel:
         from taigimed.models.llamacpp import LlamaRuntime
 
         tok = AutoTokenizer.from_pretrained(str(tokenizer_dir))
-        stop = {t for t in (tok.eos_token_id, tok.convert_tokens_to_ids(chat.IM_END)) if t}
-        stop.discard(tok.unk_token_id)
         self.tokenizer = tok
         self.max_context = max_context
-        self.stop_ids = sorted(stop)
-        self.pad_id = tok.pad_token_id if tok.pad_token_id is not None else next(iter(stop), 0)
+        self.stop_ids = chat.stop_token_ids(tok)
+        self.pad_id = tok.pad_token_id if tok.pad_token_id is not None else self.stop_ids[0]
         self.path = Path(gguf_path)
         self.n_seq = max(MAX_OPTIONS + 1, batch_sequences)
         # One unified cache for every sequence: a prompt and its options, or several

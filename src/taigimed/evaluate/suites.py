@@ -16,10 +16,10 @@ import numpy as np
 from taigimed import chat
 from taigimed.evaluate.balance import check_balance
 from taigimed.evaluate.baselines import baseline_metrics, item_baselines
+from taigimed.evaluate.eval_sets import Row
 from taigimed.evaluate.metrics import chrf_metric, metric
 from taigimed.evaluate.rubric import score_answers
 from taigimed.evaluate.scoring import LoadedModel, generate, score_mcq, text_bits
-from taigimed.evaluate.sets import Row
 
 Progress = Callable[[int], None]
 

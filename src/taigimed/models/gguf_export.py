@@ -21,7 +21,6 @@ permutation, so exporting re-applies it.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -29,6 +28,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from taigimed.artifacts import file_sha256
 
 OUTTYPES = ("f32", "f16", "q8_0")
 # Keys the writer sets itself or that depend on the tensors written, never copied.
@@ -46,14 +47,6 @@ class GGUFExport:
     sha256: str
     n_tensors: int
     template: str | None
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def permute(weights: np.ndarray, n_head: int, n_head_kv: int | None = None) -> np.ndarray:
@@ -297,7 +290,7 @@ def export_gguf(
     writer.close()
     os.replace(tmp, out_path)
     return GGUFExport(
-        out_path, outtype, sha256_file(out_path), n, str(template) if template else None
+        out_path, outtype, file_sha256(out_path), n, str(template) if template else None
     )
 
 

@@ -102,8 +102,8 @@ def _convert(gguf: Path, out: Path) -> None:
         tokenizer.pad_token = "<|endoftext|>"
     _check_tokenizer(tokenizer)
     tokenizer.chat_template = chat.CHAT_TEMPLATE
-    fresh.generation_config.eos_token_id = tokenizer.convert_tokens_to_ids(chat.IM_END)
-    fresh.config.eos_token_id = fresh.generation_config.eos_token_id
+    fresh.config.eos_token_id = chat.end_of_turn_id(tokenizer)
+    fresh.generation_config.eos_token_id = chat.stop_token_ids(tokenizer)
     fresh.config.pad_token_id = tokenizer.pad_token_id
     fresh.save_pretrained(out, safe_serialization=True)
     tokenizer.save_pretrained(out)

@@ -84,6 +84,7 @@ def build_tiny_model(out_dir: Path, seed: int = 0) -> Path:
         tie_word_embeddings=True,
     )
     model = LlamaForCausalLM(config)
+    model.generation_config.eos_token_id = chat.stop_token_ids(tokenizer)
     tmp = out_dir.with_name(out_dir.name + ".tmp")
     tmp.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(tmp)

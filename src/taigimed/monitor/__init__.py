@@ -1,1 +1,1 @@
-"""monitor"""
+"""monitor: canary analysis against Prometheus, drift report, PII scrubber."""

@@ -62,7 +62,7 @@ def source_hashes(cfg: Config) -> dict[str, str]:
 
 def authored_set_hash(cfg: Config) -> str:
     """Content hash of the Taigi medical set the evaluation reads (shipped or configured)."""
-    from taigimed.evaluate.sets import builtin_set_dir
+    from taigimed.evaluate.eval_sets import builtin_set_dir
 
     folder = Path(cfg.eval.taigi_medical_path or builtin_set_dir())
     return hash_path(folder) if folder.exists() else "absent"

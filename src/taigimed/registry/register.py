@@ -17,9 +17,8 @@ from typing import Any
 
 import yaml
 
-from taigimed.artifacts import git_commit
+from taigimed.artifacts import file_sha256, git_commit
 from taigimed.config import Config
-from taigimed.models.gguf_export import sha256_file
 from taigimed.registry import store
 from taigimed.workdir import Workdir
 
@@ -109,7 +108,7 @@ def register_model(
         path = Path(g["path"])
         if not path.exists():
             raise store.RegistryError(f"GGUF export {path} does not exist")
-        actual = sha256_file(path)
+        actual = file_sha256(path)
         if actual != g["sha256"]:
             raise store.RegistryError(f"{path}: sha256 {actual} != recorded {g['sha256']}")
         gguf_files.append(path)

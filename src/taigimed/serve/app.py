@@ -25,9 +25,10 @@ from taigimed.config import Config
 from taigimed.serve.engines.base import Engine
 from taigimed.serve.errors import install_handlers
 from taigimed.serve.generation import TurnRunner
-from taigimed.serve.hooks import Hooks, default_hooks
+from taigimed.serve.hooks import Hooks
 from taigimed.serve.logs import request_id_var
 from taigimed.serve.metrics import Metrics
+from taigimed.serve.safety.layer import safety_hooks
 from taigimed.serve.security import Authenticator, BodySizeLimit, RateLimiter
 from taigimed.serve.state import AppState
 from taigimed.serve.storage import db
@@ -99,6 +100,12 @@ def _review_credential(cfg: Config):
             )
 
     return reviewer_key
+
+
+def default_hooks(cfg: Config) -> Hooks:
+    """The hooks ``create_app`` uses when none are passed: the safety layer's standardiser,
+    red-flag triage and dose filter / disclaimer. Serving itself ships none."""
+    return safety_hooks(cfg.serve.safety)
 
 
 def create_app(

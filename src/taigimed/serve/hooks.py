@@ -1,18 +1,15 @@
 """Extension points around the model: the safety layer and input standardisation plug in here.
 
 One turn runs: standardisers → pre-model hooks → model → post-model hooks → storage
-(``taigimed.serve.generation``). This module only defines the shapes; the
-implementations live in ``taigimed.serve.safety`` and are registered in
-``default_hooks``.
+(``taigimed.serve.generation``). This module only defines the shapes and imports no
+implementation; the safety layer (``taigimed.serve.safety``) builds on them, and the app
+(``taigimed.serve.app.default_hooks``) composes the two.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
-
-if TYPE_CHECKING:
-    from taigimed.config import Config
+from typing import Any, Protocol, runtime_checkable
 
 
 @dataclass
@@ -102,16 +99,3 @@ class Hooks:
     standardizers: list[InputStandardizer] = field(default_factory=list)
     pre_model: list[PreModelHook] = field(default_factory=list)
     post_model: list[PostModelHook] = field(default_factory=list)
-
-
-def default_hooks(cfg: Config) -> Hooks:
-    """The hooks ``create_app`` uses when none are passed.
-
-    The safety layer (``taigimed.serve.safety``) registers itself here:
-    its standardiser, red-flag triage and dose filter / disclaimer are appended to
-    these lists. Serving itself ships none.
-    """
-    # Imported late: the safety package imports this module.
-    from taigimed.serve.safety.layer import safety_hooks
-
-    return safety_hooks(cfg.serve.safety)

@@ -64,9 +64,7 @@ def to_examples(ids: list[int], learn: list[bool], seq_len: int) -> list[Example
 
 def encode_dataset(dataset, tokenizer, seq_len: int) -> list[Example]:
     """All examples of a training-record dataset, in dataset order."""
-    eos_id = tokenizer.convert_tokens_to_ids(chat.IM_END)
-    if eos_id is None or eos_id == tokenizer.unk_token_id:
-        eos_id = tokenizer.eos_token_id
+    eos_id = chat.end_of_turn_id(tokenizer)
     examples: list[Example] = []
     for record in dataset:
         ids, learn = encode_record(record, tokenizer, eos_id)
@@ -87,7 +85,7 @@ def budget_indices(dataset, tokenizer, need_tokens: int, shuffle: bool, seed: in
     n = len(dataset)
     rng = random.Random(seed)
     sample = rng.sample(range(n), min(n, 256))
-    eos = tokenizer.eos_token_id
+    eos = chat.end_of_turn_id(tokenizer)
     lengths = [len(encode_record(dataset[i], tokenizer, eos)[0]) for i in sample]
     mean = max(sum(lengths) / len(lengths), 1.0)
     want = int(need_tokens / mean * 1.25) + 1  # margin: packing leaves some room unused

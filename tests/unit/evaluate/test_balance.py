@@ -8,7 +8,7 @@ import pytest
 
 from taigimed.evaluate.balance import check_balance, option_length
 from taigimed.evaluate.baselines import baseline_metrics, item_baselines
-from taigimed.evaluate.sets import builtin_set_dir, check_mcq, read_jsonl
+from taigimed.evaluate.eval_sets import builtin_set_dir, check_mcq, read_jsonl
 
 
 def _shipped_mcq_sets():

@@ -11,9 +11,9 @@ import pytest
 
 from taigimed.evaluate import suites
 from taigimed.evaluate.config import GateConfig
+from taigimed.evaluate.eval_sets import load_taigi_medical
 from taigimed.evaluate.gate import decide
 from taigimed.evaluate.scoring import MCQScore
-from taigimed.evaluate.sets import load_taigi_medical
 
 KEYS = ["taigi_medical.acc", "taigi_medical.acc_norm"]
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from taigimed.evaluate.crosscheck import lm_eval_mcq
-from taigimed.evaluate.sets import check_mcq, load_taigi_medical, stratified_sample
+from taigimed.evaluate.eval_sets import check_mcq, load_taigi_medical, stratified_sample
 from taigimed.evaluate.suites import evaluate_mcq
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets" / "evaluate"

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from taigimed.evaluate.eval_sets import EvalDataError, builtin_set_dir, load_taigi_medical
 from taigimed.evaluate.rubric import check_rubric, score_answer
-from taigimed.evaluate.sets import EvalDataError, builtin_set_dir, load_taigi_medical
 from taigimed.evaluate.suites import score_open
 
 

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 from taigimed.cli import app
 from taigimed.config import load_config
 from taigimed.evaluate import evaluate_model
-from taigimed.evaluate.sets import EvalDataError
+from taigimed.evaluate.eval_sets import EvalDataError
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets" / "evaluate"
 

@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 import torch
 
+from taigimed.artifacts import file_sha256
 from taigimed.models.gguf_export import (
     ExportError,
     ensure_gguf,
     export_gguf,
     permute,
-    sha256_file,
 )
 
 
@@ -33,7 +33,7 @@ def test_f32_export_reads_back_identically_through_transformers(tiny_model_dir, 
     # (and every tensor name) is exactly llama.cpp's layout.
     out = export_gguf(tiny_model_dir, tmp_path / "tiny.f32.gguf", "f32")
     assert out.n_tensors == 2 * 9 + 2  # tied embeddings: no output.weight
-    assert out.sha256 == sha256_file(out.path)
+    assert out.sha256 == file_sha256(out.path)
     ids = [1, 5, 9, 100, 200, 300, 2]
     ref = _logits(tiny_model_dir, ids)
     got = _logits(tmp_path, ids, gguf_file=out.path.name)

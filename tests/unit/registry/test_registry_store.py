@@ -179,7 +179,8 @@ def test_model_cli_lists_promotes_and_refuses(store, cfg, tiny_model_dir, report
 def test_gguf_exports_are_artifacts_of_the_version_with_sha256(
     store, cfg, tiny_model_dir, report_file, tmp_path
 ):
-    from taigimed.models.gguf_export import export_gguf, sha256_file
+    from taigimed.artifacts import file_sha256
+    from taigimed.models.gguf_export import export_gguf
 
     wd, uri = store
     out = export_gguf(tiny_model_dir, tmp_path / "tiny.q8_0.gguf", "q8_0")
@@ -190,7 +191,7 @@ def test_gguf_exports_are_artifacts_of_the_version_with_sha256(
     assert mv.tags["taigimed.gguf.q8_0.sha256"] == out.sha256
     artifact = mv.tags["taigimed.gguf.q8_0.artifact"]
     got = client.download_artifacts(rv.run_id, artifact, str(wd.ensure(tmp_path / "dl")))
-    assert sha256_file(got) == out.sha256
+    assert file_sha256(got) == out.sha256
     # A file that changed after its sha256 was recorded is refused, not registered.
     bad = {"q8_0": {"path": str(out.path), "sha256": "0" * 64}}
     with pytest.raises(RegistryError, match="sha256"):

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from support import ws_turn
 from taigimed.config import load_config
-from taigimed.serve.hooks import default_hooks
+from taigimed.serve.app import default_hooks
 from taigimed.serve.safety.config import SafetyConfig
 from taigimed.serve.safety.layer import safety_hooks
 from taigimed.serve.safety.rules import load_rules
@@ -22,6 +23,18 @@ def test_default_hooks_are_the_safety_layer():
     hooks = default_hooks(load_config("tiny"))
     assert hooks.standardizers and hooks.pre_model and hooks.post_model
     assert not safety_hooks(SafetyConfig(enabled=False)).pre_model
+
+
+def test_the_hook_interface_imports_no_implementation():
+    # hooks.py is the interface the safety layer builds on: no import of safety, even a late one.
+    import ast
+
+    import taigimed.serve.hooks as hooks_module
+
+    tree = ast.parse(Path(hooks_module.__file__).read_text(encoding="utf-8"))
+    imported = [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
+    imported += [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+    assert not [m for m in imported if m.startswith("taigimed.serve.safety")], imported
 
 
 def test_red_flag_answers_at_once_and_is_recorded(make_client):

@@ -129,13 +129,7 @@ class BuiltinEngine(Engine):
                 self.model_dir, dtype=getattr(torch, self._dtype), **trust
             )
             model.to(self.device).eval()
-            eos = {tok.eos_token_id}
-            im_end = tok.convert_tokens_to_ids(chat.IM_END)
-            if isinstance(im_end, int) and im_end != tok.unk_token_id:
-                eos.add(im_end)
-            cfg_eos = model.generation_config.eos_token_id
-            eos.update(cfg_eos if isinstance(cfg_eos, list) else [cfg_eos])
-            self.eos_ids = {e for e in eos if e is not None}
+            self.eos_ids = set(chat.stop_token_ids(tok))
             self.tokenizer, self.model = tok, model
             self._thread = threading.Thread(
                 target=self._worker, name="taigimed-engine", daemon=True

@@ -16,7 +16,6 @@ import contextlib
 import logging
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,16 +24,11 @@ from pathlib import Path
 
 import httpx
 
+from taigimed.localproc import free_port
 from taigimed.serve.engines.base import EngineError
 from taigimed.serve.engines.upstream import UpstreamEngine
 
 log = logging.getLogger("taigimed.serve")
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
 
 
 def server_command(

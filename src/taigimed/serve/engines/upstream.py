@@ -112,8 +112,9 @@ class UpstreamEngine(Engine):
             "temperature": params.temperature,
             "top_p": params.top_p,
         }
-        if params.stop:
-            body["stop"] = params.stop
+        # The server ends at its own eos; the turn marker as a stop string makes it end where
+        # evaluation and the builtin engine do even when the GGUF's eos is another token.
+        body["stop"] = [*chat.STOP_STRINGS, *params.stop]
         if params.seed is not None:
             body["seed"] = params.seed
         finish, usage, pieces = None, {}, 0

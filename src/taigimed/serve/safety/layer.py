@@ -179,7 +179,7 @@ class AnswerSafety:
 
 
 def safety_hooks(cfg: SafetyConfig) -> Hooks:
-    """The safety layer's hooks for ``serve.hooks.default_hooks``."""
+    """The safety layer's hooks for ``serve.app.default_hooks``."""
     if not cfg.enabled:
         return Hooks()
     rules = load_rules(Path(cfg.rules_path) if cfg.rules_path else DEFAULT_RULES)

@@ -1,4 +1,6 @@
-"""CLI commands of `taigimed.monitor`: the `taigimed deploy` group used by deploy/ (Argo, k8s)."""
+"""The `taigimed deploy` group that deploy/ (Argo, k8s) runs: each command calls the owner of
+its operation (staging smoke test here, canary analysis and drift in monitor/, the model
+fetch in registry/)."""
 
 from __future__ import annotations
 
@@ -125,7 +127,7 @@ def fetch_model_cmd(
 
     taigimed deploy fetch-model --model production --out /models/current
     """
-    from taigimed.monitor.fetch import FetchError, fetch_model
+    from taigimed.registry.fetch import FetchError, fetch_model
 
     cfg = load(config, set_)
     try:
@@ -156,7 +158,7 @@ def smoke_cmd(
     """
     import os
 
-    from taigimed.monitor.smoke import smoke_test
+    from taigimed.deploy.smoke import smoke_test
 
     result = smoke_test(url, os.environ.get(api_key_env) or None, timeout)
     for p in result.probes:
@@ -164,10 +166,9 @@ def smoke_cmd(
             f"{'✓' if p.passed else '✗'} {p.name}: {p.detail}", fg=None if p.passed else "red"
         )
     if json_out:
-        json_out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = json_out.with_suffix(json_out.suffix + ".tmp")
-        tmp.write_text(result.to_json(), encoding="utf-8")
-        tmp.replace(json_out)
+        from taigimed.artifacts import write_text_atomic
+
+        write_text_atomic(json_out, result.to_json())
     verdict = "passed" if result.passed else "FAILED"
     typer.secho(f"smoke test {verdict}: {url}", fg="green" if result.passed else "red", bold=True)
     raise typer.Exit(0 if result.passed else 1)

@@ -4,7 +4,7 @@ from collections import Counter
 
 import pytest
 
-from taigimed.evaluate.sets import (
+from taigimed.evaluate.eval_sets import (
     EvalDataError,
     builtin_set_dir,
     check_mcq,

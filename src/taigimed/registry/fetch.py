@@ -7,6 +7,8 @@ from pathlib import Path
 
 from taigimed.artifacts import publish_dir
 from taigimed.config import Config
+from taigimed.registry.resolve import resolve_model
+from taigimed.registry.store import RegistryError
 from taigimed.workdir import Workdir
 
 
@@ -16,8 +18,6 @@ class FetchError(RuntimeError):
 
 def fetch_model(cfg: Config, workdir: Workdir, spec: str | None, out: Path) -> tuple[Path, str]:
     """Resolve ``spec`` like ``taigimed serve`` does and copy it to ``out`` atomically."""
-    from taigimed.registry import RegistryError, resolve_model
-
     try:
         resolved = resolve_model(workdir, cfg, spec)
     except RegistryError as exc:

@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 
 from taigimed.cli import app as cli_app
 from taigimed.config import load_config
-from taigimed.monitor.fetch import FetchError, fetch_model
+from taigimed.registry.fetch import FetchError, fetch_model
 from taigimed.workdir import Workdir
 
 

@@ -1,0 +1,1 @@
+"""deploy: the `taigimed deploy` commands that deploy/ (Argo, k8s) runs; staging smoke test."""
