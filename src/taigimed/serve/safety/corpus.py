@@ -204,6 +204,24 @@ INTRO_HAN = ["我叫陳大明，", "我是阿美，", "阮阿公八十歲，", "
 INTRO_ZH = ["我叫王小明，", "我是李太太，", "我爸今年八十歲，", "我姓張，手機 0911-222-333，"]
 INTRO_TL = ["Guá kiò Tân Tāi-bîng, ", "Guá sī A-bí, ", "A-kong peh-tsa̍p huè, "]
 
+GREETINGS = {
+    "mandarin": [
+        "你好",
+        "您好",
+        "早安",
+        "謝謝",
+        "好的",
+        "請問",
+        "有人在嗎？",
+        "再見",
+        "hello",
+        "hi",
+        "ok",
+    ],
+    "taigi_han": ["你好", "敖早", "多謝", "好", "借問一下", "有人佇咧無？", "勞力", "再會"],
+    "tailo": ["Lí hó", "Gâu-tsá", "To-siā", "Hó", "Tsioh-mn̄g tsi̍t-ē", "Ū lâng tī--leh bô?"],
+}
+
 BENIGN = {
     "mandarin": [
         "最近有點咳嗽，要多喝水嗎？",
@@ -322,6 +340,12 @@ def _expand(rng: random.Random) -> list[dict]:
         rows.append(("mandarin", f"{rng.choice(INTRO_ZH)}{m}", []))
     for m in BENIGN["tailo"]:
         tl_variants(f"{rng.choice(INTRO_TL)}{m}", [])
+    # Greetings and chit-chat are the commonest first messages to a chat service; short texts
+    # carry little evidence, and without them the classifier's prior alone can cross its
+    # threshold ("hello" did).
+    for script, msgs in GREETINGS.items():
+        for m in msgs:
+            rows.append((script, m, []))
     for a, b in zip(BENIGN["taigi_han"][:4], BENIGN["tailo"][4:], strict=True):
         rows.append(("mixed", f"{a[:4]} {b}", []))
     dose_rows = []
