@@ -31,19 +31,8 @@ import sys
 import time
 from pathlib import Path
 
-
-def _examples(args):
-    from transformers import AutoTokenizer
-
-    from taigimed.train.data import open_prepared
-    from taigimed.train.records import encode_dataset
-    from taigimed.workdir import Workdir
-
-    prepared = open_prepared(Workdir.resolve(args.workdir), args.data)
-    ds = prepared.dataset("stage1_train").filter(lambda r: r["kind"] == "chat")
-    ds = ds.shuffle(seed=0).select(range(min(len(ds), args.rows * (args.steps + 1) * 4)))
-    tok = AutoTokenizer.from_pretrained(args.model)
-    return tok, encode_dataset(ds, tok, args.seq_len)
+# Run as a script: its folder is on sys.path, so the sibling benchmark's loader is shared.
+from bench_train_packing import training_examples
 
 
 def run_variant(args) -> dict:
@@ -64,7 +53,7 @@ def run_variant(args) -> dict:
     micro = int(micro) if micro else args.rows
     if args.rows % micro:
         raise SystemExit(f"{args.variant}: micro-batch rows must divide --rows {args.rows}")
-    tok, examples = _examples(args)
+    tok, examples = training_examples(args)
     model = load_model(args.model, train, cfg.train.stage1, "cpu", False)
     model.train()
     wrapper = CausalLMLoss(model, train.loss_chunk_tokens)

@@ -29,7 +29,8 @@ import time
 from pathlib import Path
 
 
-def _examples(args):
+def training_examples(args):
+    """Tokeniser and encoded stage-1 chat records for ``args`` (shared with bench_train_memory)."""
     from transformers import AutoTokenizer
 
     from taigimed.train.data import open_prepared
@@ -52,7 +53,7 @@ def run_variant(args) -> dict:
     from taigimed.train.packing import collate_packed, pack, pad_rows, stack
 
     cfg = load_config("default")
-    tok, examples = _examples(args)
+    tok, examples = training_examples(args)
     model = load_model(args.model, cfg.train, cfg.train.stage1, "cpu", False)
     model.train()
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4)

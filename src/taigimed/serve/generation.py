@@ -317,7 +317,10 @@ class TurnRunner:
 
     async def _commit(self, turn, ctx, answer, state, n_prompt, t0, held) -> None:
         """Make the finished answer durable, or raise StorageUnavailable (never silent)."""
-        rec = self._turn_record(turn, ctx, answer, state, n_prompt, t0, held)
+        await self._finish_durably(self._turn_record(turn, ctx, answer, state, n_prompt, t0, held))
+
+    async def _finish_durably(self, rec) -> None:
+        """Commit a finished turn before its end is sent; a failure is counted and raised."""
         try:
             await self.writer.durable(lambda s: finish_turn(s, rec))
         except Exception as exc:
@@ -434,13 +437,7 @@ class TurnRunner:
             prompt_tokens=None,
             completion_tokens=None,
         )
-        try:
-            await self.writer.durable(lambda s: finish_turn(s, rec))
-        except Exception as exc:
-            self.metrics.error("storage")
-            raise StorageUnavailable(
-                "the answer could not be stored; it is not final, ask again"
-            ) from exc
+        await self._finish_durably(rec)
         yield StreamEvent("delta", reply.text, turn.response_id)
         yield StreamEvent(
             "end",
