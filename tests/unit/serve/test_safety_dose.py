@@ -81,3 +81,9 @@ def test_dose_question_needs_a_medicine_and_an_amount():
     assert not ask("血壓藥要飯前還是飯後吃？")  # timing, not amount: the model may answer
     assert not ask("阮孫仔規罐糖仔食了矣")  # kui (規, whole) is not kuí (幾, how many)
     assert not ask("一工愛啉幾杯水？")  # an amount, but no medicine
+    # A unit only medicines use needs no medicine name (names are endless) ...
+    assert ask("阿莫西林囡仔愛食幾毫克？一擺食幾粒？")
+    assert ask("血糖機講懸，愛注幾單位？")
+    # ... but pills and grains also count eggs and grapes.
+    assert not ask("雞蛋一天可以吃幾顆？")
+    assert not ask("葡萄一工食幾粒較好？")

@@ -128,6 +128,7 @@ def test_bad_rule_files_name_what_to_fix(tmp_path):
         "bad expression": text.replace("'re:沒(?:有|在)?", "'re:沒(?:有|在", 1),
         "lacks": text.replace("    mandarin_simplified: 药要吃多少", "    zz: 药要吃多少", 1),
         "dose_intent": text.replace("dose_intent:", "dose_intentx:", 1),
+        "dose_intent: missing 'ask_alone'": text.replace("  ask_alone:", "  ask_alon:", 1),
     }
     for why, body in cases.items():
         bad = tmp_path / "r.yaml"

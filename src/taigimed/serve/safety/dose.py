@@ -75,7 +75,9 @@ def redact_doses(text: str, placeholder: str) -> tuple[str, int]:
 
 def is_dose_question(rules: RuleSet, text: str) -> bool:
     """Does the standardised ``text`` ask how much / how often / whether to double, skip
-    or stop a medicine? A medicine word, and an asking word or a dose, must be present."""
+    or stop a medicine? Either a medicine word with an asking word or a dose, or an amount
+    asked in a unit used only for medicines (幾毫克, 幾單位, kuí tan-uī), which needs no
+    medicine name: names are endless (阿莫西林, brand names), milligrams are not."""
     if rules.dose_medicine is None or rules.dose_ask is None:
         return False
     clauses = canonical_clauses(text, rules.variants)
@@ -86,5 +88,7 @@ def is_dose_question(rules: RuleSet, text: str) -> bool:
             for c in clauses
         )
 
+    if rules.dose_ask_alone is not None and has(rules.dose_ask_alone):
+        return True
     # Asking with the amount itself (會當食兩粒無？, chia̍h nn̄g lia̍p bô?) counts as asking.
     return has(rules.dose_medicine) and (has(rules.dose_ask) or bool(DOSE_RE.search(text)))

@@ -208,6 +208,7 @@ class RuleSet:
     negation_window: int = 4
     dose_medicine: CueSet | None = None
     dose_ask: CueSet | None = None
+    dose_ask_alone: CueSet | None = None
     replies: dict[str, dict[str, str]] = field(default_factory=dict)
     review_keywords: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
@@ -325,6 +326,11 @@ def _load_rules(path: Path, mtime_ns: int) -> RuleSet:
         dose_ask=_cues(
             _need(tree["dose_intent"], "ask", f"{path}: dose_intent"),
             f"{path}: dose_intent.ask",
+            variants,
+        ),
+        dose_ask_alone=_cues(
+            _need(tree["dose_intent"], "ask_alone", f"{path}: dose_intent"),
+            f"{path}: dose_intent.ask_alone",
             variants,
         ),
         replies=replies,
