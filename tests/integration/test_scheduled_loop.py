@@ -138,7 +138,11 @@ class Loop:
                 proc.kill()
 
     def aliases(self) -> dict[str, int]:
-        versions = list_versions(load_config("tiny"), Workdir.resolve(self.work))
+        # mlflow.set_tracking_uri() in earlier in-process tests leaves MLFLOW_TRACKING_URI set
+        # in this process; read this workdir's own registry, as the loop's steps do.
+        with pytest.MonkeyPatch.context() as mp:
+            mp.delenv("MLFLOW_TRACKING_URI", raising=False)
+            versions = list_versions(load_config("tiny"), Workdir.resolve(self.work))
         return {a: v["version"] for v in versions for a in v["aliases"]}
 
     def load(self, names: tuple[str, ...]) -> None:
