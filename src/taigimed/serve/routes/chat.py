@@ -39,7 +39,16 @@ OK = {
     200: {
         "description": "The answer: a chat.completion, or with stream=true a text/event-stream "
         "of chat.completion.chunk objects ending with 'data: [DONE]'.",
-        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        # One server-sent event: its data line is a JSON chunk, or "[DONE]" at the end.
+        "content": {
+            "text/event-stream": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"data": {"type": "string"}, "event": {"type": "string"}},
+                    "required": ["data"],
+                }
+            }
+        },
     }
 }
 
