@@ -1,16 +1,19 @@
 """Model-side scorers: option log-likelihoods, bits per character, greedy generation.
 
-MCQ scoring is the expensive part on CPU. Each question's prompt is run once,
-together with all of its options laid out after it and kept apart by an attention
-mask, so one forward pass scores every option (questions of similar length batched,
-prompts left-padded); the KV cache, cropped back to the prompts, then continues
-them for a short greedy answer (generative accuracy). Tokenisation mirrors
+MCQ scoring is the expensive part on CPU. The token prefix every prompt shares (the
+system prompt and chat header, half of a MedQA prompt) is run once per call and its KV
+cache reused by every batch. Each question's remaining prompt is run once, together with
+all of its options laid out after it and kept apart by an attention mask, so one forward
+pass scores every option (questions of similar length batched, prompts left-padded); the
+KV cache, cropped back to the prompts, then continues them for a short greedy answer
+(generative accuracy). Tokenisation mirrors
 lm-evaluation-harness (``encode(context + continuation)`` split at ``len(encode(context))``), so the
 log-likelihoods, and therefore ``acc``/``acc_norm``, match what ``lm-eval`` computes.
 """
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -107,10 +110,11 @@ def score_mcq(
     # Longest first: similar lengths share a batch (little padding), and memory
     # peaks on the first batch rather than at the end of a long run.
     order = sorted(range(len(encoded)), key=lambda i: -len(encoded[i].context))
+    prefix = _SharedPrefix.of(lm, [e.context for e in encoded])
     results: list[MCQScore | None] = [None] * len(encoded)
     for start in range(0, len(order), batch_questions):
         batch = order[start : start + batch_questions]
-        scored = _score_batch(lm, [encoded[i] for i in batch], gen_tokens)
+        scored = _score_batch(lm, [encoded[i] for i in batch], gen_tokens, prefix)
         for i, s in zip(batch, scored, strict=True):
             results[i] = s
         if progress:
@@ -128,20 +132,59 @@ def _left_pad(seqs: Sequence[Sequence[int]], pad: int) -> tuple[torch.Tensor, to
     return ids, mask
 
 
-def _score_batch(lm: LoadedModel, batch: list[EncodedMCQ], gen_tokens: int) -> list[MCQScore]:
+# Copying a cached prefix into a batch is far cheaper than recomputing it, but a prefix of
+# a few tokens (BOS, a chat header) is not worth the extra forward pass that builds it.
+MIN_SHARED_PREFIX = 8
+
+
+@dataclass
+class _SharedPrefix:
+    """The token prefix all prompts of one scoring call share, run through the model once."""
+
+    length: int
+    cache: object | None  # the prefix's KV cache, batch size 1; None when length is 0
+
+    @classmethod
+    def of(cls, lm: LoadedModel, contexts: Sequence[list[int]]) -> _SharedPrefix:
+        first = contexts[0]
+        # Every prompt keeps at least its last token outside the prefix: the first
+        # option token is predicted from that position's logits.
+        n = min(len(c) for c in contexts) - 1
+        for c in contexts[1:]:
+            n = next((i for i in range(n) if c[i] != first[i]), n)
+        if n < MIN_SHARED_PREFIX:
+            return cls(0, None)
+        out = lm.model(input_ids=torch.tensor([first[:n]]), use_cache=True, logits_to_keep=1)
+        return cls(n, out.cache)
+
+    def cache_for(self, rows: int):
+        """A private copy of the prefix cache repeated for ``rows`` rows (the batch's
+        forward pass appends to it)."""
+        if self.cache is None:
+            return None
+        cache = copy.deepcopy(self.cache)
+        cache.batch_repeat_interleave(rows)
+        return cache
+
+
+def _score_batch(
+    lm: LoadedModel, batch: list[EncodedMCQ], gen_tokens: int, prefix: _SharedPrefix
+) -> list[MCQScore]:
     """One forward pass per batch: each row holds its prompt and, after it, all of its
     options side by side, kept apart by a 4-D attention mask (every option sees the
     prompt and its own earlier tokens, never another option) and numbered from the
     prompt's end. No option re-reads the prompt and no KV cache is copied per option.
+    The shared prefix is not run again: every row continues its cache.
 
     Prompts are left-padded to a common length so the cache, cropped back to the
     prompts afterwards, continues all rows at once for the greedy answers.
     """
-    tree = _option_tree(batch, lm.pad_id)
+    tree = _option_tree(batch, lm.pad_id, prefix.length)
     out = lm.model(
         input_ids=tree.ids,
         attention_mask=tree.allow[:, None],
         position_ids=tree.pos,
+        cache=prefix.cache_for(len(batch)),
         use_cache=True,
         logits_to_keep=tree.keep,
     )
@@ -157,7 +200,9 @@ def _score_batch(lm: LoadedModel, batch: list[EncodedMCQ], gen_tokens: int) -> l
             lm,
             out.cache,
             logits[:, 0],
-            tree.prompt_mask,
+            torch.cat(
+                [torch.ones(len(batch), prefix.length, dtype=torch.long), tree.prompt_mask], 1
+            ),
             tree.last_pos,
             gen_tokens,
             [e.forced for e in batch],
@@ -172,9 +217,11 @@ def _score_batch(lm: LoadedModel, batch: list[EncodedMCQ], gen_tokens: int) -> l
 
 @dataclass
 class _OptionTree:
-    ids: torch.Tensor  # (rows, width): left-padded prompt, then every option's tokens
+    ids: (
+        torch.Tensor
+    )  # (rows, width): left-padded prompt after the prefix, then every option's tokens
     pos: torch.Tensor  # position ids: options restart where their prompt ends
-    allow: torch.Tensor  # (rows, width, width) bool: which position may attend to which
+    allow: torch.Tensor  # (rows, width, prefix + width) bool: which position may attend to which
     keep: torch.Tensor  # positions whose logits are needed: the prompt's end, then options
     prompt_width: int
     prompt_mask: torch.Tensor  # (rows, prompt_width) 1 on real prompt tokens
@@ -187,34 +234,42 @@ class _OptionTree:
     n_options: int
 
 
-def _option_tree(batch: list[EncodedMCQ], pad: int) -> _OptionTree:
+def _option_tree(batch: list[EncodedMCQ], pad: int, prefix: int = 0) -> _OptionTree:
+    """The batch's rows after a cached ``prefix`` of that many tokens every prompt shares.
+
+    Mask columns are the prefix's positions followed by the row's own slots.
+    """
     # An option's last token is only predicted, never fed, so it takes no slot.
     feeds = [[c[:-1] for c in e.continuations] for e in batch]
-    lp = max(len(e.context) for e in batch)
+    lp = max(len(e.context) for e in batch) - prefix
     width = lp + max(sum(len(f) for f in fs) for fs in feeds)
     rows = len(batch)
     ids = torch.full((rows, width), pad, dtype=torch.long)
     pos = torch.zeros((rows, width), dtype=torch.long)
     # Every position sees itself, so padding rows of the mask are never empty (NaN).
-    allow = torch.eye(width, dtype=torch.bool).repeat(rows, 1, 1)
+    allow = torch.zeros((rows, width, prefix + width), dtype=torch.bool)
+    allow[:, :, prefix:] = torch.eye(width, dtype=torch.bool)
     prompt_mask = torch.zeros((rows, lp), dtype=torch.long)
     causal = torch.ones((width, width), dtype=torch.bool).tril()
     t_row, t_at, t_tok, t_option = [], [], [], []
     option = 0
     for r, (e, fs) in enumerate(zip(batch, feeds, strict=True)):
         n_ctx = len(e.context)
-        s = lp - n_ctx
-        ids[r, s:lp] = torch.tensor(e.context)
-        pos[r, s:lp] = torch.arange(n_ctx)
+        n_own = n_ctx - prefix  # the prompt's tokens after the shared prefix
+        s = lp - n_own
+        ids[r, s:lp] = torch.tensor(e.context[prefix:])
+        pos[r, s:lp] = torch.arange(prefix, n_ctx)
         prompt_mask[r, s:] = 1
-        allow[r, s:lp, s:lp] = causal[:n_ctx, :n_ctx]
+        allow[r, s:lp, :prefix] = True
+        allow[r, s:lp, prefix + s : prefix + lp] = causal[:n_own, :n_own]
         at = lp
         for cont, feed in zip(e.continuations, fs, strict=True):
             n = len(feed)
             ids[r, at : at + n] = torch.tensor(feed, dtype=torch.long)
             pos[r, at : at + n] = n_ctx + torch.arange(n)
-            allow[r, at : at + n, s:lp] = True
-            allow[r, at : at + n, at : at + n] = causal[:n, :n]
+            allow[r, at : at + n, :prefix] = True
+            allow[r, at : at + n, prefix + s : prefix + lp] = True
+            allow[r, at : at + n, prefix + at : prefix + at + n] = causal[:n, :n]
             # Token 0 is predicted at the prompt's end (keep index 0), token j at the
             # slot of token j - 1 (keep index 1 + that slot's offset after the prompt).
             t_at += [0] + [1 + at - lp + j for j in range(n)]

@@ -76,3 +76,33 @@ def test_generate_respects_per_prompt_limits(tiny_lm):
     for short, long in zip(capped, full, strict=True):
         assert len(tiny_lm.tokenizer.encode(short)) <= 2
         assert long.startswith(short)
+
+
+def test_shared_prefix_runs_once_and_changes_no_number(tiny_lm, monkeypatch):
+    """The instruction every MCQ prompt opens with is cached once; the numbers and the
+    greedy answers are those of scoring every prompt from its first token."""
+    from taigimed.evaluate import scoring
+
+    ctx, conts = _prompts()
+    ids = [encode_mcq(tiny_lm, c, cs).context for c, cs in zip(ctx, conts, strict=True)]
+    prefix = scoring._SharedPrefix.of(tiny_lm, ids)
+    assert prefix.length >= scoring.MIN_SHARED_PREFIX
+    assert all(i[: prefix.length] == ids[0][: prefix.length] for i in ids)
+    assert prefix.length < min(len(i) for i in ids)
+
+    shared = score_mcq(tiny_lm, ctx, conts, batch_questions=3, gen_tokens=4)
+    monkeypatch.setattr(scoring, "MIN_SHARED_PREFIX", 10**9)
+    assert scoring._SharedPrefix.of(tiny_lm, ids).length == 0
+    unshared = score_mcq(tiny_lm, ctx, conts, batch_questions=3, gen_tokens=4)
+    assert _flat(shared) == pytest.approx(_flat(unshared), abs=1e-4)
+    assert [s.generated for s in shared] == [s.generated for s in unshared]
+
+
+def test_prompts_sharing_nothing_are_scored_whole(tiny_lm):
+    """A prompt that does not open like the others (another template) turns the prefix off."""
+    ctx, conts = _prompts()
+    odd = "Answer: " + ctx[0]
+    scores = score_mcq(tiny_lm, [odd, *ctx[1:3]], conts[:3], batch_questions=3)
+    enc = encode_mcq(tiny_lm, odd, conts[0])
+    naive = [_naive_loglik(tiny_lm, enc.context, x) for x in enc.continuations]
+    assert scores[0].logliks == pytest.approx(naive, abs=1e-4)
