@@ -638,6 +638,12 @@ def _check_argo_shape(docs: dict[str, dict]) -> list[str]:
     return problems
 
 
+def check_work_volume(deploy: Path) -> list[str]:
+    from deploy_work_volume import check_work_volume as check
+
+    return check(deploy)
+
+
 # ---------------------------------------------------------------- Terraform
 
 
@@ -731,6 +737,7 @@ ALL_CHECKS = {
     "shellcheck": check_shellcheck,
     "dockerfiles": check_dockerfiles,
     "argo": check_argo,
+    "work_volume": check_work_volume,
     "terraform": check_terraform,
     "promtool": check_promtool,
     "metric_names": check_metric_names,
