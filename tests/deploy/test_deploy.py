@@ -464,6 +464,24 @@ BREAKAGES = {
         ),
         "opens port 2049",
     ),
+    "argo-first-release": (
+        "argo",
+        _edit(
+            "argo/promotion-workflowtemplate.yaml",
+            "        - - name: first-release\n            template: first-release\n",
+            "",
+        ),
+        "must run `model first-release`",
+    ),
+    "argo-first-release-path": (
+        "argo",
+        _edit(
+            "argo/promotion-workflowtemplate.yaml",
+            '            when: "{{steps.first-release.outputs.parameters.path}} == canary"\n',
+            "",
+        ),
+        "must run only on one release path",
+    ),
     "terraform-undeclared-var": (
         "terraform",
         _edit("terraform/storage.tf", "var.data_volume_gb", "var.data_volume_size"),
