@@ -26,6 +26,7 @@ resource "openstack_compute_instance_v2" "server" {
     k3s_token   = random_password.k3s_token.result
     public_ip   = openstack_networking_floatingip_v2.server.address
     device_plugin = local.device_plugin
+    cluster_cidr  = var.cluster_cidr
   })
   depends_on = [openstack_networking_router_interface_v2.router]
 }

@@ -82,6 +82,9 @@ resource "openstack_networking_secgroup_rule_v2" "intra_cluster" {
 }
 
 # The GPU node joins across sites over its floating IP: the k3s API and WireGuard only.
+# No NFS port (2049) is opened to anyone: the nodes mount the work volume from the server's
+# flannel-wg address, so NFS travels inside the WireGuard tunnel (udp 51820 above, or the
+# intra-cluster rule between KVM nodes), encrypted, and the export admits only cluster_cidr.
 resource "openstack_networking_secgroup_rule_v2" "gpu_join" {
   for_each          = var.gpu_reservation_id == "" ? {} : { api = ["tcp", 6443], wireguard = ["udp", 51820], kubelet = ["tcp", 10250] }
   provider          = openstack.kvm

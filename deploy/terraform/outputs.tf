@@ -27,3 +27,8 @@ output "kubeconfig_command" {
   description = "Copies the cluster's kubeconfig to this machine, pointed at the floating IP."
   value       = "ssh cc@${openstack_networking_floatingip_v2.server.address} sudo cat /etc/rancher/k3s/k3s.yaml | sed 's/127.0.0.1/${openstack_networking_floatingip_v2.server.address}/' > kubeconfig.yaml"
 }
+
+output "work_volume_nfs" {
+  description = "NFS export of the work volume on the k3s server (server:path), as PV taigimed-work-nfs must name it."
+  value       = "${cidrhost(var.cluster_cidr, 0)}:/srv/taigimed/work"
+}

@@ -127,3 +127,13 @@ variable "gpu_time_slices" {
     error_message = "gpu_time_slices must be between 1 and 8."
   }
 }
+
+variable "cluster_cidr" {
+  description = "Pod range of the k3s cluster (flannel). The server holds its first /24 and serves the work volume over NFS at its first address, only to this range (PV taigimed-work-nfs in deploy/argo/work-volume.yaml names that address)."
+  type        = string
+  default     = "10.42.0.0/16"
+  validation {
+    condition     = can(cidrhost(var.cluster_cidr, 0))
+    error_message = "cluster_cidr must be a CIDR block, e.g. 10.42.0.0/16."
+  }
+}

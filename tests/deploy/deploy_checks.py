@@ -635,6 +635,36 @@ def _check_argo_shape(docs: dict[str, dict]) -> list[str]:
         first_args = by_name.get(first.get("template"), {}).get("container", {}).get("args", [])
         if first_args[:2] != ["deploy", "smoke"]:
             problems.append("promotion: promote must start with `deploy smoke` against staging")
+        problems += _check_first_release(by_name)
+    return problems
+
+
+def check_work_volume(deploy: Path) -> list[str]:
+    from deploy_work_volume import check_work_volume as check
+
+    return check(deploy)
+
+
+def _check_first_release(by_name: dict[str, dict]) -> list[str]:
+    """A first model (no production yet) is released after its smoke test instead of
+    waiting for a canary analysis that has no baseline; every later step takes one path."""
+    groups = by_name.get("promote", {}).get("steps") or []
+    second = groups[1][0] if len(groups) > 1 else {}
+    args = by_name.get(second.get("template"), {}).get("container", {}).get("args", [])
+    if args[:2] != ["model", "first-release"]:
+        return [
+            "promotion: after the smoke test, promote must run `model first-release` (a first "
+            "model has no production version for a canary analysis)"
+        ]
+    problems = []
+    ref = f"{{{{steps.{second['name']}.outputs.parameters.path}}}}"
+    for group in groups[2:]:
+        for step in group:
+            if ref not in step.get("when", ""):
+                problems.append(
+                    f"promotion: step {step.get('name')} must run only on one release path "
+                    f"(when: {ref} == first|canary)"
+                )
     return problems
 
 
@@ -731,6 +761,7 @@ ALL_CHECKS = {
     "shellcheck": check_shellcheck,
     "dockerfiles": check_dockerfiles,
     "argo": check_argo,
+    "work_volume": check_work_volume,
     "terraform": check_terraform,
     "promtool": check_promtool,
     "metric_names": check_metric_names,

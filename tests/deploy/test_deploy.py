@@ -411,6 +411,77 @@ BREAKAGES = {
         ),
         "must start with `deploy smoke`",
     ),
+    "work_volume-rwo": (
+        "work_volume",
+        _edit(
+            "argo/work-volume.yaml",
+            'accessModes: ["ReadWriteMany"]\n  storageClassName: ""\n  volumeName',
+            'accessModes: ["ReadWriteOnce"]\n  storageClassName: ""\n  volumeName',
+        ),
+        "must be ReadWriteMany",
+    ),
+    "work_volume-provisioned": (
+        "work_volume",
+        _edit("argo/work-volume.yaml", "  volumeName: taigimed-work-nfs\n", ""),
+        "names no PersistentVolume",
+    ),
+    "work_volume-delete": (
+        "work_volume",
+        _edit("argo/work-volume.yaml", "ReclaimPolicy: Retain", "ReclaimPolicy: Delete"),
+        "must be Retain",
+    ),
+    "work_volume-wrong-server": (
+        "work_volume",
+        _edit("argo/work-volume.yaml", "server: 10.42.0.0", "server: 10.42.1.0"),
+        "flannel-wg address 10.42.0.0",
+    ),
+    "work_volume-export-everyone": (
+        "work_volume",
+        _edit(
+            "terraform/cloud-init/k3s-server.yaml.tftpl",
+            "/srv/taigimed/work ${cluster_cidr}(",
+            "/srv/taigimed/work *(",
+        ),
+        "only ${cluster_cidr}",
+    ),
+    "work_volume-no-client": (
+        "work_volume",
+        _edit(
+            "terraform/cloud-init/k3s-agent.yaml.tftpl",
+            "[curl, wireguard, nfs-common]",
+            "[curl, wireguard]",
+        ),
+        "nfs-common",
+    ),
+    "work_volume-nfs-port-open": (
+        "work_volume",
+        _append(
+            "terraform/network.tf",
+            '\nresource "openstack_networking_secgroup_rule_v2" "nfs" {\n'
+            '  direction = "ingress"\n  protocol = "tcp"\n  port_range_min = 2049\n'
+            '  port_range_max = 2049\n  remote_ip_prefix = "0.0.0.0/0"\n'
+            "  security_group_id = openstack_networking_secgroup_v2.cluster.id\n}\n",
+        ),
+        "opens port 2049",
+    ),
+    "argo-first-release": (
+        "argo",
+        _edit(
+            "argo/promotion-workflowtemplate.yaml",
+            "        - - name: first-release\n            template: first-release\n",
+            "",
+        ),
+        "must run `model first-release`",
+    ),
+    "argo-first-release-path": (
+        "argo",
+        _edit(
+            "argo/promotion-workflowtemplate.yaml",
+            '            when: "{{steps.first-release.outputs.parameters.path}} == canary"\n',
+            "",
+        ),
+        "must run only on one release path",
+    ),
     "terraform-undeclared-var": (
         "terraform",
         _edit("terraform/storage.tf", "var.data_volume_gb", "var.data_volume_size"),

@@ -3,11 +3,13 @@ step, with the same `taigimed` subcommands the Argo steps run, on the tiny recip
 
     data fetch (moto S3 server) → pipeline run (prepare, stage 1 cached, stage 2, evaluate,
     gate with adjust-and-retrain, register as staging) → restart staging → deploy smoke →
+    model first-release → (first model: canary and production restarted, done) or
     model promote --to canary → canary serving beside production → deploy analyze (real
     Prometheus scraping both) → model promote --to production, or model rollback --alias canary
 
 Every server is a real `taigimed serve` process writing to a real PostgreSQL. The first model
-goes to production by hand (docs/deploy.md); then a good release is promoted and a bad one
+has no production to compare a canary with: its staging smoke test is its gate and
+`model first-release` sends it to production. Then a good release is promoted and a bad one
 (its canary's engine fails every request, as a model that crashes vLLM would) is rolled back
 while production keeps serving the good one.
 """
@@ -145,6 +147,22 @@ class Loop:
             versions = list_versions(load_config("tiny"), Workdir.resolve(self.work))
         return {a: v["version"] for v in versions for a in v["aliases"]}
 
+    def release_path(self) -> tuple[str, subprocess.CompletedProcess]:
+        """The promotion's first-release step: 'first' (released now) or 'canary'."""
+        out = self.root / f"release-path-{len(self.steps)}"
+        r = self.run("model", "first-release", "--out", str(out))
+        return out.read_text(), r
+
+    def release_decision(self, version: int) -> str:
+        with pytest.MonkeyPatch.context() as mp:
+            mp.delenv("MLFLOW_TRACKING_URI", raising=False)
+            from taigimed.registry import store
+
+            cfg = load_config("tiny")
+            client = store.client(cfg, Workdir.resolve(self.work), None)
+            mv = client.get_model_version(cfg.tracking.registered_model, str(version))
+        return mv.tags.get(store.TAG_RELEASE_DECISION, "")
+
     def load(self, names: tuple[str, ...]) -> None:
         """Users on production and the canary (the weighted split, here one load each)."""
         # One request each and two scrapes first: a histogram series that appears with all
@@ -225,16 +243,17 @@ def loop(tmp_path_factory, postgres_url):
 
 @pytest.fixture(scope="module")
 def first_production(loop):
-    """Bootstrap: the first model reaches production by hand (nothing to compare a canary with)."""
+    """The loop's first run: no production yet, so the smoke-tested model is released directly."""
     upload(loop.store, BUCKET, asset_corpus())
     assert "new version" in loop.fetch().stdout
     loop.run("pipeline", "run", *LENIENT_GATE)
     loop.serve("staging", "staging")
     loop.run("deploy", "smoke", "--url", loop.urls["staging"])
-    loop.run("model", "promote", "--to", "canary")
-    loop.run("model", "promote", "--to", "production")
-    loop.serve("production", "production")
-    return loop.aliases()
+    path, released = loop.release_path()
+    assert path == "first", released.stdout
+    loop.serve("production", "production")  # restart-first: both tracks restarted
+    loop.serve("canary", "canary")
+    return released.stdout, loop.aliases(), loop.release_decision(1)
 
 
 @pytest.fixture(scope="module")
@@ -251,6 +270,7 @@ def good_release(loop, first_production):
     loop.run("pipeline", "run", *LENIENT_GATE)
     loop.serve("staging", "staging")
     loop.run("deploy", "smoke", "--url", loop.urls["staging"])
+    assert loop.release_path()[0] == "canary"
     loop.run("model", "promote", "--to", "canary")
     loop.serve("canary", "canary")
     loop.load(("production", "canary"))
@@ -283,6 +303,7 @@ def bad_release(loop, good_release):
     loop.run("pipeline", "run", "--set", "train.stage2.max_steps=7", *LENIENT_GATE)
     loop.serve("staging", "staging")
     loop.run("deploy", "smoke", "--url", loop.urls["staging"])
+    assert loop.release_path()[0] == "canary"
     loop.run("model", "promote", "--to", "canary")
     dead = free_port()  # the canary's engine: nothing answers there
     loop.serve(
@@ -295,8 +316,16 @@ def bad_release(loop, good_release):
     return before, verdict, loop.aliases()
 
 
-def test_first_model_reaches_production(first_production):
-    assert first_production["production"] == first_production["staging"] == 1
+def test_first_model_reaches_production_after_its_smoke_test(first_production, loop):
+    said, aliases, decision = first_production
+    assert aliases["production"] == aliases["canary"] == aliases["staging"] == 1
+    assert "canary, production → version 1" in said
+    assert decision.startswith("staging smoke test: first release"), decision
+    assert httpx.get(loop.urls["production"] + "/readyz", timeout=10).status_code == 200
+    # No canary analysis ran: the smoke test decided.
+    names = [s for s, _ in loop.steps]
+    assert names[names.index("deploy smoke") + 1 :][:1] == ["model first-release"]
+    assert "deploy analyze" not in names[: names.index("model first-release")]
 
 
 def test_new_data_and_a_good_model_are_promoted(loop, good_release):
@@ -321,6 +350,7 @@ def test_a_bad_model_is_rolled_back_and_production_keeps_serving(loop, bad_relea
         "pipeline run",
         "pipeline run",
         "deploy smoke",
+        "model first-release",
         "model promote",
         "deploy analyze",
         "model rollback",

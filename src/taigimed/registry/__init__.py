@@ -1,6 +1,6 @@
 """MLflow Model Registry: register gated models with lineage, move aliases, resolve a model."""
 
-from taigimed.registry.aliases import list_versions, promote, rollback
+from taigimed.registry.aliases import first_release, list_versions, promote, rollback
 from taigimed.registry.champion import Champion, find_champion
 from taigimed.registry.register import RegisteredVersion, register_model
 from taigimed.registry.resolve import ResolvedModel, resolve_model
@@ -13,6 +13,7 @@ __all__ = [
     "RegistryError",
     "ResolvedModel",
     "find_champion",
+    "first_release",
     "list_versions",
     "promote",
     "register_model",

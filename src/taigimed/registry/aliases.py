@@ -3,6 +3,10 @@
 MLflow keeps only an alias's current version, so each alias's history is kept
 as a registered-model tag (a JSON list of versions); ``rollback`` returns the
 alias to the version it held before.
+
+The very first release has no production version to compare a canary with:
+``first_release`` sends staging's version (its smoke test passed) straight to
+canary and production and records that decision on the version.
 """
 
 from __future__ import annotations
@@ -22,8 +26,24 @@ PROMOTE_FROM = {"canary": ("staging",), "production": ("canary", "staging")}
 @dataclass(frozen=True)
 class AliasMove:
     alias: str
-    version: int
+    version: int | None  # None: the alias was removed (nothing earlier to return to)
     previous: int | None
+
+
+@dataclass(frozen=True)
+class Release:
+    """The path a release of staging's version takes."""
+
+    path: str  # FIRST_RELEASE or CANARY_RELEASE
+    version: int | None  # the version released now (first release), else None
+    reason: str
+
+
+FIRST_RELEASE = "first"
+CANARY_RELEASE = "canary"
+FIRST_RELEASE_DECISION = (
+    "staging smoke test: first release (no production version to compare a canary with)"
+)
 
 
 def _history(client, name: str, alias: str) -> list[int]:
@@ -105,22 +125,71 @@ def promote(
     return set_alias(client, name, to, int(version))
 
 
+def first_release(cfg: Config, workdir: Workdir, tracking_uri: str | None = None) -> Release:
+    """Release staging's version directly when no version holds production yet.
+
+    A canary is judged against production; with no production there is nothing to judge
+    against, so the staging smoke test (run just before) is the gate of the very first
+    model: canary and production both take staging's version, and the version records
+    who decided. With a production version this changes nothing: the release goes
+    through the canary.
+    """
+    client = store.client(cfg, workdir, tracking_uri)
+    name = cfg.tracking.registered_model
+    rm = _registered(client, name)
+    if "production" in rm.aliases:
+        return Release(
+            CANARY_RELEASE,
+            None,
+            f"production holds version {rm.aliases['production']}: the release goes "
+            "through the canary analysis",
+        )
+    if "staging" not in rm.aliases:
+        raise store.RegistryError(
+            f"no version of {name!r} holds staging, so there is no first release to make; "
+            "run `taigimed pipeline run` first"
+        )
+    version = int(rm.aliases["staging"])
+    # promote() refuses a version that never passed the gate, before any alias moves.
+    promote(cfg, workdir, "canary", version, tracking_uri)
+    promote(cfg, workdir, "production", version, tracking_uri)
+    client.set_model_version_tag(
+        name, str(version), store.TAG_RELEASE_DECISION, FIRST_RELEASE_DECISION
+    )
+    return Release(FIRST_RELEASE, version, FIRST_RELEASE_DECISION)
+
+
 def rollback(
     cfg: Config, workdir: Workdir, alias: str = "production", tracking_uri: str | None = None
 ) -> AliasMove:
-    """Return ``alias`` to the version it held before its current one."""
+    """Return ``alias`` to the version it held before its current one.
+
+    A canary with no earlier version (the first canary) goes back to production's version,
+    so the canary pods serve what production serves; with no production either, the canary
+    alias is removed. Production itself never loses its alias: with nothing earlier, its
+    rollback is refused.
+    """
     client = store.client(cfg, workdir, tracking_uri)
     name = cfg.tracking.registered_model
-    _registered(client, name)
+    rm = _registered(client, name)
     history = _history(client, name, alias)
-    if len(history) < 2:
+    if len(history) < 2 and alias != "canary":
         raise store.RegistryError(
             f"alias {alias!r} has no earlier version to roll back to "
             f"(history: {history or 'empty'})"
         )
-    current = history.pop()
-    target = history[-1]
-    client.set_registered_model_alias(name, alias, str(target))
+    current = history.pop() if history else None
+    if history:
+        target: int | None = history[-1]
+    else:
+        production = rm.aliases.get("production")
+        target = int(production) if production is not None else None
+        history = [target] if target is not None else []
+    if target is None:
+        if current is not None:
+            client.delete_registered_model_alias(name, alias)
+    else:
+        client.set_registered_model_alias(name, alias, str(target))
     _save_history(client, name, alias, history)
     return AliasMove(alias=alias, version=target, previous=current)
 

@@ -108,7 +108,50 @@ def rollback_cmd(
         move = rollback(cfg, workdir(workdir_), alias, tracking_uri)
     except RegistryError as exc:
         _fail(exc)
-    typer.echo(f"{move.alias} → version {move.version} (was version {move.previous})")
+    was = f"version {move.previous}" if move.previous is not None else "unset"
+    if move.version is None:
+        typer.echo(
+            f"{move.alias} → no version (was {was}): nothing earlier and no production "
+            f"version to return to; nothing serves {move.alias} now"
+        )
+    else:
+        typer.echo(f"{move.alias} → version {move.version} (was {was})")
+
+
+@model_app.command("first-release")
+def first_release_cmd(
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Write the release path here: 'first' or 'canary'."),
+    ] = None,
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+    workdir_: WorkdirOpt = None,
+    tracking_uri: TrackingOpt = None,
+) -> None:
+    """Release the very first model: with no production version yet, staging's goes to
+    canary and production (its smoke test was the gate); otherwise nothing moves.
+
+    taigimed model first-release --out /tmp/release-path
+
+    Run after `taigimed deploy smoke` passed on staging. Writes 'first' (released: restart
+    the production and canary servers) or 'canary' (production exists: run the canary
+    analysis). Exit 0 either way, 1 when nothing is in staging.
+    """
+    from taigimed.artifacts import write_text_atomic
+    from taigimed.registry import RegistryError, first_release
+
+    cfg = load(config, set_)
+    try:
+        release = first_release(cfg, workdir(workdir_), tracking_uri)
+    except RegistryError as exc:
+        _fail(exc)
+    if release.version is not None:
+        typer.echo(f"canary, production → version {release.version}: {release.reason}")
+    else:
+        typer.echo(release.reason)
+    if out:
+        write_text_atomic(out, release.path)
 
 
 EvalOpt = Annotated[Path, typer.Option("--eval", help="The candidate's eval report JSON.")]

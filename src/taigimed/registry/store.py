@@ -23,6 +23,8 @@ TAG_GATE_PASSED = "taigimed.gate_passed"
 TAG_EVAL_REPORT = "taigimed.eval_report"
 # Registered-model tag holding each alias's history (JSON list of versions), for rollback.
 TAG_HISTORY_PREFIX = "taigimed.alias_history."
+# Version tag: which step released this version to production, and why.
+TAG_RELEASE_DECISION = "taigimed.release_decision"
 
 EVAL_REPORT_ARTIFACT = "registry/eval_report.json"
 

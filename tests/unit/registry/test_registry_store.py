@@ -10,6 +10,7 @@ from mlflow import MlflowClient
 from taigimed.registry import (
     RegistryError,
     find_champion,
+    first_release,
     list_versions,
     promote,
     register_model,
@@ -171,9 +172,86 @@ def test_model_cli_lists_promotes_and_refuses(store, cfg, tiny_model_dir, report
     assert "canary → version 1" in out.output
     out = runner.invoke(app, ["model", "list", *common])
     assert out.exit_code == 0 and "canary, staging" in out.output
+    # The first canary, with no production: rolling it back leaves nothing on canary,
+    # said plainly (it used to fail with "no earlier version").
     out = runner.invoke(app, ["model", "rollback", "--alias", "canary", *common])
-    assert out.exit_code == 1
-    assert "no earlier version" in out.output
+    assert out.exit_code == 0, out.output
+    assert "canary → no version (was version 1)" in out.output
+    assert "nothing serves canary" in out.output
+    assert [r["aliases"] for r in list_versions(cfg, wd, tracking_uri=uri)] == [["staging"]]
+    out = runner.invoke(app, ["model", "rollback", "--alias", "production", *common])
+    assert out.exit_code == 1 and "no earlier version" in out.output
+
+
+def test_first_release_goes_straight_to_production_then_through_the_canary(
+    store, cfg, tiny_model_dir, report_file, tmp_path
+):
+    from typer.testing import CliRunner
+
+    from taigimed.cli import app
+
+    wd, uri = store
+    name = cfg.tracking.registered_model
+    _register(cfg, wd, uri, tiny_model_dir, report_file)
+    common = [
+        "--config", "tiny", "--set", f"tracking.registered_model={name}",
+        "--workdir", str(wd.root), "--tracking-uri", uri,
+    ]  # fmt: skip
+    path = tmp_path / "release-path"
+    out = CliRunner().invoke(app, ["model", "first-release", "--out", str(path), *common])
+    assert out.exit_code == 0, out.output
+    assert path.read_text() == "first"
+    assert "canary, production → version 1" in out.output
+    client = MlflowClient(uri, uri)
+    assert {a: int(v) for a, v in client.get_registered_model(name).aliases.items()} == {
+        "staging": 1,
+        "canary": 1,
+        "production": 1,
+    }
+    decision = client.get_model_version(name, "1").tags["taigimed.release_decision"]
+    assert decision.startswith("staging smoke test: first release")
+
+    # Production exists now: the next release goes through the canary, nothing moves here.
+    _register(cfg, wd, uri, tiny_model_dir, report_file)
+    out = CliRunner().invoke(app, ["model", "first-release", "--out", str(path), *common])
+    assert out.exit_code == 0, out.output
+    assert path.read_text() == "canary"
+    assert "production holds version 1" in out.output
+    aliases = client.get_registered_model(name).aliases
+    assert (int(aliases["production"]), int(aliases["canary"])) == (1, 1)
+    assert "taigimed.release_decision" not in client.get_model_version(name, "2").tags
+
+
+def test_first_release_needs_a_staged_version_that_passed_the_gate(
+    store, cfg, tiny_model_dir, report_file
+):
+    wd, uri = store
+    rv = _register(cfg, wd, uri, tiny_model_dir, report_file)
+    client = MlflowClient(uri, uri)
+    name = cfg.tracking.registered_model
+    manual = client.create_model_version(name, rv.source, rv.run_id)  # no gate decision
+    client.set_registered_model_alias(name, "staging", manual.version)
+    with pytest.raises(RegistryError, match="never passed the gate"):
+        first_release(cfg, wd, tracking_uri=uri)
+    assert set(client.get_registered_model(name).aliases) == {"staging"}
+    client.delete_registered_model_alias(name, "staging")
+    with pytest.raises(RegistryError, match=r"no version of .* holds staging"):
+        first_release(cfg, wd, tracking_uri=uri)
+
+
+def test_rolling_back_the_first_canary_returns_it_to_production(
+    store, cfg, tiny_model_dir, report_file
+):
+    wd, uri = store
+    _register(cfg, wd, uri, tiny_model_dir, report_file)
+    promote(cfg, wd, "production", 1, tracking_uri=uri)  # by hand, canary never set
+    _register(cfg, wd, uri, tiny_model_dir, report_file)
+    promote(cfg, wd, "canary", tracking_uri=uri)  # canary's first version: 2
+    back = rollback(cfg, wd, "canary", tracking_uri=uri)
+    assert (back.version, back.previous) == (1, 2)
+    rows = {r["version"]: r for r in list_versions(cfg, wd, tracking_uri=uri)}
+    assert rows[1]["aliases"] == ["canary", "production"]
+    assert rows[2]["aliases"] == ["staging"]
 
 
 def test_gguf_exports_are_artifacts_of_the_version_with_sha256(
