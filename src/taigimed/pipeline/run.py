@@ -134,8 +134,8 @@ def _run(cfg: Config, workdir: Workdir, tracking_uri: str | None, runner: Runner
         if any(k.startswith("data.") for k in changes):
             # Adjustments may touch data settings (the replay share): prepare again.
             data = _prepare(job, acfg, attempt)
-        s1 = _stage1(job, acfg, attempt, data)
-        s2 = _stage2(job, acfg, attempt, data, s1)
+        s1 = _train(job, acfg, attempt, data, stage=1)
+        s2 = _train(job, acfg, attempt, data, stage=2, init=s1)
         exports = _export(job, acfg, attempt, s2)
         ev = _evaluate(job, acfg, attempt, data, s2)
         decision = _gate(job, acfg, attempt, ev, s2)
@@ -167,37 +167,28 @@ def _prepare(job: _Job, cfg: Config, attempt: int | None = None) -> PreparedData
     )
 
 
-def _stage1(job: _Job, acfg: Config, attempt: int, data: PreparedData) -> TrainedStage:
-    fp = fingerprint(
-        step="stage1",
-        config=config_part(acfg, "model", "train", "seed", drop=("train.stage2",)),
-        data=steps.dataset_hashes(Path(data.data_dir), steps.STAGE_DATASETS[1]),
-    )
-    return job.runner.run(
-        "stage1",
-        fp,
-        lambda resume: steps.train_stage(
-            acfg, job.workdir, 1, data.data_dir, None, resume, job.tracking_uri
-        ),
-        TrainedStage,
-        attempt=attempt,
-    )
-
-
-def _stage2(
-    job: _Job, acfg: Config, attempt: int, data: PreparedData, s1: TrainedStage
+def _train(
+    job: _Job,
+    acfg: Config,
+    attempt: int,
+    data: PreparedData,
+    stage: int,
+    init: TrainedStage | None = None,
 ) -> TrainedStage:
+    """Stage 1 from the base model, or stage 2 from stage 1's model (``init``)."""
+    other = {1: "train.stage2", 2: "train.stage1"}[stage]
     fp = fingerprint(
-        step="stage2",
-        config=config_part(acfg, "model", "train", "seed", drop=("train.stage1",)),
-        data=steps.dataset_hashes(Path(data.data_dir), steps.STAGE_DATASETS[2]),
-        init=s1.model_sha256,
+        step=f"stage{stage}",
+        config=config_part(acfg, "model", "train", "seed", drop=(other,)),
+        data=steps.dataset_hashes(Path(data.data_dir), steps.STAGE_DATASETS[stage]),
+        **({"init": init.model_sha256} if init else {}),
     )
+    init_model = init.model_dir if init else None
     return job.runner.run(
-        "stage2",
+        f"stage{stage}",
         fp,
         lambda resume: steps.train_stage(
-            acfg, job.workdir, 2, data.data_dir, s1.model_dir, resume, job.tracking_uri
+            acfg, job.workdir, stage, data.data_dir, init_model, resume, job.tracking_uri
         ),
         TrainedStage,
         attempt=attempt,
