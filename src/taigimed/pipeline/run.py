@@ -13,20 +13,31 @@ registered.
 
 from __future__ import annotations
 
+import json
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from taigimed.config import Config
 from taigimed.pipeline import steps
 from taigimed.pipeline.hashing import config_part, fingerprint
 from taigimed.pipeline.isolate import peak_rss_mb
 from taigimed.pipeline.policy import adjusted, check_policy
+from taigimed.pipeline.results import (
+    Evaluation,
+    GateResult,
+    GgufExports,
+    PreparedData,
+    Registration,
+    TrainedStage,
+)
 from taigimed.pipeline.runner import PipelineLocked, Runner, Say, StepRow, WorkdirLock
 from taigimed.pipeline.state import PipelineState
 from taigimed.workdir import Workdir
+
+if TYPE_CHECKING:
+    from taigimed.registry.champion import Champion
 
 __all__ = ["PipelineFailed", "PipelineLocked", "PipelineResult", "StepRow", "run_pipeline"]
 
@@ -50,10 +61,6 @@ class PipelineFailed(RuntimeError):
     def __init__(self, step: str, rows: list[StepRow], cause: BaseException):
         super().__init__(f"step {step!r} failed: {type(cause).__name__}: {cause}")
         self.step, self.rows, self.cause = step, rows, cause
-
-
-def _exists(*keys: str) -> Callable[[dict[str, Any]], bool]:
-    return lambda out: all(out.get(k) and Path(out[k]).exists() for k in keys)
 
 
 def run_pipeline(
@@ -100,12 +107,25 @@ def run_pipeline(
     return result
 
 
+@dataclass
+class _Job:
+    """What every step of one run shares."""
+
+    workdir: Workdir
+    tracking_uri: str | None
+    runner: Runner
+    champion: Champion | None = None  # the version to beat, if any
+
+    def champion_id(self) -> dict[str, Any] | None:
+        return self.champion.describe() if self.champion else None
+
+
 def _run(cfg: Config, workdir: Workdir, tracking_uri: str | None, runner: Runner):
     from taigimed.registry.champion import find_champion
 
-    data = _data(cfg, workdir, runner)
-    champion = find_champion(cfg, workdir, tracking_uri=tracking_uri)
-    attempts: list[dict[str, Any]] = []
+    job = _Job(workdir, tracking_uri, runner)
+    data = _prepare(job, cfg)
+    job.champion = find_champion(cfg, workdir, tracking_uri=tracking_uri)
     result = PipelineResult(status="gate_failed")
     for attempt in range(1, cfg.gate.max_attempts + 1):
         acfg, changes = adjusted(cfg, attempt - 1)
@@ -113,39 +133,19 @@ def _run(cfg: Config, workdir: Workdir, tracking_uri: str | None, runner: Runner
             runner.say(f"[yellow]↻ retry {attempt}: {changes}[/yellow]")
         if any(k.startswith("data.") for k in changes):
             # Adjustments may touch data settings (the replay share): prepare again.
-            data = _data(acfg, workdir, runner, attempt)
-        s1, s2 = _train(acfg, workdir, data, tracking_uri, runner, attempt)
-        ev, decision = _evaluate_and_gate(
-            acfg, workdir, data, s2, champion, runner, attempt, tracking_uri
-        )
-        record = {
-            "attempt": attempt,
-            "adjustments": changes,
-            "passed": decision["passed"],
-            "reasons": decision["reasons"],
-            "stage1_run": s1["run_name"],
-            "stage2_run": s2["run_name"],
-            "report": ev["report"],
-            "metrics": {k: v["value"] for k, v in ev["metrics"].items()},
-        }
-        attempts.append(record)
+            data = _prepare(job, acfg, attempt)
+        s1 = _train(job, acfg, attempt, data, stage=1)
+        s2 = _train(job, acfg, attempt, data, stage=2, init=s1)
+        exports = _export(job, acfg, attempt, s2)
+        ev = _evaluate(job, acfg, attempt, data, s2)
+        decision = _gate(job, acfg, attempt, ev, s2)
+        result.attempts.append(_attempt_record(attempt, changes, decision, s1, s2, ev))
         if runner.rows[-1].status != "cached":  # a cached decision is already on record
-            steps.record_gate(Path(ev["report"]), decision, attempts)
-            steps.log_gate_to_mlflow(
-                acfg,
-                workdir,
-                s2["mlflow_run_id"],
-                Path(ev["report"]),
-                decision,
-                record,
-                tracking_uri,
-            )
-        result.attempts, result.decision = attempts, decision
-        result.metrics, result.report = ev["metrics"], ev["report"]
-        if decision["passed"]:
-            trained = (s1, s2, ev)
-            reg = _register(acfg, workdir, data, trained, decision, attempt, tracking_uri, runner)
-            result.status, result.version = "registered", reg["version"]
+            _record_gate(job, acfg, s2, ev, decision, result.attempts)
+        result.decision, result.metrics, result.report = decision.record, ev.metrics, ev.report
+        if decision.passed:
+            reg = _register(job, acfg, attempt, data, s1, s2, ev, exports, decision)
+            result.status, result.version = "registered", reg.version
             return result
     runner.say(
         f"[red]✗ the gate failed on all {cfg.gate.max_attempts} attempt(s); "
@@ -154,186 +154,209 @@ def _run(cfg: Config, workdir: Workdir, tracking_uri: str | None, runner: Runner
     return result
 
 
-def _data(cfg: Config, workdir: Workdir, runner: Runner, attempt: int | None = None):
-    data_fp = fingerprint(
+def _prepare(job: _Job, cfg: Config, attempt: int | None = None) -> PreparedData:
+    fp = fingerprint(
         step="data", config=config_part(cfg, "data", "seed"), sources=steps.source_hashes(cfg)
     )
-    return runner.step(
+    return job.runner.run(
         "data",
-        data_fp,
-        lambda _resume: steps.prepare_data(cfg, workdir),
+        fp,
+        lambda _resume: steps.prepare_data(cfg, job.workdir),
+        PreparedData,
         attempt=attempt,
-        valid=_exists("data_dir"),
-        detail=lambda o: f"version {o['version']}",
     )
 
 
-def _evaluate_and_gate(acfg, workdir, data, s2, champion, runner: Runner, attempt, tracking_uri):
-    # The GGUF files are what CPU serving runs and what the gguf scorer scores.
-    ex = runner.step(
-        "export",
-        fingerprint(
-            step="export",
-            model=s2["model_sha256"],
-            types=steps.GGUF_TYPES,
-            config=config_part(acfg, "model", "eval"),
+def _train(
+    job: _Job,
+    acfg: Config,
+    attempt: int,
+    data: PreparedData,
+    stage: int,
+    init: TrainedStage | None = None,
+) -> TrainedStage:
+    """Stage 1 from the base model, or stage 2 from stage 1's model (``init``)."""
+    other = {1: "train.stage2", 2: "train.stage1"}[stage]
+    fp = fingerprint(
+        step=f"stage{stage}",
+        config=config_part(acfg, "model", "train", "seed", drop=(other,)),
+        data=steps.dataset_hashes(Path(data.data_dir), steps.STAGE_DATASETS[stage]),
+        **({"init": init.model_sha256} if init else {}),
+    )
+    init_model = init.model_dir if init else None
+    return job.runner.run(
+        f"stage{stage}",
+        fp,
+        lambda resume: steps.train_stage(
+            acfg, job.workdir, stage, data.data_dir, init_model, resume, job.tracking_uri
         ),
-        lambda _resume, c=acfg: steps.export_gguf(c, workdir, s2["model_dir"]),
+        TrainedStage,
         attempt=attempt,
-        valid=lambda o: all(Path(g["path"]).exists() for g in o["gguf"].values()),
-        detail=lambda o: ", ".join(f"{t} {g['sha256'][:12]}" for t, g in o["gguf"].items()),
     )
-    ev_fp = fingerprint(
+
+
+def _export(job: _Job, acfg: Config, attempt: int, s2: TrainedStage) -> GgufExports:
+    # The GGUF files are what CPU serving runs and what the gguf scorer scores.
+    fp = fingerprint(
+        step="export",
+        model=s2.model_sha256,
+        types=steps.GGUF_TYPES,
+        config=config_part(acfg, "model", "eval"),
+    )
+    return job.runner.run(
+        "export",
+        fp,
+        lambda _resume: steps.export_gguf(acfg, job.workdir, s2.model_dir),
+        GgufExports,
+        attempt=attempt,
+    )
+
+
+def _evaluate(
+    job: _Job, acfg: Config, attempt: int, data: PreparedData, s2: TrainedStage
+) -> Evaluation:
+    fp = fingerprint(
         step="evaluate",
         config=config_part(acfg, "eval", "model", "seed"),
-        model=s2["model_sha256"],
-        data=steps.dataset_hashes(Path(data["data_dir"]), steps.EVAL_DATASETS),
+        model=s2.model_sha256,
+        data=steps.dataset_hashes(Path(data.data_dir), steps.EVAL_DATASETS),
         authored=steps.authored_set_hash(acfg),
-        champion=champion.describe() if champion else None,
+        champion=job.champion_id(),
     )
     # One folder per model and evaluation settings, so a cached report is never overwritten.
-    out_json = workdir.eval / "pipeline" / f"{s2['run_name']}-{ev_fp[:8]}" / "report.json"
-    ev = runner.step(
+    out_json = job.workdir.eval / "pipeline" / f"{s2.run_name}-{fp[:8]}" / "report.json"
+    return job.runner.run(
         "evaluate",
-        ev_fp,
-        lambda _resume, c=acfg: steps.evaluate(
-            c, workdir, s2["model_dir"], data["data_dir"], out_json, champion
+        fp,
+        lambda _resume: steps.evaluate(
+            acfg, job.workdir, s2.model_dir, data.data_dir, out_json, job.champion
         ),
+        Evaluation,
         attempt=attempt,
-        valid=_exists("report"),
-        detail=lambda o: _headline(o["metrics"]),
     )
-    ev = {**ev, "gguf": ex["gguf"]}
-    gate_fp = fingerprint(
+
+
+def _gate(job: _Job, acfg: Config, attempt: int, ev: Evaluation, s2: TrainedStage) -> GateResult:
+    fp = fingerprint(
         step="gate",
         config=config_part(acfg, "gate"),
-        report=ev["report_sha256"],
-        stage2=s2["metrics"],
-        champion=champion.describe() if champion else None,
+        report=ev.report_sha256,
+        stage2=s2.metrics,
+        champion=job.champion_id(),
     )
-    decision = runner.step(
-        "gate",
-        gate_fp,
-        lambda _resume, c=acfg: _decide(c, ev, s2, champion),
-        attempt=attempt,
-        detail=lambda d: "passed" if d["passed"] else "failed: " + "; ".join(d["reasons"]),
+
+    def decide(_resume: bool) -> GateResult:
+        report = json.loads(Path(ev.report).read_text(encoding="utf-8"))
+        return GateResult(steps.gate_decision(acfg, report, s2.metrics, job.champion))
+
+    return job.runner.run("gate", fp, decide, GateResult, attempt=attempt)
+
+
+def _attempt_record(
+    attempt: int,
+    changes: dict[str, float],
+    decision: GateResult,
+    s1: TrainedStage,
+    s2: TrainedStage,
+    ev: Evaluation,
+) -> dict[str, Any]:
+    """One gate attempt as the eval report, MLflow and the state record it (JSON)."""
+    return {
+        "attempt": attempt,
+        "adjustments": changes,
+        "passed": decision.passed,
+        "reasons": decision.reasons,
+        "stage1_run": s1.run_name,
+        "stage2_run": s2.run_name,
+        "report": ev.report,
+        "metrics": {k: v["value"] for k, v in ev.metrics.items()},
+    }
+
+
+def _record_gate(
+    job: _Job,
+    acfg: Config,
+    s2: TrainedStage,
+    ev: Evaluation,
+    decision: GateResult,
+    attempts: list[dict[str, Any]],
+) -> None:
+    """The decision and every attempt so far into the eval report, and onto the stage-2 run."""
+    report = Path(ev.report)
+    steps.record_gate(report, decision.record, attempts)
+    steps.log_gate_to_mlflow(
+        acfg,
+        job.workdir,
+        s2.mlflow_run_id,
+        report,
+        decision.record,
+        attempts[-1],
+        job.tracking_uri,
     )
-    return ev, decision
 
 
-def _train(acfg, workdir, data, tracking_uri, runner: Runner, attempt: int):
-    data_dir = Path(data["data_dir"])
-    s1_fp = fingerprint(
-        step="stage1",
-        config=config_part(acfg, "model", "train", "seed", drop=("train.stage2",)),
-        data=steps.dataset_hashes(data_dir, steps.STAGE_DATASETS[1]),
-    )
-    s1 = runner.step(
-        "stage1",
-        s1_fp,
-        lambda resume: steps.train_stage(
-            acfg, workdir, 1, data["data_dir"], None, resume, tracking_uri
-        ),
-        attempt=attempt,
-        valid=_exists("model_dir"),
-        detail=_loss_detail,
-    )
-    s2_fp = fingerprint(
-        step="stage2",
-        config=config_part(acfg, "model", "train", "seed", drop=("train.stage1",)),
-        data=steps.dataset_hashes(data_dir, steps.STAGE_DATASETS[2]),
-        init=s1["model_sha256"],
-    )
-    s2 = runner.step(
-        "stage2",
-        s2_fp,
-        lambda resume: steps.train_stage(
-            acfg, workdir, 2, data["data_dir"], s1["model_dir"], resume, tracking_uri
-        ),
-        attempt=attempt,
-        valid=_exists("model_dir"),
-        detail=_loss_detail,
-    )
-    return s1, s2
-
-
-def _decide(acfg: Config, ev: dict, s2: dict, champion) -> dict[str, Any]:
-    import json
-
-    report = json.loads(Path(ev["report"]).read_text(encoding="utf-8"))
-    return steps.gate_decision(acfg, report, s2["metrics"], champion)
-
-
-def _register(acfg, workdir, data, trained, decision, attempt, tracking_uri, runner):
+def _register(
+    job: _Job,
+    acfg: Config,
+    attempt: int,
+    data: PreparedData,
+    s1: TrainedStage,
+    s2: TrainedStage,
+    ev: Evaluation,
+    exports: GgufExports,
+    decision: GateResult,
+) -> Registration:
     from taigimed.registry.register import register_model
 
-    s1, s2, ev = trained
-    reg_fp = fingerprint(
+    fp = fingerprint(
         step="register",
-        model=s2["model_sha256"],
-        report=ev["report_sha256"],
-        gguf={t: g["sha256"] for t, g in (ev.get("gguf") or {}).items()},
-        passed=decision["passed"],
+        model=s2.model_sha256,
+        report=ev.report_sha256,
+        gguf={t: g.sha256 for t, g in exports.gguf.items()},
+        passed=decision.passed,
         tracking=config_part(acfg, "tracking"),
-        uri=tracking_uri,
+        uri=job.tracking_uri,
     )
-    data_dir = Path(data["data_dir"])
     lineage = steps.lineage(
         acfg,
-        data_version=data["version"],
-        data_manifest_sha256=data["manifest_sha256"],
-        stage1=s1,
-        stage2=s2,
+        data_version=data.version,
+        data_manifest_sha256=data.manifest_sha256,
+        stage1=s1.to_outputs(),
+        stage2=s2.to_outputs(),
         datasets_sha256=steps.dataset_hashes(
-            data_dir, tuple(sorted({*steps.STAGE_DATASETS[1], *steps.STAGE_DATASETS[2]}))
+            Path(data.data_dir),
+            tuple(sorted({*steps.STAGE_DATASETS[1], *steps.STAGE_DATASETS[2]})),
         ),
         gate_attempt=attempt,
     )
-    headline = steps.headline_values(ev["metrics"])
 
-    def do(_resume: bool) -> dict[str, Any]:
+    def register(_resume: bool) -> Registration:
         rv = register_model(
             acfg,
-            workdir,
-            Path(s2["model_dir"]),
-            eval_report=Path(ev["report"]),
-            decision=decision,
+            job.workdir,
+            Path(s2.model_dir),
+            eval_report=Path(ev.report),
+            decision=decision.record,
             lineage=lineage,
-            metrics=headline,
+            metrics=steps.headline_values(ev.metrics),
             alias="staging",
-            run_id=s2["mlflow_run_id"],
-            tracking_uri=tracking_uri,
-            gguf=ev.get("gguf"),
+            run_id=s2.mlflow_run_id,
+            tracking_uri=job.tracking_uri,
+            gguf=exports.as_registry_files(),
         )
-        return {"name": rv.name, "version": rv.version, "run_id": rv.run_id}
+        return Registration(name=rv.name, version=rv.version, run_id=rv.run_id)
 
-    def still_registered(out: dict[str, Any]) -> bool:
+    def still_registered(reg: Registration) -> bool:
         from taigimed.registry.store import client
 
         try:
-            client(acfg, workdir, tracking_uri).get_model_version(out["name"], str(out["version"]))
+            client(acfg, job.workdir, job.tracking_uri).get_model_version(
+                reg.name, str(reg.version)
+            )
         except Exception:  # deleted from the registry since: register again
             return False
         return True
 
-    return runner.step(
-        "register",
-        reg_fp,
-        do,
-        attempt=attempt,
-        valid=still_registered,
-        detail=lambda o: f"{o['name']} version {o['version']} → staging",
+    return job.runner.run(
+        "register", fp, register, Registration, attempt=attempt, valid=still_registered
     )
-
-
-def _loss_detail(o: dict[str, Any]) -> str:
-    m = o.get("metrics", {})
-    before, after = m.get("val_loss_before"), m.get("val_loss_after")
-    if before is None or after is None:
-        return ""
-    return f"val loss {before:.3f} → {after:.3f}"
-
-
-def _headline(metrics: dict[str, dict[str, float]]) -> str:
-    keys = ("medqa_tw.acc", "taigi_medical.acc", "taigi_general.bits_per_char")
-    return ", ".join(f"{k}={metrics[k]['value']:.3f}" for k in keys if k in metrics)

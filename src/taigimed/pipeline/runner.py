@@ -7,12 +7,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from taigimed.pipeline.isolate import PEAK_RSS_KEY
+from taigimed.pipeline.results import StepResult
 from taigimed.pipeline.state import PipelineState
 
 Say = Callable[[str], None]
+R = TypeVar("R", bound=StepResult)
 
 
 @dataclass
@@ -99,3 +101,35 @@ class Runner:
         self.rows.append(StepRow(name, attempt, status, seconds, detail(outputs), peak))
         self.say(f"[green]✓ {label}[/green] ({seconds:.1f} s)")
         return outputs
+
+    def run(
+        self,
+        name: str,
+        fp: str,
+        fn: Callable[[bool], R],
+        result: type[R],
+        attempt: int | None = None,
+        valid: Callable[[R], bool] | None = None,
+    ) -> R:
+        """``step`` for a typed result: stored as its outputs, read back as ``result``.
+
+        A cached record is used when it still reads as ``result`` and ``valid`` (default:
+        ``exists``) holds; otherwise the step runs again.
+        """
+
+        def usable(outputs: dict[str, Any]) -> bool:
+            try:
+                found = result.from_outputs(outputs)
+            except (TypeError, KeyError, AttributeError):  # a record of another shape
+                return False
+            return (valid or result.exists)(found)
+
+        outputs = self.step(
+            name,
+            fp,
+            lambda resume: fn(resume).to_outputs(),
+            attempt=attempt,
+            valid=usable,
+            detail=lambda o: result.from_outputs(o).summary(),
+        )
+        return result.from_outputs(outputs)

@@ -1,19 +1,22 @@
 """The pipeline's steps: the same library functions the subcommands call, plus their records.
 
-Each step returns a small JSON-serialisable dict of outputs, which the runner
-stores in the pipeline state and hands to the next step.
+Each step returns its typed result (``pipeline.results``), which the runner stores in
+the pipeline state and ``pipeline.run`` hands to the next step.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from taigimed.artifacts import write_json_atomic, write_text_atomic
 from taigimed.config import Config
 from taigimed.pipeline.hashing import hash_path
-from taigimed.pipeline.isolate import PEAK_RSS_KEY, call_in_process
+from taigimed.pipeline.isolate import call_in_process
+from taigimed.pipeline.results import Evaluation, GgufExports, GgufFile, PreparedData, TrainedStage
 from taigimed.train.config import STAGE_DATASETS as STAGE_DATASETS  # what run.py keys on
 from taigimed.workdir import Workdir
 
@@ -68,30 +71,33 @@ def authored_set_hash(cfg: Config) -> str:
     return hash_path(folder) if folder.exists() else "absent"
 
 
-def prepare_data(cfg: Config, workdir: Workdir) -> dict[str, Any]:
+def prepare_data(cfg: Config, workdir: Workdir) -> PreparedData:
     return _in_own_process(_prepare_data, cfg, workdir)
 
 
-def _in_own_process(fn, *args) -> dict[str, Any]:
-    """``fn``'s outputs, computed in a process of its own, plus that process's peak RSS.
+Heavy = TypeVar("Heavy", PreparedData, TrainedStage, Evaluation)
+
+
+def _in_own_process(fn: Callable[..., Heavy], *args: Any) -> Heavy:
+    """``fn``'s result, computed in a process of its own, with that process's peak RSS.
 
     The heavy steps (data, training, evaluation) run this way, so that each returns its
     memory to the OS before the next starts.
     """
-    outputs, peak_mb = call_in_process(fn, *args)
-    return outputs | {PEAK_RSS_KEY: round(peak_mb, 1)}
+    result, peak_mb = call_in_process(fn, *args)
+    return replace(result, peak_rss_mb=round(peak_mb, 1))
 
 
-def _prepare_data(cfg: Config, workdir: Workdir) -> dict[str, Any]:
+def _prepare_data(cfg: Config, workdir: Workdir) -> PreparedData:
     from taigimed.data.prepare import prepare
 
     data_dir = Path(prepare(cfg, workdir))
     manifest = data_dir / "manifest.json"
-    return {
-        "data_dir": str(data_dir),
-        "version": data_dir.name,
-        "manifest_sha256": hash_path(manifest) if manifest.exists() else None,
-    }
+    return PreparedData(
+        data_dir=str(data_dir),
+        version=data_dir.name,
+        manifest_sha256=hash_path(manifest) if manifest.exists() else None,
+    )
 
 
 def train_stage(
@@ -102,7 +108,7 @@ def train_stage(
     init_model: str | None,
     resume: bool,
     tracking_uri: str | None,
-) -> dict[str, Any]:
+) -> TrainedStage:
     return _in_own_process(
         _train_stage, cfg, workdir, stage, data_dir, init_model, resume, tracking_uri
     )
@@ -116,7 +122,7 @@ def _train_stage(
     init_model: str | None,
     resume: bool,
     tracking_uri: str | None,
-) -> dict[str, Any]:
+) -> TrainedStage:
     from taigimed.train import run_stage
 
     run_dir = Path(
@@ -132,20 +138,20 @@ def _train_stage(
     )
     info = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
     model_dir = run_dir / "model"
-    return {
-        "run_dir": str(run_dir),
-        "run_name": info.get("run_name", run_dir.name),
-        "model_dir": str(model_dir),
-        "model_sha256": hash_path(model_dir),
-        "mlflow_run_id": info.get("mlflow_run_id"),
-        "metrics": info.get("metrics", {}),
-    }
+    return TrainedStage(
+        run_dir=str(run_dir),
+        run_name=info.get("run_name", run_dir.name),
+        model_dir=str(model_dir),
+        model_sha256=hash_path(model_dir),
+        mlflow_run_id=info.get("mlflow_run_id"),
+        metrics=info.get("metrics", {}),
+    )
 
 
 GGUF_TYPES = ("f16", "q8_0")
 
 
-def export_gguf(cfg: Config, workdir: Workdir, model_dir: str) -> dict[str, Any]:
+def export_gguf(cfg: Config, workdir: Workdir, model_dir: str) -> GgufExports:
     """The trained model as GGUF (f16, q8_0 and the type the gate scores), with sha256s."""
     from taigimed.models.gguf_export import ensure_gguf, template_for
 
@@ -153,8 +159,8 @@ def export_gguf(cfg: Config, workdir: Workdir, model_dir: str) -> dict[str, Any]
     out = {}
     for outtype in sorted({*GGUF_TYPES, cfg.eval.gguf_type}):
         exported = ensure_gguf(model_dir, outtype, template)
-        out[outtype] = {"path": str(exported.path), "sha256": exported.sha256}
-    return {"gguf": out}
+        out[outtype] = GgufFile(path=str(exported.path), sha256=exported.sha256)
+    return GgufExports(out)
 
 
 def key_metrics(report: dict[str, Any]) -> dict[str, dict[str, float]]:
@@ -197,8 +203,9 @@ def lineage(
     """Where a registered model came from: recipe, data, both training runs, its hash.
 
     ``stage1``/``stage2`` hold ``run_name`` and ``mlflow_run_id`` (``train_stage``'s
-    outputs or the run.json files); ``stage2`` also ``model_sha256``. Unknown values
-    (None) are left out, so the registry's tags only state what is known.
+    outputs, ``TrainedStage.to_outputs()``, or the run.json files); ``stage2`` also
+    ``model_sha256``. Unknown values (None) are left out, so the registry's tags only
+    state what is known.
     """
     record = {
         "recipe": cfg.name,
@@ -217,13 +224,13 @@ def lineage(
 
 def evaluate(
     cfg: Config, workdir: Workdir, model_dir: str, data_dir: str, out_json: Path, champion
-) -> dict[str, Any]:
+) -> Evaluation:
     return _in_own_process(_evaluate, cfg, workdir, model_dir, data_dir, out_json, champion)
 
 
 def _evaluate(
     cfg: Config, workdir: Workdir, model_dir: str, data_dir: str, out_json: Path, champion
-) -> dict[str, Any]:
+) -> Evaluation:
     from taigimed.evaluate import evaluate_model
 
     report = evaluate_model(
@@ -234,12 +241,12 @@ def _evaluate(
         data_dir=data_dir,
         champion_report=champion.report if champion is not None else None,
     )
-    return {
-        "report": str(out_json),
-        "report_sha256": hash_path(out_json),
-        "metrics": key_metrics(report),
-        "sample": report.get("sample", {}),
-    }
+    return Evaluation(
+        report=str(out_json),
+        report_sha256=hash_path(out_json),
+        metrics=key_metrics(report),
+        sample=report.get("sample", {}),
+    )
 
 
 def gate_markdown(decision: dict[str, Any], attempts: list[dict[str, Any]]) -> str:

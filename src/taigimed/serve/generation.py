@@ -13,9 +13,9 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from taigimed import chat
 from taigimed.serve.context import fit_history
@@ -139,6 +139,53 @@ class SentenceBuffer:
         return [piece] if piece else []
 
 
+class Prepared(NamedTuple):
+    """A turn made ready for the model by ``TurnRunner.prepare``."""
+
+    ctx: TurnContext
+    prompt: list[dict[str, str]]  # the system prompt and the history that fits
+    prompt_tokens: int
+
+
+@dataclass
+class _ModelAnswer:
+    """One model answer while it streams: what was generated, what was sent, and when.
+
+    ``parts`` is the (amended) answer, also when it is held for review and only a notice
+    is sent; ``sent`` is what the user received. Whatever way the turn ends, ``stored``
+    says whether its record has been handed to storage yet.
+    """
+
+    turn: Turn
+    ctx: TurnContext
+    started: float  # time.perf_counter() when the turn began
+    prompt_tokens: int
+    sent: _Sent
+    held: bool  # held for clinician review: the answer is stored, a notice is sent
+    parts: list[str] = field(default_factory=list)
+    finish_reason: str | None = None
+    completion_tokens: int = 0  # as the engine counted them
+    sent_tokens: int | None = None  # of what was sent, counted once the answer is done
+    ttft: float | None = None
+    last_piece_at: float | None = None
+    done: bool = False
+    failed: str | None = None  # "timeout" or "engine"
+    stored: bool = False
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
+
+    @property
+    def reply_kind(self) -> str:
+        return "review_pending" if self.held else "model"
+
+    @property
+    def usage_tokens(self) -> int:
+        """The completion tokens to report: those sent, once known, else the engine's."""
+        return self.completion_tokens if self.sent_tokens is None else self.sent_tokens
+
+
 class TurnRunner:
     """Runs turns; one per app, shared by every route."""
 
@@ -160,7 +207,7 @@ class TurnRunner:
         self.privacy_mode = privacy_mode
         self.system = {"role": "system", "content": chat.SYSTEM_PROMPT}
 
-    def prepare(self, turn: Turn) -> tuple[TurnContext, list[dict[str, str]], int]:
+    def prepare(self, turn: Turn) -> Prepared:
         """Standardise and fit (sync: tokenising). Raises PromptTooLong for a 400."""
         text, meta = turn.user_text, {}
         for standardize in self.hooks.standardizers:
@@ -174,19 +221,18 @@ class TurnRunner:
         )
         if dropped:
             ctx.meta["history_dropped"] = dropped
-        return ctx, prompt, n_prompt
+        return Prepared(ctx, prompt, n_prompt)
 
-    async def open(self, turn: Turn, prepared) -> None:
+    async def open(self, turn: Turn, prepared: Prepared) -> None:
         """Store the user's message and an in-progress answer row before anything is generated,
         so a crash mid-answer leaves the question on record (marked interrupted at the next
         start-up). Raises SessionNotOwned (answer 404) or StorageUnavailable (answer 503)."""
-        ctx = prepared[0]
         start = TurnStart(
             conversation_id=turn.conversation_id,
             channel=turn.channel,
             request_id=turn.request_id,
             response_id=turn.response_id,
-            new_messages=self._new_messages(turn, ctx),
+            new_messages=self._new_messages(turn, prepared.ctx),
             api_key_id=turn.api_key_id,
         )
         try:
@@ -199,114 +245,158 @@ class TurnRunner:
             ) from exc
         turn.opened = True
 
-    async def run(self, turn: Turn, prepared=None) -> AsyncIterator[StreamEvent]:
+    async def run(self, turn: Turn, prepared: Prepared | None = None) -> AsyncIterator[StreamEvent]:
         """Stream one turn; ``prepared`` is ``prepare(turn)`` when the route already ran it
         (to answer PromptTooLong with a 400 before any streaming starts).
 
         The answer is committed to storage before the end event is yielded, so a client
         that got the end of an answer can rely on it being stored."""
-        t0 = time.perf_counter()
+        started = time.perf_counter()
         if prepared is None:
             prepared = await asyncio.to_thread(self.prepare, turn)
         if not turn.opened:
             await self.open(turn, prepared)
-        ctx, prompt, n_prompt = prepared
+        ctx = prepared.ctx
         log.info(
             "turn start",
             extra={
                 "session_id": turn.session_id,
                 "channel": turn.channel,
                 "user_text": text_for_log(turn.user_text, self.privacy_mode, log),
-                "prompt_tokens": n_prompt,
+                "prompt_tokens": prepared.prompt_tokens,
             },
         )
-        for hook in self.hooks.pre_model:
-            reply = hook(ctx)
-            if reply is not None:
-                async for ev in self._immediate(turn, ctx, reply, t0):
-                    yield ev
-                return
+        if (reply := self._pre_model(ctx)) is not None:
+            async for ev in self._immediate(turn, ctx, reply, started):
+                yield ev
+            return
 
-        out = _Sent(turn.params.stop)  # what the user has been sent, cut at a stop string
-        answer: list[str] = []  # the (amended) answer, also when held for review
-        held = ctx.review_status == "pending"
-        state: dict[str, Any] = {"finish": None, "completion": 0, "ttft": None, "done": False}
-        buffer = SentenceBuffer() if self.hooks.post_model else None
-        last = None
+        ans = _ModelAnswer(
+            turn,
+            ctx,
+            started,
+            prepared.prompt_tokens,
+            sent=_Sent(turn.params.stop),
+            held=ctx.review_status == "pending",
+        )
         try:
-            async with asyncio.timeout(self.timeout_s):
-                stream = self.engine.generate_stream(prompt, turn.params)
-                async with contextlib.aclosing(stream):
-                    async for ev in stream:
-                        pieces = [ev.text] if buffer is None else buffer.add(ev.text)
-                        if ev.finish_reason is not None:
-                            state["finish"] = ev.finish_reason
-                            state["completion"] = ev.completion_tokens or 0
-                            n_prompt = ev.prompt_tokens or n_prompt
-                            if buffer is not None:
-                                pieces += buffer.flush()
-                        for piece in pieces:
-                            piece = self._amend(ctx, piece)
-                            if not held:
-                                piece = out.add(piece)
-                            if not piece:
-                                continue
-                            now = time.perf_counter()
-                            if state["ttft"] is None:
-                                state["ttft"] = now - t0
-                                self.metrics.ttft.labels(**self.metrics.labels).observe(
-                                    state["ttft"]
-                                )
-                            elif last is not None:
-                                self.metrics.itl.labels(**self.metrics.labels).observe(now - last)
-                            last = now
-                            answer.append(piece)
-                            if not held:
-                                yield StreamEvent("delta", piece, turn.response_id)
-                        if out.stopped:
-                            state["finish"] = "stop"
-                            break
-            full = "".join(answer)
-            for hook in self.hooks.post_model:
-                if out.stopped:
-                    break
-                suffix = hook.finish(ctx, full)
-                if not held:
-                    # A stop string the client asked for is never sent, not even in the
-                    # disclaimer: the answer ends where it would appear.
-                    suffix = out.add(suffix)
-                    if out.stopped:
-                        state["finish"] = "stop"
-                if suffix:
-                    full += suffix
-                    answer.append(suffix)
-                    if not held:
-                        yield StreamEvent("delta", suffix, turn.response_id)
-            if held:
-                notice = out.add(ctx.meta.get("hold_message") or DEFAULT_HOLD_MESSAGE)
-                yield StreamEvent("delta", notice, turn.response_id)
-            state["done"] = True
-            state["sent_tokens"] = self._count_text(out.text)
-            self._finish_metrics(state, n_prompt, t0)
-            end = self._end(turn, ctx, state, n_prompt, held)
-            state["submitted"] = True
-            await self._commit(turn, ctx, "".join(answer), state, n_prompt, t0, held)
+            async with contextlib.aclosing(self._generate(prepared.prompt, ans)) as pieces:
+                async for piece in pieces:
+                    if (piece := self._take(ans, piece)) and not ans.held:
+                        yield StreamEvent("delta", piece, turn.response_id)
+            for suffix in self._suffixes(ans):
+                if not ans.held:
+                    yield StreamEvent("delta", suffix, turn.response_id)
+            if ans.held:
+                yield StreamEvent("delta", self._hold_notice(ans), turn.response_id)
+            end = self._finish(ans)
+            await self._commit(ans)
             yield end
         except TimeoutError as exc:
-            state["failed"] = "timeout"
+            ans.failed = "timeout"
             self.metrics.error("timeout")
             raise GenerationTimeout(
                 f"the answer took longer than {self.timeout_s:.0f} s and was stopped"
             ) from exc
         except EngineError:
-            state["failed"] = "engine"
+            ans.failed = "engine"
             self.metrics.error("engine")
             raise
         finally:
-            if not state["done"] and "failed" not in state:
+            if not ans.done and ans.failed is None:
                 self.metrics.error("disconnected")  # the client went away mid-answer
-            if not state.get("submitted"):
-                self._store(turn, ctx, "".join(answer), state, n_prompt, t0, held)
+            if not ans.stored:
+                self._store(ans)
+
+    def _pre_model(self, ctx: TurnContext) -> ImmediateReply | None:
+        """The first pre-model hook's immediate reply, if one answers the turn itself."""
+        for hook in self.hooks.pre_model:
+            if (reply := hook(ctx)) is not None:
+                return reply
+        return None
+
+    async def _generate(
+        self, prompt: list[dict[str, str]], ans: _ModelAnswer
+    ) -> AsyncIterator[str]:
+        """The engine's answer within the time limit, in sentence-sized pieces when post-model
+        hooks read it (token pieces otherwise), until a stop string has been sent.
+
+        Closing this generator (the client went away) stops the engine's stream."""
+        buffer = SentenceBuffer() if self.hooks.post_model else None
+        async with asyncio.timeout(self.timeout_s):
+            stream = self.engine.generate_stream(prompt, ans.turn.params)
+            async with contextlib.aclosing(stream):
+                async for ev in stream:
+                    pieces = [ev.text] if buffer is None else buffer.add(ev.text)
+                    if ev.finish_reason is not None:
+                        ans.finish_reason = ev.finish_reason
+                        ans.completion_tokens = ev.completion_tokens or 0
+                        ans.prompt_tokens = ev.prompt_tokens or ans.prompt_tokens
+                        if buffer is not None:
+                            pieces += buffer.flush()
+                    for piece in pieces:
+                        yield piece
+                    if ans.sent.stopped:
+                        ans.finish_reason = "stop"
+                        return
+
+    def _take(self, ans: _ModelAnswer, piece: str) -> str:
+        """One piece of the model's answer, amended by the post-model hooks and cut at a stop
+        string, kept in the answer and timed; "" when nothing of it is left to send."""
+        piece = self._amend(ans.ctx, piece)
+        if not ans.held:
+            piece = ans.sent.add(piece)
+        if not piece:
+            return ""
+        now = time.perf_counter()
+        if ans.ttft is None:
+            ans.ttft = now - ans.started
+            self.metrics.ttft.labels(**self.metrics.labels).observe(ans.ttft)
+        elif ans.last_piece_at is not None:
+            self.metrics.itl.labels(**self.metrics.labels).observe(now - ans.last_piece_at)
+        ans.last_piece_at = now
+        ans.parts.append(piece)
+        return piece
+
+    def _suffixes(self, ans: _ModelAnswer) -> Iterator[str]:
+        """What the post-model hooks append once the answer is complete (the disclaimer),
+        each kept in the answer as it is yielded."""
+        for hook in self.hooks.post_model:
+            if ans.sent.stopped:
+                break
+            suffix = hook.finish(ans.ctx, ans.text)
+            if not ans.held:
+                # A stop string the client asked for is never sent, not even in the
+                # disclaimer: the answer ends where it would appear.
+                suffix = ans.sent.add(suffix)
+                if ans.sent.stopped:
+                    ans.finish_reason = "stop"
+            if suffix:
+                ans.parts.append(suffix)
+                yield suffix
+
+    def _hold_notice(self, ans: _ModelAnswer) -> str:
+        """What a user whose answer is held for review is sent instead of it."""
+        return ans.sent.add(ans.ctx.meta.get("hold_message") or DEFAULT_HOLD_MESSAGE)
+
+    def _finish(self, ans: _ModelAnswer) -> StreamEvent:
+        """Mark the answer done and count it; returns its end event (not yet sent)."""
+        ans.done = True
+        ans.sent_tokens = self._count_text(ans.sent.text)
+        self._finish_metrics(ans)
+        for t in ans.ctx.triggers:
+            self.metrics.safety_trigger(t.category)
+        return StreamEvent(
+            "end",
+            response_id=ans.turn.response_id,
+            finish_reason=ans.finish_reason or "stop",
+            prompt_tokens=ans.prompt_tokens,
+            completion_tokens=ans.usage_tokens,
+            reply_kind=ans.reply_kind,
+            triggers=[asdict(t) for t in ans.ctx.triggers],
+            meta=ans.ctx.meta,
+            review_status=ans.ctx.review_status,
+        )
 
     def _count_text(self, text: str) -> int:
         try:
@@ -315,11 +405,12 @@ class TurnRunner:
             log.exception("counting the sent tokens failed")
             return 0
 
-    async def _commit(self, turn, ctx, answer, state, n_prompt, t0, held) -> None:
+    async def _commit(self, ans: _ModelAnswer) -> None:
         """Make the finished answer durable, or raise StorageUnavailable (never silent)."""
-        await self._finish_durably(self._turn_record(turn, ctx, answer, state, n_prompt, t0, held))
+        ans.stored = True  # a failure is answered with an error, not stored in the background
+        await self._finish_durably(self._turn_record(ans))
 
-    async def _finish_durably(self, rec) -> None:
+    async def _finish_durably(self, rec: TurnRecord) -> None:
         """Commit a finished turn before its end is sent; a failure is counted and raised."""
         try:
             await self.writer.durable(lambda s: finish_turn(s, rec))
@@ -334,56 +425,43 @@ class TurnRunner:
             piece = hook.amend_chunk(ctx, piece)
         return piece
 
-    def _finish_metrics(self, state: dict, n_prompt: int, t0: float) -> None:
+    def _finish_metrics(self, ans: _ModelAnswer) -> None:
         m = self.metrics
-        elapsed = time.perf_counter() - t0
+        elapsed = time.perf_counter() - ans.started
         m.success.labels(**m.labels).inc()
         m.e2e.labels(**m.labels).observe(elapsed)
-        m.prompt_tokens.labels(**m.labels).inc(n_prompt)
-        m.generation_tokens.labels(**m.labels).inc(state["completion"])
-        if state["ttft"] is not None and state["completion"] > 1 and elapsed > state["ttft"]:
-            rate = (state["completion"] - 1) / (elapsed - state["ttft"])
-            m.tokens_per_s.labels(**m.labels).observe(rate)
+        m.prompt_tokens.labels(**m.labels).inc(ans.prompt_tokens)
+        m.generation_tokens.labels(**m.labels).inc(ans.completion_tokens)
+        n = ans.completion_tokens
+        if ans.ttft is not None and n > 1 and elapsed > ans.ttft:
+            m.tokens_per_s.labels(**m.labels).observe((n - 1) / (elapsed - ans.ttft))
 
-    def _end(self, turn: Turn, ctx: TurnContext, state: dict, n_prompt: int, held: bool):
-        for t in ctx.triggers:
-            self.metrics.safety_trigger(t.category)
-        return StreamEvent(
-            "end",
-            response_id=turn.response_id,
-            finish_reason=state["finish"] or "stop",
-            prompt_tokens=n_prompt,
-            completion_tokens=state.get("sent_tokens", state["completion"]),
-            reply_kind="review_pending" if held else "model",
-            triggers=[asdict(t) for t in ctx.triggers],
-            meta=ctx.meta,
-            review_status=ctx.review_status,
-        )
-
-    def _turn_record(self, turn, ctx, answer, state, n_prompt, t0, held) -> TurnRecord:
-        partial = not state["done"]
+    def _turn_record(self, ans: _ModelAnswer) -> TurnRecord:
+        partial = not ans.done
         return self._record(
-            turn,
-            ctx,
-            answer,
-            t0,
-            ttft_s=state["ttft"],
+            ans.turn,
+            ans.ctx,
+            ans.text,
+            ans.started,
+            ttft_s=ans.ttft,
             partial=partial,
-            finish_reason=state["finish"] if not partial else None,
-            reply_kind="review_pending" if held else "model",
+            finish_reason=None if partial else ans.finish_reason,
+            reply_kind=ans.reply_kind,
             model_version=self.engine.info.model_version,
             engine=self.engine.info.name,
-            prompt_tokens=n_prompt,
-            completion_tokens=state.get("sent_tokens", state["completion"]) or None,
-            review_status=ctx.review_status,
+            prompt_tokens=ans.prompt_tokens,
+            completion_tokens=ans.usage_tokens or None,
+            review_status=ans.ctx.review_status,
         )
 
-    def _store(self, turn, ctx, answer, state, n_prompt, t0, held) -> None:
+    def _store(self, ans: _ModelAnswer) -> None:
         """A turn cut short (client gone, timeout, engine failure): stored in the background;
         if the process dies first, the in-progress row is marked interrupted at start-up."""
-        if not state["done"]:
-            log.info("turn cut short; stored as partial", extra={"response_id": turn.response_id})
-        rec = self._turn_record(turn, ctx, answer, state, n_prompt, t0, held)
+        if not ans.done:
+            log.info(
+                "turn cut short; stored as partial", extra={"response_id": ans.turn.response_id}
+            )
+        rec = self._turn_record(ans)
         self.writer.submit(lambda s: finish_turn(s, rec))
 
     def _new_messages(self, turn: Turn, ctx: TurnContext) -> list[StoredMessage]:

@@ -159,7 +159,7 @@ async def _turn(websocket, st, who, session_id, history, content, params) -> boo
     except StorageUnavailable as exc:
         await websocket.send_json(_error(APIError(503, str(exc), "server_error", code="storage")))
         return True
-    ctx = prepared[0]
+    ctx = prepared.ctx
     await websocket.send_json({"type": "start", "id": turn.response_id})
     shown = []
     events = st.runner.run(turn, prepared)
