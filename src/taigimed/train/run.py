@@ -159,7 +159,7 @@ def run_stage(
 
         metrics = _metrics(folder.state["metrics_before"], score(), prog, inputs.val_name, stage)
         mlflow.log_metrics({k: float(v) for k, v in metrics.items() if _numeric(v)})
-        _save_and_log(cfg, stage, folder, run.info.run_id, inputs, machine, model, metrics)
+        _save_and_log(cfg, stage, folder, inputs, machine, model, metrics)
     _publish_latest(stage_root, folder.path, ckpt_root)
     return folder.path
 
@@ -363,7 +363,6 @@ def _save_and_log(
     cfg: Config,
     stage: int,
     folder: _RunFolder,
-    run_id: str,
     inputs: _StageInputs,
     machine: _Machine,
     model,
@@ -376,7 +375,7 @@ def _save_and_log(
     model_dir, adapter_dir = save_outputs(model, inputs.tokenizer, folder.path, stage_cfg.method)
     run_info = {
         "stage": stage,
-        "mlflow_run_id": run_id,
+        "mlflow_run_id": folder.state["mlflow_run_id"],  # the run this one resumed or began
         "run_name": folder.path.name,
         "run_dir": str(folder.path),
         "base_model": cfg.model.base,
