@@ -59,7 +59,8 @@ class McqJob:
     def size(self) -> int:
         return len(self.items) + len(self.open_items)
 
-    def sampled(self, n: int | None, seed: int) -> McqJob:
+    def sampled(self, n: int | None, seed: int, ec: EvalConfig) -> McqJob:
+        """The seeded sample of ``n`` items per part, stratified by category."""
         items = evsets.stratified_sample(self.items, n, seed, lambda r: r["category"])
         open_items = self.open_items
         if open_items:
@@ -108,9 +109,11 @@ class GeneralJob:
     def size(self) -> int:
         return len(self.ids)
 
-    def sampled(self, n: int | None, seed: int, per_direction: int | None) -> GeneralJob:
+    def sampled(self, n: int | None, seed: int, ec: EvalConfig) -> GeneralJob:
+        """``n`` sentences stratified by source; pairs per direction (``n`` unless
+        ``eval.translation_per_direction`` says otherwise)."""
         sentences = evsets.stratified_sample(self.sentences, n, seed, lambda r: str(r["source"]))
-        per_direction = per_direction if n is not None else None
+        per_direction = ec.translation_per_direction if n is not None else None
         pairs = evsets.sample_translation(self.pairs, per_direction or n, seed)
         return GeneralJob(sentences, pairs, self.name)
 
@@ -158,12 +161,7 @@ def evaluate_model(
     # Balance is a property of the set, not of the sample: a 10-item sample of a balanced
     # set can look lopsided, so the report states it for the full set.
     balance = {j.name: check_balance(j.items).to_dict() for j in jobs if isinstance(j, McqJob)}
-    jobs = [
-        j.sampled(sample_n, seed)
-        if isinstance(j, McqJob)
-        else j.sampled(sample_n, seed, ec.translation_per_direction)
-        for j in jobs
-    ]
+    jobs = [job.sampled(sample_n, seed, ec) for job in jobs]
     results, set_seconds = _score_jobs(jobs, cfg, wd, model_dir, out_json, seed)
 
     for name, bal in balance.items():
