@@ -1,7 +1,9 @@
 """The data build, step by step: read → clean/filter → dedup → split → format → mix.
 
 Every row that enters is accounted for in a ``SourceReport`` (kept, removed by reason,
-skipped as unreadable), and every output dataset is listed in ``BuildResult``.
+skipped as unreadable), and every output dataset is listed in ``BuildResult``. ``build``
+reads top to bottom, one timed step per block; the stage-2 mix itself (replay, curriculum,
+feedback) is ``taigimed.data.mix``'s.
 """
 
 from __future__ import annotations
@@ -46,38 +48,39 @@ class BuildResult:
     held_out: dict = field(default_factory=dict)
 
 
-def _dedup(rows: list[dict], texts: list[str], cfg, report: SourceReport, labels=None):
-    """Drop duplicates (counted in ``report``); return kept rows and near-duplicate pairs
-    left among them (for the leakage check).
+@dataclass
+class _Read:
+    """What the sources gave, before dedup."""
 
-    With ``labels``, a removed row whose label differs from its original's is counted as
-    leakage (a held-out item that duplicates a training item).
-    """
-    reasons, _sigs, dup_of, kept_pairs = deduplicate(
-        texts, cfg.minhash_threshold, cfg.minhash_num_perm, cfg.shingle_size, cfg.workers
-    )
-    kept = []
-    for i, (row, reason) in enumerate(zip(rows, reasons, strict=True)):
-        if reason is None:
-            kept.append(row)
-        elif labels is not None and labels[i] != labels[dup_of[i]]:
-            report.drop(f"{reason}_of_{labels[dup_of[i]]}_item_leakage")
-        else:
-            report.drop(reason)
-    return kept, kept_pairs
+    medqa: dict[str, list[dict]]  # by file: train, dev, test
+    books: list[dict]
+    sinica: list[dict]
+    parallel: list[dict]
 
 
-def _leakage(kept_pairs: list[tuple[int, int]], splits: list[str], held_out: str) -> int:
-    """Held-out items that are near-duplicates of a training item.
+@dataclass
+class _Deduped:
+    """A source's rows kept by dedup, the near-duplicate pairs left among them (the
+    leakage check's candidates) and, once split, each row's split."""
 
-    The dedup pass already compared every pair of this source (LSH over all of them), so
-    the pairs that survived it are the only candidates; no second pass is needed.
-    """
-    leaked = set()
-    for a, b in kept_pairs:
-        if {splits[a], splits[b]} == {"train", held_out}:
-            leaked.add(a if splits[a] == held_out else b)
-    return len(leaked)
+    rows: list[dict]
+    pairs: list[tuple[int, int]]
+    splits: list[str] = field(default_factory=list)
+
+    def part(self, split: str) -> list[dict]:
+        return [r for r, s in zip(self.rows, self.splits, strict=True) if s == split]
+
+    def leaked(self, held_out: str) -> int:
+        """Held-out items that are near-duplicates of a training item.
+
+        The dedup pass already compared every pair of this source (LSH over all of
+        them), so the pairs that survived it are the only candidates; no second pass.
+        """
+        leaked = set()
+        for a, b in self.pairs:
+            if {self.splits[a], self.splits[b]} == {"train", held_out}:
+                leaked.add(a if self.splits[a] == held_out else b)
+        return len(leaked)
 
 
 def build(cfg: Config, sources: Sources, on_error: str, timer) -> BuildResult:
@@ -88,9 +91,70 @@ def build(cfg: Config, sources: Sources, on_error: str, timer) -> BuildResult:
         name: SourceReport(name, on_error)
         for name in (medqa_name, "textbooks", "sinica", "parallel")
     }
-    kept: dict[str, int] = {}
-    held = {"validation": d.validation_fraction, "test": d.test_fraction}
+    read = _read_sources(sources, d, reports, medqa_name, timer)
 
+    with timer.step("dedup"):
+        given_test = read.medqa.get("test", [])
+        mcq = _dedup_mcq(read.medqa, d, reports[medqa_name])
+        paragraphs = _dedup(read.books, [b["text"] for b in read.books], d, reports["textbooks"])
+        books = chunk_books(paragraphs.rows, d.textbook_chunk_chars)
+        reports["textbooks"].notes["chunks_for_training"] = len(books)
+        sinica = _dedup(read.sinica, [s["han"] for s in read.sinica], d, reports["sinica"])
+        par_texts = [p["zh"] + "\n" + p["han"] for p in read.parallel]
+        parallel = _dedup(read.parallel, par_texts, d, reports["parallel"])
+
+    with timer.step("splits"):
+        mcq.splits = _mcq_splits(mcq.rows, given_test, d, seed)
+        held = {"validation": d.validation_fraction, "test": d.test_fraction}
+        sinica.splits = [split_of(s["han"], seed, held) for s in sinica.rows]
+        par_test = _split_parallel(parallel, d, seed)
+        leakage = {
+            f"{name}_{part}_vs_train": source.leaked(part)
+            for name, source in (("medqa", mcq), ("sinica", sinica), ("parallel", parallel))
+            for part in ("validation", "test")
+        }
+        kept = {
+            medqa_name: len(mcq.rows),
+            "textbooks": len(paragraphs.rows),
+            "sinica": len(sinica.rows),
+            "parallel": len(parallel.rows),
+        }
+        stage1_train, stage1_validation = _stage1_records(mcq, books)
+
+    with timer.step("stage2 mix"):
+        taigi_train = _taigi_records(sinica.part("train"), parallel.part("train"), d, seed)
+        stage2 = mix.stage2_mix(taigi_train, stage1_train, _feedback_records(sources), d, seed)
+        taigi_validation = _taigi_records(
+            sinica.part("validation"), parallel.part("validation"), d, seed
+        )
+        mix.score_difficulty(taigi_validation)
+        sin_test = sinica.part("test")
+        datasets = {
+            "medqa_train": [mcq_output(r) for r in mcq.part("train")],
+            "medqa_validation": [mcq_output(r) for r in mcq.part("validation")],
+            "medqa_test": [mcq_output(r) for r in mcq.part("test")],
+            "stage1_train": stage1_train,
+            "stage1_validation": stage1_validation,
+            "stage2_train": stage2.records,
+            "stage2_validation": taigi_validation,
+            "taigi_test": [
+                {"id": s["id"], "han": s["han"], "tailo": s["tailo"], "source": s["source"]}
+                for s in sin_test
+            ],
+            "translation_test": _translation_pairs(sin_test, parallel.part("test"), d, seed),
+            "taigi_cloze_test": build_cloze(
+                sin_test, sinica.part("train"), d.cloze_test_items, seed
+            ),
+        }
+        datasets = _apply_caps(datasets, d.dataset_caps, seed)
+        held_out = _held_out(par_test, parallel.part("test"), datasets["taigi_cloze_test"])
+    return BuildResult(datasets, reports, kept, leakage, stage2.stats, held_out)
+
+
+def _read_sources(
+    sources: Sources, d, reports: dict[str, SourceReport], medqa_name: str, timer
+) -> _Read:
+    """Read every source; ``reports['textbooks']`` is replaced by the one that did the work."""
     # Both cores: the textbooks (OCR rules + s2twp, the heaviest C++ step) run in one
     # worker process while this process reads MedQA and parses Sinica. One fork, no
     # duplicated caches; finer-grained pools cost more CPU than they saved here.
@@ -117,153 +181,106 @@ def build(cfg: Config, sources: Sources, on_error: str, timer) -> BuildResult:
                 workers.shutdown()
         elif sources.textbooks:
             books, reports["textbooks"] = _textbooks_job(sources.textbooks, d, reports["textbooks"])
+    return _Read(by_file, books, sinica, parallel)
 
-    with timer.step("dedup"):
-        pool = by_file.get("train", []) + by_file.get("dev", [])
-        given_test = by_file.get("test", [])
-        mcq_rows = pool + given_test
-        labels = ["train"] * len(pool) + ["test"] * len(given_test)
-        mcq_texts = [r["question"] + "\n" + "\n".join(r["options"].values()) for r in mcq_rows]
-        mcq_rows, mcq_pairs = _dedup(mcq_rows, mcq_texts, d, reports[medqa_name], labels)
-        books, _ = _dedup(books, [b["text"] for b in books], d, reports["textbooks"])
-        kept_paragraphs = len(books)
-        books = chunk_books(books, d.textbook_chunk_chars)
-        reports["textbooks"].notes["chunks_for_training"] = len(books)
-        sinica, sinica_pairs = _dedup(sinica, [s["han"] for s in sinica], d, reports["sinica"])
-        parallel, par_pairs = _dedup(
-            parallel, [p["zh"] + "\n" + p["han"] for p in parallel], d, reports["parallel"]
-        )
 
-    with timer.step("splits"):
-        given = {id(r) for r in given_test}
-        mcq_splits = []
-        for r in mcq_rows:
-            if id(r) in given:
-                mcq_splits.append("test")
-            elif given_test:
-                mcq_splits.append(
-                    split_of(r["question"], seed, {"validation": d.validation_fraction})
-                )
-            else:
-                mcq_held = {"validation": d.validation_fraction, "test": d.medqa_test_fraction}
-                mcq_splits.append(split_of(r["question"], seed, mcq_held))
-        sin_splits = [split_of(s["han"], seed, held) for s in sinica]
-        # The parallel file is small: an exact, topic-stratified hold-out for translation_test,
-        # then the usual hash split of the rest into train / validation.
-        par_test = stratified_holdout(parallel, d.parallel_test_rows, seed, lambda p: p["topic"])
-        par_splits = [
-            "test"
-            if p["id"] in par_test
-            else split_of(p["zh"] + p["han"], seed, {"validation": d.validation_fraction})
-            for p in parallel
-        ]
-        leakage = {}
-        for name, pairs, splits in (
-            ("medqa", mcq_pairs, mcq_splits),
-            ("sinica", sinica_pairs, sin_splits),
-            ("parallel", par_pairs, par_splits),
-        ):
-            for part in ("validation", "test"):
-                leakage[f"{name}_{part}_vs_train"] = _leakage(pairs, splits, part)
-        kept = {
-            medqa_name: len(mcq_rows),
-            "textbooks": kept_paragraphs,
-            "sinica": len(sinica),
-            "parallel": len(parallel),
-        }
-        mcq = {
-            s: [r for r, t in zip(mcq_rows, mcq_splits, strict=True) if t == s]
-            for s in held | {"train": 0}
-        }
-        sin = {
-            s: [r for r, t in zip(sinica, sin_splits, strict=True) if t == s]
-            for s in ("train", "validation", "test")
-        }
-        par = {
-            s: [r for r, t in zip(parallel, par_splits, strict=True) if t == s]
-            for s in ("train", "validation", "test")
-        }
+def _dedup(rows: list[dict], texts: list[str], d, report: SourceReport, labels=None) -> _Deduped:
+    """Drop duplicates (counted in ``report``); keep the near-duplicate pairs left among
+    the kept rows (for the leakage check).
 
-        stage1_train = [mcq_record(r) for r in mcq["train"]]
-        stage1_train += [record(b["id"], b["source"], "text", text=b["text"]) for b in books]
-        stage1_validation = [mcq_record(r) for r in mcq["validation"]]
-        mix.score_difficulty(stage1_train)
-        mix.score_difficulty(stage1_validation)
+    With ``labels``, a removed row whose label differs from its original's is counted as
+    leakage (a held-out item that duplicates a training item).
+    """
+    reasons, _sigs, dup_of, kept_pairs = deduplicate(
+        texts, d.minhash_threshold, d.minhash_num_perm, d.shingle_size, d.workers
+    )
+    kept = []
+    for i, (row, reason) in enumerate(zip(rows, reasons, strict=True)):
+        if reason is None:
+            kept.append(row)
+        elif labels is not None and labels[i] != labels[dup_of[i]]:
+            report.drop(f"{reason}_of_{labels[dup_of[i]]}_item_leakage")
+        else:
+            report.drop(reason)
+    return _Deduped(kept, kept_pairs)
 
-    with timer.step("stage2 mix"):
-        taigi_train = _taigi_records(sin["train"], par["train"], d, seed)
-        taigi_validation = _taigi_records(sin["validation"], par["validation"], d, seed)
-        if (cap := d.dataset_caps.get("stage2_train")) is not None:
-            # Cap the Taigi share first, so the replay share survives the dataset cap.
-            taigi_train = capped(taigi_train, max(1, round(cap * (1 - d.replay_fraction))), seed)
-        n_replay = mix.replay_count(len(taigi_train), d.replay_fraction, len(stage1_train))
-        replay = [
-            dict(r, id=f"replay-{r['id']}", messages=list(r["messages"]))
-            for r in capped(stage1_train, n_replay, seed)
-        ]
-        stage2_train = mix.curriculum(taigi_train, replay, d.curriculum_phases, seed)
-        # Answers users liked or clinicians corrected come last: the export puts them in the
-        # hardest phase, and they are the closest thing to the traffic the model will see.
-        stage2_train = capped(stage2_train, d.dataset_caps.get("stage2_train"), seed)
-        feedback = _feedback_records(sources)
-        stage2_train += feedback  # never sampled away by the cap
-        mix.score_difficulty(taigi_validation)
-        phases = {}
-        for r in stage2_train:
-            origin = (
-                r["id"].split("-", 1)[0]
-                if r["id"].startswith(("replay-", "feedback-"))
-                else "taigi"
-            )
-            key = f"phase{r['phase']}_{origin}"
-            phases[key] = phases.get(key, 0) + 1
-        mix_stats = {
-            "taigi_records": len(taigi_train),
-            "replay_records": len(replay),
-            "replay_share": round(len(replay) / max(1, len(stage2_train)), 4),
-            "feedback_records": len(feedback),
-            "phases": dict(sorted(phases.items())),
-        }
 
-        datasets = {
-            "medqa_train": [mcq_output(r) for r in mcq["train"]],
-            "medqa_validation": [mcq_output(r) for r in mcq["validation"]],
-            "medqa_test": [mcq_output(r) for r in mcq["test"]],
-            "stage1_train": stage1_train,
-            "stage1_validation": stage1_validation,
-            "stage2_train": stage2_train,
-            "stage2_validation": taigi_validation,
-            "taigi_test": [
-                {"id": s["id"], "han": s["han"], "tailo": s["tailo"], "source": s["source"]}
-                for s in sin["test"]
-            ],
-            "translation_test": _translation_pairs(sin["test"], par["test"], d, seed),
-            "taigi_cloze_test": build_cloze(sin["test"], sin["train"], d.cloze_test_items, seed),
-        }
-        datasets = {
-            k: v
-            if k in ("stage2_train", "translation_test")
-            else capped(v, d.dataset_caps.get(k), seed)
-            for k, v in datasets.items()
-        }
-        # The held-out parallel pairs survive the cap; Sinica's Han→Tâi-lô pairs fill the rest.
-        pairs = datasets["translation_test"]
-        from_par = [p for p in pairs if p["id"].startswith("parallel-")]
-        from_sin = [p for p in pairs if not p["id"].startswith("parallel-")]
-        cap = d.dataset_caps.get("translation_test")
-        room = None if cap is None else max(0, cap - len(from_par))
-        datasets["translation_test"] = from_par + capped(from_sin, room, seed)
-        held_out = {
-            "parallel_test_ids": sorted(par_test),
-            "parallel_test_by_topic": dict(
-                sorted(Counter(p["topic"] for p in par["test"]).items())
-            ),
-            "cloze_sentence_ids": [
-                r["id"].removeprefix("cloze-") for r in datasets["taigi_cloze_test"]
-            ],
-            "note": "test-split rows: read by evaluation only, never by training",
-        }
-    return BuildResult(datasets, reports, kept, leakage, mix_stats, held_out)
+def _dedup_mcq(by_file: dict[str, list[dict]], d, report: SourceReport) -> _Deduped:
+    """MedQA's train and dev files form the pool; a question of the given test file that
+    duplicates a pool question counts as leakage."""
+    pool = by_file.get("train", []) + by_file.get("dev", [])
+    given_test = by_file.get("test", [])
+    labels = ["train"] * len(pool) + ["test"] * len(given_test)
+    rows = pool + given_test
+    texts = [r["question"] + "\n" + "\n".join(r["options"].values()) for r in rows]
+    return _dedup(rows, texts, d, report, labels)
+
+
+def _mcq_splits(rows: list[dict], given_test: list[dict], d, seed: int) -> list[str]:
+    """The given test file stays the test split; without one, a hash split makes one."""
+    given = {id(r) for r in given_test}
+    splits = []
+    for r in rows:
+        if id(r) in given:
+            splits.append("test")
+        elif given_test:
+            splits.append(split_of(r["question"], seed, {"validation": d.validation_fraction}))
+        else:
+            held = {"validation": d.validation_fraction, "test": d.medqa_test_fraction}
+            splits.append(split_of(r["question"], seed, held))
+    return splits
+
+
+def _split_parallel(parallel: _Deduped, d, seed: int) -> set[str]:
+    """Split the parallel rows; return the ids held out for translation_test.
+
+    The parallel file is small: an exact, topic-stratified hold-out for translation_test,
+    then the usual hash split of the rest into train / validation.
+    """
+    par_test = stratified_holdout(parallel.rows, d.parallel_test_rows, seed, lambda p: p["topic"])
+    parallel.splits = [
+        "test"
+        if p["id"] in par_test
+        else split_of(p["zh"] + p["han"], seed, {"validation": d.validation_fraction})
+        for p in parallel.rows
+    ]
+    return par_test
+
+
+def _stage1_records(mcq: _Deduped, books: list[dict]) -> tuple[list[dict], list[dict]]:
+    """stage1_train (MedQA-train chats, then textbook chunks) and stage1_validation."""
+    train = [mcq_record(r) for r in mcq.part("train")]
+    train += [record(b["id"], b["source"], "text", text=b["text"]) for b in books]
+    validation = [mcq_record(r) for r in mcq.part("validation")]
+    mix.score_difficulty(train)
+    mix.score_difficulty(validation)
+    return train, validation
+
+
+def _held_out(par_test: set[str], parallel_test: list[dict], cloze: list[dict]) -> dict:
+    """The manifest's record of what only evaluation may read."""
+    return {
+        "parallel_test_ids": sorted(par_test),
+        "parallel_test_by_topic": dict(sorted(Counter(p["topic"] for p in parallel_test).items())),
+        "cloze_sentence_ids": [r["id"].removeprefix("cloze-") for r in cloze],
+        "note": "test-split rows: read by evaluation only, never by training",
+    }
+
+
+def _apply_caps(datasets: dict[str, list], caps: dict[str, int], seed: int) -> dict[str, list]:
+    """Each dataset within its cap (``stage2_train`` was capped by its mix)."""
+    out = {
+        k: v if k in ("stage2_train", "translation_test") else capped(v, caps.get(k), seed)
+        for k, v in datasets.items()
+    }
+    # The held-out parallel pairs survive the cap; Sinica's Han→Tâi-lô pairs fill the rest.
+    pairs = out["translation_test"]
+    from_par = [p for p in pairs if p["id"].startswith("parallel-")]
+    from_sin = [p for p in pairs if not p["id"].startswith("parallel-")]
+    cap = caps.get("translation_test")
+    room = None if cap is None else max(0, cap - len(from_par))
+    out["translation_test"] = from_par + capped(from_sin, room, seed)
+    return out
 
 
 def _textbooks_job(files, d, report: SourceReport) -> tuple[list[dict], SourceReport]:

@@ -17,9 +17,67 @@ inside each phase, so the model sees medical Mandarin throughout stage 2.
 from __future__ import annotations
 
 import random
+from collections import Counter
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+
+from taigimed.data.records import capped
+
+if TYPE_CHECKING:
+    from taigimed.data.config import DataConfig
+
+
+@dataclass
+class Stage2Mix:
+    """``stage2_train`` in training order, and the figures the manifest reports for it."""
+
+    records: list[dict]
+    stats: dict
+
+
+def stage2_mix(
+    taigi: list[dict],
+    stage1_train: list[dict],
+    feedback: list[dict],
+    d: DataConfig,
+    seed: int,
+) -> Stage2Mix:
+    """Taigi records and replayed ``stage1_train`` records in curriculum order, then
+    ``feedback`` records (already in training-record form), within ``stage2_train``'s cap."""
+    cap = d.dataset_caps.get("stage2_train")
+    if cap is not None:
+        # Cap the Taigi share first, so the replay share survives the dataset cap.
+        taigi = capped(taigi, max(1, round(cap * (1 - d.replay_fraction))), seed)
+    n_replay = replay_count(len(taigi), d.replay_fraction, len(stage1_train))
+    replay = [
+        dict(r, id=f"replay-{r['id']}", messages=list(r["messages"]))
+        for r in capped(stage1_train, n_replay, seed)
+    ]
+    records = capped(curriculum(taigi, replay, d.curriculum_phases, seed), cap, seed)
+    # Answers users liked or clinicians corrected come last: the export puts them in the
+    # hardest phase, and they are the closest thing to the traffic the model will see.
+    records += feedback  # never sampled away by the cap
+    stats = {
+        "taigi_records": len(taigi),
+        "replay_records": len(replay),
+        "replay_share": round(len(replay) / max(1, len(records)), 4),
+        "feedback_records": len(feedback),
+        "phases": _phase_counts(records),
+    }
+    return Stage2Mix(records, stats)
+
+
+def _phase_counts(records: list[dict]) -> dict[str, int]:
+    """Records per phase and origin (``taigi``, ``replay``, ``feedback``), e.g. ``phase0_taigi``."""
+    counts: Counter[str] = Counter()
+    for r in records:
+        is_copy = r["id"].startswith(("replay-", "feedback-"))
+        origin = r["id"].split("-", 1)[0] if is_copy else "taigi"
+        counts[f"phase{r['phase']}_{origin}"] += 1
+    return dict(sorted(counts.items()))
 
 
 def _content(rec: dict) -> str:

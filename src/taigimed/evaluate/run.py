@@ -12,6 +12,10 @@ Report JSON (``schema`` 1), stable for the gate and the registry::
                     "items": [...]}},              # per item, see metrics.item_values
      "skipped_sets": {set: why},
      "seconds": float, "set_seconds": {set: float}}
+
+Each set is one job: an ``McqJob`` (an MCQ set, with taigi_medical's open questions) or
+the ``GeneralJob`` (taigi_general). A job loads on its full items, is sampled, and scores
+itself; ``evaluate_model`` reads top to bottom: load, balance, sample, score, report.
 """
 
 from __future__ import annotations
@@ -21,18 +25,112 @@ import json
 import shutil
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from taigimed.artifacts import write_json_atomic
 from taigimed.config import Config
 from taigimed.evaluate import eval_sets as evsets
+from taigimed.evaluate.balance import check_balance
+from taigimed.evaluate.config import EvalConfig
 from taigimed.evaluate.report import write_report
 from taigimed.evaluate.scoring import load_model
 from taigimed.evaluate.suites import evaluate_general, evaluate_mcq, evaluate_open
 from taigimed.workdir import Workdir
 
 SCHEMA = 1
+
+
+@dataclass
+class McqJob:
+    """One MCQ set, scored by option likelihood (and parsed letters when generative);
+    ``open_items`` are the set's open questions (taigi_medical's), scored with it."""
+
+    name: str
+    items: list[dict]
+    open_items: list[dict] = field(default_factory=list)
+
+    @property
+    def ids(self) -> list[str]:
+        return [r["id"] for r in self.items] + [r["id"] for r in self.open_items]
+
+    @property
+    def size(self) -> int:
+        return len(self.items) + len(self.open_items)
+
+    def sampled(self, n: int | None, seed: int, ec: EvalConfig) -> McqJob:
+        """The seeded sample of ``n`` items per part, stratified by category."""
+        items = evsets.stratified_sample(self.items, n, seed, lambda r: r["category"])
+        open_items = self.open_items
+        if open_items:
+            open_items = evsets.stratified_sample(
+                open_items, n, seed, lambda r: str(r.get("category", "all"))
+            )
+        return McqJob(self.name, items, open_items)
+
+    def score(self, lm, ec: EvalConfig, seed: int, progress) -> dict[str, Any]:
+        common = {"n_resamples": ec.bootstrap_samples, "seed": seed}
+        res = evaluate_mcq(
+            lm,
+            self.items,
+            batch_questions=ec.batch_questions,
+            gen_tokens=ec.mcq_max_new_tokens if ec.generative else 0,
+            progress=progress,
+            options_only=ec.options_only,
+            **common,
+        )
+        if self.open_items:
+            open_metrics, res["open_items"] = evaluate_open(
+                lm,
+                self.open_items,
+                batch_size=ec.batch_sequences,
+                max_new_tokens=ec.open_max_new_tokens,
+                progress=progress,
+                **common,
+            )
+            res["metrics"].update(open_metrics)
+        return res
+
+
+@dataclass
+class GeneralJob:
+    """taigi_general: bits per character on Taigi sentences, chrF++ on translation pairs."""
+
+    sentences: list[dict]
+    pairs: list[dict]
+    name: str = "taigi_general"
+
+    @property
+    def ids(self) -> list[str]:
+        return [r["id"] for r in self.sentences] + [r["id"] for r in self.pairs]
+
+    @property
+    def size(self) -> int:
+        return len(self.ids)
+
+    def sampled(self, n: int | None, seed: int, ec: EvalConfig) -> GeneralJob:
+        """``n`` sentences stratified by source; pairs per direction (``n`` unless
+        ``eval.translation_per_direction`` says otherwise)."""
+        sentences = evsets.stratified_sample(self.sentences, n, seed, lambda r: str(r["source"]))
+        per_direction = ec.translation_per_direction if n is not None else None
+        pairs = evsets.sample_translation(self.pairs, per_direction or n, seed)
+        return GeneralJob(sentences, pairs, self.name)
+
+    def score(self, lm, ec: EvalConfig, seed: int, progress) -> dict[str, Any]:
+        return evaluate_general(
+            lm,
+            self.sentences,
+            self.pairs,
+            batch_size=ec.batch_sequences,
+            max_new_tokens=ec.translation_max_new_tokens,
+            progress=progress,
+            n_resamples=ec.bootstrap_samples,
+            seed=seed,
+        )
+
+
+EvalJob = McqJob | GeneralJob
 
 
 def evaluate_model(
@@ -59,124 +157,12 @@ def evaluate_model(
     started = time.perf_counter()
 
     # Load and validate every input before the (slow) model so bad files fail at once.
-    mcq_sets: dict[str, list[dict]] = {}
-    taigi_open: list[dict] = []
-    general: tuple[list[dict], list[dict]] | None = None
-    needs_data = {"medqa_tw", "taigi_general", "taigi_cloze"} & set(ec.sets)
-    prepared = None
-    if needs_data:
-        prepared = evsets.open_prepared(Path(data_dir) if data_dir else wd)
-    if "medqa_tw" in ec.sets:
-        rows = evsets.prepared_rows(prepared, "medqa_test")
-        mcq_sets["medqa_tw"] = evsets.check_mcq(rows, f"{prepared.path}/medqa_test")
-    skipped: dict[str, str] = {}
-    if "taigi_cloze" in ec.sets:
-        rows = evsets.prepared_rows(prepared, "taigi_cloze_test")
-        if rows:
-            mcq_sets["taigi_cloze"] = evsets.check_mcq(rows, f"{prepared.path}/taigi_cloze_test")
-        else:
-            # A small corpus slice (the tiny recipe) can leave too few words for distractors.
-            skipped["taigi_cloze"] = "the prepared data has no cloze items (corpus too small)"
-    if "taigi_medical" in ec.sets:
-        mcq_sets["taigi_medical"], taigi_open = evsets.load_taigi_medical(ec.taigi_medical_path)
-    for path in extra_mcq:
-        mcq_sets[f"extra:{Path(path).name}"] = evsets.load_extra_mcq(path)
-    if "taigi_general" in ec.sets:
-        general = (
-            evsets.prepared_rows(prepared, "taigi_test"),
-            evsets.prepared_rows(prepared, "translation_test"),
-        )
-
+    jobs, skipped = _load_jobs(cfg, wd, data_dir, extra_mcq)
     # Balance is a property of the set, not of the sample: a 10-item sample of a balanced
     # set can look lopsided, so the report states it for the full set.
-    from taigimed.evaluate.balance import check_balance
-
-    balance = {name: check_balance(rows).to_dict() for name, rows in mcq_sets.items()}
-    per_set_n: dict[str, int] = {}
-    for name, rows in mcq_sets.items():
-        mcq_sets[name] = evsets.stratified_sample(rows, sample_n, seed, lambda r: r["category"])
-        per_set_n[name] = len(mcq_sets[name])
-    if taigi_open:
-        taigi_open = evsets.stratified_sample(
-            taigi_open, sample_n, seed, lambda r: str(r.get("category", "all"))
-        )
-        per_set_n["taigi_medical_open"] = len(taigi_open)
-    if general is not None:
-        sents = evsets.stratified_sample(general[0], sample_n, seed, lambda r: str(r["source"]))
-        per_direction = ec.translation_per_direction if sample_n is not None else None
-        pairs = evsets.sample_translation(general[1], per_direction or sample_n, seed)
-        general = (sents, pairs)
-        per_set_n["taigi_general"] = len(sents)
-        per_set_n["taigi_general_translation"] = len(pairs)
-
-    # Each finished set is kept under <out>.parts/ until the report is written, so an
-    # interrupted run resumes with the sets it had not finished (same model, config, items).
-    parts = out_json.with_name(f".{out_json.name}.parts")
-    fingerprint = _fingerprint(cfg, model_dir)
-    jobs = []
-    common = {"n_resamples": ec.bootstrap_samples, "seed": seed}
-    gen_tokens = ec.mcq_max_new_tokens if ec.generative else 0
-    for name, items in mcq_sets.items():
-        extra = taigi_open if name == "taigi_medical" else []
-        ids = [r["id"] for r in items] + [r["id"] for r in extra]
-        jobs.append((name, ids, len(items) + len(extra), ("mcq", items, extra)))
-    if general is not None:
-        ids = [r["id"] for r in general[0]] + [r["id"] for r in general[1]]
-        jobs.append(("taigi_general", ids, len(ids), ("general", *general)))
-
-    results: dict[str, Any] = {}
-    set_seconds: dict[str, float] = {}
-    lm = None
-    with _progress() as bar:
-        for name, ids, size, job in jobs:
-            key = hashlib.sha256(json.dumps([fingerprint, name, ids]).encode()).hexdigest()
-            part = parts / f"{_slug(name)}.json"
-            cached = _read_part(part, key)
-            if cached is not None:
-                results[name], set_seconds[name] = cached["result"], cached["seconds"]
-                bar.add_task(f"{name} (resumed)", total=size, completed=size)
-                continue
-            if lm is None:
-                lm = _load_scorer(cfg, wd, model_dir)
-            task = bar.add_task(name, total=size)
-            progress = lambda k, t=task: bar.advance(t, k)  # noqa: E731
-            t0 = time.perf_counter()
-            if job[0] == "mcq":
-                _, items, extra = job
-                res = evaluate_mcq(
-                    lm,
-                    items,
-                    batch_questions=ec.batch_questions,
-                    gen_tokens=gen_tokens,
-                    progress=progress,
-                    options_only=ec.options_only,
-                    **common,
-                )
-                if extra:
-                    open_metrics, res["open_items"] = evaluate_open(
-                        lm,
-                        extra,
-                        batch_size=ec.batch_sequences,
-                        max_new_tokens=ec.open_max_new_tokens,
-                        progress=progress,
-                        **common,
-                    )
-                    res["metrics"].update(open_metrics)
-            else:
-                res = evaluate_general(
-                    lm,
-                    job[1],
-                    job[2],
-                    batch_size=ec.batch_sequences,
-                    max_new_tokens=ec.translation_max_new_tokens,
-                    progress=progress,
-                    **common,
-                )
-            results[name], set_seconds[name] = res, time.perf_counter() - t0
-            write_json_atomic(part, {"key": key, "result": res, "seconds": set_seconds[name]})
-            # A line per finished set: without a terminal (CI, Argo pods) the bars only
-            # appear when everything is done.
-            bar.console.print(f"{name}: {size} items scored in {set_seconds[name]:.0f} s")
+    balance = {j.name: check_balance(j.items).to_dict() for j in jobs if isinstance(j, McqJob)}
+    jobs = [job.sampled(sample_n, seed, ec) for job in jobs]
+    results, set_seconds = _score_jobs(jobs, cfg, wd, model_dir, out_json, seed)
 
     for name, bal in balance.items():
         results[name]["balance"] = bal
@@ -186,7 +172,7 @@ def evaluate_model(
         "sample": {
             "full": sample_n is None,
             "sample_per_set": sample_n,
-            "per_set_n": per_set_n,
+            "per_set_n": _per_set_n(jobs),
             "seed": seed,
         },
         "sets": annotate_power(results, cfg.gate.alpha, ec.power),
@@ -197,8 +183,101 @@ def evaluate_model(
     write_json_atomic(out_json, report)
     champion = _read_report(champion_report)
     write_report(report, out_json, champion)
-    shutil.rmtree(parts, ignore_errors=True)
+    shutil.rmtree(_parts_dir(out_json), ignore_errors=True)
     return report
+
+
+def _load_jobs(
+    cfg: Config, wd: Workdir, data_dir: str | Path | None, extra_mcq: Sequence[str | Path]
+) -> tuple[list[EvalJob], dict[str, str]]:
+    """A job per configured set on its full items, and the sets skipped (with why)."""
+    ec = cfg.eval
+    prepared = None
+    if {"medqa_tw", "taigi_general", "taigi_cloze"} & set(ec.sets):
+        prepared = evsets.open_prepared(Path(data_dir) if data_dir else wd)
+    jobs: list[EvalJob] = []
+    skipped: dict[str, str] = {}
+    if "medqa_tw" in ec.sets:
+        rows = evsets.prepared_rows(prepared, "medqa_test")
+        jobs.append(McqJob("medqa_tw", evsets.check_mcq(rows, f"{prepared.path}/medqa_test")))
+    if "taigi_cloze" in ec.sets:
+        rows = evsets.prepared_rows(prepared, "taigi_cloze_test")
+        if rows:
+            where = f"{prepared.path}/taigi_cloze_test"
+            jobs.append(McqJob("taigi_cloze", evsets.check_mcq(rows, where)))
+        else:
+            # A small corpus slice (the tiny recipe) can leave too few words for distractors.
+            skipped["taigi_cloze"] = "the prepared data has no cloze items (corpus too small)"
+    if "taigi_medical" in ec.sets:
+        mcq, open_items = evsets.load_taigi_medical(ec.taigi_medical_path)
+        jobs.append(McqJob("taigi_medical", mcq, open_items))
+    for path in extra_mcq:
+        jobs.append(McqJob(f"extra:{Path(path).name}", evsets.load_extra_mcq(path)))
+    if "taigi_general" in ec.sets:
+        jobs.append(
+            GeneralJob(
+                evsets.prepared_rows(prepared, "taigi_test"),
+                evsets.prepared_rows(prepared, "translation_test"),
+            )
+        )
+    return jobs, skipped
+
+
+def _per_set_n(jobs: list[EvalJob]) -> dict[str, int]:
+    """Items scored per set: MCQ sets, then open questions, then taigi_general's two parts."""
+    mcq = [j for j in jobs if isinstance(j, McqJob)]
+    n = {j.name: len(j.items) for j in mcq}
+    n |= {f"{j.name}_open": len(j.open_items) for j in mcq if j.open_items}
+    for j in jobs:
+        if isinstance(j, GeneralJob):
+            n |= {j.name: len(j.sentences), f"{j.name}_translation": len(j.pairs)}
+    return n
+
+
+def _score_jobs(
+    jobs: list[EvalJob],
+    cfg: Config,
+    wd: Workdir,
+    model_dir: str | Path,
+    out_json: Path,
+    seed: int,
+) -> tuple[dict[str, Any], dict[str, float]]:
+    """Each job's result and seconds; the model loads only if some job was not finished.
+
+    Each finished set is kept under <out>.parts/ until the report is written, so an
+    interrupted run resumes with the sets it had not finished (same model, config, items).
+    """
+    parts = _parts_dir(out_json)
+    fingerprint = _fingerprint(cfg, model_dir)
+    results: dict[str, Any] = {}
+    set_seconds: dict[str, float] = {}
+    lm = None
+    with _progress() as bar:
+        for job in jobs:
+            key = hashlib.sha256(json.dumps([fingerprint, job.name, job.ids]).encode()).hexdigest()
+            part = parts / f"{_slug(job.name)}.json"
+            cached = _read_part(part, key)
+            if cached is not None:
+                results[job.name], set_seconds[job.name] = cached["result"], cached["seconds"]
+                bar.add_task(f"{job.name} (resumed)", total=job.size, completed=job.size)
+                continue
+            if lm is None:
+                lm = _load_scorer(cfg, wd, model_dir)
+            task = bar.add_task(job.name, total=job.size)
+            t0 = time.perf_counter()
+            res = job.score(lm, cfg.eval, seed, lambda k, t=task: bar.advance(t, k))
+            results[job.name], set_seconds[job.name] = res, time.perf_counter() - t0
+            write_json_atomic(part, {"key": key, "result": res, "seconds": set_seconds[job.name]})
+            # A line per finished set: without a terminal (CI, Argo pods) the bars only
+            # appear when everything is done.
+            bar.console.print(
+                f"{job.name}: {job.size} items scored in {set_seconds[job.name]:.0f} s"
+            )
+    return results, set_seconds
+
+
+def _parts_dir(out_json: Path) -> Path:
+    return out_json.with_name(f".{out_json.name}.parts")
 
 
 def sample_size(cfg: Config) -> int | None:

@@ -77,3 +77,25 @@ def test_replay_count():
     assert replay_count(80, 0.2, 1000) == 20  # 20 / (80 + 20) = 0.2
     assert replay_count(80, 0.2, 5) == 5
     assert replay_count(80, 0.0, 1000) == 0
+
+
+def test_stage2_mix_caps_taigi_first_and_puts_feedback_last():
+    from taigimed.data.config import DataConfig
+    from taigimed.data.mix import stage2_mix
+
+    taigi = [record(f"t{i}", "sinica", "text", text="字" * (i % 7 + 1)) for i in range(100)]
+    stage1 = [record(f"m{i}", "medqa", "text", text="醫" * 5) for i in range(100)]
+    feedback = [
+        dict(record(f"feedback-{i}", "feedback", "text", text="好"), phase=2) for i in range(3)
+    ]
+    d = DataConfig(dataset_caps={"stage2_train": 50}, replay_fraction=0.2, curriculum_phases=3)
+    stage1_before = [dict(r) for r in stage1]
+    mixed = stage2_mix(taigi, stage1, feedback, d, seed=0)
+    ids = [r["id"] for r in mixed.records]
+    # the Taigi share is capped first (40 of 50), so the replay share survives the cap
+    assert mixed.stats["taigi_records"] == 40 and mixed.stats["replay_records"] == 10
+    assert len(ids) == 53 and ids[-3:] == ["feedback-0", "feedback-1", "feedback-2"]
+    assert sum(i.startswith("replay-m") for i in ids) == 10
+    assert stage1 == stage1_before  # replayed as copies: stage1_train keeps its own phase
+    assert sum(mixed.stats["phases"].values()) == 53
+    assert mixed.stats["phases"]["phase2_feedback"] == 3

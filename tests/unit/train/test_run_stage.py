@@ -96,3 +96,17 @@ def test_missing_dataset_is_a_clear_error(tmp_path, prepared_dir):
     shutil.rmtree(broken / "datasets" / "stage1_validation")
     with pytest.raises(PreparedDataError, match=r"stage1_validation.*taigimed data prepare"):
         run_stage(load_config("tiny"), Workdir.resolve(tmp_path / "w"), 1, data_dir=broken)
+
+
+def test_resume_refuses_a_run_started_with_another_config(tmp_path, prepared_dir):
+    from taigimed.train import run_stage
+    from taigimed.train.model import TrainSetupError
+
+    wd = Workdir.resolve(tmp_path / "w")
+    unfinished = wd.runs / "stage1" / "stage1-20260101-000000"
+    (unfinished / "checkpoints" / "step-000002").mkdir(parents=True)
+    state = {"config_fingerprint": "another recipe", "start_model": "x", "metrics_before": {}}
+    (unfinished / "state.json").write_text(json.dumps(state))
+    with pytest.raises(TrainSetupError, match=r"cannot resume stage1-20260101-000000.*--resume"):
+        run_stage(load_config("tiny"), wd, 1, data_dir=prepared_dir, resume=True)
+    assert not (unfinished / "run.json").exists()
