@@ -4,7 +4,7 @@ GGUF scorer (llama.cpp) against both.
     OMP_WAIT_POLICY=PASSIVE python benchmarks/bench_eval.py --workdir W [--model DIR]
         [--medqa shared/data/medqa_tw/test.jsonl] [--naive 24] [--ours 200]
         [--dtype float32|bfloat16] [--gen-tokens 8] [--suite DATA_DIR] [--out result.json]
-        [--gguf f16 [--gguf-items N]] [--suite-scorer torch|gguf]
+        [--gguf f16 [--gguf-items N]] [--suite-scorer torch|gguf] [--prefix-ab ROUNDS]
 
 ``--gguf TYPE`` exports the model to GGUF (``models.gguf_export``) and times
 ``scoring_gguf`` on ``--gguf-items`` questions (default: all), with the greedy answer; its
@@ -18,6 +18,10 @@ Both scorers see the same MedQA-TW questions, prompts (taigimed.chat) and token 
 - ours (``taigimed.evaluate.scoring.score_mcq``): prompts batched by length and run once,
   options scored as continuations of the cached prompt, with and without the greedy
   answer used for generative accuracy.
+
+``--prefix-ab ROUNDS`` times ``score_mcq`` (no greedy answer) with the shared-prefix cache
+off and on, alternating, ROUNDS times each, on the ``--ours`` questions: wall and process
+CPU seconds, so a busy machine shows in the gap between them.
 
 Reported: questions/s of each, the ratio, the largest log-probability difference on the
 shared questions, and the projected time for 1,000 questions. ``--suite DATA_DIR`` also
@@ -140,6 +144,40 @@ def bench_gguf(args, cfg, wd, model_dir, items, contexts, conts, torch_scores) -
     }
 
 
+def prefix_ab(lm, contexts, conts, batch_questions: int, rounds: int) -> dict:
+    """The shared-prefix cache's gain: the same call with the cache disabled, then enabled."""
+    from taigimed.evaluate import scoring
+
+    enabled = scoring.MIN_SHARED_PREFIX
+    ids = [scoring.encode_mcq(lm, c, x).context for c, x in zip(contexts, conts, strict=True)]
+    runs: dict[str, list[tuple[float, float]]] = {"off": [], "on": []}
+    logliks = {}
+    try:
+        for _ in range(rounds):
+            for mode, threshold in (("off", 10**9), ("on", enabled)):
+                scoring.MIN_SHARED_PREFIX = threshold
+                t0, c0 = time.perf_counter(), time.process_time()
+                scores = scoring.score_mcq(lm, contexts, conts, batch_questions, 0)
+                runs[mode].append((time.perf_counter() - t0, time.process_time() - c0))
+                logliks[mode] = [x for s in scores for x in s.logliks]
+    finally:
+        scoring.MIN_SHARED_PREFIX = enabled
+    best = {m: (min(w for w, _ in r), min(c for _, c in r)) for m, r in runs.items()}
+    return {
+        "questions": len(contexts),
+        "shared_prefix_tokens": scoring._SharedPrefix.of(lm, ids).length,
+        "mean_prompt_tokens": sum(len(i) for i in ids) / len(ids),
+        "rounds": rounds,
+        "best_wall_s": {m: round(w, 2) for m, (w, _) in best.items()},
+        "best_cpu_s": {m: round(c, 2) for m, (_, c) in best.items()},
+        "speedup_wall": best["off"][0] / best["on"][0],
+        "speedup_cpu": best["off"][1] / best["on"][1],
+        "max_abs_loglik_diff": max(
+            abs(a - b) for a, b in zip(logliks["off"], logliks["on"], strict=True)
+        ),
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--workdir", type=Path, default=None)
@@ -155,6 +193,7 @@ def main() -> None:
     ap.add_argument("--suite-scorer", default="gguf", choices=["torch", "gguf"])
     ap.add_argument("--gguf", default=None, choices=["f32", "f16", "q8_0"], help="GGUF type")
     ap.add_argument("--gguf-items", type=int, default=None, help="questions for the GGUF scorer")
+    ap.add_argument("--prefix-ab", type=int, default=0, help="rounds of shared prefix off/on")
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args()
 
@@ -185,6 +224,11 @@ def main() -> None:
     }
     score_mcq(lm, contexts[:4], conts[:4], args.batch_questions)  # warm-up
 
+    if args.prefix_ab:
+        m = min(args.ours, len(items))
+        result["shared_prefix"] = prefix_ab(
+            lm, contexts[:m], conts[:m], args.batch_questions, args.prefix_ab
+        )
     n = min(args.naive, len(items))
     t0 = time.perf_counter()
     naive = naive_logliks(lm, items[:n])

@@ -27,7 +27,10 @@ class EvalConfig(StrictModel):
         "GGUF (eval.gguf_type) and run by llama.cpp, the file CPU serving uses.",
     )
     gguf_type: Literal["f32", "f16", "q8_0"] = Field(
-        "f16", description="GGUF tensor type the gguf scorer exports and scores."
+        "f16",
+        description="GGUF tensor type the gguf scorer exports and scores. f16 gives the "
+        "safetensors model's greedy answers; q8_0 changed 15 of 50 on SmolLM2-135M "
+        "(docs/benchmarks.md), so it is for speed studies, not gate decisions.",
     )
     batch_questions: int = Field(
         8, ge=1, description="MCQ questions scored per forward pass (prefixes batched by length)."
