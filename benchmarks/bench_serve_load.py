@@ -14,6 +14,10 @@ times), so load from other jobs on a shared machine hits them alike. Driven by a
 client streaming /v1/chat/completions (temperature 0, fixed prompts). The safety layer is off in
 the gateway so the figure is the serving overhead alone. Prints a Markdown table (ratios against
 llama.cpp direct at the same concurrency) and writes JSON to --out.
+
+Each row also gives the CPU seconds per request of the server process itself and of its
+children (the gateway's supervised llama.cpp server): on a machine where llama.cpp already
+uses every core, whatever the gateway process spends is taken from generation.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import time
 from pathlib import Path
 
 import httpx
+import psutil
 
 from taigimed.chat import SYSTEM_PROMPT
 from taigimed.localproc import free_port, stop, wait_http
@@ -131,6 +136,14 @@ async def run_level(
     }
 
 
+def cpu_seconds(proc: subprocess.Popen) -> tuple[float, float]:
+    """User + system CPU seconds so far of a server process and of its child processes."""
+    p = psutil.Process(proc.pid)
+    own = p.cpu_times()
+    kids = [c.cpu_times() for c in p.children(recursive=True)]
+    return own.user + own.system, sum(k.user + k.system for k in kids)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--targets", default="builtin,llamacpp,gateway")
@@ -197,9 +210,11 @@ def main() -> None:
                 for target in targets:
                     base, model = bases[target]
                     direct = target == "llamacpp"
-                    rows[target].append(
-                        asyncio.run(run_level(base, model, c, n, args.max_tokens, direct))
-                    )
+                    own0, kids0 = cpu_seconds(procs[target])
+                    row = asyncio.run(run_level(base, model, c, n, args.max_tokens, direct))
+                    own1, kids1 = cpu_seconds(procs[target])
+                    row["server_cpu_s"], row["child_cpu_s"] = own1 - own0, kids1 - kids0
+                    rows[target].append(row)
             for target in targets:
                 row = merge_rounds(rows[target])
                 results[target].append(row)
@@ -247,6 +262,8 @@ def merge_rounds(rounds: list[dict]) -> dict:
         "tokens": tokens,
         "wall_s": wall,
         "tokens_per_s": tokens / wall if wall else 0.0,
+        "server_cpu_s_per_request": sum(r["server_cpu_s"] for r in rounds) / max(1, requests),
+        "child_cpu_s_per_request": sum(r["child_cpu_s"] for r in rounds) / max(1, requests),
     }
 
 
@@ -254,9 +271,9 @@ def print_table(results: dict[str, list[dict]]) -> None:
     base = {r["concurrency"]: r for r in results.get("llamacpp", [])}
     print(
         "\n| target | c | p50 TTFT s | p95 TTFT s | tokens/s | errors "
-        "| TTFT p50 ÷ llama.cpp | tok/s ÷ llama.cpp |"
+        "| TTFT p50 ÷ llama.cpp | tok/s ÷ llama.cpp | CPU s/request: server, children |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     for target, rows in results.items():
         for r in rows:
             b = base.get(r["concurrency"])
@@ -268,7 +285,8 @@ def print_table(results: dict[str, list[dict]]) -> None:
             p95 = f"{r['ttft_p95_s']:.3f}" if r["ttft_p95_s"] is not None else "–"
             print(
                 f"| {target} | {r['concurrency']} | {p50} | {p95} | {r['tokens_per_s']:.1f} "
-                f"| {r['errors']}/{r['requests']} | {ratio_ttft} | {ratio_tps} |"
+                f"| {r['errors']}/{r['requests']} | {ratio_ttft} | {ratio_tps} "
+                f"| {r['server_cpu_s_per_request']:.3f}, {r['child_cpu_s_per_request']:.3f} |"
             )
 
 
