@@ -146,6 +146,8 @@ class _SharedPrefix:
 
     @classmethod
     def of(cls, lm: LoadedModel, contexts: Sequence[list[int]]) -> _SharedPrefix:
+        if not contexts:
+            return cls(0, None)
         first = contexts[0]
         # Every prompt keeps at least its last token outside the prefix: the first
         # option token is predicted from that position's logits.

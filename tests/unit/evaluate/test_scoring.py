@@ -106,3 +106,7 @@ def test_prompts_sharing_nothing_are_scored_whole(tiny_lm):
     enc = encode_mcq(tiny_lm, odd, conts[0])
     naive = [_naive_loglik(tiny_lm, enc.context, x) for x in enc.continuations]
     assert scores[0].logliks == pytest.approx(naive, abs=1e-4)
+
+
+def test_no_questions_score_to_nothing(tiny_lm):
+    assert score_mcq(tiny_lm, [], [], gen_tokens=4) == []
