@@ -380,6 +380,11 @@ def text_bits(
     return bits
 
 
+def answer_caps(n: int, max_new_tokens: int, limits: Sequence[int] | None) -> list[int]:
+    """Each prompt's own cap on new tokens: its limit, at most ``max_new_tokens``, at least 1."""
+    return [max(1, min(max_new_tokens, limits[i] if limits else max_new_tokens)) for i in range(n)]
+
+
 @torch.inference_mode()
 def generate(
     lm: LoadedModel,
@@ -393,31 +398,31 @@ def generate(
 
     ``limits`` caps each prompt's new tokens below ``max_new_tokens`` (e.g. from the
     source length of a translation), so an untrained model that never stops costs
-    only what a plausible answer could need; a batch runs to its largest cap.
+    only what a plausible answer could need. A batch decodes to its largest cap and
+    every answer is cut at its own, so no answer depends on what shares its batch.
     """
     if getattr(lm, "backend", None) == "gguf":
         return lm.generate(prompts, max_new_tokens, batch_size, progress, limits)
     tok = lm.tokenizer
     encoded = [_encode(lm, p)[-(lm.max_context - max_new_tokens) :] for p in prompts]
-    order = sorted(range(len(encoded)), key=lambda i: -len(encoded[i]))
+    caps = answer_caps(len(prompts), max_new_tokens, limits)
+    # Equal caps share a batch (no row decodes far past its own), then equal lengths.
+    order = sorted(range(len(encoded)), key=lambda i: (-caps[i], -len(encoded[i])))
     out: list[str] = [""] * len(prompts)
     for start in range(0, len(order), batch_size):
         batch = order[start : start + batch_size]
         ids, mask = _left_pad([encoded[i] for i in batch], lm.pad_id)
-        cap = (
-            max_new_tokens if limits is None else min(max_new_tokens, max(limits[i] for i in batch))
-        )
         gen = lm.model.generate(
             input_ids=ids,
             attention_mask=mask,
-            max_new_tokens=max(cap, 1),
+            max_new_tokens=max(caps[i] for i in batch),
             do_sample=False,
             eos_token_id=lm.stop_ids,
             pad_token_id=lm.pad_id,
         )
         for i, row in zip(batch, gen[:, ids.shape[1] :].tolist(), strict=True):
             kept = []
-            for t in row:
+            for t in row[: caps[i]]:
                 if t in lm.stop_ids:
                     break
                 kept.append(t)

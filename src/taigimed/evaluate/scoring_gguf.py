@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from taigimed.evaluate.scoring import MCQScore, encode_mcq
+from taigimed.evaluate.scoring import MCQScore, answer_caps, encode_mcq
 
 # Sequence 0 holds the prompt; options take 1..MAX_OPTIONS.
 MAX_OPTIONS = 8
@@ -200,20 +200,17 @@ class GGUFModel:
         encoded = [
             self.tokenizer.encode(p)[-(self.max_context - max_new_tokens) :] for p in prompts
         ]
-        order = sorted(range(len(encoded)), key=lambda i: -len(encoded[i]))
+        caps = answer_caps(len(prompts), max_new_tokens, limits)
+        # As in the torch scorer: equal caps batch together, each answer stops at its own.
+        order = sorted(range(len(encoded)), key=lambda i: (-caps[i], -len(encoded[i])))
         width = max(1, min(batch_size, self.n_seq))
         out = [""] * len(prompts)
         for start in range(0, len(order), width):
             batch = order[start : start + width]
-            # Like the torch scorer, a batch runs to its largest cap (same answers).
-            cap = max_new_tokens
-            if limits is not None:
-                cap = min(max_new_tokens, max(limits[i] for i in batch))
-            cap = max(cap, 1)
             # Side-by-side sequences share the cache: split a batch that would not fit.
             groups, group, cells = [], [], 0
             for i in batch:
-                need = len(encoded[i]) + cap
+                need = len(encoded[i]) + caps[i]
                 if group and cells + need > self.cache_cells:
                     groups.append(group)
                     group, cells = [], 0
@@ -221,7 +218,7 @@ class GGUFModel:
                 cells += need
             groups.append(group)
             for g in groups:
-                gen = self._greedy([encoded[i] for i in g], [[] for _ in g], [cap] * len(g))
+                gen = self._greedy([encoded[i] for i in g], [[] for _ in g], [caps[i] for i in g])
                 for i, ids in zip(g, gen, strict=True):
                     out[i] = self.tokenizer.decode(ids, skip_special_tokens=True).strip()
             if progress:

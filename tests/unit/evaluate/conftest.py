@@ -37,3 +37,23 @@ def tiny_lm(tiny_model_dir):
     from taigimed.evaluate.scoring import load_model
 
     return load_model(tiny_model_dir, "float32", 512)
+
+
+@pytest.fixture(scope="session")
+def sharp_lm(tiny_lm):
+    """The tiny model with large random weights: its greedy tokens depend on the prompt.
+
+    The tiny model's own small initialisation answers every prompt with the same newlines,
+    so a test of greedy decoding on it could not tell a right answer from a wrong one."""
+    import copy
+    import dataclasses
+
+    import torch
+
+    model = copy.deepcopy(tiny_lm.model)
+    gen = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        for p in model.parameters():
+            if p.dim() == 2:
+                p.copy_(torch.randn(p.shape, generator=gen) * 0.5)
+    return dataclasses.replace(tiny_lm, model=model)

@@ -48,14 +48,14 @@ def test_shared_prefix_logliks_match_one_sequence_at_a_time(tiny_lm):
     assert _flat(again) == pytest.approx(_flat(scores), abs=1e-4)
 
 
-def test_greedy_answer_from_cache_equals_generate(tiny_lm):
+def test_greedy_answer_from_cache_equals_generate(sharp_lm):
+    """Questions of unequal length decode their answers together from their own caches."""
     ctx, conts = _prompts()
-    scores = score_mcq(tiny_lm, ctx, conts, batch_questions=4, gen_tokens=6)
-    without = score_mcq(tiny_lm, ctx, conts, batch_questions=4)
-    assert _flat(scores) == pytest.approx(_flat(without), abs=1e-4), (
-        "cache cropped after generating"
-    )
-    reference = generate(tiny_lm, ctx, max_new_tokens=6, batch_size=1)
+    scores = score_mcq(sharp_lm, ctx, conts, batch_questions=4, gen_tokens=6)
+    without = score_mcq(sharp_lm, ctx, conts, batch_questions=4)
+    assert _flat(scores) == pytest.approx(_flat(without), abs=1e-4)
+    reference = generate(sharp_lm, ctx, max_new_tokens=6, batch_size=1)
+    assert len(set(reference)) > 3, "the model must answer prompts differently"
     assert [s.generated.strip() for s in scores] == reference
 
 
@@ -69,13 +69,19 @@ def test_text_bits_is_token_nll_in_bits(tiny_lm):
         assert b == pytest.approx(nll / math.log(2), rel=1e-4)
 
 
-def test_generate_respects_per_prompt_limits(tiny_lm):
+def test_generate_respects_per_prompt_limits(sharp_lm):
+    """Each prompt stops at its own limit, whatever it shares a batch with."""
     ctx, _ = _prompts()
-    capped = generate(tiny_lm, ctx[:3], max_new_tokens=12, batch_size=3, limits=[2, 1, 2])
-    full = generate(tiny_lm, ctx[:3], max_new_tokens=12, batch_size=3)
-    for short, long in zip(capped, full, strict=True):
-        assert len(tiny_lm.tokenizer.encode(short)) <= 2
-        assert long.startswith(short)
+    limits = [2, 1, 5, 3]
+    alone = [
+        generate(sharp_lm, [c], max_new_tokens=12, limits=[n])[0]
+        for c, n in zip(ctx[:4], limits, strict=True)
+    ]
+    batched = generate(sharp_lm, ctx[:4], max_new_tokens=12, batch_size=4, limits=limits)
+    full = generate(sharp_lm, ctx[:4], max_new_tokens=12, batch_size=4)
+    assert batched == alone
+    for short, long in zip(batched, full, strict=True):
+        assert long.startswith(short) and len(short) < len(long)
 
 
 def test_shared_prefix_runs_once_and_changes_no_number(tiny_lm, monkeypatch):
