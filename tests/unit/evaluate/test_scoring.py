@@ -49,11 +49,13 @@ def test_shared_prefix_logliks_match_one_sequence_at_a_time(tiny_lm):
 
 
 def test_greedy_answer_from_cache_equals_generate(sharp_lm):
-    """Questions of unequal length decode their answers together from their own caches."""
+    """Questions of unequal length, batched, answer as generate() does one prompt at a time."""
     ctx, conts = _prompts()
     scores = score_mcq(sharp_lm, ctx, conts, batch_questions=4, gen_tokens=6)
     without = score_mcq(sharp_lm, ctx, conts, batch_questions=4)
-    assert _flat(scores) == pytest.approx(_flat(without), abs=1e-4)
+    assert _flat(scores) == pytest.approx(_flat(without), abs=1e-4), (
+        "cache cropped after generating"
+    )
     reference = generate(sharp_lm, ctx, max_new_tokens=6, batch_size=1)
     assert len(set(reference)) > 3, "the model must answer prompts differently"
     assert [s.generated.strip() for s in scores] == reference
@@ -84,22 +86,22 @@ def test_generate_respects_per_prompt_limits(sharp_lm):
         assert long.startswith(short) and len(short) < len(long)
 
 
-def test_shared_prefix_runs_once_and_changes_no_number(tiny_lm, monkeypatch):
+def test_shared_prefix_runs_once_and_changes_no_number(sharp_lm, monkeypatch):
     """The instruction every MCQ prompt opens with is cached once; the numbers and the
     greedy answers are those of scoring every prompt from its first token."""
     from taigimed.evaluate import scoring
 
     ctx, conts = _prompts()
-    ids = [encode_mcq(tiny_lm, c, cs).context for c, cs in zip(ctx, conts, strict=True)]
-    prefix = scoring._SharedPrefix.of(tiny_lm, ids)
+    ids = [encode_mcq(sharp_lm, c, cs).context for c, cs in zip(ctx, conts, strict=True)]
+    prefix = scoring._SharedPrefix.of(sharp_lm, ids)
     assert prefix.length >= scoring.MIN_SHARED_PREFIX
     assert all(i[: prefix.length] == ids[0][: prefix.length] for i in ids)
     assert prefix.length < min(len(i) for i in ids)
 
-    shared = score_mcq(tiny_lm, ctx, conts, batch_questions=3, gen_tokens=4)
+    shared = score_mcq(sharp_lm, ctx, conts, batch_questions=3, gen_tokens=4)
     monkeypatch.setattr(scoring, "MIN_SHARED_PREFIX", 10**9)
-    assert scoring._SharedPrefix.of(tiny_lm, ids).length == 0
-    unshared = score_mcq(tiny_lm, ctx, conts, batch_questions=3, gen_tokens=4)
+    assert scoring._SharedPrefix.of(sharp_lm, ids).length == 0
+    unshared = score_mcq(sharp_lm, ctx, conts, batch_questions=3, gen_tokens=4)
     assert _flat(shared) == pytest.approx(_flat(unshared), abs=1e-4)
     assert [s.generated for s in shared] == [s.generated for s in unshared]
 
