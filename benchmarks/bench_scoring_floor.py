@@ -55,13 +55,10 @@ def model_params(config) -> tuple[int, int]:
 
 def fed_tokens(lm, contexts, continuations) -> tuple[int, int]:
     """(tokens fed, positions scored) for ``score_mcq`` on these prompts, padding left out."""
-    from taigimed.evaluate.scoring import encode_mcq
+    from taigimed.evaluate.scoring import encode_mcq, shared_prefix_length
 
     enc = [encode_mcq(lm, c, cs) for c, cs in zip(contexts, continuations, strict=True)]
-    first = enc[0].context
-    prefix = min(len(e.context) for e in enc) - 1
-    for e in enc[1:]:
-        prefix = next((i for i in range(prefix) if e.context[i] != first[i]), prefix)
+    prefix = shared_prefix_length([e.context for e in enc])
     fed = prefix + sum(
         len(e.context) - prefix + sum(len(c) - 1 for c in e.continuations) for e in enc
     )

@@ -137,6 +137,19 @@ def _left_pad(seqs: Sequence[Sequence[int]], pad: int) -> tuple[torch.Tensor, to
 MIN_SHARED_PREFIX = 8
 
 
+def shared_prefix_length(contexts: Sequence[list[int]]) -> int:
+    """Tokens at the start of every prompt that ``score_mcq`` runs once; 0 when too few."""
+    if not contexts:
+        return 0
+    first = contexts[0]
+    # Every prompt keeps at least its last token outside the prefix: the first
+    # option token is predicted from that position's logits.
+    n = min(len(c) for c in contexts) - 1
+    for c in contexts[1:]:
+        n = next((i for i in range(n) if c[i] != first[i]), n)
+    return n if n >= MIN_SHARED_PREFIX else 0
+
+
 @dataclass
 class _SharedPrefix:
     """The token prefix all prompts of one scoring call share, run through the model once."""
@@ -146,17 +159,10 @@ class _SharedPrefix:
 
     @classmethod
     def of(cls, lm: LoadedModel, contexts: Sequence[list[int]]) -> _SharedPrefix:
-        if not contexts:
+        n = shared_prefix_length(contexts)
+        if n == 0:
             return cls(0, None)
-        first = contexts[0]
-        # Every prompt keeps at least its last token outside the prefix: the first
-        # option token is predicted from that position's logits.
-        n = min(len(c) for c in contexts) - 1
-        for c in contexts[1:]:
-            n = next((i for i in range(n) if c[i] != first[i]), n)
-        if n < MIN_SHARED_PREFIX:
-            return cls(0, None)
-        out = lm.model(input_ids=torch.tensor([first[:n]]), use_cache=True, logits_to_keep=1)
+        out = lm.model(input_ids=torch.tensor([contexts[0][:n]]), use_cache=True, logits_to_keep=1)
         return cls(n, out.cache)
 
     def cache_for(self, rows: int):
