@@ -33,4 +33,13 @@ if [ "$dev" = 1 ]; then
 else
   pip install -q "${constraints[@]}" -e .
 fi
+# The `auto` engine serves the model's GGUF with llama.cpp on CPU (without it, serving falls
+# back to transformers in process at a fraction of the speed). It compiles from source
+# (several minutes the first time); a portable build without llava is smaller, and pip's
+# wheel cache makes the next install instant.
+if ! .venv/bin/python -c "import llama_cpp.server" 2>/dev/null; then
+  echo "setup: building llama-cpp-python for the serving engine (several minutes, once)"
+  CMAKE_ARGS="-DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF" \
+    pip install -q "llama-cpp-python[server]==0.3.36"
+fi
 echo "TaigiMed is set up in .venv ($(.venv/bin/taigimed version))."

@@ -57,6 +57,7 @@ def _register_subcommands() -> None:
     from taigimed.data.cli import register as register_data
     from taigimed.deploy.cli import register as register_deploy
     from taigimed.evaluate.cli import register as register_eval
+    from taigimed.knowledge.cli import register as register_knowledge
     from taigimed.models.cli import register as register_models
     from taigimed.pipeline.cli import register as register_pipeline
     from taigimed.registry.cli import register as register_registry
@@ -68,6 +69,7 @@ def _register_subcommands() -> None:
         register_models,
         register_train,
         register_eval,
+        register_knowledge,
         register_registry,
         register_pipeline,
         register_serve,

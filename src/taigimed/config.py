@@ -20,6 +20,7 @@ from pydantic import Field, ValidationError
 from taigimed.configbase import StrictModel
 from taigimed.data.config import DataConfig
 from taigimed.evaluate.config import EvalConfig, GateConfig
+from taigimed.knowledge.config import KnowledgeConfig
 from taigimed.models.config import ModelConfig
 from taigimed.monitor.config import MonitorConfig
 from taigimed.serve.config import ServeConfig
@@ -47,6 +48,7 @@ class Config(StrictModel):
     eval: EvalConfig = Field(default_factory=EvalConfig)
     gate: GateConfig = Field(default_factory=GateConfig)
     tracking: TrackingConfig = Field(default_factory=TrackingConfig)
+    knowledge: KnowledgeConfig = Field(default_factory=KnowledgeConfig)
     serve: ServeConfig = Field(default_factory=ServeConfig)
     monitor: MonitorConfig = Field(default_factory=MonitorConfig)
 

@@ -77,3 +77,15 @@ def make_client(tiny_model_dir, tmp_path):
     yield factory
     for c in clients:
         c.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="session")
+def test_kb(tmp_path_factory):
+    """The three test cards of tests/assets/cards, built once (knowledge and serving tests)."""
+    from support import ASSETS
+    from taigimed.knowledge.base import open_knowledge
+    from taigimed.knowledge.config import KnowledgeConfig
+    from taigimed.workdir import Workdir
+
+    wd = Workdir.resolve(tmp_path_factory.mktemp("kb-work"))
+    return open_knowledge(KnowledgeConfig(cards_dirs=[ASSETS / "cards"]), wd)

@@ -68,6 +68,22 @@ def prepare_cmd(
     if manifest["demo_medqa"]:
         console.print("MedQA: demo set (set TAIGIMED_DATA_ROOT or data.medqa_dir for real data)")
     console.print(f"written to {path}")
+    _knowledge(cfg, workdir(workdir_), console)
+
+
+def _knowledge(cfg, wd, console) -> None:
+    """The health-education cards, validated and indexed beside the datasets."""
+    from taigimed.knowledge.base import build_knowledge, open_knowledge
+    from taigimed.knowledge.cards import CardError
+
+    try:
+        kb = open_knowledge(cfg.knowledge, wd, build_knowledge(cfg.knowledge, wd))
+    except CardError as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(1) from exc
+    m = kb.manifest
+    note = f", {len(m['unreviewed'])} UNREVIEWED" if m["unreviewed"] else ""
+    console.print(f"knowledge {m['version']}: {m['cards']} cards{note} → {kb.folder}")
 
 
 @data_app.command("export-feedback")

@@ -169,6 +169,14 @@ class GateConfig(StrictModel):
         "→ val_loss_after) by at least this fraction: the evidence of a real improvement on a "
         "base model too weak to move MedQA off chance. None disables.",
     )
+    knowledge_min_recall_at_3: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="The knowledge version a model ships with must find a right card in its "
+        "top 3 for at least this share of the held-out questions, in every script "
+        "(evaluate/knowledge.py). None disables; the shipped recipes set it.",
+    )
     adjustments: list[Adjustment] = Field(
         default_factory=_default_adjustments,
         description="Retry policy: applied once per retry, compounding (attempt 3 twice).",

@@ -232,6 +232,23 @@ def _stage2_gain(gate: GateConfig, stage2: dict | None) -> Check | None:
     return Check(name, gain, gate.min_stage2_gain, ok, f"{before:.4g} → {after:.4g}")
 
 
+def knowledge_check(gate: GateConfig, knowledge_report: dict | None) -> Check | None:
+    """Held-out recall@3 of the knowledge version, in its weakest script, against the floor."""
+    floor = gate.knowledge_min_recall_at_3
+    if floor is None:
+        return None
+    name = f"knowledge: held-out recall@3 >= {floor:.2f} in every script"
+    if not knowledge_report:
+        return Check(name, None, floor, False, "no knowledge report (taigimed knowledge eval)")
+    by_script = knowledge_report["heldout"]["by_script"]
+    scored = {s: m["recall@3"]["value"] for s, m in by_script.items() if m["recall@3"]}
+    if not scored:
+        return Check(name, None, floor, False, "the held-out set has no on-topic questions")
+    weakest = min(scored, key=scored.get)
+    detail = f"version {knowledge_report['knowledge_version']}, weakest script {weakest}"
+    return Check(name, scored[weakest], floor, scored[weakest] >= floor, detail)
+
+
 def decide(
     report: dict,
     gate: GateConfig,
@@ -239,6 +256,7 @@ def decide(
     champion_report: dict | None = None,
     champion: dict[str, Any] | None = None,
     stage2_metrics: dict | None = None,
+    knowledge_report: dict | None = None,
     seed: int = 0,
 ) -> GateDecision:
     """The decision for ``report`` (the challenger's eval report).
@@ -246,7 +264,9 @@ def decide(
     ``champion_report`` is the production model's report (None when nothing is in
     production: the relative checks are then skipped and say so); ``champion``
     describes it (name, version) for the record; ``stage2_metrics`` is the
-    ``metrics`` of stage 2's run.json (its medical loss before and after stage 2).
+    ``metrics`` of stage 2's run.json (its medical loss before and after stage 2);
+    ``knowledge_report`` is ``evaluate.knowledge.evaluate_knowledge``'s report on the
+    knowledge version the model will serve.
     """
     checks = _absolute(report, gate)
     checks += [_above_baseline(report, k, gate) for k in gate.above_baseline]
@@ -261,7 +281,11 @@ def decide(
             else f"no model holds the alias {gate.champion_alias!r} yet"
         )
         checks.append(Check("champion comparison", None, None, True, f"skipped: {why}"))
-    for extra in (forgetting_check(gate, stage2_metrics), _stage2_gain(gate, stage2_metrics)):
+    for extra in (
+        forgetting_check(gate, stage2_metrics),
+        _stage2_gain(gate, stage2_metrics),
+        knowledge_check(gate, knowledge_report),
+    ):
         if extra is not None:
             checks.append(extra)
     reasons = [

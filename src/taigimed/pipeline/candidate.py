@@ -41,6 +41,28 @@ def _report(eval_json: Path) -> dict[str, Any]:
     return json.loads(Path(eval_json).read_text(encoding="utf-8"))
 
 
+def _knowledge_json(eval_json: Path) -> Path:
+    """Where ``model gate`` keeps the knowledge report the decision was made on."""
+    return Path(eval_json).with_suffix(".knowledge.json")
+
+
+def _gated_knowledge(cfg: Config, workdir: Workdir, eval_json: Path) -> Path:
+    """The knowledge build the gate judged; refused if the cards changed since."""
+    from taigimed.knowledge.base import build_knowledge
+
+    path = _knowledge_json(eval_json)
+    if not path.exists():
+        raise RegistryError(f"{path} not found; run `taigimed model gate` first")
+    gated = json.loads(path.read_text(encoding="utf-8"))["knowledge_version"]
+    folder = build_knowledge(cfg.knowledge, workdir)
+    if folder.name != gated:
+        raise RegistryError(
+            f"the cards changed since the gate judged knowledge {gated} (now {folder.name}); "
+            "run `taigimed model gate` again"
+        )
+    return folder
+
+
 def gate_candidate(
     cfg: Config,
     workdir: Workdir,
@@ -56,7 +78,9 @@ def gate_candidate(
     info = _run_info(stage2_run)
     report = _report(eval_json)
     champion = find_champion(cfg, workdir, tracking_uri=tracking_uri)
-    decision = steps.gate_decision(cfg, report, info.get("metrics", {}), champion)
+    knowledge = steps.knowledge(cfg, workdir, _knowledge_json(eval_json))
+    kreport = json.loads(Path(knowledge.report).read_text(encoding="utf-8"))
+    decision = steps.gate_decision(cfg, report, info.get("metrics", {}), champion, kreport)
     attempt = {
         "attempt": 1,
         "adjustments": {},
@@ -65,7 +89,7 @@ def gate_candidate(
         "stage2_run": info.get("run_name"),
         "report": str(eval_json),
     }
-    steps.record_gate(Path(eval_json), decision, [attempt])
+    steps.record_gate(Path(eval_json), decision, [attempt], Path(knowledge.report))
     write_json_atomic(out or Path(eval_json).with_suffix(".gate.json"), decision)
     steps.log_gate_to_mlflow(
         cfg, workdir, info.get("mlflow_run_id"), Path(eval_json), decision, attempt, tracking_uri
@@ -109,4 +133,5 @@ def register_candidate(
         alias="staging",
         run_id=info.get("mlflow_run_id"),
         tracking_uri=tracking_uri,
+        knowledge=_gated_knowledge(cfg, workdir, Path(eval_json)),
     )

@@ -101,6 +101,23 @@ class GgufExports(StepResult):
         return {t: asdict(g) for t, g in self.gguf.items()}
 
 
+@dataclass(frozen=True)
+class KnowledgeResult(StepResult):
+    """``knowledge``: the knowledge build the model will serve, and its evaluation report."""
+
+    folder: str
+    version: str
+    report: str
+    metrics: dict[str, float] = field(default_factory=dict)
+
+    def exists(self) -> bool:
+        return Path(self.folder).exists() and Path(self.report).exists()
+
+    def summary(self) -> str:
+        m = ", ".join(f"{k}={v:.3f}" for k, v in self.metrics.items())
+        return f"version {self.version}: {m}"
+
+
 HEADLINE = ("medqa_tw.acc", "taigi_medical.acc", "taigi_general.bits_per_char")
 
 

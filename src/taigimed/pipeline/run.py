@@ -21,13 +21,14 @@ from typing import TYPE_CHECKING, Any
 
 from taigimed.config import Config
 from taigimed.pipeline import steps
-from taigimed.pipeline.hashing import config_part, fingerprint
+from taigimed.pipeline.hashing import config_part, fingerprint, hash_path
 from taigimed.pipeline.isolate import peak_rss_mb
 from taigimed.pipeline.policy import adjusted, check_policy
 from taigimed.pipeline.results import (
     Evaluation,
     GateResult,
     GgufExports,
+    KnowledgeResult,
     PreparedData,
     Registration,
     TrainedStage,
@@ -125,6 +126,7 @@ def _run(cfg: Config, workdir: Workdir, tracking_uri: str | None, runner: Runner
 
     job = _Job(workdir, tracking_uri, runner)
     data = _prepare(job, cfg)
+    knowledge = _knowledge(job, cfg)
     job.champion = find_champion(cfg, workdir, tracking_uri=tracking_uri)
     result = PipelineResult(status="gate_failed")
     for attempt in range(1, cfg.gate.max_attempts + 1):
@@ -138,13 +140,13 @@ def _run(cfg: Config, workdir: Workdir, tracking_uri: str | None, runner: Runner
         s2 = _train(job, acfg, attempt, data, stage=2, init=s1)
         exports = _export(job, acfg, attempt, s2)
         ev = _evaluate(job, acfg, attempt, data, s2)
-        decision = _gate(job, acfg, attempt, ev, s2)
+        decision = _gate(job, acfg, attempt, ev, s2, knowledge)
         result.attempts.append(_attempt_record(attempt, changes, decision, s1, s2, ev))
         if runner.rows[-1].status != "cached":  # a cached decision is already on record
-            _record_gate(job, acfg, s2, ev, decision, result.attempts)
+            _record_gate(job, acfg, s2, ev, decision, result.attempts, knowledge)
         result.decision, result.metrics, result.report = decision.record, ev.metrics, ev.report
         if decision.passed:
-            reg = _register(job, acfg, attempt, data, s1, s2, ev, exports, decision)
+            reg = _register(job, acfg, attempt, data, s1, s2, ev, exports, decision, knowledge)
             result.status, result.version = "registered", reg.version
             return result
     runner.say(
@@ -164,6 +166,28 @@ def _prepare(job: _Job, cfg: Config, attempt: int | None = None) -> PreparedData
         lambda _resume: steps.prepare_data(cfg, job.workdir),
         PreparedData,
         attempt=attempt,
+    )
+
+
+def _knowledge(job: _Job, cfg: Config) -> KnowledgeResult:
+    """The cards the model will answer from: built, evaluated, and later registered with it."""
+    from taigimed.evaluate.knowledge import OPEN_SET, QUESTION_SETS
+    from taigimed.knowledge.cards import load_cards
+
+    cards = load_cards(cfg.knowledge.cards_dirs, require_reviewed=cfg.knowledge.require_reviewed)
+    fp = fingerprint(
+        step="knowledge",
+        config=config_part(cfg, "knowledge", "seed"),
+        bootstrap=cfg.eval.bootstrap_samples,
+        cards={p.name: hash_path(p) for p in cards.files},
+        questions={p.name: hash_path(p) for p in (*QUESTION_SETS.values(), OPEN_SET)},
+    )
+    out_json = job.workdir.eval / "knowledge" / f"{fp[:12]}.json"
+    return job.runner.run(
+        "knowledge",
+        fp,
+        lambda _resume: steps.knowledge(cfg, job.workdir, out_json),
+        KnowledgeResult,
     )
 
 
@@ -236,18 +260,27 @@ def _evaluate(
     )
 
 
-def _gate(job: _Job, acfg: Config, attempt: int, ev: Evaluation, s2: TrainedStage) -> GateResult:
+def _gate(
+    job: _Job,
+    acfg: Config,
+    attempt: int,
+    ev: Evaluation,
+    s2: TrainedStage,
+    knowledge: KnowledgeResult,
+) -> GateResult:
     fp = fingerprint(
         step="gate",
         config=config_part(acfg, "gate"),
         report=ev.report_sha256,
         stage2=s2.metrics,
         champion=job.champion_id(),
+        knowledge=hash_path(Path(knowledge.report)),
     )
 
     def decide(_resume: bool) -> GateResult:
         report = json.loads(Path(ev.report).read_text(encoding="utf-8"))
-        return GateResult(steps.gate_decision(acfg, report, s2.metrics, job.champion))
+        kreport = json.loads(Path(knowledge.report).read_text(encoding="utf-8"))
+        return GateResult(steps.gate_decision(acfg, report, s2.metrics, job.champion, kreport))
 
     return job.runner.run("gate", fp, decide, GateResult, attempt=attempt)
 
@@ -280,10 +313,11 @@ def _record_gate(
     ev: Evaluation,
     decision: GateResult,
     attempts: list[dict[str, Any]],
+    knowledge: KnowledgeResult,
 ) -> None:
     """The decision and every attempt so far into the eval report, and onto the stage-2 run."""
     report = Path(ev.report)
-    steps.record_gate(report, decision.record, attempts)
+    steps.record_gate(report, decision.record, attempts, Path(knowledge.report))
     steps.log_gate_to_mlflow(
         acfg,
         job.workdir,
@@ -305,6 +339,7 @@ def _register(
     ev: Evaluation,
     exports: GgufExports,
     decision: GateResult,
+    knowledge: KnowledgeResult,
 ) -> Registration:
     from taigimed.registry.register import register_model
 
@@ -314,6 +349,7 @@ def _register(
         report=ev.report_sha256,
         gguf={t: g.sha256 for t, g in exports.gguf.items()},
         passed=decision.passed,
+        knowledge=knowledge.version,
         tracking=config_part(acfg, "tracking"),
         uri=job.tracking_uri,
     )
@@ -343,6 +379,7 @@ def _register(
             run_id=s2.mlflow_run_id,
             tracking_uri=job.tracking_uri,
             gguf=exports.as_registry_files(),
+            knowledge=Path(knowledge.folder),
         )
         return Registration(name=rv.name, version=rv.version, run_id=rv.run_id)
 

@@ -16,7 +16,14 @@ from taigimed.artifacts import write_json_atomic, write_text_atomic
 from taigimed.config import Config
 from taigimed.pipeline.hashing import hash_path
 from taigimed.pipeline.isolate import call_in_process
-from taigimed.pipeline.results import Evaluation, GgufExports, GgufFile, PreparedData, TrainedStage
+from taigimed.pipeline.results import (
+    Evaluation,
+    GgufExports,
+    GgufFile,
+    KnowledgeResult,
+    PreparedData,
+    TrainedStage,
+)
 from taigimed.train.config import STAGE_DATASETS as STAGE_DATASETS  # what run.py keys on
 from taigimed.workdir import Workdir
 
@@ -177,7 +184,13 @@ def headline_values(metrics: dict[str, dict[str, float]]) -> dict[str, float]:
     return {k: v["value"] for k, v in metrics.items() if v.get("value") is not None}
 
 
-def gate_decision(cfg: Config, report: dict[str, Any], stage2_metrics: dict, champion) -> dict:
+def gate_decision(
+    cfg: Config,
+    report: dict[str, Any],
+    stage2_metrics: dict,
+    champion,
+    knowledge_report: dict[str, Any] | None = None,
+) -> dict:
     """The gate's decision on an eval report, as the JSON-ready dict every caller records."""
     from taigimed.evaluate.gate import decide
 
@@ -187,8 +200,32 @@ def gate_decision(cfg: Config, report: dict[str, Any], stage2_metrics: dict, cha
         champion_report=champion.report if champion else None,
         champion=champion.describe() if champion else None,
         stage2_metrics=stage2_metrics,
+        knowledge_report=knowledge_report,
         seed=cfg.eval.seed if cfg.eval.seed is not None else cfg.seed,
     ).to_dict()
+
+
+def knowledge(cfg: Config, workdir: Workdir, out_json: Path) -> KnowledgeResult:
+    """Build the knowledge version and evaluate it (``taigimed knowledge eval``)."""
+    from taigimed.evaluate.knowledge import evaluate_knowledge
+    from taigimed.knowledge.base import build_knowledge, open_knowledge
+
+    folder = build_knowledge(cfg.knowledge, workdir)
+    kb = open_knowledge(cfg.knowledge, workdir, folder)
+    k = cfg.knowledge
+    report = evaluate_knowledge(kb, k.top_k, k.min_score, cfg.eval.bootstrap_samples, cfg.seed)
+    write_json_atomic(out_json, report)
+    held = report["heldout"]["overall"]
+    return KnowledgeResult(
+        folder=str(folder),
+        version=kb.version,
+        report=str(out_json),
+        metrics={
+            "heldout.recall@1": held["recall@1"]["value"],
+            "heldout.recall@3": held["recall@3"]["value"],
+            "served.rubric_recall": report["served_rubric"]["rubric_recall"]["value"],
+        },
+    )
 
 
 def lineage(
@@ -267,17 +304,29 @@ def gate_markdown(decision: dict[str, Any], attempts: list[dict[str, Any]]) -> s
 
 
 def record_gate(
-    report_path: Path, decision: dict[str, Any], attempts: list[dict[str, Any]]
+    report_path: Path,
+    decision: dict[str, Any],
+    attempts: list[dict[str, Any]],
+    knowledge_report: Path | None = None,
 ) -> None:
-    """Write the decision and every attempt so far into the eval JSON and its Markdown report."""
+    """Write the decision and every attempt so far into the eval JSON and its Markdown report,
+    with the retrieval section of the knowledge version judged beside the model."""
+    from taigimed.evaluate.knowledge import KNOWLEDGE_SECTION, knowledge_markdown
+
     report = json.loads(report_path.read_text(encoding="utf-8"))
     report["gate"] = decision
     report["attempts"] = attempts
     write_json_atomic(report_path, report)
     md = report_path.with_suffix(".md")
     if md.exists():
-        text = md.read_text(encoding="utf-8").split("\n## Gate decision\n")[0].rstrip("\n")
-        write_text_atomic(md, text + "\n" + gate_markdown(decision, attempts))
+        text = md.read_text(encoding="utf-8")
+        for section in (KNOWLEDGE_SECTION, "\n## Gate decision\n"):
+            text = text.split(section)[0]
+        text = text.rstrip("\n") + "\n"
+        if knowledge_report is not None:
+            kreport = json.loads(Path(knowledge_report).read_text(encoding="utf-8"))
+            text += knowledge_markdown(kreport)
+        write_text_atomic(md, text + gate_markdown(decision, attempts))
 
 
 def log_gate_to_mlflow(

@@ -84,6 +84,7 @@ def register_model(
     run_id: str | None = None,
     tracking_uri: str | None = None,
     gguf: dict[str, dict[str, str]] | None = None,
+    knowledge: Path | None = None,
 ) -> RegisteredVersion:
     """Log ``model_dir`` with its lineage, create a registry version and set ``alias`` on it.
 
@@ -133,6 +134,11 @@ def register_model(
         client.log_artifacts(run_id, str(side), "registry")
     for path in gguf_files:
         client.log_artifact(run_id, str(path), "gguf")
+    knowledge_tags = {}
+    if knowledge is not None:
+        manifest = json.loads((Path(knowledge) / "manifest.json").read_text("utf-8"))
+        client.log_artifacts(run_id, str(knowledge), store.KNOWLEDGE_ARTIFACT)
+        knowledge_tags[store.TAG_KNOWLEDGE_VERSION] = manifest["version"]
 
     try:
         client.get_registered_model(name)
@@ -144,6 +150,7 @@ def register_model(
             store.TAG_GATE_PASSED: "true",
             store.TAG_EVAL_REPORT: store.EVAL_REPORT_ARTIFACT,
             **gguf_tags,
+            **knowledge_tags,
         }
     )
     mv = client.create_model_version(name, source=source, run_id=run_id, tags=tags)

@@ -27,6 +27,9 @@ TAG_HISTORY_PREFIX = "taigimed.alias_history."
 TAG_RELEASE_DECISION = "taigimed.release_decision"
 
 EVAL_REPORT_ARTIFACT = "registry/eval_report.json"
+# The knowledge build a version was evaluated with: its version tag and artifact folder.
+TAG_KNOWLEDGE_VERSION = "taigimed.knowledge.version"
+KNOWLEDGE_ARTIFACT = "knowledge"
 
 
 class RegistryError(RuntimeError):

@@ -22,6 +22,8 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from taigimed import __version__
 from taigimed.config import Config
+from taigimed.knowledge.base import KnowledgeBase
+from taigimed.serve.answers import answer_hooks
 from taigimed.serve.engines.base import Engine
 from taigimed.serve.errors import install_handlers
 from taigimed.serve.generation import TurnRunner
@@ -33,6 +35,7 @@ from taigimed.serve.security import Authenticator, BodySizeLimit, RateLimiter
 from taigimed.serve.state import AppState
 from taigimed.serve.storage import db
 from taigimed.serve.storage.writer import StorageWriter, mark_interrupted
+from taigimed.text.romanize import standardize_input
 from taigimed.workdir import Workdir
 
 log = logging.getLogger("taigimed.serve")
@@ -102,10 +105,18 @@ def _review_credential(cfg: Config):
     return reviewer_key
 
 
-def default_hooks(cfg: Config) -> Hooks:
+def default_hooks(cfg: Config, knowledge: KnowledgeBase | None = None) -> Hooks:
     """The hooks ``create_app`` uses when none are passed: the safety layer's standardiser,
-    red-flag triage and dose filter / disclaimer. Serving itself ships none."""
-    return safety_hooks(cfg.serve.safety)
+    red-flag triage and dosing first, then the answer mode's card retrieval
+    (``serve/answers.py``); after the model, the answer guard, then the safety layer's dose
+    filter and disclaimer."""
+    hooks = safety_hooks(cfg.serve.safety)
+    pre, post = answer_hooks(cfg, knowledge)
+    hooks.pre_model += pre
+    hooks.post_model = post + hooks.post_model
+    if post and not hooks.standardizers:  # the guard answers in the user's script
+        hooks.standardizers = [standardize_input]
+    return hooks
 
 
 def create_app(
@@ -123,7 +134,10 @@ def create_app(
         from taigimed.serve.model_source import build_engine
 
         engine = build_engine(cfg, workdir)
-    hooks = hooks if hooks is not None else default_hooks(cfg)
+    if hooks is None:
+        from taigimed.serve.knowledge import served_knowledge
+
+        hooks = default_hooks(cfg, served_knowledge(cfg, workdir))
     s = cfg.serve
     url = db.database_url(s, workdir)
     sql_engine = db.make_engine(url)

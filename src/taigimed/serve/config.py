@@ -125,3 +125,24 @@ class ServeConfig(StrictModel):
         default_factory=SafetyConfig,
         description="Safety layer: triage, dose filter, disclaimer, clinician review.",
     )
+    answer_mode: Literal["cards", "rag", "model"] = Field(
+        "cards",
+        description="What a patient reads (docs/knowledge.md). cards: the best vetted card in "
+        "the user's script, with its source. rag: the model answers from the top cards and "
+        "cites them; an answer that is unsupported, loops, echoes the question or is in the "
+        "wrong script is replaced by the card. model: the model alone (loops and echoes are "
+        "still cut). In every mode, no close card means an honest 'no vetted information'.",
+    )
+    answer_guard: bool = Field(
+        True,
+        description="Cut a model answer at the first loop, repeat, echo of the question or "
+        "wrong-script piece and send the card (or the no-card reply) instead. Off only for "
+        "tests of the raw model path.",
+    )
+    rag_min_support: float = Field(
+        0.6,
+        ge=0,
+        le=1,
+        description="rag mode: the share of the answer's content tokens (Han bigrams, Tâi-lô "
+        "syllables) that must appear in the retrieved cards for the answer to be shown.",
+    )

@@ -271,6 +271,8 @@ class TurnRunner:
                 yield ev
             return
 
+        if ctx.context:  # a hook gave reference text (rag): fit the history around it
+            prepared = await asyncio.to_thread(self._with_context, turn, prepared)
         ans = _ModelAnswer(
             turn,
             ctx,
@@ -308,6 +310,18 @@ class TurnRunner:
             if not ans.stored:
                 self._store(ans)
 
+    def _with_context(self, turn: Turn, prepared: Prepared) -> Prepared:
+        """``prepared`` with the hooks' reference text after the system prompt."""
+        ctx = prepared.ctx
+        system = {"role": "system", "content": f"{chat.SYSTEM_PROMPT}\n\n{ctx.context}"}
+        budget = self.engine.info.max_context - turn.params.max_tokens
+        prompt, n_prompt, dropped = fit_history(
+            system, ctx.messages, self.engine.count_tokens, budget
+        )
+        if dropped:
+            ctx.meta["history_dropped"] = dropped
+        return Prepared(ctx, prompt, n_prompt)
+
     def _pre_model(self, ctx: TurnContext) -> ImmediateReply | None:
         """The first pre-model hook's immediate reply, if one answers the turn itself."""
         for hook in self.hooks.pre_model:
@@ -336,7 +350,7 @@ class TurnRunner:
                             pieces += buffer.flush()
                     for piece in pieces:
                         yield piece
-                    if ans.sent.stopped:
+                    if ans.sent.stopped or ans.ctx.stop_generation:
                         ans.finish_reason = "stop"
                         return
 

@@ -39,6 +39,12 @@ class TurnContext:
     triggers: list[Trigger] = field(default_factory=list)
     # Set by a hook that wants the answer held for clinician review ("pending").
     review_status: str | None = None
+    # Reference text a pre-model hook adds to the system prompt (rag: the retrieved cards).
+    context: str | None = None
+    # Set by a post-model hook: send nothing more and stop the engine.
+    stop_generation: bool = False
+    # Hooks' working state for this turn (fallback answers, pieces seen); never stored.
+    scratch: dict[str, Any] = field(default_factory=dict)
 
     @property
     def user_text(self) -> str:

@@ -47,7 +47,7 @@ def choose_engine(cfg: Config, model_dir: Path) -> tuple[str, str]:
         if torch.cuda.is_available():
             return "builtin", "a GPU is present (vLLM: serve.engine=upstream)"
     if importlib.util.find_spec("llama_cpp") is None:
-        return "builtin", "llama-cpp-python is not installed (scripts/install-services.sh)"
+        return "builtin", "llama-cpp-python is not installed (scripts/setup.sh)"
     try:
         model_type = json.loads((model_dir / "config.json").read_text())["model_type"]
     except (OSError, ValueError, KeyError):

@@ -127,6 +127,11 @@ class TaigiMedInfo(BaseModel):
     review_status: str | None = None
     meta: dict[str, Any] = Field(default_factory=dict)
     partial: bool = False
+    sources: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="The vetted cards the answer comes from: card_id, title, publisher, "
+        "source_title, year, url, reviewed, relevance (docs/knowledge.md).",
+    )
 
 
 class ResponseMessage(BaseModel):

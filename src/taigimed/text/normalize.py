@@ -96,6 +96,11 @@ def _converter(config: str):
     return opencc.OpenCC(config)
 
 
+def to_simplified(text: str) -> str:
+    """Traditional → Simplified characters (OpenCC ``t2s``), for answering a Simplified reader."""
+    return _converter("t2s").convert(text)
+
+
 def to_taiwan_traditional(text: str) -> str:
     """Simplified Chinese → Taiwan Traditional with Taiwan phrasing (OpenCC ``s2twp``).
 

@@ -62,6 +62,11 @@ def poj_to_tailo(text: str) -> str:
     )
 
 
+def tailo_to_poj(text: str) -> str:
+    """Diacritic Tâi-lô → diacritic POJ with ``thokit``, for answering a POJ reader."""
+    return _thokit().tailoUnicode2PojUnicode(text)
+
+
 def tailo_to_diacritic(text: str) -> str:
     """Numeric-tone Tâi-lô → diacritic; medical tokens and other words untouched."""
     return _WORD.sub(

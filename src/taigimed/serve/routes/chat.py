@@ -61,6 +61,7 @@ def _info(ev: StreamEvent, session_id: str, partial: bool = False) -> TaigiMedIn
         review_status=ev.review_status,
         meta=ev.meta,
         partial=partial,
+        sources=ev.meta.get("sources", []),
     )
 
 

@@ -181,6 +181,7 @@ async def _turn(websocket, st, who, session_id, history, content, params) -> boo
                     },
                     "triggers": ev.triggers,
                     "meta": ev.meta,
+                    "sources": ev.meta.get("sources", []),
                     "review_status": ev.review_status,
                 }
             )

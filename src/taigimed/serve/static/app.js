@@ -10,6 +10,7 @@ const TEXT = {
     up: "✔ 好", down: "✘ 無好", report: "⚠ 回報錯誤", call: "敲", thanks: "已經收著，多謝你 Í-king siu--tio̍h, to-siā lí",
     connecting: "連線中…", connected: "", lost: "連線斷去矣，閣試一擺…",
     waiting: "這个回答當咧等醫護人員檢查", released: "醫護人員檢查好矣：",
+    source: "資料來源", unreviewed: "這張衛教卡猶未予醫生審過",
   },
   mandarin: {
     title: "台語健康資訊", tailo: "羅馬字", lang: "語言", send: "送出",
@@ -19,6 +20,7 @@ const TEXT = {
     up: "✔ 有幫助", down: "✘ 沒幫助", report: "⚠ 回報錯誤", call: "撥打", thanks: "已收到，謝謝你",
     connecting: "連線中…", connected: "", lost: "連線中斷，重新連線…",
     waiting: "這個回答正在等候醫護人員審核", released: "醫護人員已審核：",
+    source: "資料來源", unreviewed: "這張衛教卡尚未經醫師審閱",
   },
 };
 const TAILO = {
@@ -102,6 +104,33 @@ function addTailo(div, text) {
   div.insertBefore(tl, div.querySelector(".feedback"));
 }
 
+// Where the answer comes from, in large type under it: the vetted card, its publisher
+// and link, and a plain warning while no clinician has reviewed the card.
+function addSources(div, sources) {
+  if (!sources || !sources.length) return;
+  const box = document.createElement("div");
+  box.className = "sources";
+  for (const s of sources) {
+    const line = document.createElement("p");
+    const label = document.createElement("strong");
+    label.textContent = `${t("source")}：`;
+    const link = document.createElement("a");
+    link.href = s.url;
+    link.rel = "noopener noreferrer";
+    link.target = "_blank";
+    link.textContent = `${s.publisher}〈${s.source_title}〉${s.year}`;
+    line.append(label, link);
+    box.appendChild(line);
+    if (!s.reviewed) {
+      const warn = document.createElement("p");
+      warn.className = "unreviewed";
+      warn.textContent = `⚠ ${t("unreviewed")}`;
+      box.appendChild(warn);
+    }
+  }
+  div.insertBefore(box, div.querySelector(".feedback"));
+}
+
 function showEmergency(triggers) {
   const suicide = (triggers || []).some((x) => x.category === "suicide");
   $("call-1925").hidden = !suicide;
@@ -137,6 +166,7 @@ function onEvent(ev) {
     div.dataset.done = "1";
     addFeedback(div, m.id);
     addTailo(div, m.meta && m.meta.answer_tailo);
+    addSources(div, m.sources);
     if (m.reply_kind === "red_flag") showEmergency(m.triggers);
     div.scrollIntoView({ block: "start" });
     if (m.reply_kind === "review_pending") {

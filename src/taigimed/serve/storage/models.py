@@ -118,6 +118,8 @@ class Feedback(Base):
     rating: Mapped[int | None] = mapped_column(Integer)
     category: Mapped[str | None] = mapped_column(String(64))  # inaccuracy category
     comment: Mapped[str | None] = mapped_column(Text)
+    # The card the answer came from (cards/rag modes): reports on it feed the card review queue.
+    card_id: Mapped[str | None] = mapped_column(String(64), index=True)
     api_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 

@@ -1,0 +1,157 @@
+"""Retrieval latency over 10,000 chunks: bm25s (what TaigiMed uses) against tantivy.
+
+    .venv/bin/python benchmarks/bench_retrieval.py                  # 10,000 chunks, 3 rounds
+    .venv/bin/python benchmarks/bench_retrieval.py --chunks 2000    # a quick look
+
+The corpus is the shipped demo cards plus textbook chunks from
+``$TAIGIMED_DATA_ROOT/medical_textbooks_zh`` (Simplified, converted like the pipeline does),
+cut at ``data.textbook_chunk_chars``, until ``--chunks`` documents; without the real data
+the cards are repeated with a counter so the index still has that many documents. The
+queries are the development questions (all six scripts), run through the serving
+standardiser first, as the server does. Both engines index the same terms
+(``knowledge.terms``): the comparison is of the engines, not of tokenisers.
+
+Per engine: build time, per-query p50/p95/max in ms (terms + search + top-k, what a turn
+pays), with the machine's ``lscpu`` flags. tantivy is optional (``pip install tantivy``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import time
+from pathlib import Path
+
+
+def _flags() -> str:
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return "lscpu unavailable"
+    line = next((x for x in out.splitlines() if x.startswith("Flags:")), "")
+    keep = ("avx2", "avx512f", "avx512_bf16", "amx_bf16", "avx512_vnni")
+    model = next((x.split(":", 1)[1].strip() for x in out.splitlines() if "Model name" in x), "?")
+    return f"{model}; flags: {' '.join(f for f in line.split() if f in keep)}"
+
+
+def _corpus(n: int) -> list[tuple[str, str]]:
+    from taigimed.knowledge.base import card_document
+    from taigimed.knowledge.cards import load_cards
+    from taigimed.knowledge.config import DEMO_CARDS
+    from taigimed.text import to_taiwan_traditional
+
+    cards = load_cards([DEMO_CARDS]).cards
+    docs = [(c.id, card_document(c)) for c in cards]
+    root = os.environ.get("TAIGIMED_DATA_ROOT")
+    books = Path(root) / "medical_textbooks_zh" if root else None
+    if books and books.is_dir():
+        for path in sorted(books.rglob("*.txt")):
+            text = path.read_text(encoding="utf-8", errors="ignore")
+            for i in range(0, len(text), 400):
+                if len(docs) >= n:
+                    return docs
+                docs.append((f"{path.stem}-{i}", to_taiwan_traditional(text[i : i + 400])))
+    i = 0
+    while len(docs) < n:
+        c = cards[i % len(cards)]
+        docs.append((f"{c.id}-{i}", card_document(c) + f" {i}"))
+        i += 1
+    return docs
+
+
+def _queries() -> list[str]:
+    from taigimed.evaluate.knowledge import QUESTION_SETS
+    from taigimed.text.romanize import standardize_input
+
+    rows = [json.loads(x) for x in QUESTION_SETS["dev"].read_text("utf-8").splitlines() if x]
+    return [standardize_input(r["question"])[0] for r in rows]
+
+
+def _percentiles(ms: list[float]) -> dict[str, float]:
+    ms = sorted(ms)
+    return {
+        "p50_ms": round(statistics.median(ms), 2),
+        "p95_ms": round(ms[int(0.95 * (len(ms) - 1))], 2),
+        "max_ms": round(ms[-1], 2),
+    }
+
+
+def bench_bm25s(docs, queries, rounds: int) -> dict:
+    from taigimed.knowledge.index import Index
+    from taigimed.knowledge.terms import _terms
+
+    t0 = time.perf_counter()
+    index = Index.build(docs)
+    build = time.perf_counter() - t0
+    ms = []
+    for _ in range(rounds):
+        _terms.cache_clear()  # every query pays for its terms, as a new question does
+        for q in queries:
+            t = time.perf_counter()
+            index.search(q, 3)
+            ms.append((time.perf_counter() - t) * 1000)
+    return {"engine": "bm25s", "build_s": round(build, 2), **_percentiles(ms)}
+
+
+def bench_tantivy(docs, queries, rounds: int) -> dict | None:
+    try:
+        import tantivy
+    except ImportError:
+        return None
+    from taigimed.knowledge.terms import _terms, terms
+
+    def norm(ts):
+        return [t.replace(" ", "_") for t in ts]
+
+    sb = tantivy.SchemaBuilder()
+    sb.add_text_field("id", stored=True)
+    sb.add_text_field("body", stored=False, tokenizer_name="whitespace")
+    schema = sb.build()
+    t0 = time.perf_counter()
+    index = tantivy.Index(schema)
+    writer = index.writer()
+    for doc_id, text in docs:
+        writer.add_document(tantivy.Document(id=doc_id, body=" ".join(norm(terms(text)))))
+    writer.commit()
+    index.reload()
+    build = time.perf_counter() - t0
+    searcher = index.searcher()
+    ms = []
+    for _ in range(rounds):
+        _terms.cache_clear()
+        for q in queries:
+            t = time.perf_counter()
+            clauses = [
+                (tantivy.Occur.Should, tantivy.Query.term_query(schema, "body", term))
+                for term in dict.fromkeys(norm(terms(q)))
+            ]
+            hits = searcher.search(tantivy.Query.boolean_query(clauses), 3).hits
+            [searcher.doc(a)["id"] for _, a in hits]
+            ms.append((time.perf_counter() - t) * 1000)
+    return {"engine": "tantivy", "build_s": round(build, 2), **_percentiles(ms)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--chunks", type=int, default=10_000)
+    ap.add_argument("--rounds", type=int, default=3)
+    args = ap.parse_args()
+    docs = _corpus(args.chunks)
+    queries = _queries()
+    print(f"machine: {_flags()}")
+    print(f"corpus: {len(docs)} chunks; queries: {len(queries)} x {args.rounds} rounds")
+    for result in (
+        bench_bm25s(docs, queries, args.rounds),
+        bench_tantivy(docs, queries, args.rounds),
+    ):
+        if result is None:
+            print("tantivy: not installed (pip install tantivy)")
+        else:
+            print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,143 @@
+"""CLI commands of `taigimed.knowledge`: build, ask and evaluate the health-education cards."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from taigimed.cli_options import ConfigOpt, SetOpt, WorkdirOpt, load, workdir
+
+knowledge_app = typer.Typer(
+    help="Vetted health-education cards: build, ask, evaluate (docs/knowledge.md).",
+    no_args_is_help=True,
+)
+
+
+def _open(cfg, wd):
+    from taigimed.knowledge.base import open_knowledge
+    from taigimed.knowledge.cards import CardError
+
+    try:
+        return open_knowledge(cfg.knowledge, wd)
+    except CardError as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(1) from exc
+
+
+@knowledge_app.command("build")
+def build_cmd(config: ConfigOpt = None, set_: SetOpt = None, workdir_: WorkdirOpt = None) -> None:
+    """Validate and index the cards into WORKDIR/knowledge/<version>/ (cached by content hash).
+
+    taigimed knowledge build
+    taigimed knowledge build --set 'knowledge.cards_dirs=["my_cards"]'
+    """
+    kb = _open(load(config, set_), workdir(workdir_))
+    m = kb.manifest
+    typer.echo(
+        f"knowledge {m['version']}: {m['cards']} cards, {len(m['topics'])} topics, "
+        f"{len(m['unreviewed'])} unreviewed → {kb.folder}"
+    )
+
+
+@knowledge_app.command("ask")
+def ask_cmd(
+    question: Annotated[str, typer.Argument(help="A question in any script.")],
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+    workdir_: WorkdirOpt = None,
+) -> None:
+    """What `cards` mode would answer, with the retrieved cards and their relevance.
+
+    taigimed knowledge ask "高血壓的人飲食要注意什麼？"
+    """
+    from taigimed.evaluate.knowledge import answer_question
+    from taigimed.knowledge.render import card_answer, no_card_answer
+
+    cfg = load(config, set_)
+    kb = _open(cfg, workdir(workdir_))
+    found, script = answer_question(kb, question, cfg.knowledge.top_k, cfg.knowledge.min_score)
+    for h in found.hits:
+        typer.echo(f"  {h.hit.relevance:.3f}  {h.card.id}")
+    typer.echo("")
+    typer.echo(card_answer(found.best, script) if found.best else no_card_answer(script))
+
+
+@knowledge_app.command("eval")
+def eval_cmd(
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+    workdir_: WorkdirOpt = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the report here.")] = None,
+) -> None:
+    """Retrieval recall@1/@3, MRR and abstention per script on both question sets, and the
+    rubric recall of `cards`-mode answers, with 95 % intervals.
+
+    taigimed knowledge eval --out knowledge-report.json
+    """
+    from taigimed.artifacts import write_json_atomic
+    from taigimed.evaluate.knowledge import evaluate_knowledge
+
+    cfg = load(config, set_)
+    kb = _open(cfg, workdir(workdir_))
+    report = evaluate_knowledge(
+        kb, cfg.knowledge.top_k, cfg.knowledge.min_score, cfg.eval.bootstrap_samples, cfg.seed
+    )
+    for name in ("dev", "heldout"):
+        typer.echo(f"{name}:")
+        for script, m in [("all", report[name]["overall"]), *report[name]["by_script"].items()]:
+            typer.echo("  " + _row(script, m))
+    rub = report["served_rubric"]
+    typer.echo(
+        f"served answers (cards mode), open questions: rubric recall "
+        f"{_fmt(rub['rubric_recall'])}, violations {_fmt(rub['rubric_violations'])}"
+    )
+    if out:
+        write_json_atomic(out, report)
+        typer.echo(f"report: {out}")
+
+
+@knowledge_app.command("review-queue")
+def review_queue_cmd(
+    config: ConfigOpt = None, set_: SetOpt = None, workdir_: WorkdirOpt = None
+) -> None:
+    """Cards that patients reported wrong or unhelpful, most reports first (ids and counts,
+    no patient text): the clinician's review list.
+
+    taigimed knowledge review-queue
+    TAIGIMED_DATABASE_URL=postgresql+psycopg://… taigimed knowledge review-queue
+    """
+    from taigimed.serve.storage import db
+    from taigimed.serve.storage.feedback import card_review_queue
+
+    cfg = load(config, set_)
+    url = db.database_url(cfg.serve, workdir(workdir_))
+    db.upgrade(url)
+    with db.session_factory(db.make_engine(url))() as session:
+        rows = card_review_queue(session)
+    if not rows:
+        typer.echo("no card has negative feedback")
+    for r in rows:
+        typer.echo(
+            f"{r['card_id']:32s} wrong {r['inaccuracy']:3d}  thumbs down {r['thumbs_down']:3d}"
+            f"  last {r['last']}"
+        )
+
+
+def _fmt(m) -> str:
+    if m is None:
+        return "—"
+    return f"{m['value']:.3f} [{m['ci_low']:.2f}, {m['ci_high']:.2f}]"
+
+
+def _row(script: str, m: dict) -> str:
+    return (
+        f"{script:22s} n={m['n_on_topic']:3d}+{m['n_off_topic']:2d}  r@1 {_fmt(m['recall@1'])}  "
+        f"r@3 {_fmt(m['recall@3'])}  mrr {_fmt(m['mrr'])}  "
+        f"abst.prec {_fmt(m['abstention_precision'])}  abst.rec {_fmt(m['abstention_recall'])}"
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(knowledge_app, name="knowledge")

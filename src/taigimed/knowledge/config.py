@@ -1,0 +1,35 @@
+"""Knowledge-base settings; values live in ``configs/*.yaml`` under ``knowledge:``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+
+from taigimed.configbase import StrictModel
+
+DEMO_CARDS = Path(__file__).parent / "demo_cards"
+
+
+class KnowledgeConfig(StrictModel):
+    cards_dirs: list[Path] = Field(
+        default_factory=lambda: [DEMO_CARDS],
+        description="Folders of health-education cards (one YAML file per card, "
+        "docs/knowledge.md); the shipped demo set by default. Relative paths are read from "
+        "the current directory.",
+    )
+    require_reviewed: bool = Field(
+        False,
+        description="Refuse any card a clinician has not signed (review.status 'reviewed'): "
+        "building, the gate and serving then fail closed on an unreviewed card.",
+    )
+    top_k: int = Field(3, ge=1, le=20, description="Cards retrieved per question.")
+    min_score: float = Field(
+        0.35,
+        ge=0,
+        description="Below this relevance (the top card's BM25 score over the question's own "
+        "best possible score, 0–1) no card answers: the reply says there is no vetted "
+        "information. Tuned on the development questions only (docs/evaluation.md).",
+    )
+    bm25_k1: float = Field(1.2, gt=0, description="BM25 term-frequency saturation.")
+    bm25_b: float = Field(0.75, ge=0, le=1, description="BM25 length normalisation.")

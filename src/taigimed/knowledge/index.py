@@ -1,0 +1,114 @@
+"""A BM25 index over documents (cards, textbook chunks), built with ``bm25s``.
+
+``bm25s`` was chosen over ``tantivy`` by ``benchmarks/bench_retrieval.py``
+(docs/benchmarks.md): both meet the latency budget; bm25s is pure Python over
+numpy/scipy, saves to plain ``.npy``/JSON files, and lets us score with our own terms.
+
+Besides BM25 scores, a hit carries a **relevance** between 0 and 1: the score over the
+best score any document could get for the question's terms, ``Σ idf(t)·(k1+1)``, with
+terms no document holds counted at the largest idf. A question whose words are mostly
+unknown to the corpus (off-topic) therefore has a low relevance even if one common word
+matches; ``knowledge.min_score`` is a threshold on it.
+
+On disk (``save``/``load``): ``bm25/`` (bm25s's files), ``index.json`` (document ids,
+document frequencies, the settings).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from taigimed.artifacts import write_json_atomic
+from taigimed.knowledge.terms import TERMS_VERSION, terms
+
+INDEX_JSON = "index.json"
+
+
+class KnowledgeIndexError(RuntimeError):
+    """An index folder that cannot be used; the message says how to rebuild it."""
+
+
+@dataclass(frozen=True)
+class Hit:
+    doc_id: str
+    score: float
+    relevance: float
+
+
+class Index:
+    def __init__(self, bm25, doc_ids: list[str], df: dict[str, int], k1: float, b: float):
+        self.bm25, self.doc_ids, self.df, self.k1, self.b = bm25, doc_ids, df, k1, b
+
+    @classmethod
+    def build(cls, docs: Sequence[tuple[str, str]], k1: float = 1.2, b: float = 0.75) -> Index:
+        """Index ``(doc_id, text)`` pairs."""
+        import bm25s
+
+        if not docs:
+            raise ValueError("cannot index no documents")
+        tokenized = [terms(text) for _, text in docs]
+        bm25 = bm25s.BM25(k1=k1, b=b, method="lucene")
+        bm25.index(tokenized, show_progress=False)
+        df = Counter(t for toks in tokenized for t in set(toks))
+        return cls(bm25, [d for d, _ in docs], dict(df), k1, b)
+
+    def _idf(self, term: str) -> float:
+        n = len(self.doc_ids)
+        df = self.df.get(term, 0)
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+    def search(self, text: str, k: int = 3) -> list[Hit]:
+        """The ``k`` best documents for ``text``, best first (fewer when fewer match)."""
+        query = list(dict.fromkeys(terms(text)))
+        if not query:
+            return []
+        scores = self.bm25.get_scores(query)
+        # A term no document holds has df 0, so the largest idf: it lowers relevance.
+        ceiling = (self.k1 + 1) * sum(self._idf(t) for t in query)
+        k = min(k, len(self.doc_ids))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [
+            Hit(self.doc_ids[i], float(scores[i]), min(1.0, float(scores[i]) / ceiling))
+            for i in top
+            if scores[i] > 0
+        ]
+
+    def save(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.bm25.save(str(folder / "bm25"), show_progress=False)
+        write_json_atomic(
+            folder / INDEX_JSON,
+            {
+                "terms_version": TERMS_VERSION,
+                "k1": self.k1,
+                "b": self.b,
+                "doc_ids": self.doc_ids,
+                "df": self.df,
+            },
+        )
+
+    @classmethod
+    def load(cls, folder: Path) -> Index:
+        import bm25s
+
+        try:
+            meta = json.loads((folder / INDEX_JSON).read_text(encoding="utf-8"))
+            bm25 = bm25s.BM25.load(str(folder / "bm25"), show_progress=False)
+        except (OSError, ValueError) as exc:
+            raise KnowledgeIndexError(
+                f"{folder}: cannot load the index ({exc}); rebuild it with 'taigimed data prepare'"
+            ) from exc
+        if meta.get("terms_version") != TERMS_VERSION:
+            raise KnowledgeIndexError(
+                f"{folder}: built with terms version {meta.get('terms_version')}, this "
+                f"package reads version {TERMS_VERSION}; rebuild with 'taigimed data prepare'"
+            )
+        return cls(bm25, meta["doc_ids"], meta["df"], meta["k1"], meta["b"])

@@ -1,0 +1,165 @@
+"""What a patient reads: the answer modes (``serve.answer_mode``) as serving hooks.
+
+- ``CardAnswer`` (pre-model, after triage and dosing): retrieves the cards for the
+  question. No card close enough → the honest "no vetted information" reply, in every
+  mode but ``model``. ``cards`` → the best card in the user's script with its source.
+  ``rag`` → the top cards go into the model's prompt (``TurnContext.context``) and the
+  best card is kept as the fallback.
+- ``AnswerGuard`` (post-model, before the safety layer's dose filter and disclaimer):
+  checks each sentence-sized piece before it is sent (``knowledge.guard``): a loop, a
+  repeat, an echo of the question, the wrong script, or (``rag``) text the cards do not
+  support is never sent; generation stops there and the fallback card (or the no-card
+  reply) is appended instead.
+
+Sources travel in ``meta["sources"]`` (stored with the answer, sent as ``sources`` in the
+API and WebSocket, shown on the page, read by feedback).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from taigimed.knowledge import guard
+from taigimed.knowledge.base import KnowledgeBase
+from taigimed.knowledge.render import card_answer, no_card_answer, source_note
+from taigimed.serve.hooks import ImmediateReply, Trigger, TurnContext
+from taigimed.serve.safety.triage import reply_script
+
+Disclaimer = Callable[[str], str]  # reply script → the disclaimer line ("" when off)
+
+
+def _script(ctx: TurnContext) -> str:
+    return reply_script(ctx.meta.get("script"))
+
+
+def rag_context(hits, script: str) -> str:
+    """The reference block the model answers from in ``rag`` mode."""
+    from taigimed.knowledge.render import in_script
+
+    refs = "\n".join(
+        f"[{i}] {in_script(h.card.title, script)}：{in_script(h.card.text, script)}"
+        for i, h in enumerate(hits, 1)
+    )
+    return (
+        "Answer only from these vetted health-education cards, in the user's language and "
+        "script, in a few short sentences, and cite them as [1], [2]. If they do not answer "
+        "the question, say so. Never give a medicine dose.\n" + refs
+    )
+
+
+@dataclass
+class CardAnswer:
+    kb: KnowledgeBase
+    mode: str
+    top_k: int
+    min_score: float
+    disclaimer: Disclaimer
+
+    def __call__(self, ctx: TurnContext) -> ImmediateReply | None:
+        script = _script(ctx)
+        found = self.kb.retrieve(ctx.user_text, self.top_k, self.min_score)
+        ctx.meta["knowledge_version"] = self.kb.version
+        ctx.meta["retrieved"] = [[h.card.id, round(h.hit.relevance, 3)] for h in found.hits]
+        if self.mode == "model":
+            if found.best is not None:
+                _fallback(ctx, found.hits[0], script)
+            return None
+        if found.best is None:
+            text = _with(no_card_answer(script), self.disclaimer(script))
+            return ImmediateReply(text, "no_card", [Trigger("knowledge:no_card", "no_card")])
+        best = found.hits[0]
+        note = source_note(best.card, script, best.hit.relevance).__dict__
+        if self.mode == "cards":
+            ctx.meta["sources"] = [note]
+            text = _with(card_answer(best.card, script), self.disclaimer(script))
+            return ImmediateReply(text, "card")
+        ctx.context = rag_context(found.hits, script)
+        ctx.meta["sources"] = [
+            source_note(h.card, script, h.hit.relevance).__dict__ for h in found.hits
+        ]
+        ctx.scratch["reference"] = guard.reference_terms([ctx.context])
+        _fallback(ctx, best, script)
+        return None
+
+
+def _fallback(ctx: TurnContext, best, script: str) -> None:
+    """The card that replaces a model answer the guard cuts."""
+    ctx.scratch["fallback"] = card_answer(best.card, script)
+    ctx.scratch["fallback_sources"] = [source_note(best.card, script, best.hit.relevance).__dict__]
+
+
+def _with(text: str, disclaimer: str) -> str:
+    return f"{text}\n\n{disclaimer}" if disclaimer else text
+
+
+@dataclass
+class AnswerGuard:
+    """Stops a model answer at the first piece a patient must not read (module docstring)."""
+
+    min_support: float
+
+    def _problem(self, ctx: TurnContext, piece: str) -> str | None:
+        sent = ctx.scratch.setdefault("sent", [])
+        if guard.loop(piece):
+            return "loop"
+        if guard.echo(piece, ctx.user_text):
+            return "echo"
+        if guard.repeat(piece, sent):
+            return "repeat"
+        if guard.wrong_script(piece, _script(ctx)):
+            return "wrong_script"
+        reference = ctx.scratch.get("reference")
+        if reference is not None and guard.support(piece, reference) < self.min_support:
+            return "unsupported"
+        return None
+
+    def amend_chunk(self, ctx: TurnContext, text: str) -> str:
+        if ctx.stop_generation:
+            return ""
+        if (problem := self._problem(ctx, text)) is None:
+            ctx.scratch["sent"].append(text)
+            return text
+        ctx.stop_generation = True
+        ctx.meta["answer_cut"] = problem
+        ctx.triggers.append(Trigger(f"guard:{problem}", "answer_guard", "post", problem))
+        return ""
+
+    def finish(self, ctx: TurnContext, full_text: str) -> str:
+        if not ctx.meta.get("answer_cut") and full_text.strip():
+            return ""
+        ctx.meta.setdefault("answer_cut", "empty")
+        fallback = ctx.scratch.get("fallback")
+        if fallback:
+            ctx.meta["sources"] = ctx.scratch.get("fallback_sources", [])
+        else:
+            ctx.meta.pop("sources", None)
+        text = fallback or no_card_answer(_script(ctx))
+        return ("\n\n" if full_text.strip() else "") + text
+
+
+def answer_hooks(cfg, kb: KnowledgeBase | None) -> tuple[list, list]:
+    """(pre-model, post-model) hooks for ``serve.answer_mode``, placed after the safety
+    layer's triage and dosing hooks and before its dose filter and disclaimer."""
+    from pathlib import Path
+
+    from taigimed.serve.safety.rules import DEFAULT_RULES, load_rules
+
+    s = cfg.serve
+    pre: list = []
+    if kb is not None:
+        if s.safety.enabled and s.safety.disclaimer:
+            rules = load_rules(Path(s.safety.rules_path) if s.safety.rules_path else DEFAULT_RULES)
+
+            def disclaimer(script: str) -> str:
+                return rules.reply("disclaimer", script)
+        else:
+
+            def disclaimer(script: str) -> str:
+                return ""
+
+        pre.append(
+            CardAnswer(kb, s.answer_mode, cfg.knowledge.top_k, cfg.knowledge.min_score, disclaimer)
+        )
+    post = [AnswerGuard(s.rag_min_support)] if s.answer_guard else []
+    return pre, post

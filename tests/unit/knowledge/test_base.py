@@ -1,0 +1,87 @@
+import json
+
+import pytest
+
+from taigimed.knowledge.base import (
+    KnowledgeBase,
+    build_knowledge,
+    current_knowledge,
+    open_knowledge,
+)
+from taigimed.knowledge.cards import CardError
+from taigimed.knowledge.config import KnowledgeConfig
+from taigimed.workdir import Workdir
+
+
+def test_build_is_versioned_by_content_and_cached(cards_dir, tmp_path):
+    wd = Workdir.resolve(tmp_path / "w")
+    cfg = KnowledgeConfig(cards_dirs=[cards_dir])
+    first = build_knowledge(cfg, wd)
+    manifest = json.loads((first / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["version"] == first.name
+    assert manifest["cards"] == 3
+    assert manifest["unreviewed"] == ["test-hypertension-salt", "test-quit-smoking"]
+    assert "2 of 3 cards are UNREVIEWED" in (first / "DATA_CARD.md").read_text(encoding="utf-8")
+    assert current_knowledge(wd) == first
+    mtime = (first / "manifest.json").stat().st_mtime_ns
+    assert build_knowledge(cfg, wd) == first  # unchanged cards: a cache hit
+    assert (first / "manifest.json").stat().st_mtime_ns == mtime
+
+    card = cards_dir / "test-knee-pain.yaml"
+    card.write_text(card.read_text(encoding="utf-8").replace("溫和", "和緩"), encoding="utf-8")
+    second = build_knowledge(cfg, wd)
+    assert second != first and second.is_dir() and first.is_dir()
+    assert current_knowledge(wd) == second
+    assert build_knowledge(KnowledgeConfig(cards_dirs=[cards_dir], bm25_k1=2.0), wd) != second
+
+
+def test_a_changed_file_in_a_build_is_refused(cards_dir, tmp_path):
+    wd = Workdir.resolve(tmp_path / "w")
+    folder = build_knowledge(KnowledgeConfig(cards_dirs=[cards_dir]), wd)
+    KnowledgeBase.load(folder)
+    with (folder / "cards.jsonl").open("a", encoding="utf-8") as f:
+        f.write("\n")
+    with pytest.raises(CardError, match=r"cards\.jsonl: missing or changed since the build"):
+        KnowledgeBase.load(folder)
+
+
+def test_serving_with_require_reviewed_fails_closed(cards_dir, tmp_path):
+    wd = Workdir.resolve(tmp_path / "w")
+    folder = build_knowledge(KnowledgeConfig(cards_dirs=[cards_dir]), wd)
+    with pytest.raises(CardError, match="require_reviewed is on and 2 card"):
+        open_knowledge(KnowledgeConfig(cards_dirs=[cards_dir], require_reviewed=True), wd, folder)
+
+
+def test_expired_cards_are_not_served(test_kb):
+    from datetime import date
+
+    kb = KnowledgeBase.load(test_kb.folder, today=date(2100, 1, 1))
+    assert kb.cards == {}
+    assert not kb.retrieve("高血壓吃什麼", 3, 0.0).hits
+
+
+@pytest.mark.parametrize(
+    ("question", "card"),
+    [
+        ("高血壓的人飲食要注意什麼？", "test-hypertension-salt"),  # Mandarin
+        ("高血压的人吃东西要注意什么？", "test-hypertension-salt"),  # Simplified
+        ("阮阿母血壓傷懸，食物愛注意啥物？", "test-hypertension-salt"),  # Taigi Han
+        ("Guá hueh-ap kuân, tsia̍h-mi̍h ài tsù-ì siánn?", "test-hypertension-salt"),  # Tâi-lô
+        ("gua2 hueh4-ap4 kuan5 tsiah8 mih8", "test-hypertension-salt"),  # tone numbers
+        ("Góa hoeh-ap koân, chia̍h-mi̍h ài chù-ì siáⁿ?", "test-hypertension-salt"),  # POJ
+        ("阮阿爸 kha-thâu-u 足疼", "test-knee-pain"),  # mixed
+        ("我想戒菸，有沒有專線？", "test-quit-smoking"),
+    ],
+)
+def test_a_question_in_any_script_finds_its_card(test_kb, question, card):
+    from taigimed.evaluate.knowledge import answer_question
+
+    found, _ = answer_question(test_kb, question, 3, 0.0)
+    assert found.hits[0].card.id == card
+
+
+def test_relevance_is_low_for_words_the_cards_never_use(test_kb):
+    on = test_kb.retrieve("高血壓的人飲食要注意什麼", 3, 0.0).hits[0].hit.relevance
+    off = test_kb.retrieve("明天會不會下雨要不要帶傘", 3, 0.0)
+    assert off.hits == () or off.hits[0].hit.relevance < on / 3
+    assert not test_kb.retrieve("明天會不會下雨要不要帶傘", 3, on / 2).answered
