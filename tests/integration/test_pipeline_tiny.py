@@ -76,7 +76,7 @@ def test_first_run_registers_and_sets_staging(env):
     wd, result = env
     assert result.exit_code == 0, result.output
     assert "Registered version 1 with alias 'staging'" in result.output
-    for step in ("data", "stage1", "stage2", "export", "evaluate", "gate", "register"):
+    for step in ("data", "knowledge", "stage1", "stage2", "export", "evaluate", "gate", "register"):
         assert step in result.output
 
     cfg = tiny()
@@ -90,7 +90,9 @@ def test_first_run_registers_and_sets_staging(env):
     report_path = next((wd.eval / "pipeline").glob("*/report.json"))
     report = json.loads(report_path.read_text())
     assert report["gate"]["passed"] and len(report["attempts"]) == 1
-    assert "## Gate decision" in report_path.with_suffix(".md").read_text()
+    markdown = report_path.with_suffix(".md").read_text()
+    assert "## Knowledge retrieval" in markdown and "## Gate decision" in markdown
+    assert "knowledge: held-out recall@3" in json.dumps(report["gate"]["checks"])
     client = MlflowClient(tracking_uri(cfg, wd))
     stage2_run = client.get_run(rows[0]["run_id"])  # the version points at the stage-2 run
     assert stage2_run.data.tags["taigimed.gate_passed"] == "true"  # decision logged on the run
@@ -103,6 +105,16 @@ def test_first_run_registers_and_sets_staging(env):
         assert len(mv.tags[f"taigimed.gguf.{outtype}.sha256"]) == 64
         names = [f.path for f in client.list_artifacts(rows[0]["run_id"], "gguf")]
         assert artifact in names
+    # So do the cards it was judged with: the server answers from that knowledge version.
+    version = mv.tags["taigimed.knowledge.version"]
+    assert rows[0]["knowledge"] == version == report["gate"]["knowledge_version"]
+    assert "knowledge/manifest.json" in {
+        f.path for f in client.list_artifacts(rows[0]["run_id"], "knowledge")
+    }
+    from taigimed.registry.knowledge import registered_knowledge
+
+    folder, why = registered_knowledge(cfg, wd, "staging")
+    assert folder.name == version and why == "registered with taigimed v1"
 
 
 def test_second_run_is_all_cache_hits(env):

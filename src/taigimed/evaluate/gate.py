@@ -73,6 +73,7 @@ class GateDecision:
     reasons: list[str]
     checks: list[Check] = field(default_factory=list)
     champion: dict[str, Any] | None = None
+    knowledge_version: str | None = None  # the cards judged with the model; registered with it
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -80,6 +81,7 @@ class GateDecision:
             "reasons": list(self.reasons),
             "checks": [asdict(c) for c in self.checks],
             "champion": self.champion,
+            "knowledge_version": self.knowledge_version,
         }
 
     @classmethod
@@ -89,6 +91,7 @@ class GateDecision:
             reasons=list(d.get("reasons", [])),
             checks=[Check(**c) for c in d.get("checks", [])],
             champion=d.get("champion"),
+            knowledge_version=d.get("knowledge_version"),
         )
 
 
@@ -302,4 +305,5 @@ def decide(
         for c in checks
         if not c.passed and not c.blocking
     ]
-    return GateDecision(passed=passed, reasons=reasons, checks=checks, champion=champion)
+    version = knowledge_report.get("knowledge_version") if knowledge_report else None
+    return GateDecision(passed, reasons, checks, champion, version)

@@ -25,11 +25,14 @@ class KnowledgeConfig(StrictModel):
     )
     top_k: int = Field(3, ge=1, le=20, description="Cards retrieved per question.")
     min_score: float = Field(
-        0.35,
+        0.07,
         ge=0,
-        description="Below this relevance (the top card's BM25 score over the question's own "
-        "best possible score, 0–1) no card answers: the reply says there is no vetted "
-        "information. Tuned on the development questions only (docs/evaluation.md).",
+        le=1,
+        description="Below this relevance (the idf-weighted share of the question's bigrams "
+        "the best card holds, knowledge/index.py) no card answers: the reply says there is no "
+        "vetted information. Tuned on the development questions only (docs/evaluation.md).",
     )
-    bm25_k1: float = Field(1.2, gt=0, description="BM25 term-frequency saturation.")
+    bm25_k1: float = Field(
+        1.5, gt=0, description="BM25 term-frequency saturation (flat from 1.2 to 2.2 on dev)."
+    )
     bm25_b: float = Field(0.75, ge=0, le=1, description="BM25 length normalisation.")

@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Iterable
 from itertools import pairwise
 
-from taigimed.knowledge.terms import terms
+from taigimed.knowledge.terms import is_bigram, terms
 from taigimed.text.script import detect_script
 
 # Up to four units (each followed by \\x00) said four or more times in a row.
@@ -38,7 +38,7 @@ def _bare(text: str) -> str:
 
 
 def _bigrams(text: str) -> set[str]:
-    return {t for t in terms(text) if (t.startswith("h:") and len(t) == 4) or " " in t}
+    return {t for t in terms(text) if is_bigram(t)}
 
 
 _UNIT = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|[^\W\d_]+|\d+")

@@ -4,11 +4,11 @@
 (docs/benchmarks.md): both meet the latency budget; bm25s is pure Python over
 numpy/scipy, saves to plain ``.npy``/JSON files, and lets us score with our own terms.
 
-Besides BM25 scores, a hit carries a **relevance** between 0 and 1: the score over the
-best score any document could get for the question's terms, ``Σ idf(t)·(k1+1)``, with
-terms no document holds counted at the largest idf. A question whose words are mostly
-unknown to the corpus (off-topic) therefore has a low relevance even if one common word
-matches; ``knowledge.min_score`` is a threshold on it.
+Besides its BM25 score, a hit carries a **relevance** between 0 and 1: the idf-weighted
+share of the question's bigrams (Han character pairs, syllable pairs: the terms that carry
+meaning) that the card holds. Words of the question that no card uses (an off-topic
+question's) have the largest idf, so they pull relevance down; words every card uses
+(注意, 按怎) weigh almost nothing. ``knowledge.min_score`` is a threshold on it.
 
 On disk (``save``/``load``): ``bm25/`` (bm25s's files), ``index.json`` (document ids,
 document frequencies, the settings).
@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from taigimed.artifacts import write_json_atomic
-from taigimed.knowledge.terms import TERMS_VERSION, terms
+from taigimed.knowledge.terms import TERMS_VERSION, is_bigram, terms
 
 INDEX_JSON = "index.json"
 
@@ -64,19 +64,35 @@ class Index:
         df = self.df.get(term, 0)
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
+    def _holds(self, term: str, doc: int) -> bool:
+        """Whether document ``doc`` contains ``term`` (bm25s's term → documents columns)."""
+        v = self.bm25.vocab_dict.get(term)
+        if v is None:
+            return False
+        ptr, docs = self.bm25.scores["indptr"], self.bm25.scores["indices"]
+        column = docs[ptr[v] : ptr[v + 1]]
+        i = int(np.searchsorted(column, doc))
+        return i < len(column) and int(column[i]) == doc
+
+    def relevance(self, bigrams: list[str], doc: int) -> float:
+        """The idf-weighted share of ``bigrams`` that document ``doc`` holds."""
+        weights = [self._idf(t) for t in bigrams]
+        total = sum(weights)
+        held = sum(w for t, w in zip(bigrams, weights, strict=True) if self._holds(t, doc))
+        return held / total if total else 0.0
+
     def search(self, text: str, k: int = 3) -> list[Hit]:
         """The ``k`` best documents for ``text``, best first (fewer when fewer match)."""
         query = list(dict.fromkeys(terms(text)))
         if not query:
             return []
         scores = self.bm25.get_scores(query)
-        # A term no document holds has df 0, so the largest idf: it lowers relevance.
-        ceiling = (self.k1 + 1) * sum(self._idf(t) for t in query)
+        bigrams = [t for t in query if is_bigram(t)]
         k = min(k, len(self.doc_ids))
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]
         return [
-            Hit(self.doc_ids[i], float(scores[i]), min(1.0, float(scores[i]) / ceiling))
+            Hit(self.doc_ids[i], float(scores[i]), self.relevance(bigrams, int(i)))
             for i in top
             if scores[i] > 0
         ]

@@ -50,6 +50,11 @@ def syllable_terms(text: str) -> list[str]:
     return out
 
 
+def is_bigram(term: str) -> bool:
+    """A Han character pair or a syllable pair: the terms that carry meaning."""
+    return (term.startswith("h:") and len(term) == 4) or " " in term
+
+
 @lru_cache(maxsize=8192)
 def _terms(text: str) -> tuple[str, ...]:
     text = normalize_text(text)

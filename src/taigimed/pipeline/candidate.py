@@ -46,14 +46,15 @@ def _knowledge_json(eval_json: Path) -> Path:
     return Path(eval_json).with_suffix(".knowledge.json")
 
 
-def _gated_knowledge(cfg: Config, workdir: Workdir, eval_json: Path) -> Path:
+def _gated_knowledge(cfg: Config, workdir: Workdir, decision: dict[str, Any]) -> Path:
     """The knowledge build the gate judged; refused if the cards changed since."""
     from taigimed.knowledge.base import build_knowledge
 
-    path = _knowledge_json(eval_json)
-    if not path.exists():
-        raise RegistryError(f"{path} not found; run `taigimed model gate` first")
-    gated = json.loads(path.read_text(encoding="utf-8"))["knowledge_version"]
+    gated = decision.get("knowledge_version")
+    if not gated:
+        raise RegistryError(
+            "the gate decision names no knowledge version; run `taigimed model gate` again"
+        )
     folder = build_knowledge(cfg.knowledge, workdir)
     if folder.name != gated:
         raise RegistryError(
@@ -133,5 +134,5 @@ def register_candidate(
         alias="staging",
         run_id=info.get("mlflow_run_id"),
         tracking_uri=tracking_uri,
-        knowledge=_gated_knowledge(cfg, workdir, Path(eval_json)),
+        knowledge=_gated_knowledge(cfg, workdir, decision),
     )

@@ -218,6 +218,7 @@ def list_versions(
                 "gate_passed": mv.tags.get(store.TAG_GATE_PASSED) == "true",
                 "created": mv.creation_timestamp,
                 "run_id": mv.run_id,
+                "knowledge": mv.tags.get(store.TAG_KNOWLEDGE_VERSION),
                 "metrics": metrics,
             }
         )

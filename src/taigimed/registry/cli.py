@@ -33,7 +33,7 @@ def list_cmd(
     workdir_: WorkdirOpt = None,
     tracking_uri: TrackingOpt = None,
 ) -> None:
-    """List registered versions with aliases, gate status and key metrics.
+    """List registered versions with aliases, gate status, knowledge version and key metrics.
 
     taigimed model list --workdir /tmp/tm
     """
@@ -48,12 +48,13 @@ def list_cmd(
     except RegistryError as exc:
         _fail(exc)
     table = Table(title=f"registered model {cfg.tracking.registered_model!r}")
-    for col in ("version", "aliases", "gate", "metrics"):
+    for col in ("version", "aliases", "gate", "knowledge", "metrics"):
         table.add_column(col)
     for r in rows:
         metrics = ", ".join(f"{k}={v}" for k, v in sorted(r["metrics"].items()))
         gate = "passed" if r["gate_passed"] else "never passed"
-        table.add_row(str(r["version"]), ", ".join(r["aliases"]), gate, metrics)
+        knowledge = r["knowledge"] or "—"
+        table.add_row(str(r["version"]), ", ".join(r["aliases"]), gate, knowledge, metrics)
     Console().print(table)
 
 
