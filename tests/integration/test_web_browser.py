@@ -188,3 +188,52 @@ def test_phone_mandarin_suicide_line_and_no_tailo_line(server, browser):
     page.screenshot(path=str(SHOTS / "chat-phone-mandarin.png"))
     page.select_option("#lang", "taigi")
     ctx.close()
+
+
+@pytest.fixture(scope="module")
+def cards_server(tiny_model_dir, tmp_path_factory):
+    """The page as the default recipe serves it: answers are the vetted demo cards."""
+    root = tmp_path_factory.mktemp("web-cards")
+    args = ["--config", "tiny", "--model", str(tiny_model_dir)]
+    sets = ["serve.answer_mode=cards", "serve.answer_guard=true"]
+    server = start_serve(root / "work", *args, *[x for s in sets for x in ("--set", s)])
+    yield server.base_url, root / "work" / "serve" / "taigimed.sqlite"
+    stop(server.proc)
+
+
+def test_phone_card_answer_shows_its_source_in_large_type(cards_server, browser):
+    url, db = cards_server
+    ctx = _phone(browser)
+    page = ctx.new_page()
+    page.goto(url)
+    page.evaluate("localStorage.clear()")
+    page.reload()
+    reply = _send(page, "阮阿母血壓懸，平常食物愛注意啥物？")
+    assert "card" in reply.get_attribute("class")
+    assert reply.locator(".body").inner_text().startswith("血壓懸")
+    sources = reply.locator(".sources")
+    assert sources.is_visible()
+    assert "衛生福利部國民健康署" in sources.inner_text()
+    assert sources.locator("a").get_attribute("href").startswith("https://")
+    warning = sources.locator(".unreviewed")
+    assert warning.is_visible() and "猶未予醫生審過" in warning.inner_text()
+    size = sources.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
+    assert size >= 20, size
+    # The card's own Tâi-lô text, not a machine reading, is the Tâi-lô line.
+    assert "Hueh-ap kuân" in reply.locator(".tl-block").inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=str(SHOTS / "chat-phone-card.png"), full_page=True)
+    # "This is wrong" is stored against the card, for the review queue.
+    answer_id = reply.get_attribute("data-id")
+    reply.locator(".feedback button").nth(2).click()
+    page.wait_for_selector(".feedback .thanks")
+    deadline = time.monotonic() + 10
+    rows = []
+    while time.monotonic() < deadline and not rows:
+        with sqlite3.connect(db) as conn:
+            rows = conn.execute(
+                "select kind, card_id from feedback where message_id = ?", (answer_id,)
+            ).fetchall()
+        time.sleep(0.2)
+    assert rows == [("inaccuracy", "hypertension-salt")]
+    ctx.close()

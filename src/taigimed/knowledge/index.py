@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from taigimed.artifacts import write_json_atomic
-from taigimed.knowledge.terms import TERMS_VERSION, is_bigram, terms
+from taigimed.knowledge.terms import TERMS_VERSION, is_bigram, query_terms, terms
 
 INDEX_JSON = "index.json"
 
@@ -83,7 +83,7 @@ class Index:
 
     def search(self, text: str, k: int = 3) -> list[Hit]:
         """The ``k`` best documents for ``text``, best first (fewer when fewer match)."""
-        query = list(dict.fromkeys(terms(text)))
+        query = query_terms(text)
         if not query:
             return []
         scores = self.bm25.get_scores(query)

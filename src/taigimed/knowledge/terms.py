@@ -12,6 +12,11 @@ Two kinds of term, so that a question in any script finds a card in any script:
 
 Bigrams carry most of the meaning in Chinese and Taigi (single characters and syllables
 are highly ambiguous); unigrams are kept so a one-syllable word still matches.
+
+A question's framing (啥物, 按怎, 要注意什麼, *án-tsuánn*) and the family member it is about
+(阮阿母, 我爸爸) say nothing about the topic, yet are rare in cards, so BM25 would weigh them
+heavily: ``query_terms`` leaves them out (``QUERY_STOP_*``, general Mandarin and Taigi
+question words, not drawn from any evaluation set). Cards keep every term.
 """
 
 from __future__ import annotations
@@ -21,8 +26,30 @@ from functools import lru_cache
 
 from taigimed.text import normalize_text, to_taiwan_traditional
 
-TERMS_VERSION = 1  # bump when the terms change: it is part of the knowledge version
+TERMS_VERSION = 2  # bump when the terms change: it is part of the knowledge version
+
 _HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+
+# Question words, pronouns and kin terms (Taiwan Traditional characters; toneless syllables).
+QUERY_STOP_HAN = frozenset(
+    [
+        *"啥什麼怎樣按嗎呢吧阮我你伊他她的了是有要愛會嘛咧佇在請問敢欲佮和跟就",
+        "注意", "啥物", "按怎", "什麼", "怎麼", "怎樣", "如何", "請問", "要注", "愛注", "意啥",
+        "意什", "需要", "應該", "可以", "會使", "有啥", "有什", "要怎", "愛按", "欲按", "是按",
+        "怎辦", "麼辦", "一下", "比較", "平常", "最近", "定定", "常常", "阿母", "阿爸", "阿公",
+        "阿嬤", "阿媽", "阿伯", "爸爸", "媽媽", "爺爺", "奶奶", "外婆", "阿姨", "我爸", "我媽",
+        "阮阿", "家裡", "厝裡",
+    ]
+)  # fmt: skip
+QUERY_STOP_SYLLABLES = frozenset(
+    [
+        "siann", "mih", "an", "tsuann", "guan", "gua", "li", "i", "e", "si", "u", "ai", "beh",
+        "kam", "ma", "leh", "ti", "a", "kah",
+        "siann mih", "an tsuann", "ai tsu", "tsu i", "i siann", "ai an", "beh an", "si an",
+        "e sai", "kam e", "ping siong", "tsue kin", "tiann tiann", "guan a", "a bo", "a bu",
+        "a pah", "a pa", "a kong", "a ma", "u siann", "e tang", "su iau", "ing kai",
+    ]
+)  # fmt: skip
 
 
 def _grams(units: list[str], prefix: str, joiner: str) -> list[str]:
@@ -53,6 +80,17 @@ def syllable_terms(text: str) -> list[str]:
 def is_bigram(term: str) -> bool:
     """A Han character pair or a syllable pair: the terms that carry meaning."""
     return (term.startswith("h:") and len(term) == 4) or " " in term
+
+
+def query_terms(text: str) -> list[str]:
+    """The terms a question is searched with: ``terms`` less its framing (module docstring)."""
+    out = []
+    for t in dict.fromkeys(terms(text)):
+        kind, body = t[:2], t[2:]
+        if body in (QUERY_STOP_HAN if kind == "h:" else QUERY_STOP_SYLLABLES):
+            continue
+        out.append(t)
+    return out
 
 
 @lru_cache(maxsize=8192)

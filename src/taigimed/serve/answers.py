@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from taigimed.knowledge import guard
 from taigimed.knowledge.base import KnowledgeBase
-from taigimed.knowledge.render import card_answer, no_card_answer, source_note
+from taigimed.knowledge.render import NO_CARD, card_answer, in_script, no_card_answer, source_note
 from taigimed.serve.hooks import ImmediateReply, Trigger, TurnContext
 from taigimed.serve.safety.triage import reply_script
 
@@ -35,8 +35,6 @@ def _script(ctx: TurnContext) -> str:
 
 def rag_context(hits, script: str) -> str:
     """The reference block the model answers from in ``rag`` mode."""
-    from taigimed.knowledge.render import in_script
-
     refs = "\n".join(
         f"[{i}] {in_script(h.card.title, script)}：{in_script(h.card.text, script)}"
         for i, h in enumerate(hits, 1)
@@ -55,6 +53,7 @@ class CardAnswer:
     top_k: int
     min_score: float
     disclaimer: Disclaimer
+    tailo_view: bool = True  # the Tâi-lô line under a Taigi Han answer (serve.safety.answer_tailo)
 
     def __call__(self, ctx: TurnContext) -> ImmediateReply | None:
         script = _script(ctx)
@@ -66,12 +65,16 @@ class CardAnswer:
                 _fallback(ctx, found.hits[0], script)
             return None
         if found.best is None:
+            if self.tailo_view and script == "taigi_han":
+                ctx.meta["answer_tailo"] = in_script(NO_CARD, "tailo")
             text = _with(no_card_answer(script), self.disclaimer(script))
             return ImmediateReply(text, "no_card", [Trigger("knowledge:no_card", "no_card")])
         best = found.hits[0]
         note = source_note(best.card, script, best.hit.relevance).__dict__
         if self.mode == "cards":
             ctx.meta["sources"] = [note]
+            if self.tailo_view and script == "taigi_han":  # the card's own Tâi-lô, not a reading
+                ctx.meta["answer_tailo"] = best.card.text.tailo
             text = _with(card_answer(best.card, script), self.disclaimer(script))
             return ImmediateReply(text, "card")
         ctx.context = rag_context(found.hits, script)
@@ -158,8 +161,8 @@ def answer_hooks(cfg, kb: KnowledgeBase | None) -> tuple[list, list]:
             def disclaimer(script: str) -> str:
                 return ""
 
-        pre.append(
-            CardAnswer(kb, s.answer_mode, cfg.knowledge.top_k, cfg.knowledge.min_score, disclaimer)
-        )
+        k = cfg.knowledge
+        tailo = s.safety.enabled and s.safety.answer_tailo
+        pre.append(CardAnswer(kb, s.answer_mode, k.top_k, k.min_score, disclaimer, tailo))
     post = [AnswerGuard(s.rag_min_support)] if s.answer_guard else []
     return pre, post

@@ -85,3 +85,25 @@ def test_relevance_is_low_for_words_the_cards_never_use(test_kb):
     off = test_kb.retrieve("明天會不會下雨要不要帶傘", 3, 0.0)
     assert off.hits == () or off.hits[0].hit.relevance < on / 3
     assert not test_kb.retrieve("明天會不會下雨要不要帶傘", 3, on / 2).answered
+
+
+def test_a_questions_framing_is_not_its_topic():
+    from taigimed.knowledge.terms import query_terms, terms
+
+    full = terms("阮阿母血壓懸，平常食物愛注意啥物？")
+    query = query_terms("阮阿母血壓懸，平常食物愛注意啥物？")
+    assert {"h:注意", "h:啥物", "h:阿母", "s:siann mih", "s:tsu i"} <= set(full)
+    assert not {"h:注意", "h:啥物", "h:阿母", "s:siann mih", "s:tsu i"} & set(query)
+    assert {"h:血壓", "h:壓懸", "s:hueh ap", "h:食物"} <= set(query)
+
+
+def test_the_issues_first_question_finds_a_blood_pressure_card(tmp_path):
+    """Issue 20's first example went to the medication card on 愛注意啥物 before the query
+    left its framing out; on the shipped cards it must reach a blood-pressure card."""
+    from taigimed.evaluate.knowledge import answer_question
+    from taigimed.knowledge.config import DEMO_CARDS
+
+    kb = open_knowledge(KnowledgeConfig(cards_dirs=[DEMO_CARDS]), Workdir.resolve(tmp_path / "w"))
+    found, script = answer_question(kb, "阮阿母血壓傷懸，平常食物愛注意啥物？", 3, 0.07)
+    assert script == "taigi_han" and found.answered
+    assert found.best.topic == "hypertension"
