@@ -222,7 +222,8 @@ def test_phone_card_answer_shows_its_source_in_large_type(cards_server, browser)
     # The card's own Tâi-lô text, not a machine reading, is the Tâi-lô line.
     assert "Hueh-ap kuân" in reply.locator(".tl-block").inner_text()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
-    page.screenshot(path=str(SHOTS / "chat-phone-card.png"), full_page=True)
+    sources.scroll_into_view_if_needed()
+    page.screenshot(path=str(SHOTS / "chat-phone-card.png"))
     # "This is wrong" is stored against the card, for the review queue.
     answer_id = reply.get_attribute("data-id")
     reply.locator(".feedback button").nth(2).click()
@@ -235,5 +236,7 @@ def test_phone_card_answer_shows_its_source_in_large_type(cards_server, browser)
                 "select kind, card_id from feedback where message_id = ?", (answer_id,)
             ).fetchall()
         time.sleep(0.2)
-    assert rows == [("inaccuracy", "hypertension-salt")]
+    card = sources.get_attribute("data-cards")
+    assert card.startswith("hypertension-")
+    assert rows == [("inaccuracy", card)]
     ctx.close()

@@ -110,6 +110,7 @@ function addSources(div, sources) {
   if (!sources || !sources.length) return;
   const box = document.createElement("div");
   box.className = "sources";
+  box.dataset.cards = sources.map((s) => s.card_id).join(" ");
   for (const s of sources) {
     const line = document.createElement("p");
     const label = document.createElement("strong");
