@@ -99,9 +99,11 @@ def stop_token_ids(tokenizer) -> list[int]:
 MCQ_INSTRUCTION = "以下是醫學選擇題，請選出正確的答案。"
 
 
-def mcq_user_prompt(question: str, options: Mapping[str, str]) -> str:
-    """The user turn for a multiple-choice question (MedQA schema)."""
-    lines = [MCQ_INSTRUCTION, f"問題：{question}"]
+def mcq_user_prompt(question: str, options: Mapping[str, str], context: str | None = None) -> str:
+    """The user turn for a multiple-choice question (MedQA schema); ``context`` is reference
+    text placed before it (the MedRAG-style open-book cross-check, evaluate/medrag.py)."""
+    lines = [f"參考資料：\n{context}", MCQ_INSTRUCTION] if context else [MCQ_INSTRUCTION]
+    lines.append(f"問題：{question}")
     lines += [f"{letter}. {options[letter]}" for letter in sorted(options)]
     lines.append("答案：")
     return "\n".join(lines)
@@ -113,9 +115,12 @@ def mcq_assistant_answer(letter: str, options: Mapping[str, str]) -> str:
 
 
 def mcq_messages(
-    question: str, options: Mapping[str, str], answer_letter: str | None = None
+    question: str,
+    options: Mapping[str, str],
+    answer_letter: str | None = None,
+    context: str | None = None,
 ) -> list[Message]:
-    msgs: list[Message] = [{"role": "user", "content": mcq_user_prompt(question, options)}]
+    msgs: list[Message] = [{"role": "user", "content": mcq_user_prompt(question, options, context)}]
     if answer_letter is not None:
         msgs.append({"role": "assistant", "content": mcq_assistant_answer(answer_letter, options)})
     return msgs

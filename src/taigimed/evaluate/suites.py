@@ -44,17 +44,20 @@ def evaluate_mcq(
     gen_tokens: int,
     progress: Progress | None = None,
     options_only: bool = False,
+    references: Sequence[str | None] | None = None,
 ) -> dict[str, Any]:
     """acc / acc_norm (option log-likelihood, lm-eval definitions) and gen_acc (parsed letter),
     beside the baselines of ``taigimed.evaluate.baselines``.
 
     ``options_only`` scores every item a second time with the question left out, for the
     model's own options-only baseline (no generation: it costs less than the main pass).
+    ``references`` (one per item) are placed before each question (open book).
     """
     contexts, conts, letters = [], [], []
-    for it in items:
+    refs = references if references is not None else [None] * len(items)
+    for it, ref in zip(items, refs, strict=True):
         opts = it["options"]
-        contexts.append(chat.render(chat.mcq_messages(it["question"], opts), True))
+        contexts.append(chat.render(chat.mcq_messages(it["question"], opts, context=ref), True))
         letters.append(sorted(opts))
         conts.append([chat.mcq_assistant_answer(k, opts) for k in sorted(opts)])
     scores = score_mcq(lm, contexts, conts, batch_questions, gen_tokens, progress)

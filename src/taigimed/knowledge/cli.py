@@ -125,6 +125,39 @@ def review_queue_cmd(
         )
 
 
+@knowledge_app.command("medrag")
+def medrag_cmd(
+    model: Annotated[str, typer.Option("--model", "-m", help="Model folder, alias or version.")],
+    n: Annotated[int | None, typer.Option("--n", help="MedQA-TW test items (all: omit).")] = None,
+    k: Annotated[int, typer.Option("--k", help="Textbook chunks placed before each.")] = 3,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the report here.")] = None,
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+    workdir_: WorkdirOpt = None,
+) -> None:
+    """MedQA-TW closed book against open book on the prepared textbooks, paired
+    (evaluate/medrag.py: the MedRAG-style cross-check; the harness for gpu-7b).
+
+    taigimed knowledge medrag --model staging --n 100 --out medrag.json
+    """
+    from taigimed.artifacts import write_json_atomic
+    from taigimed.evaluate.cli import _resolve
+    from taigimed.evaluate.medrag import medrag_crosscheck
+
+    cfg = load(config, set_)
+    wd = workdir(workdir_)
+    report = medrag_crosscheck(cfg, wd, _resolve(wd, cfg, model), n, k)
+    p = report["paired"]
+    typer.echo(
+        f"MedQA-TW n={report['n']}: closed book acc {_fmt(report['closed_book']['acc'])}, "
+        f"open book (k={k} of {report['textbook_chunks']} chunks) acc "
+        f"{_fmt(report['open_book']['acc'])}; paired difference {p['diff']:+.3f} "
+        f"(open only {p['b_only']}, closed only {p['a_only']}, McNemar p={p['p_value']:.3f})"
+    )
+    if out:
+        write_json_atomic(out, report)
+
+
 def _fmt(m) -> str:
     if m is None:
         return "—"
