@@ -18,7 +18,7 @@ API and WebSocket, shown on the page, read by feedback).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from taigimed.knowledge import guard
 from taigimed.knowledge.base import KnowledgeBase
@@ -70,7 +70,7 @@ class CardAnswer:
             text = _with(no_card_answer(script), self.disclaimer(script))
             return ImmediateReply(text, "no_card", [Trigger("knowledge:no_card", "no_card")])
         best = found.hits[0]
-        note = source_note(best.card, script, best.hit.relevance).__dict__
+        note = asdict(source_note(best.card, script, best.hit.relevance))
         if self.mode == "cards":
             ctx.meta["sources"] = [note]
             if self.tailo_view and script == "taigi_han":  # the card's own Tâi-lô, not a reading
@@ -79,7 +79,7 @@ class CardAnswer:
             return ImmediateReply(text, "card")
         ctx.context = rag_context(found.hits, script)
         ctx.meta["sources"] = [
-            source_note(h.card, script, h.hit.relevance).__dict__ for h in found.hits
+            asdict(source_note(h.card, script, h.hit.relevance)) for h in found.hits
         ]
         ctx.scratch["reference"] = guard.reference_terms([ctx.context])
         _fallback(ctx, best, script)
@@ -89,7 +89,7 @@ class CardAnswer:
 def _fallback(ctx: TurnContext, best, script: str) -> None:
     """The card that replaces a model answer the guard cuts."""
     ctx.scratch["fallback"] = card_answer(best.card, script)
-    ctx.scratch["fallback_sources"] = [source_note(best.card, script, best.hit.relevance).__dict__]
+    ctx.scratch["fallback_sources"] = [asdict(source_note(best.card, script, best.hit.relevance))]
 
 
 def _with(text: str, disclaimer: str) -> str:
