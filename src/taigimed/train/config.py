@@ -97,6 +97,10 @@ class TrainConfig(StrictModel):
     log_every: int = Field(
         1, ge=1, description="Log loss, lr and tokens/s to MLflow every N steps."
     )
-    log_model_artifact: bool = Field(
-        True, description="Also copy the merged model into the MLflow run's artifacts ('model/')."
+    log_model_artifact: Literal["final", "every", "none"] = Field(
+        "final",
+        description="Copy the merged model into the MLflow run's artifacts ('model/'): 'final' "
+        "only for stage 2, whose model is the one registered (the registry version points at "
+        "that copy); 'every' for both stages (a 7B model is ~14 GB a copy); 'none' (the "
+        "registration then logs its own copy). Adapters are always logged.",
     )

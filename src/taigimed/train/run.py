@@ -372,7 +372,9 @@ def _save_and_log(
     import mlflow
 
     stage_cfg = getattr(cfg.train, f"stage{stage}")
-    model_dir, adapter_dir = save_outputs(model, inputs.tokenizer, folder.path, stage_cfg.method)
+    model_dir, adapter_dir = save_outputs(
+        model, inputs.tokenizer, folder.path, stage_cfg.method, cfg.model.dtype
+    )
     run_info = {
         "stage": stage,
         "mlflow_run_id": folder.state["mlflow_run_id"],  # the run this one resumed or began
@@ -395,7 +397,10 @@ def _save_and_log(
     mlflow.log_artifact(str(model_dir / "MODEL_CARD.md"))
     if adapter_dir is not None:
         mlflow.log_artifacts(str(adapter_dir), "adapter")
-    if cfg.train.log_model_artifact:
+    if cfg.train.log_model_artifact == "every" or (
+        cfg.train.log_model_artifact == "final" and stage == max(STAGE_DATASETS)
+    ):
+        # the registry version points at this copy (taigimed.registry.register): one per run
         mlflow.log_artifacts(str(model_dir), "model")
 
 
