@@ -97,6 +97,18 @@ class TrainConfig(StrictModel):
     log_every: int = Field(
         1, ge=1, description="Log loss, lr and tokens/s to MLflow every N steps."
     )
+    num_processes: int = Field(
+        1,
+        ge=1,
+        description="Training processes per stage, one per GPU: above 1 `pipeline run` starts "
+        "each stage with `accelerate launch --num_processes N` (DDP, or FSDP with "
+        "accelerate_config). `taigimed train` itself is launched by the caller.",
+    )
+    accelerate_config: str | None = Field(
+        None,
+        description="`accelerate launch --config_file` for num_processes > 1 (e.g. "
+        "configs/accelerate/fsdp.yaml); None: accelerate's defaults (DDP).",
+    )
     log_model_artifact: Literal["final", "every", "none"] = Field(
         "final",
         description="Copy the merged model into the MLflow run's artifacts ('model/'): 'final' "
