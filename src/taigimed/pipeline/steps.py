@@ -114,6 +114,21 @@ def train_stage(
     )
 
 
+def accelerate_config_path(name: str) -> Path:
+    """``train.accelerate_config`` as a file: as given, else beside the shipped recipes."""
+    from taigimed.config import ConfigError, recipe_dir
+
+    path = Path(name).expanduser()
+    if path.exists():
+        return path
+    shipped = recipe_dir() / name
+    if shipped.exists():
+        return shipped
+    raise ConfigError(
+        f"train.accelerate_config={name!r} is neither a file nor under {recipe_dir()}"
+    )
+
+
 def launch_training(
     cfg: Config,
     workdir: Workdir,
@@ -138,7 +153,7 @@ def launch_training(
            str(t.num_processes), "--num_machines", "1", "--mixed_precision", "no",
            "--dynamo_backend", "no"]  # fmt: skip
     if t.accelerate_config:
-        cmd += ["--config_file", t.accelerate_config]
+        cmd += ["--config_file", str(accelerate_config_path(t.accelerate_config))]
     if t.device == "cpu":
         cmd.append("--cpu")  # gloo; tests and machines without a GPU
     with tempfile.TemporaryDirectory(prefix="taigimed-launch-") as tmp:

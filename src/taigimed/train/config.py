@@ -106,8 +106,9 @@ class TrainConfig(StrictModel):
     )
     accelerate_config: str | None = Field(
         None,
-        description="`accelerate launch --config_file` for num_processes > 1 (e.g. "
-        "configs/accelerate/fsdp.yaml); None: accelerate's defaults (DDP).",
+        description="`accelerate launch --config_file` for num_processes > 1: a path, or one "
+        "relative to the shipped recipes (accelerate/ddp.yaml, accelerate/fsdp.yaml); None: "
+        "accelerate's defaults (DDP).",
     )
     log_model_artifact: Literal["final", "every", "none"] = Field(
         "final",

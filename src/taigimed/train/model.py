@@ -96,26 +96,31 @@ def load_model(path: str, train: TrainConfig, stage: StageConfig, device: str, t
     if train.gradient_checkpointing:
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     if stage.method in ("lora", "qlora"):
-        from peft import LoraConfig, get_peft_model
-
-        if stage.method == "qlora":
-            from peft import prepare_model_for_kbit_training
-
-            model = prepare_model_for_kbit_training(
-                model, use_gradient_checkpointing=train.gradient_checkpointing
-            )
-        lora = LoraConfig(
-            r=stage.lora.r,
-            lora_alpha=stage.lora.alpha,
-            lora_dropout=stage.lora.dropout,
-            target_modules=stage.lora.target_modules,
-            task_type="CAUSAL_LM",
-        )
-        # autocast_adapter_dtype: the adapters (the only trained weights) are fp32 masters
-        # even on a bf16 base.
-        model = get_peft_model(model, lora, autocast_adapter_dtype=True)
+        model = attach_adapters(model, train, stage)
     model.config.use_cache = False
     return model
+
+
+def attach_adapters(model, train: TrainConfig, stage: StageConfig):
+    """The stage's LoRA adapters on ``model`` (after k-bit preparation for QLoRA)."""
+    from peft import LoraConfig, get_peft_model
+
+    if stage.method == "qlora":
+        from peft import prepare_model_for_kbit_training
+
+        model = prepare_model_for_kbit_training(
+            model, use_gradient_checkpointing=train.gradient_checkpointing
+        )
+    lora = LoraConfig(
+        r=stage.lora.r,
+        lora_alpha=stage.lora.alpha,
+        lora_dropout=stage.lora.dropout,
+        target_modules=stage.lora.target_modules,
+        task_type="CAUSAL_LM",
+    )
+    # autocast_adapter_dtype: the adapters (the only trained weights) are fp32 masters even
+    # on a bf16 base.
+    return get_peft_model(model, lora, autocast_adapter_dtype=True)
 
 
 def save_outputs(

@@ -139,3 +139,15 @@ def test_pipeline_launches_a_stage_on_two_processes(tmp_path, prepared_dir, monk
         "model", "train", "seed"
     )
     assert (Path(trained.run_dir) / "model" / "model.safetensors").exists()
+
+
+def test_the_gpu_recipes_accelerate_config_is_shipped():
+    from taigimed.config import ConfigError, load_config
+    from taigimed.pipeline.steps import accelerate_config_path
+
+    cfg = load_config("gpu-7b")
+    assert (
+        accelerate_config_path(cfg.train.accelerate_config) == REPO / "configs/accelerate/ddp.yaml"
+    )
+    with pytest.raises(ConfigError, match="neither a file"):
+        accelerate_config_path("accelerate/ddp8.yaml")
