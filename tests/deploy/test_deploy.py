@@ -256,8 +256,9 @@ BREAKAGES = {
         "argo",
         _edit(
             "argo/training-workflowtemplate.yaml",
-            'resources: &gpu\n          requests: {cpu: "8", memory: 64Gi, nvidia.com/gpu: "1"}\n'
-            '          limits: {memory: 96Gi, nvidia.com/gpu: "1"}',
+            "resources: &gpu\n"
+            '          requests: {cpu: "8", memory: 64Gi, nvidia.com/gpu: "{{workflow.parameters.gpus}}"}\n'
+            '          limits: {memory: 96Gi, nvidia.com/gpu: "{{workflow.parameters.gpus}}"}',
             "resources: &gpu\n          limits: {memory: 96Gi}",
         ),
         "GPU",
