@@ -1,6 +1,9 @@
 locals {
-  # Written by the server's cloud-init into k3s's auto-deploy folder.
-  device_plugin = templatefile("${path.module}/cloud-init/nvidia-device-plugin.yaml.tftpl", {
+  # Written by the server's cloud-init into k3s's auto-deploy folder: the device plugin of
+  # the leased node's vendor (gpu_vendor), one variable for the whole GPU side.
+  device_plugin = var.gpu_vendor == "amd" ? templatefile("${path.module}/cloud-init/amd-device-plugin.yaml.tftpl", {
+    image_registry = var.image_registry
+    }) : templatefile("${path.module}/cloud-init/nvidia-device-plugin.yaml.tftpl", {
     gpu_time_slices = var.gpu_time_slices
     image_registry  = var.image_registry
   })
@@ -81,7 +84,7 @@ resource "openstack_compute_instance_v2" "cpu_agent" {
     k3s_token   = random_password.k3s_token.result
     server_url  = "https://${openstack_compute_instance_v2.server.access_ip_v4}:6443"
     node_labels = "taigimed.org/pool=cpu"
-    gpu         = false
+    gpu_vendor  = ""
     external_ip = openstack_networking_floatingip_v2.cpu_agent[count.index].address
   })
 }
@@ -122,8 +125,8 @@ resource "openstack_compute_instance_v2" "gpu" {
     k3s_version = var.k3s_version
     k3s_token   = random_password.k3s_token.result
     server_url  = "https://${openstack_networking_floatingip_v2.server.address}:6443"
-    node_labels = "taigimed.org/pool=gpu,nvidia.com/gpu.present=true"
-    gpu         = true
+    node_labels = "taigimed.org/pool=gpu,${var.gpu_vendor}.com/gpu.present=true"
+    gpu_vendor  = var.gpu_vendor
     external_ip = openstack_networking_floatingip_v2.gpu[0].address
   })
 }

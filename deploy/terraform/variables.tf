@@ -147,3 +147,13 @@ variable "image_registry" {
     error_message = "image_registry must look like ghcr.io/your-org."
   }
 }
+
+variable "gpu_vendor" {
+  description = "Vendor of the leased GPU node: nvidia (gpu_a100_pcie, CUDA) or amd (gpu_mi100, ROCm). Selects the device plugin, the node's label and taint (<vendor>.com/gpu) and the container runtime; deploy/release/gpu-vendor.sh switches the manifests to match (terraform output gpu_vendor)."
+  type        = string
+  default     = "nvidia"
+  validation {
+    condition     = contains(["nvidia", "amd"], var.gpu_vendor)
+    error_message = "gpu_vendor must be nvidia or amd."
+  }
+}

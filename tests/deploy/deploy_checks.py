@@ -26,11 +26,18 @@ REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = REPO / ".venv" / "bin"
 OVERLAYS = ("staging", "canary", "production")
 K8S_VERSION = "1.32.0"
-PROJECT_IMAGES = {"taigimed-cpu": "cpu", "taigimed-cuda": "cuda", "taigimed-server": "server"}
+PROJECT_IMAGES = {
+    "taigimed-cpu": "cpu",
+    "taigimed-cuda": "cuda",
+    "taigimed-rocm": "rocm",
+    "taigimed-server": "server",
+}
 # Images of other projects, copied into the project's registry by
 # deploy/release/mirror-images.sh (deploy/release/mirrors.txt) and pinned to a version tag:
 # nothing the cluster runs depends on a registry the project does not control.
-THIRD_PARTY_IMAGES = re.compile(r"^ghcr\.io/taigimed/mirror/[a-z0-9][\w.\-]*:v?\d+[\w.\-]*$")
+THIRD_PARTY_IMAGES = re.compile(
+    r"^ghcr\.io/taigimed/mirror/[a-z0-9][\w.\-]*:(?!latest$)\w[\w.\-]*$"
+)
 # Environment variables read by libraries inside the project image rather than by our code.
 EXTERNAL_ENV = {
     "MLFLOW_TRACKING_URI",
@@ -457,7 +464,7 @@ def check_dockerfiles(deploy: Path) -> list[str]:
     files = sorted((deploy / "docker").glob("*.Dockerfile"))
     if {f.name for f in files} != {f"{v}.Dockerfile" for v in PROJECT_IMAGES.values()}:
         problems.append(
-            f"expected cpu, cuda and server Dockerfiles, found {[f.name for f in files]}"
+            f"expected cpu, cuda, rocm and server Dockerfiles, found {[f.name for f in files]}"
         )
     for f in files:
         text = f.read_text(encoding="utf-8")

@@ -780,3 +780,26 @@ def test_kustomize_lite_matches_kubectl():
 def test_docs_say_what_ci_does_with_images():
     text = (REPO / "docs" / "deploy.md").read_text(encoding="utf-8")
     assert re.search(r"CI (lints|builds)", text), "docs/deploy.md must say whether CI builds images"
+
+
+def test_gpu_vendor_amd_switches_every_gpu_manifest(pristine, tmp_path):
+    """deploy/release/gpu-vendor.sh amd (Terraform gpu_vendor = "amd", MI100): the switched tree
+    renders, validates, pulls only controlled images and names no NVIDIA resource."""
+    root = tmp_path / "deploy"
+    shutil.copytree(pristine, root)
+    r = subprocess.run(
+        ["bash", str(root / "release" / "gpu-vendor.sh"), "amd"], capture_output=True, text=True
+    )
+    assert r.returncode == 0, r.stderr
+    for name in ("k8s_render", "k8s_schemas", "images_controlled", "yamllint", "hardening"):
+        assert ALL_CHECKS[name](root) == [], name
+    for path in [root / "k8s" / "gpu" / "vllm.yaml", *sorted((root / "argo").glob("*.yaml"))]:
+        code = [ln for ln in path.read_text().splitlines() if not ln.lstrip().startswith("#")]
+        assert not [ln for ln in code if "nvidia" in ln], path.name
+    text = (root / "k8s" / "gpu" / "vllm.yaml").read_text()
+    assert "amd.com/gpu: 1" in text and "mirror/vllm-rocm:" in text
+    assert "taigimed-rocm:" in (root / "argo" / "training-workflowtemplate.yaml").read_text()
+    again = subprocess.run(
+        ["bash", str(root / "release" / "gpu-vendor.sh"), "nvidia"], capture_output=True, text=True
+    )
+    assert again.returncode == 2 and "git checkout" in again.stderr
