@@ -803,3 +803,44 @@ def test_gpu_vendor_amd_switches_every_gpu_manifest(pristine, tmp_path):
         ["bash", str(root / "release" / "gpu-vendor.sh"), "nvidia"], capture_output=True, text=True
     )
     assert again.returncode == 2 and "git checkout" in again.stderr
+
+
+def docs_problems(text: str) -> list[str]:
+    """What docs/deploy.md must tell an operator between `terraform apply` and a first
+    production model (each was missing or wrong once)."""
+    needed = {
+        "cloud-init status --wait": "waiting for cloud-init",
+        "runtimeclass nvidia": "the nvidia RuntimeClass",
+        "submit --from cronwf/taigimed-continuous-training": "starting the loop",
+        "deploy/release/retarget.sh": "retargeting images to the operator's registry",
+        "deploy/release/mirror-images.sh": "mirroring third-party images",
+        "create secret generic huggingface": "the HF token",
+        "create secret generic taigimed-smoke": "the smoke key",
+        "lease.sh renew": "the lease renewal",
+        "| recipe | need (GB) |": "the memory table",
+    }
+    problems = [
+        f"docs/deploy.md says nothing on {why} ({s!r})"
+        for s, why in needed.items()
+        if s not in text
+    ]
+    for wrong in (
+        "argo cron trigger",
+        "cron trigger taigimed",
+        "taigimed-corpus",
+        "bitnami/kubectl:",
+    ):
+        if wrong in text:
+            problems.append(f"docs/deploy.md still says {wrong!r}")
+    return problems
+
+
+def test_docs_walk_an_operator_to_a_first_production_model():
+    text = (REPO / "docs" / "deploy.md").read_text(encoding="utf-8")
+    assert docs_problems(text) == []
+    broken = text.replace("submit --from cronwf/", "cron trigger ").replace(
+        "create secret generic huggingface", "create secret generic hf"
+    )
+    problems = docs_problems(broken)
+    assert any("starting the loop" in p for p in problems)
+    assert any("the HF token" in p for p in problems)
