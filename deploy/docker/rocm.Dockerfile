@@ -28,7 +28,7 @@ RUN python3 -m venv .venv \
  && .venv/bin/python -m pip install --no-cache-dir -c requirements/constraints.txt \
       --index-url "${TORCH_INDEX}" torch \
  && PYTHON=python3 PIP_NO_CACHE_DIR=1 bash scripts/setup.sh \
- && .venv/bin/python -m pip install --no-cache-dir -c requirements/constraints.txt -e ".[postgres]"
+ && .venv/bin/python -m pip install --no-cache-dir -c requirements/constraints.txt -e ".[postgres,qlora]"
 
 FROM ${BASE_IMAGE} AS runtime
 ARG VERSION=0.0.0
