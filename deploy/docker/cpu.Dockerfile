@@ -5,6 +5,21 @@
 #     --build-arg VERSION=$(.venv/bin/taigimed version) --build-arg GIT_COMMIT=$(git rev-parse HEAD) \
 #     -t ghcr.io/taigimed/taigimed-cpu:0.1.0 .
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
+# kubectl for the workflow steps that restart Deployments and check the version they serve
+# (deploy/argo): built into this image, so no third-party kubectl image (bitnami's version
+# tags were removed from Docker Hub) is needed. Checked against the release's own sha256.
+ARG KUBECTL_VERSION=v1.32.4
+
+FROM ${PYTHON_IMAGE} AS kubectl
+ARG KUBECTL_VERSION
+ARG TARGETARCH=amd64
+SHELL ["/bin/bash", "-o", "pipefail", "-c"]
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends curl ca-certificates \
+ && rm -rf /var/lib/apt/lists/* \
+ && curl -fsSLo /usr/local/bin/kubectl "https://dl.k8s.io/release/${KUBECTL_VERSION}/bin/linux/${TARGETARCH}/kubectl" \
+ && echo "$(curl -fsSL "https://dl.k8s.io/release/${KUBECTL_VERSION}/bin/linux/${TARGETARCH}/kubectl.sha256")  /usr/local/bin/kubectl" | sha256sum --check \
+ && chmod 0755 /usr/local/bin/kubectl
 
 FROM ${PYTHON_IMAGE} AS builder
 # Compilers only here: some wheels (datasketch deps, psycopg fallbacks) may need them.
@@ -39,6 +54,7 @@ RUN groupadd --gid 10001 taigimed \
  && useradd --uid 10001 --gid taigimed --home-dir /var/lib/taigimed --create-home taigimed
 # The editable install needs the same paths as in the builder.
 COPY --from=builder /app /app
+COPY --from=kubectl /usr/local/bin/kubectl /usr/local/bin/kubectl
 ENV PATH=/app/.venv/bin:$PATH \
     TAIGIMED_HOME=/var/lib/taigimed \
     OMP_WAIT_POLICY=PASSIVE \

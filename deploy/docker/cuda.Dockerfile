@@ -20,7 +20,7 @@ COPY src/ src/
 # version comes from PyPI, whose Linux wheel is the CUDA build.
 RUN sed -i -E 's/^(torch==[0-9.]+)\+cpu$/\1/' requirements/constraints.txt \
  && PYTHON=python3 PIP_NO_CACHE_DIR=1 bash scripts/setup.sh \
- && .venv/bin/python -m pip install --no-cache-dir -c requirements/constraints.txt -e ".[postgres]"
+ && .venv/bin/python -m pip install --no-cache-dir -c requirements/constraints.txt -e ".[postgres,qlora]"
 
 FROM ${CUDA_IMAGE} AS runtime
 ARG VERSION=0.0.0

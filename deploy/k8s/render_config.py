@@ -25,7 +25,11 @@ K8S = Path(__file__).resolve().parent
 OVERLAYS: dict[str, tuple[str, list[str]]] = {
     # Staging serves the same registered model as production (the recipe names it) with the
     # built-in engine on a CPU node: a functional smoke test, not a speed one.
-    "overlays/staging": ("gpu-7b", ["serve.engine=builtin", "serve.device=cpu"]),
+    "overlays/staging": (
+        "gpu-7b",
+        # before the first training run no version holds `staging`: serve the base meanwhile
+        ["serve.engine=builtin", "serve.device=cpu", "serve.base_until_registered=true"],
+    ),
     "overlays/production": (
         "gpu-7b",
         [

@@ -3,22 +3,20 @@
 # the cluster runs exactly the bytes that were tested. Git keeps version tags (readable,
 # buildable); the release job runs this on its checkout after pushing the images, then
 # applies (or commits to the release branch) the pinned tree.
-#   deploy/release/pin-digests.sh 0.1.0        # needs crane (go-containerregistry) and kustomize
+#   deploy/release/pin-digests.sh 0.1.0 [REGISTRY]   # needs crane (see mirror-images.sh) and kustomize
+# Run after deploy/release/retarget.sh REGISTRY and mirror-images.sh REGISTRY.
 set -euo pipefail
-version=${1:?usage: pin-digests.sh VERSION}
+version=${1:?usage: pin-digests.sh VERSION [REGISTRY]}
+registry=${2:-ghcr.io/taigimed}
 root=$(cd "$(dirname "$0")/.." && pwd)
+command -v crane >/dev/null || { echo "crane not found: see deploy/release/mirror-images.sh" >&2; exit 2; }
 
-project=(ghcr.io/taigimed/taigimed-cpu ghcr.io/taigimed/taigimed-cuda ghcr.io/taigimed/taigimed-server)
-third_party=(
-  docker.io/vllm/vllm-openai:v0.11.0
-  docker.io/library/postgres:16.6-bookworm
-  quay.io/prometheus/prometheus:v2.53.3
-  docker.io/grafana/grafana:11.3.1
-  docker.io/bitnami/kubectl:1.32.4
-)
 refs=()
-for image in "${project[@]}"; do refs+=("$image:$version"); done
-refs+=("${third_party[@]}")
+for flavour in cpu cuda rocm server; do refs+=("$registry/taigimed-$flavour:$version"); done
+while read -r upstream name; do
+  case $upstream in ''|'#'*) continue ;; esac
+  refs+=("$registry/mirror/$name")
+done < "$root/release/mirrors.txt"
 
 declare -A pinned
 for ref in "${refs[@]}"; do
@@ -34,7 +32,7 @@ for dir in overlays/staging overlays/production overlays/canary/app platform; do
   done
 done
 
-# Argo: the image parameters' defaults and the kubectl steps.
+# Argo: the image parameters' defaults.
 for ref in "${refs[@]}"; do
   sed -i "s|$ref\b|${pinned[$ref]}|g" "$root"/argo/*.yaml
 done

@@ -1,7 +1,11 @@
 locals {
-  # Written by the server's cloud-init into k3s's auto-deploy folder.
-  device_plugin = templatefile("${path.module}/cloud-init/nvidia-device-plugin.yaml.tftpl", {
+  # Written by the server's cloud-init into k3s's auto-deploy folder: the device plugin of
+  # the leased node's vendor (gpu_vendor), one variable for the whole GPU side.
+  device_plugin = var.gpu_vendor == "amd" ? templatefile("${path.module}/cloud-init/amd-device-plugin.yaml.tftpl", {
+    image_registry = var.image_registry
+    }) : templatefile("${path.module}/cloud-init/nvidia-device-plugin.yaml.tftpl", {
     gpu_time_slices = var.gpu_time_slices
+    image_registry  = var.image_registry
   })
 }
 
@@ -11,15 +15,37 @@ resource "random_password" "k3s_token" {
 }
 
 # The k3s server on KVM@TACC: control plane, Traefik ingress, and the block volume.
+data "openstack_images_image_v2" "cpu" {
+  provider    = openstack.kvm
+  name        = var.cpu_image
+  most_recent = true
+}
+
 resource "openstack_compute_instance_v2" "server" {
   provider        = openstack.kvm
   name            = "k3s-server-${var.project_suffix}"
-  image_name      = var.cpu_image
   flavor_name     = var.cpu_flavor
   key_pair        = var.key_pair
   security_groups = [openstack_networking_secgroup_v2.cluster.name]
   network {
     uuid = openstack_networking_network_v2.private.id
+  }
+  # The data volume is attached at boot (the second disk, /dev/vdb), so cloud-init's
+  # fs_setup and mounts find it and the NFS export lands on it, not on the root disk. A
+  # separate volume-attach resource would attach it after cloud-init had already run.
+  block_device {
+    uuid                  = data.openstack_images_image_v2.cpu.id
+    source_type           = "image"
+    destination_type      = "local"
+    boot_index            = 0
+    delete_on_termination = true
+  }
+  block_device {
+    uuid                  = openstack_blockstorage_volume_v3.data.id
+    source_type           = "volume"
+    destination_type      = "volume"
+    boot_index            = -1
+    delete_on_termination = false
   }
   user_data = templatefile("${path.module}/cloud-init/k3s-server.yaml.tftpl", {
     k3s_version = var.k3s_version
@@ -58,7 +84,7 @@ resource "openstack_compute_instance_v2" "cpu_agent" {
     k3s_token   = random_password.k3s_token.result
     server_url  = "https://${openstack_compute_instance_v2.server.access_ip_v4}:6443"
     node_labels = "taigimed.org/pool=cpu"
-    gpu         = false
+    gpu_vendor  = ""
     external_ip = openstack_networking_floatingip_v2.cpu_agent[count.index].address
   })
 }
@@ -99,8 +125,8 @@ resource "openstack_compute_instance_v2" "gpu" {
     k3s_version = var.k3s_version
     k3s_token   = random_password.k3s_token.result
     server_url  = "https://${openstack_networking_floatingip_v2.server.address}:6443"
-    node_labels = "taigimed.org/pool=gpu,nvidia.com/gpu.present=true"
-    gpu         = true
+    node_labels = "taigimed.org/pool=gpu,${var.gpu_vendor}.com/gpu.present=true"
+    gpu_vendor  = var.gpu_vendor
     external_ip = openstack_networking_floatingip_v2.gpu[0].address
   })
 }

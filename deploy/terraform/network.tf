@@ -96,3 +96,25 @@ resource "openstack_networking_secgroup_rule_v2" "gpu_join" {
   remote_ip_prefix  = "${openstack_networking_floatingip_v2.gpu[0].address}/32"
   security_group_id = openstack_networking_secgroup_v2.cluster.id
 }
+
+# WireGuard (flannel wireguard-native) between the nodes' floating IPs: every node announces
+# its floating IP (--node-external-ip), so the tunnels between KVM nodes run between floating
+# IPs too, and the intra-cluster rule (private addresses) does not cover them.
+locals {
+  kvm_node_ips = concat(
+    [openstack_networking_floatingip_v2.server.address],
+    openstack_networking_floatingip_v2.cpu_agent[*].address,
+  )
+}
+
+resource "openstack_networking_secgroup_rule_v2" "wireguard_nodes" {
+  count             = 1 + var.cpu_agent_count
+  provider          = openstack.kvm
+  direction         = "ingress"
+  ethertype         = "IPv4"
+  protocol          = "udp"
+  port_range_min    = 51820
+  port_range_max    = 51820
+  remote_ip_prefix  = "${local.kvm_node_ips[count.index]}/32"
+  security_group_id = openstack_networking_secgroup_v2.cluster.id
+}

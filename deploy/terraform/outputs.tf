@@ -32,3 +32,8 @@ output "work_volume_nfs" {
   description = "NFS export of the work volume on the k3s server (server:path), as PV taigimed-work-nfs must name it."
   value       = "${cidrhost(var.cluster_cidr, 0)}:/srv/taigimed/work"
 }
+
+output "gpu_vendor" {
+  description = "The GPU node's vendor: run deploy/release/gpu-vendor.sh with it before applying the manifests."
+  value       = var.gpu_vendor
+}

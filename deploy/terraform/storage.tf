@@ -7,11 +7,7 @@ resource "openstack_blockstorage_volume_v3" "data" {
   description = "TaigiMed datasets, MLflow artifacts and PostgreSQL"
 }
 
-resource "openstack_compute_volume_attach_v2" "data" {
-  provider    = openstack.kvm
-  instance_id = openstack_compute_instance_v2.server.id
-  volume_id   = openstack_blockstorage_volume_v3.data.id
-}
+# Attached to the server at boot (block_device in compute.tf), before cloud-init formats it.
 
 # Object store (Swift on the bare-metal site) for raw data drops and model exports.
 resource "openstack_objectstorage_container_v1" "artifacts" {

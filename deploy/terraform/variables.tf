@@ -137,3 +137,23 @@ variable "cluster_cidr" {
     error_message = "cluster_cidr must be a CIDR block, e.g. 10.42.0.0/16."
   }
 }
+
+variable "image_registry" {
+  description = "Registry holding the project's images and its mirrors of third-party ones (deploy/release/mirror-images.sh): every image the cluster runs comes from here."
+  type        = string
+  default     = "ghcr.io/taigimed"
+  validation {
+    condition     = can(regex("^[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)+$", var.image_registry))
+    error_message = "image_registry must look like ghcr.io/your-org."
+  }
+}
+
+variable "gpu_vendor" {
+  description = "Vendor of the leased GPU node: nvidia (gpu_a100_pcie, CUDA) or amd (gpu_mi100, ROCm). Selects the device plugin, the node's label and taint (<vendor>.com/gpu) and the container runtime; deploy/release/gpu-vendor.sh switches the manifests to match (terraform output gpu_vendor)."
+  type        = string
+  default     = "nvidia"
+  validation {
+    condition     = contains(["nvidia", "amd"], var.gpu_vendor)
+    error_message = "gpu_vendor must be nvidia or amd."
+  }
+}

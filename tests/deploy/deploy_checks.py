@@ -26,11 +26,17 @@ REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = REPO / ".venv" / "bin"
 OVERLAYS = ("staging", "canary", "production")
 K8S_VERSION = "1.32.0"
-PROJECT_IMAGES = {"taigimed-cpu": "cpu", "taigimed-cuda": "cuda", "taigimed-server": "server"}
-# Images of other projects the manifests use, pinned to a version tag.
+PROJECT_IMAGES = {
+    "taigimed-cpu": "cpu",
+    "taigimed-cuda": "cuda",
+    "taigimed-rocm": "rocm",
+    "taigimed-server": "server",
+}
+# Images of other projects, copied into the project's registry by
+# deploy/release/mirror-images.sh (deploy/release/mirrors.txt) and pinned to a version tag:
+# nothing the cluster runs depends on a registry the project does not control.
 THIRD_PARTY_IMAGES = re.compile(
-    r"^(docker\.io/library/postgres|docker\.io/vllm/vllm-openai|quay\.io/prometheus/prometheus"
-    r"|docker\.io/grafana/grafana|docker\.io/bitnami/kubectl):v?\d+[\w.\-]*$"
+    r"^ghcr\.io/taigimed/mirror/[a-z0-9][\w.\-]*:(?!latest$)\w[\w.\-]*$"
 )
 # Environment variables read by libraries inside the project image rather than by our code.
 EXTERNAL_ENV = {
@@ -38,6 +44,7 @@ EXTERNAL_ENV = {
     "MLFLOW_BACKEND_STORE_URI",
     "OMP_WAIT_POLICY",
     "HF_HUB_OFFLINE",
+    "HF_TOKEN",  # huggingface_hub: the gated base model
 }
 SERVER_PORT = 8000
 
@@ -162,15 +169,26 @@ def check_overlays_differ(deploy: Path) -> list[str]:
                 problems.append(
                     f"{name}: vLLM fetches alias {_env(init).get('TAIGIMED_MODEL_ALIAS')!r}"
                 )
+    # One definition of the split, in the canary overlay: a second one (production's) would
+    # reset the weights whenever that overlay is re-applied.
     weights = {}
-    for name in ("canary", "production"):
+    for name in ("canary", "production", "staging"):
         split = [o for o in rendered[name] if o["kind"] == "TraefikService"]
-        if len(split) != 1:
-            problems.append(f"{name}: expected one TraefikService, found {len(split)}")
-            continue
-        weights[name] = {s["name"]: s["weight"] for s in split[0]["spec"]["weighted"]["services"]}
-    if weights.get("production") != {"taigimed": 100}:
-        problems.append(f"production: traffic split {weights.get('production')} != all to taigimed")
+        if name != "canary" and split:
+            problems.append(
+                f"{name}: defines TraefikService {split[0]['metadata']['name']}; only the canary "
+                "overlay may define the split"
+            )
+        elif name == "canary" and len(split) != 1:
+            problems.append(f"canary: expected one TraefikService, found {len(split)}")
+        elif split:
+            weights[name] = {
+                s["name"]: s["weight"] for s in split[0]["spec"]["weighted"]["services"]
+            }
+    routes = [o for o in rendered["production"] if o["kind"] == "IngressRoute"]
+    targets = [s.get("name") for r in routes for rt in r["spec"]["routes"] for s in rt["services"]]
+    if targets != ["taigimed-split"]:
+        problems.append(f"production: the IngressRoute must send to taigimed-split, got {targets}")
     canary = weights.get("canary", {})
     if canary.get("taigimed-canary", 0) <= 0 or canary.get("taigimed-canary", 0) >= canary.get(
         "taigimed", 0
@@ -446,7 +464,7 @@ def check_dockerfiles(deploy: Path) -> list[str]:
     files = sorted((deploy / "docker").glob("*.Dockerfile"))
     if {f.name for f in files} != {f"{v}.Dockerfile" for v in PROJECT_IMAGES.values()}:
         problems.append(
-            f"expected cpu, cuda and server Dockerfiles, found {[f.name for f in files]}"
+            f"expected cpu, cuda, rocm and server Dockerfiles, found {[f.name for f in files]}"
         )
     for f in files:
         text = f.read_text(encoding="utf-8")
@@ -557,9 +575,34 @@ def _check_argo_steps(docs: dict[str, dict]) -> list[str]:
                 continue
 
             argv = [_fill(a, params) for a in c.get("args", [])]
-            if error := parse_cli_args("taigimed", argv):
-                problems.append(f"{name}/{t['name']}: taigimed {' '.join(argv)}: {error}")
+            ours, error = taigimed_argv(c.get("command"), argv)
+            if ours is not None and not error:
+                error = parse_cli_args("taigimed", ours)
+            if error:
+                problems.append(f"{name}/{t['name']}: {' '.join(argv)}: {error}")
     return problems
+
+
+def taigimed_argv(command: list[str] | None, argv: list[str]) -> tuple[list[str] | None, str]:
+    """(the taigimed CLI arguments of a container, a problem): its args, or under
+    `accelerate launch ... -m taigimed.cli ARGS` the ARGS, with the launcher's own options
+    parsed by accelerate's parser."""
+    if command in (None, ["taigimed"]):
+        return argv, ""
+    if command != ["accelerate"]:
+        return None, f"unexpected command {command}"
+    if argv[:1] != ["launch"] or "taigimed.cli" not in argv:
+        return None, "accelerate must `launch ... -m taigimed.cli`"
+    i = argv.index("taigimed.cli")
+    if argv[i - 1] != "-m":
+        return None, "accelerate launch must run the module: -m taigimed.cli"
+    from accelerate.commands.launch import launch_command_parser
+
+    try:
+        launch_command_parser().parse_args([*argv[1 : i - 1], "-m", "taigimed.cli"])
+    except SystemExit:
+        return None, f"accelerate launch rejects {argv[1 : i - 1]}"
+    return argv[i + 1 :], ""
 
 
 def _check_argo_shape(docs: dict[str, dict]) -> list[str]:
@@ -766,3 +809,9 @@ ALL_CHECKS = {
     "promtool": check_promtool,
     "metric_names": check_metric_names,
 }
+
+# The rules that keep the first real run of the loop working (deploy_loop_rules.py imports
+# this module's helpers, so it is added once they all exist).
+from deploy_loop_rules import LOOP_CHECKS  # noqa: E402
+
+ALL_CHECKS.update(LOOP_CHECKS)

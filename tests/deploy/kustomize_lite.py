@@ -151,14 +151,19 @@ def _merge_list(current: list, patch: list) -> list:
     )
     if merge_key is None:
         return copy.deepcopy(patch)
+    # As kubectl's strategic merge (no $setElementOrder): the patch's items first, in its
+    # order (merged into their originals), then the originals the patch does not name.
     result = copy.deepcopy(current)
+    merged = []
     for item in patch:
         match = next((r for r in result if r.get(merge_key) == item[merge_key]), None)
         if match is None:
-            result.append(copy.deepcopy(item))
+            merged.append(copy.deepcopy(item))
         else:
             _merge(match, item)
-    return result
+            merged.append(match)
+    named = {item[merge_key] for item in patch}
+    return merged + [r for r in result if r.get(merge_key) not in named]
 
 
 def _rewrite_references(obj: dict, renames: dict[tuple[str, str], str]) -> None:

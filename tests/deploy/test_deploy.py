@@ -256,8 +256,9 @@ BREAKAGES = {
         "argo",
         _edit(
             "argo/training-workflowtemplate.yaml",
-            'resources: &gpu\n          requests: {cpu: "8", memory: 64Gi, nvidia.com/gpu: "1"}\n'
-            '          limits: {memory: 96Gi, nvidia.com/gpu: "1"}',
+            "resources: &gpu\n"
+            '          requests: {cpu: "8", memory: 64Gi, nvidia.com/gpu: "{{workflow.parameters.gpus}}"}\n'  # noqa: E501
+            '          limits: {memory: 96Gi, nvidia.com/gpu: "{{workflow.parameters.gpus}}"}',
             "resources: &gpu\n          limits: {memory: 96Gi}",
         ),
         "GPU",
@@ -531,6 +532,206 @@ BREAKAGES = {
         ),
         "taigimed:feedbacks_total",
     ),
+    # ---- the loop's first real run (deploy_loop_rules.py)
+    "images_controlled-bitnami-kubectl": (
+        "images_controlled",
+        _edit(
+            "argo/promotion-workflowtemplate.yaml",
+            '      script:\n        image: "{{workflow.parameters.cpu-image}}"\n        command: [bash]\n'  # noqa: E501
+            '        source: |\n          echo "canary analysis decided',
+            "      script:\n        image: docker.io/bitnami/kubectl:1.32.4\n        command: [bash]\n"  # noqa: E501
+            '        source: |\n          echo "canary analysis decided',
+        ),
+        "docker.io/bitnami/kubectl:1.32.4: not from the project's registry",
+    ),
+    "images_controlled-unlisted-mirror": (
+        "images_controlled",
+        _edit(
+            "release/mirrors.txt", "grafana:11.3.1 grafana:11.3.1", "grafana:11.3.1 grafana:11.3.2"
+        ),
+        "ghcr.io/taigimed/mirror/grafana:11.3.1",
+    ),
+    "images_controlled-device-plugin-upstream": (
+        "images_controlled",
+        _edit(
+            "terraform/cloud-init/nvidia-device-plugin.yaml.tftpl",
+            "${image_registry}/mirror/k8s-device-plugin:v0.17.0",
+            "nvcr.io/nvidia/k8s-device-plugin:v0.17.0",
+        ),
+        "nvcr.io/nvidia/k8s-device-plugin",
+    ),
+    "gpu_pods-no-runtime-class": (
+        "gpu_pods",
+        _edit("k8s/gpu/vllm.yaml", "      runtimeClassName: nvidia\n", ""),
+        "without runtimeClassName: nvidia",
+    ),
+    "gpu_pods-recreate": (
+        "gpu_pods",
+        _edit(
+            "k8s/gpu/vllm.yaml",
+            "    type: RollingUpdate\n    rollingUpdate:\n      maxSurge: 1\n      maxUnavailable: 0\n",  # noqa: E501
+            "    type: Recreate\n",
+        ),
+        "maxSurge",
+    ),
+    "gpu_pods-argo-runtime": (
+        "gpu_pods",
+        _edit(
+            "argo/training-workflowtemplate.yaml",
+            "      podSpecPatch: *gpu-runtime\n",
+            "",
+        ),
+        "GPU step without runtimeClassName",
+    ),
+    "gpu_pods-device-plugin": (
+        "gpu_pods",
+        _edit(
+            "terraform/cloud-init/nvidia-device-plugin.yaml.tftpl",
+            "      runtimeClassName: nvidia\n",
+            "",
+        ),
+        "device plugin needs runtimeClassName",
+    ),
+    "workflow_safety-no-deadline": (
+        "workflow_safety",
+        _edit("argo/promotion-workflowtemplate.yaml", "  activeDeadlineSeconds: 21600\n", ""),
+        "taigimed-promotion: no activeDeadlineSeconds",
+    ),
+    "workflow_safety-no-exit-handler": (
+        "workflow_safety",
+        _edit(
+            "argo/continuous-training-cronworkflow.yaml", "    onExit: canary-back-on-failure\n", ""
+        ),
+        "no onExit handler",
+    ),
+    "workflow_safety-handler-moves-nothing": (
+        "workflow_safety",
+        _edit(
+            "argo/promotion-workflowtemplate.yaml",
+            'taigimed model promote --to canary --version "$prod"',
+            'echo "$prod"',
+        ),
+        "model promote --to canary",
+    ),
+    "workflow_safety-gpu-max-duration": (
+        "workflow_safety",
+        _edit(
+            "argo/training-workflowtemplate.yaml",
+            "        backoff: &gpu-backoff\n          duration: 5m\n",
+            "        backoff: &gpu-backoff\n          maxDuration: 1h\n          duration: 5m\n",
+        ),
+        "GPU step retries with maxDuration",
+    ),
+    "multi_gpu-hard-coded-processes": (
+        "multi_gpu",
+        _edit(
+            "argo/training-workflowtemplate.yaml",
+            '--num_processes, "{{workflow.parameters.gpus}}"',
+            '--num_processes, "8"',
+        ),
+        "--num_processes {{workflow.parameters.gpus}}",
+    ),
+    "multi_gpu-pipeline-one-process": (
+        "multi_gpu",
+        _edit(
+            "argo/training-workflowtemplate.yaml",
+            '               --set, "train.num_processes={{workflow.parameters.gpus}}"]',
+            "              ]",
+        ),
+        "train.num_processes",
+    ),
+    "multi_gpu-plugin-refuses-always": (
+        "multi_gpu",
+        _edit(
+            "terraform/cloud-init/nvidia-device-plugin.yaml.tftpl",
+            "failRequestsGreaterThanOne: ${gpu_time_slices > 1}",
+            "failRequestsGreaterThanOne: true",
+        ),
+        "failRequestsGreaterThanOne",
+    ),
+    "rollout_waits-no-status": (
+        "rollout_waits",
+        _edit(
+            "argo/promotion-workflowtemplate.yaml",
+            '            kubectl -n "$ns" rollout status "$d" --timeout=30m\n',
+            '            echo "$d"\n',
+        ),
+        "wait for the rollout",
+    ),
+    "rollout_waits-no-version-check": (
+        "rollout_waits",
+        _edit(
+            "argo/promotion-workflowtemplate.yaml",
+            "get_model_version_by_alias(name, sys.argv[2])",
+            "get_latest_versions(name)",
+        ),
+        "read the alias's version",
+    ),
+    "secrets_documented-undocumented": (
+        "secrets_documented",
+        _edit("argo/training-workflowtemplate.yaml", "name: huggingface\n", "name: hf-secret\n"),
+        "hf-secret/token is never created",
+    ),
+    "secrets_documented-optional-smoke": (
+        "secrets_documented",
+        _edit(
+            "argo/promotion-workflowtemplate.yaml",
+            "                name: taigimed-smoke\n                key: api-key\n",
+            "                name: taigimed-smoke\n                key: api-key\n                optional: true\n",  # noqa: E501
+        ),
+        "must not be optional",
+    ),
+    "cloud_boot-attach-after-boot": (
+        "cloud_boot",
+        _append(
+            "terraform/storage.tf",
+            'resource "openstack_compute_volume_attach_v2" "data" {\n  provider = openstack.kvm\n'
+            "  instance_id = openstack_compute_instance_v2.server.id\n"
+            "  volume_id = openstack_blockstorage_volume_v3.data.id\n}\n",
+        ),
+        "attach at boot",
+    ),
+    "cloud_boot-no-wireguard": (
+        "cloud_boot",
+        _edit(
+            "terraform/network.tf",
+            '  port_range_min    = 51820\n  port_range_max    = 51820\n  remote_ip_prefix  = "${local',  # noqa: E501
+            '  port_range_min    = 51821\n  port_range_max    = 51821\n  remote_ip_prefix  = "${local',  # noqa: E501
+        ),
+        "udp/51820",
+    ),
+    "cloud_boot-bucket": (
+        "cloud_boot",
+        _edit(
+            "argo/continuous-training-cronworkflow.yaml",
+            "value: artifacts-taigimed",
+            "value: taigimed-corpus",
+        ),
+        "store-bucket must default to Terraform's artifacts-taigimed",
+    ),
+    "sizes-staging-work": (
+        "sizes",
+        _edit("k8s/overlays/staging/patch-server.yaml", "sizeLimit: 40Gi", "sizeLimit: 10Gi"),
+        "workdir 10Gi < 30Gi",
+    ),
+    "sizes-staging-crash-loop": (
+        "sizes",
+        _edit(
+            "k8s/overlays/staging/config.yaml",
+            "base_until_registered: true",
+            "base_until_registered: false",
+        ),
+        "base_until_registered",
+    ),
+    "overlays_differ-second-split": (
+        "overlays_differ",
+        _append(
+            "k8s/overlays/production/route.yaml",
+            "---\napiVersion: traefik.io/v1alpha1\nkind: TraefikService\nmetadata:\n  name: taigimed-split\n"  # noqa: E501
+            "spec:\n  weighted:\n    services:\n      - name: taigimed\n        port: 80\n        weight: 100\n",  # noqa: E501
+        ),
+        "only the canary overlay may define the split",
+    ),
 }
 
 
@@ -579,3 +780,67 @@ def test_kustomize_lite_matches_kubectl():
 def test_docs_say_what_ci_does_with_images():
     text = (REPO / "docs" / "deploy.md").read_text(encoding="utf-8")
     assert re.search(r"CI (lints|builds)", text), "docs/deploy.md must say whether CI builds images"
+
+
+def test_gpu_vendor_amd_switches_every_gpu_manifest(pristine, tmp_path):
+    """deploy/release/gpu-vendor.sh amd (Terraform gpu_vendor = "amd", MI100): the switched tree
+    renders, validates, pulls only controlled images and names no NVIDIA resource."""
+    root = tmp_path / "deploy"
+    shutil.copytree(pristine, root)
+    r = subprocess.run(
+        ["bash", str(root / "release" / "gpu-vendor.sh"), "amd"], capture_output=True, text=True
+    )
+    assert r.returncode == 0, r.stderr
+    for name in ("k8s_render", "k8s_schemas", "images_controlled", "yamllint", "hardening"):
+        assert ALL_CHECKS[name](root) == [], name
+    for path in [root / "k8s" / "gpu" / "vllm.yaml", *sorted((root / "argo").glob("*.yaml"))]:
+        code = [ln for ln in path.read_text().splitlines() if not ln.lstrip().startswith("#")]
+        assert not [ln for ln in code if "nvidia" in ln], path.name
+    text = (root / "k8s" / "gpu" / "vllm.yaml").read_text()
+    assert "amd.com/gpu: 1" in text and "mirror/vllm-rocm:" in text
+    assert "taigimed-rocm:" in (root / "argo" / "training-workflowtemplate.yaml").read_text()
+    again = subprocess.run(
+        ["bash", str(root / "release" / "gpu-vendor.sh"), "nvidia"], capture_output=True, text=True
+    )
+    assert again.returncode == 2 and "git checkout" in again.stderr
+
+
+def docs_problems(text: str) -> list[str]:
+    """What docs/deploy.md must tell an operator between `terraform apply` and a first
+    production model (each was missing or wrong once)."""
+    needed = {
+        "cloud-init status --wait": "waiting for cloud-init",
+        "runtimeclass nvidia": "the nvidia RuntimeClass",
+        "submit --from cronwf/taigimed-continuous-training": "starting the loop",
+        "deploy/release/retarget.sh": "retargeting images to the operator's registry",
+        "deploy/release/mirror-images.sh": "mirroring third-party images",
+        "create secret generic huggingface": "the HF token",
+        "create secret generic taigimed-smoke": "the smoke key",
+        "lease.sh renew": "the lease renewal",
+        "| recipe | need (GB) |": "the memory table",
+    }
+    problems = [
+        f"docs/deploy.md says nothing on {why} ({s!r})"
+        for s, why in needed.items()
+        if s not in text
+    ]
+    for wrong in (
+        "argo cron trigger",
+        "cron trigger taigimed",
+        "taigimed-corpus",
+        "bitnami/kubectl:",
+    ):
+        if wrong in text:
+            problems.append(f"docs/deploy.md still says {wrong!r}")
+    return problems
+
+
+def test_docs_walk_an_operator_to_a_first_production_model():
+    text = (REPO / "docs" / "deploy.md").read_text(encoding="utf-8")
+    assert docs_problems(text) == []
+    broken = text.replace("submit --from cronwf/", "cron trigger ").replace(
+        "create secret generic huggingface", "create secret generic hf"
+    )
+    problems = docs_problems(broken)
+    assert any("starting the loop" in p for p in problems)
+    assert any("the HF token" in p for p in problems)

@@ -30,7 +30,7 @@ def test_stage1_tracked_on_a_real_server(tmp_path, mlflow_server, tiny_model_dir
 
     url, artifacts = mlflow_server
     data = prepared_data.make_prepared(tmp_path / "data" / "v-srv")
-    cfg = load_config("tiny", ["train.stage1.max_steps=3"])
+    cfg = load_config("tiny", ["train.stage1.max_steps=3", "train.log_model_artifact=every"])
     wd = Workdir.resolve(tmp_path / "work")
     run_dir = run_stage(cfg, wd, 1, data_dir=data, tracking_uri=url)
 

@@ -174,6 +174,64 @@ def smoke_cmd(
     raise typer.Exit(0 if result.passed else 1)
 
 
+@deploy_app.command("load")
+def load_cmd(
+    url: Annotated[
+        list[str], typer.Option("--url", help="A server to load (repeat: canary and baseline).")
+    ],
+    duration: Annotated[str, typer.Option("--duration", help="How long, e.g. 30m.")] = "30m",
+    every: Annotated[str, typer.Option("--every", help="Time between rounds, e.g. 30s.")] = "30s",
+    prometheus: Annotated[
+        str | None,
+        typer.Option("--prometheus", help="Skip rounds while the canary's real traffic suffices."),
+    ] = None,
+    canary_selector: Annotated[
+        str, typer.Option("--canary-selector", help="PromQL matchers of the canary's series.")
+    ] = 'track="canary"',
+    need: Annotated[
+        int | None,
+        typer.Option("--need", help="Canary requests wanted in the window (default: config)."),
+    ] = None,
+    api_key_env: Annotated[
+        str, typer.Option("--api-key-env", help="Environment variable holding an API key.")
+    ] = "TAIGIMED_API_KEY",
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+) -> None:
+    """Benign chat turns to the canary and the baseline during a canary window, so that
+    `deploy analyze` has enough requests when real traffic is low.
+
+    taigimed deploy load --url http://canary --url http://stable --duration 30m --every 30s
+    """
+    import os
+
+    import httpx
+
+    from taigimed.deploy.load import canary_has_enough, parse_duration, synthetic_load
+
+    cfg = load(config, set_)
+    try:
+        total, step = parse_duration(duration), parse_duration(every)
+    except ValueError as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from exc
+    key = os.environ.get(api_key_env)
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    enough = None
+    if prometheus:
+        want = need if need is not None else cfg.monitor.canary.min_requests
+        enough = canary_has_enough(prometheus, canary_selector, duration, want)
+    clients = {u: httpx.Client(base_url=u.rstrip("/"), headers=headers, timeout=120) for u in url}
+    try:
+        result = synthetic_load(clients, max(1, int(total // max(step, 1))), step, enough)
+    finally:
+        for c in clients.values():
+            c.close()
+    for u in url:
+        typer.echo(f"{u}: {result.sent[u]} sent, {result.failed[u]} failed")
+    typer.echo(f"{result.rounds} rounds, {result.skipped_rounds} skipped (real traffic enough)")
+
+
 def register(app: typer.Typer) -> None:
     """Add the `deploy` group to the `taigimed` app."""
     app.add_typer(deploy_app, name="deploy")

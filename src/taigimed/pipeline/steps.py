@@ -121,6 +121,64 @@ def train_stage(
     )
 
 
+def accelerate_config_path(name: str) -> Path:
+    """``train.accelerate_config`` as a file: as given, else beside the shipped recipes."""
+    from taigimed.config import ConfigError, recipe_dir
+
+    path = Path(name).expanduser()
+    if path.exists():
+        return path
+    shipped = recipe_dir() / name
+    if shipped.exists():
+        return shipped
+    raise ConfigError(
+        f"train.accelerate_config={name!r} is neither a file nor under {recipe_dir()}"
+    )
+
+
+def launch_training(
+    cfg: Config,
+    workdir: Workdir,
+    stage: int,
+    data_dir: str,
+    init_model: str | None,
+    resume: bool,
+    tracking_uri: str | None,
+) -> Path:
+    """``taigimed train`` under ``accelerate launch``, one process per GPU; its run folder.
+
+    The config goes as a file (it may carry the gate's adjustments, which no recipe holds).
+    """
+    import subprocess
+    import sys
+    import tempfile
+
+    import yaml
+
+    t = cfg.train
+    cmd = [sys.executable, "-m", "accelerate.commands.launch", "--num_processes",
+           str(t.num_processes), "--num_machines", "1", "--mixed_precision", "no",
+           "--dynamo_backend", "no"]  # fmt: skip
+    if t.accelerate_config:
+        cmd += ["--config_file", str(accelerate_config_path(t.accelerate_config))]
+    if t.device == "cpu":
+        cmd.append("--cpu")  # gloo; tests and machines without a GPU
+    with tempfile.TemporaryDirectory(prefix="taigimed-launch-") as tmp:
+        config = Path(tmp) / "config.yaml"
+        config.write_text(yaml.safe_dump(cfg.model_dump(mode="json"), allow_unicode=True))
+        cmd += ["-m", "taigimed.cli", "train", "--stage", str(stage), "--config", str(config),
+                "--workdir", str(workdir.root), "--data", str(data_dir)]  # fmt: skip
+        cmd += ["--init-model", str(init_model)] if init_model else []
+        cmd += ["--resume"] if resume else []
+        cmd += ["--tracking-uri", tracking_uri] if tracking_uri else []
+        done = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(
+            f"accelerate launch of stage {stage} exited {done.returncode} (its log is above)"
+        )
+    return Path(done.stdout.strip().splitlines()[-1])
+
+
 def _train_stage(
     cfg: Config,
     workdir: Workdir,
@@ -132,17 +190,20 @@ def _train_stage(
 ) -> TrainedStage:
     from taigimed.train import run_stage
 
-    run_dir = Path(
-        run_stage(
-            cfg,
-            workdir,
-            stage,
-            data_dir=data_dir,
-            init_model=init_model,
-            resume=resume,
-            tracking_uri=tracking_uri,
+    if cfg.train.num_processes > 1:
+        run_dir = launch_training(cfg, workdir, stage, data_dir, init_model, resume, tracking_uri)
+    else:
+        run_dir = Path(
+            run_stage(
+                cfg,
+                workdir,
+                stage,
+                data_dir=data_dir,
+                init_model=init_model,
+                resume=resume,
+                tracking_uri=tracking_uri,
+            )
         )
-    )
     info = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
     model_dir = run_dir / "model"
     return TrainedStage(

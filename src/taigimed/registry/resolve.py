@@ -70,20 +70,24 @@ def _from_registry(client, name: str, workdir: Workdir, *, alias=None, version=N
     return ResolvedModel(path=path, name=name, version=int(version), alias=alias, source="registry")
 
 
-def _base(cfg: Config, workdir: Workdir) -> ResolvedModel:
+def _base(cfg: Config, workdir: Workdir, alias: str | None = None) -> ResolvedModel:
     from taigimed.models.resolve import resolve_base
 
     return ResolvedModel(
         path=Path(resolve_base(cfg.model, workdir)),
         name=None,
         version=None,
-        alias=None,
+        alias=alias,  # set when the base stands in for an alias no version holds yet
         source="base",
     )
 
 
 def resolve_model(
-    workdir: Workdir, cfg: Config, spec: str | None = None, tracking_uri: str | None = None
+    workdir: Workdir,
+    cfg: Config,
+    spec: str | None = None,
+    tracking_uri: str | None = None,
+    base_until_registered: bool = False,
 ) -> ResolvedModel:
     """A local model folder for ``spec``.
 
@@ -107,6 +111,8 @@ def resolve_model(
         if spec.isdigit():
             return _from_registry(client, name, workdir, version=int(spec))
         if re.fullmatch(r"[\w-]+", spec):
+            if base_until_registered and not _alias_exists(client, name, spec):
+                return _base(cfg, workdir, alias=spec)
             return _from_registry(client, name, workdir, alias=spec)
         raise store.RegistryError(
             f"model {spec!r} is neither a folder, a version number, an alias nor a models:/ URI"
@@ -126,3 +132,16 @@ def resolve_model(
         alias, _ = max(aliases.items(), key=lambda kv: int(kv[1]))
         return _from_registry(client, name, workdir, alias=alias)
     return _base(cfg, workdir)
+
+
+def _alias_exists(client, name: str, alias: str) -> bool:
+    """Whether a version of ``name`` holds ``alias``; the registry must answer (an unreachable
+    server raises, so a staging pod never falls back to the base by mistake)."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return alias in client.get_registered_model(name).aliases
+    except MlflowException as exc:
+        if exc.error_code == "RESOURCE_DOES_NOT_EXIST":
+            return False
+        raise store.RegistryError(f"the registry did not answer for {name!r}: {exc}") from exc

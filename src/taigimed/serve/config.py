@@ -21,6 +21,11 @@ class ServeConfig(StrictModel):
     model: str | None = Field(
         None, description="Registry alias or model directory; None: production, newest, base."
     )
+    base_until_registered: bool = Field(
+        False,
+        description="When `model` is an alias no version holds yet (an empty registry), serve "
+        "the base model instead of failing (staging before the first training run).",
+    )
 
     # Upstream engine (vLLM, llama.cpp server, any OpenAI-compatible server).
     upstream_url: str | None = Field(

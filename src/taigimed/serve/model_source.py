@@ -27,7 +27,10 @@ def describe(resolved, spec: str | None) -> tuple[str, str, str]:
             why = f"asked for {spec!r}"
         return f"{resolved.name}-v{resolved.version}", version, why
     if resolved.source == "base":
-        return path.name, f"base:{path.name}", f"the base model {path.name}; no registered model"
+        why = f"the base model {path.name}; no registered model"
+        if resolved.alias:
+            why = f"the base model {path.name}; no version holds {resolved.alias!r} yet"
+        return path.name, f"base:{path.name}", why
     return path.name, f"dir:{path}", f"the model directory {path}"
 
 
@@ -78,7 +81,7 @@ def build_engine(cfg: Config, workdir: Workdir) -> Engine:
     from taigimed.registry import resolve_model
     from taigimed.serve.engines.builtin import BuiltinEngine
 
-    resolved = resolve_model(workdir, cfg, s.model)
+    resolved = resolve_model(workdir, cfg, s.model, base_until_registered=s.base_until_registered)
     model_id, version, why = describe(resolved, s.model)
     log.info("serving %s (%s), chosen because: %s", model_id, version, why)
     engine, reason = choose_engine(cfg, Path(resolved.path))

@@ -97,6 +97,23 @@ class TrainConfig(StrictModel):
     log_every: int = Field(
         1, ge=1, description="Log loss, lr and tokens/s to MLflow every N steps."
     )
-    log_model_artifact: bool = Field(
-        True, description="Also copy the merged model into the MLflow run's artifacts ('model/')."
+    num_processes: int = Field(
+        1,
+        ge=1,
+        description="Training processes per stage, one per GPU: above 1 `pipeline run` starts "
+        "each stage with `accelerate launch --num_processes N` (DDP, or FSDP with "
+        "accelerate_config). `taigimed train` itself is launched by the caller.",
+    )
+    accelerate_config: str | None = Field(
+        None,
+        description="`accelerate launch --config_file` for num_processes > 1: a path, or one "
+        "relative to the shipped recipes (accelerate/ddp.yaml, accelerate/fsdp.yaml); None: "
+        "accelerate's defaults (DDP).",
+    )
+    log_model_artifact: Literal["final", "every", "none"] = Field(
+        "final",
+        description="Copy the merged model into the MLflow run's artifacts ('model/'): 'final' "
+        "only for stage 2, whose model is the one registered (the registry version points at "
+        "that copy); 'every' for both stages (a 7B model is ~14 GB a copy); 'none' (the "
+        "registration then logs its own copy). Adapters are always logged.",
     )

@@ -18,6 +18,7 @@ import random
 import shutil
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -104,30 +105,43 @@ def run_stage(
     torch.manual_seed(cfg.seed)
 
     # A new run folder, or the unfinished one (with the inputs it started from) on resume.
+    # Under `accelerate launch` the main process decides and the others follow: one run
+    # folder, one MLflow run, one saved model, however many processes train.
+    acc = machine.accelerator
     stage_root = workdir.ensure(workdir.runs / f"stage{stage}")
     fingerprint = cfg.fingerprint("model", "train", "seed")
-    folder = _resumable_run(stage_root, fingerprint) if resume else None
-    if folder is not None:
+    folder = None
+    if acc.is_main_process:
+        folder = _resumable_run(stage_root, fingerprint) if resume else None
+        if folder is None:
+            folder = _RunFolder(_new_run_dir(stage_root, stage), fingerprint)
+    folder = _shared(acc, folder)
+    if folder.state:
         # a resumed run keeps its inputs even if stage 1 or the data moved on meanwhile
         init_model = init_model or folder.state["start_model"]
         data_dir = data_dir or folder.state.get("data_dir")
-    else:
-        folder = _RunFolder(_new_run_dir(stage_root, stage), fingerprint)
 
-    inputs = _load_inputs(cfg, workdir, stage, data_dir, init_model)
+    with acc.main_process_first():  # e.g. the tiny base is built once, then read by all
+        inputs = _load_inputs(cfg, workdir, stage, data_dir, init_model)
     plan = step_plan(inputs.train_examples, stage_cfg, cfg.seed)
     ckpt_root = workdir.ensure(folder.path / "checkpoints")
     resume_from = latest_checkpoint(ckpt_root) if folder.state else None
-    experiment_id = ensure_experiment(cfg, workdir, tracking_uri)
+    main = acc.is_main_process
+    experiment_id = ensure_experiment(cfg, workdir, tracking_uri) if main else None
 
-    with mlflow.start_run(
-        run_id=folder.state.get("mlflow_run_id"),
-        experiment_id=experiment_id,
-        run_name=folder.path.name,
-        nested=mlflow.active_run() is not None,  # e.g. inside a pipeline's parent run
+    with (
+        mlflow.start_run(
+            run_id=folder.state.get("mlflow_run_id"),
+            experiment_id=experiment_id,
+            run_name=folder.path.name,
+            nested=mlflow.active_run() is not None,  # e.g. inside a pipeline's parent run
+        )
+        if main
+        else nullcontext()
     ) as run:
-        if not folder.state:
+        if main and not folder.state:
             _start_tracking(cfg, stage, folder, run.info.run_id, inputs, machine)
+        folder.state.setdefault("metrics_before", {})
         model = load_model(
             inputs.start_model,
             machine.train_cfg,
@@ -137,11 +151,16 @@ def run_stage(
         )
         score = _validation_scorer(cfg, stage_cfg, model, inputs, machine)
         if not folder.state["metrics_before"]:
-            folder.state["metrics_before"] = score()
-            folder.save_state()
-            mlflow.log_metrics(
-                {f"{k}_loss_before": v for k, v in folder.state["metrics_before"].items()}
-            )
+            folder.state["metrics_before"] = score()  # every rank: FSDP forwards are collective
+            if main:
+                folder.save_state()
+                mlflow.log_metrics(
+                    {f"{k}_loss_before": v for k, v in folder.state["metrics_before"].items()}
+                )
+
+        def log_metrics(m, step):
+            if main:
+                mlflow.log_metrics(m, step=step)
 
         prog = train_steps(
             model,
@@ -152,16 +171,53 @@ def run_stage(
             _filler_id(inputs.tokenizer),
             ckpt_root,
             resume_from,
-            lambda m, step: mlflow.log_metrics(m, step=step),
-            machine.accelerator,
+            log_metrics,
+            acc,
         )
-        model = machine.accelerator.unwrap_model(model)
+        model = acc.unwrap_model(model)
 
         metrics = _metrics(folder.state["metrics_before"], score(), prog, inputs.val_name, stage)
-        mlflow.log_metrics({k: float(v) for k, v in metrics.items() if _numeric(v)})
-        _save_and_log(cfg, stage, folder, inputs, machine, model, metrics)
-    _publish_latest(stage_root, folder.path, ckpt_root)
+        model = _full_model(acc, model, inputs, machine, stage_cfg, cfg)
+        if main:
+            mlflow.log_metrics({k: float(v) for k, v in metrics.items() if _numeric(v)})
+            _save_and_log(cfg, stage, folder, inputs, machine, model, metrics)
+    acc.wait_for_everyone()
+    if main:
+        _publish_latest(stage_root, folder.path, ckpt_root)
+    acc.wait_for_everyone()  # every process returns once latest.json names the run
     return folder.path
+
+
+def _shared(acc, folder: _RunFolder | None) -> _RunFolder:
+    """The main process's run folder, on every process."""
+    if acc.num_processes == 1:
+        return folder
+    from accelerate.utils import broadcast_object_list
+
+    box = [(str(folder.path), folder.fingerprint, folder.state) if folder else None]
+    path, fingerprint, state = broadcast_object_list(box, from_process=0)[0]
+    return _RunFolder(Path(path), fingerprint, dict(state))
+
+
+def _full_model(acc, model, inputs: _StageInputs, machine: _Machine, stage_cfg, cfg: Config):
+    """The trained model with whole tensors, on the main process (None elsewhere).
+
+    DDP and one process: every process already holds the whole model. FSDP: each holds a
+    shard, so the full state dict is gathered (a collective: every process calls it) and
+    loaded into a fresh copy of the starting model on the main process.
+    """
+    from accelerate.utils import DistributedType
+
+    if acc.distributed_type != DistributedType.FSDP:
+        return model if acc.is_main_process else None
+    full = acc.get_state_dict(model)  # whole tensors on the CPU of the main process
+    if not acc.is_main_process:
+        return None
+    fresh = load_model(
+        inputs.start_model, machine.train_cfg, stage_cfg, "cpu", cfg.model.trust_remote_code
+    )
+    fresh.load_state_dict(full)
+    return fresh
 
 
 def _prepare_machine(cfg: Config, stage_cfg: StageConfig) -> _Machine:
@@ -372,7 +428,9 @@ def _save_and_log(
     import mlflow
 
     stage_cfg = getattr(cfg.train, f"stage{stage}")
-    model_dir, adapter_dir = save_outputs(model, inputs.tokenizer, folder.path, stage_cfg.method)
+    model_dir, adapter_dir = save_outputs(
+        model, inputs.tokenizer, folder.path, stage_cfg.method, cfg.model.dtype
+    )
     run_info = {
         "stage": stage,
         "mlflow_run_id": folder.state["mlflow_run_id"],  # the run this one resumed or began
@@ -395,7 +453,10 @@ def _save_and_log(
     mlflow.log_artifact(str(model_dir / "MODEL_CARD.md"))
     if adapter_dir is not None:
         mlflow.log_artifacts(str(adapter_dir), "adapter")
-    if cfg.train.log_model_artifact:
+    if cfg.train.log_model_artifact == "every" or (
+        cfg.train.log_model_artifact == "final" and stage == max(STAGE_DATASETS)
+    ):
+        # the registry version points at this copy (taigimed.registry.register): one per run
         mlflow.log_artifacts(str(model_dir), "model")
 
 
