@@ -33,7 +33,9 @@ def registered_knowledge(
     from taigimed.registry.resolve import resolve_model
 
     try:
-        resolved = resolve_model(workdir, cfg, spec)
+        resolved = resolve_model(
+            workdir, cfg, spec, base_until_registered=cfg.serve.base_until_registered
+        )
     except store.RegistryError as exc:
         return None, f"the configured cards (no registered model: {exc})"
     if resolved.source != "registry":
