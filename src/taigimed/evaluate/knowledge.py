@@ -20,6 +20,13 @@ server sees. Per script and overall, with bootstrap 95 % intervals:
 
 ``served_rubric`` scores ``cards``-mode answers to the 32 open questions
 (``taigi_medical_open.jsonl``) with the open-answer rubric (``evaluate.rubric``).
+
+``rag_grounding`` (``taigimed knowledge grounding --model …``) asks a model in ``rag`` mode:
+the top cards in its prompt as the server puts them, its greedy answer cut into the pieces
+the server checks, and the answer guard's verdict on each (``knowledge.guard``). The
+**grounding rate** is the share of answers shown whole, as the model wrote them; the rest are
+cut at the first piece that loops, repeats, echoes, is in the wrong script or is not supported
+by the cards, and the card is shown instead.
 """
 
 from __future__ import annotations
@@ -205,3 +212,69 @@ def knowledge_markdown(report: dict[str, Any]) -> str:
         "",
     ]
     return "\n".join(lines) + "\n"
+
+
+def rag_grounding(
+    kb: KnowledgeBase,
+    lm,
+    rows: Sequence[dict],
+    top_k: int,
+    min_score: float,
+    min_support: float,
+    max_new_tokens: int = 160,
+    n_resamples: int = 1000,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """The answer guard's verdict on a model's ``rag`` answers (module docstring)."""
+    from collections import Counter
+
+    from taigimed import chat
+    from taigimed.evaluate.scoring import generate
+    from taigimed.knowledge import guard
+    from taigimed.knowledge.render import rag_reference
+    from taigimed.serve.generation import SentenceBuffer
+
+    asked, prompts = [], []
+    for row in rows:
+        text, meta = standardize_input(row["question"])
+        found = kb.retrieve(text, top_k, min_score)
+        if not found.answered:
+            continue  # no card: the server says so without asking the model
+        script = _reply_script(meta)
+        system = f"{chat.SYSTEM_PROMPT}\n\n{rag_reference(found.hits, script)}"
+        messages = [{"role": "system", "content": system}, {"role": "user", "content": text}]
+        prompts.append(chat.render(messages, add_generation_prompt=True))
+        asked.append((row, text, script, found))
+    answers = generate(lm, prompts, max_new_tokens)
+    items, reasons = [], Counter()
+    for (row, text, script, found), answer in zip(asked, answers, strict=True):
+        buffer = SentenceBuffer()
+        pieces = [*buffer.add(answer), *buffer.flush()]
+        reference = guard.reference_terms([rag_reference(found.hits, script)])
+        sent: list[str] = []
+        cut = None if pieces else "empty"
+        for piece in pieces:
+            cut = guard.first_problem(
+                piece,
+                question=text,
+                earlier=sent,
+                reply_script=script,
+                reference=reference,
+                min_support=min_support,
+            )
+            if cut:
+                break
+            sent.append(piece)
+        reasons[cut or "shown"] += 1
+        items.append(
+            {"id": row["id"], "script": script, "cut": cut, "pieces": len(pieces),
+             "shown": len(sent), "answer": answer}
+        )  # fmt: skip
+    return {
+        "n": len(items),
+        "grounding_rate": metric([float(i["cut"] is None) for i in items], n_resamples, seed)
+        if items
+        else None,
+        "verdicts": dict(reasons),
+        "items": items,
+    }

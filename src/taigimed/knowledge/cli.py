@@ -158,6 +158,50 @@ def medrag_cmd(
         write_json_atomic(out, report)
 
 
+@knowledge_app.command("grounding")
+def grounding_cmd(
+    model: Annotated[str, typer.Option("--model", "-m", help="Model folder, alias or version.")],
+    n: Annotated[int, typer.Option("--n", help="Held-out on-topic questions asked.")] = 30,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the report here.")] = None,
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+    workdir_: WorkdirOpt = None,
+) -> None:
+    """The grounding rate of a model in `rag` mode: the share of its answers the answer guard
+    shows whole (evaluate/knowledge.py).
+
+    taigimed knowledge grounding --model staging --n 30
+    """
+    from taigimed.artifacts import write_json_atomic
+    from taigimed.evaluate.cli import _resolve
+    from taigimed.evaluate.eval_sets import stratified_sample
+    from taigimed.evaluate.knowledge import QUESTION_SETS, load_questions, rag_grounding
+    from taigimed.evaluate.scoring import load_model
+
+    cfg = load(config, set_)
+    wd = workdir(workdir_)
+    kb = _open(cfg, wd)
+    rows = [r for r in load_questions(QUESTION_SETS["heldout"], set(kb.cards)) if r["cards"]]
+    rows = stratified_sample(rows, n, cfg.seed, lambda r: r["script"])  # every script
+    lm = load_model(
+        _resolve(wd, cfg, model),
+        cfg.eval.dtype or cfg.model.dtype,
+        cfg.model.max_context,
+        cfg.model.trust_remote_code,
+    )
+    k = cfg.knowledge
+    report = rag_grounding(
+        kb, lm, rows, k.top_k, k.min_score, cfg.serve.rag_min_support,
+        n_resamples=cfg.eval.bootstrap_samples, seed=cfg.seed,
+    )  # fmt: skip
+    typer.echo(
+        f"rag answers n={report['n']}: grounding rate {_fmt(report['grounding_rate'])}; "
+        f"verdicts {report['verdicts']}"
+    )
+    if out:
+        write_json_atomic(out, report)
+
+
 def _fmt(m) -> str:
     if m is None:
         return "—"

@@ -116,3 +116,28 @@ def wrong_script(piece: str, reply_script: str) -> bool:
     got = _FAMILY[detect_script(piece).script]
     want = _FAMILY[reply_script]
     return got == "other" or (got != "mixed" and got != want)
+
+
+def first_problem(
+    piece: str,
+    *,
+    question: str,
+    earlier: list[str],
+    reply_script: str,
+    reference: set[str] | None = None,
+    min_support: float = 0.0,
+) -> str | None:
+    """Why ``piece`` must not be sent (loop, echo, repeat, wrong_script, unsupported), in that
+    order, or None. ``earlier`` are the pieces already sent; ``reference`` the retrieved cards'
+    terms (``rag``: text they do not support is cut)."""
+    if loop(piece):
+        return "loop"
+    if echo(piece, question):
+        return "echo"
+    if repeat(piece, earlier):
+        return "repeat"
+    if wrong_script(piece, reply_script):
+        return "wrong_script"
+    if reference is not None and support(piece, reference) < min_support:
+        return "unsupported"
+    return None

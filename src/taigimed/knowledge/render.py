@@ -94,3 +94,17 @@ def card_answer(card: Card, script: str) -> str:
 
 def no_card_answer(script: str) -> str:
     return in_script(NO_CARD, script)
+
+
+def rag_reference(hits, script: str) -> str:
+    """What ``rag`` mode adds to the model's system prompt: the instruction and the top cards
+    (``Retrieved`` hits), numbered as the answer cites them."""
+    refs = "\n".join(
+        f"[{i}] {in_script(h.card.title, script)}：{in_script(h.card.text, script)}"
+        for i, h in enumerate(hits, 1)
+    )
+    return (
+        "Answer only from these vetted health-education cards, in the user's language and "
+        "script, in a few short sentences, and cite them as [1], [2]. If they do not answer "
+        "the question, say so. Never give a medicine dose.\n" + refs
+    )

@@ -22,7 +22,14 @@ from dataclasses import asdict, dataclass
 
 from taigimed.knowledge import guard
 from taigimed.knowledge.base import KnowledgeBase
-from taigimed.knowledge.render import NO_CARD, card_answer, in_script, no_card_answer, source_note
+from taigimed.knowledge.render import (
+    NO_CARD,
+    card_answer,
+    in_script,
+    no_card_answer,
+    rag_reference,
+    source_note,
+)
 from taigimed.serve.hooks import ImmediateReply, Trigger, TurnContext
 from taigimed.serve.safety.triage import reply_script
 
@@ -31,19 +38,6 @@ Disclaimer = Callable[[str], str]  # reply script → the disclaimer line ("" wh
 
 def _script(ctx: TurnContext) -> str:
     return reply_script(ctx.meta.get("script"))
-
-
-def rag_context(hits, script: str) -> str:
-    """The reference block the model answers from in ``rag`` mode."""
-    refs = "\n".join(
-        f"[{i}] {in_script(h.card.title, script)}：{in_script(h.card.text, script)}"
-        for i, h in enumerate(hits, 1)
-    )
-    return (
-        "Answer only from these vetted health-education cards, in the user's language and "
-        "script, in a few short sentences, and cite them as [1], [2]. If they do not answer "
-        "the question, say so. Never give a medicine dose.\n" + refs
-    )
 
 
 @dataclass
@@ -77,7 +71,7 @@ class CardAnswer:
                 ctx.meta["answer_tailo"] = best.card.text.tailo
             text = _with(card_answer(best.card, script), self.disclaimer(script))
             return ImmediateReply(text, "card")
-        ctx.context = rag_context(found.hits, script)
+        ctx.context = rag_reference(found.hits, script)
         ctx.meta["sources"] = [
             asdict(source_note(h.card, script, h.hit.relevance)) for h in found.hits
         ]
@@ -103,19 +97,14 @@ class AnswerGuard:
     min_support: float
 
     def _problem(self, ctx: TurnContext, piece: str) -> str | None:
-        sent = ctx.scratch.setdefault("sent", [])
-        if guard.loop(piece):
-            return "loop"
-        if guard.echo(piece, ctx.user_text):
-            return "echo"
-        if guard.repeat(piece, sent):
-            return "repeat"
-        if guard.wrong_script(piece, _script(ctx)):
-            return "wrong_script"
-        reference = ctx.scratch.get("reference")
-        if reference is not None and guard.support(piece, reference) < self.min_support:
-            return "unsupported"
-        return None
+        return guard.first_problem(
+            piece,
+            question=ctx.user_text,
+            earlier=ctx.scratch.setdefault("sent", []),
+            reply_script=_script(ctx),
+            reference=ctx.scratch.get("reference"),
+            min_support=self.min_support,
+        )
 
     def amend_chunk(self, ctx: TurnContext, text: str) -> str:
         if ctx.stop_generation:

@@ -60,3 +60,22 @@ def test_support_is_the_share_of_content_found_in_the_cards():
 )
 def test_wrong_script(text, script, wrong):
     assert guard.wrong_script(text, script) is wrong
+
+
+def test_first_problem_checks_in_order_and_rag_needs_support():
+    ref = guard.reference_terms([SOUND])
+    common = {"question": QUESTION, "reply_script": "mandarin_traditional"}
+    assert guard.first_problem(LOOP_TAIGI, earlier=[], **common) == "loop"
+    assert guard.first_problem(QUESTION, earlier=[], **common) == "echo"
+    assert guard.first_problem(SOUND, earlier=[SOUND], **common) == "repeat"
+    assert (
+        guard.first_problem("Eat less salt and more vegetables every day.", earlier=[], **common)
+        == "wrong_script"
+    )
+    off = "你可以去夜市買好吃的臭豆腐。"
+    assert guard.first_problem(off, earlier=[], **common) is None  # model mode: no reference
+    assert (
+        guard.first_problem(off, earlier=[], reference=ref, min_support=0.6, **common)
+        == "unsupported"
+    )
+    assert guard.first_problem(SOUND, earlier=[], reference=ref, min_support=0.6, **common) is None
