@@ -14,7 +14,7 @@ def test_db_upgrade_and_key_lifecycle(tmp_path, monkeypatch):
     wd = ["--workdir", str(tmp_path)]
     monkeypatch.delenv("TAIGIMED_DATABASE_URL", raising=False)
     r = runner.invoke(app, ["db", "upgrade", *wd])
-    assert r.exit_code == 0 and "revision 0002" in r.output
+    assert r.exit_code == 0 and "revision 0003" in r.output
 
     monkeypatch.delenv("TAIGIMED_API_KEY_PEPPER", raising=False)
     r = runner.invoke(app, ["keys", "create", "clinic", *wd])

@@ -46,8 +46,8 @@ def _record(conv: str, rid: str, **kw) -> TurnRecord:
 
 
 def test_migrations_match_models(db_url):
-    assert db.upgrade(db_url) == "0002"
-    assert db.upgrade(db_url) == "0002"  # idempotent
+    assert db.upgrade(db_url) == "0003"
+    assert db.upgrade(db_url) == "0003"  # idempotent
     engine = db.make_engine(db_url)
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
