@@ -73,6 +73,14 @@ def redact_doses(text: str, placeholder: str) -> tuple[str, int]:
     return DOSE_RE.subn(placeholder, text)
 
 
+def has_cue(clauses, cues) -> bool:
+    """Does one of ``cues`` stand in one of the canonical ``clauses`` (either view)?"""
+    return any(
+        _canon_spans(c, cues, check_tone=True) or any(w in c.lower for w in cues.han)
+        for c in clauses
+    )
+
+
 def is_dose_question(rules: RuleSet, text: str) -> bool:
     """Does the standardised ``text`` ask how much / how often / whether to double, skip
     or stop a medicine? Either a medicine word with an asking word or a dose, or an amount
@@ -83,10 +91,7 @@ def is_dose_question(rules: RuleSet, text: str) -> bool:
     clauses = canonical_clauses(text, rules.variants)
 
     def has(cues) -> bool:
-        return any(
-            _canon_spans(c, cues, check_tone=True) or any(w in c.lower for w in cues.han)
-            for c in clauses
-        )
+        return has_cue(clauses, cues)
 
     if rules.dose_ask_alone is not None and has(rules.dose_ask_alone):
         return True

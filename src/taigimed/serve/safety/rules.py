@@ -206,6 +206,16 @@ class RuleSet:
     now: CueSet
     person: CueSet
     negation_window: int = 4
+    # Optional: an event dealt with (出院, 已經好, 喝了糖水), and "it is back" (又發作).
+    resolved: CueSet | None = None
+    again: CueSet | None = None
+    lifelong: CueSet | None = None
+    not_past: CueSet | None = None
+    onset: CueSet | None = None
+    hypothetical: CueSet | None = None
+    idiom: CueSet | None = None
+    # Speech-to-text homophones replaced in the Han text before matching (終風 → 中風).
+    homophones: dict[str, str] = field(default_factory=dict)
     dose_medicine: CueSet | None = None
     dose_ask: CueSet | None = None
     dose_ask_alone: CueSet | None = None
@@ -256,6 +266,14 @@ def _labels(label: dict, where: str) -> dict[str, str]:
 
         out["mandarin_simplified"] = opencc.OpenCC("t2s").convert(label["mandarin_traditional"])
     return out
+
+
+def _homophones(tree, path: Path) -> dict[str, str]:
+    if not isinstance(tree, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and k and v for k, v in tree.items()
+    ):
+        raise RuleError(f"{path}: homophones must map non-empty strings to strings")
+    return dict(tree)
 
 
 def load_rules(path: Path | str = DEFAULT_RULES) -> RuleSet:
@@ -318,6 +336,26 @@ def _load_rules(path: Path, mtime_ns: int) -> RuleSet:
             for k in ("negation", "not_negation", "past", "hearsay", "general", "now", "person")
         },
         negation_window=int(cues["negation"].get("window_tokens", 4)),
+        **{
+            k: _cues(cues[k], f"{path}: cues.{k}", variants) if k in cues else None
+            for k in ("resolved", "again", "onset", "lifelong", "not_past", "hypothetical")
+        },
+        # An idiom written in Mandarin is also found in the canonical view (氣到吐血 read as
+        # Taigi meets the Taigi phrase thòo-hueh).
+        idiom=_cues(
+            {
+                "taigi": [
+                    *(cues["idiom"].get("taigi") or []),
+                    *(cues["idiom"].get("mandarin") or []),
+                ],
+                "mandarin": cues["idiom"].get("mandarin") or [],
+            },
+            f"{path}: cues.idiom",
+            variants,
+        )
+        if "idiom" in cues
+        else None,
+        homophones=_homophones(tree.get("homophones") or {}, path),
         dose_medicine=_cues(
             _need(_need(tree, "dose_intent", str(path)), "medicine", f"{path}: dose_intent"),
             f"{path}: dose_intent.medicine",

@@ -59,6 +59,9 @@ class TriageResult:
     # The learned second opinion, when one ran: P(emergency) and whether it fired.
     classifier_score: float | None = None
     classifier_fired: bool = False
+    # An idiom (笑死, 氣到吐血) stood in the message: without a rule hit beside it, the
+    # classifier's n-grams of the idiom are not evidence either.
+    idiom_seen: bool = False
 
     @property
     def rules_fired(self) -> bool:
@@ -125,6 +128,30 @@ def _has(clause: Clause, cues: CueSet) -> bool:
     return bool(_canon_spans(clause, cues)) or any(w in clause.text for w in cues.han)
 
 
+def _within(inner: list[tuple[int, int]], outer: list[tuple[int, int]]) -> bool:
+    """Every inner span lies inside an outer one."""
+    return all(any(os <= s and e <= oe for os, oe in outer) for s, e in inner)
+
+
+def _has_past(rules: RuleSet, clause: Clause) -> bool:
+    """A past or resolved cue that is not a completed preparation (存好了, khiām hó--ah:
+    好了 there says "ready", not "recovered")."""
+    for cues in (rules.past, rules.resolved):
+        if cues is None:
+            continue
+        canon = _canon_spans(clause, cues)
+        han = _han_spans(clause.text, cues.han)
+        if not canon and not han:
+            continue
+        if rules.not_past is None:
+            return True
+        if not _within(canon, _canon_spans(clause, rules.not_past)) or not _within(
+            han, _han_spans(clause.text, rules.not_past.han)
+        ):
+            return True
+    return False
+
+
 def _negated(
     neg: list[tuple[int, int]],
     keep: list[tuple[int, int]],
@@ -150,29 +177,54 @@ class _ClauseView:
     keep_han: list[tuple[int, int]]
     syllables: frozenset[str] = frozenset()
     chars: frozenset[str] = frozenset()
+    idiom_canon: list[tuple[int, int]] = field(default_factory=list)
+    idiom_han: list[tuple[int, int]] = field(default_factory=list)
+
+
+# How many clauses a past or hearsay cue reaches after its own: in a long, rambling message
+# the clauses further on are about something else (When unsure, escalate).
+CARRY_CLAUSES = 2
+
+
+def hear(rules: RuleSet, text: str) -> str:
+    """``text`` with the rule file's speech-to-text homophones replaced (終風 → 中風)."""
+    for wrong, right in rules.homophones.items():
+        if wrong in text:
+            text = text.replace(wrong, right)
+    return text
+
+
+def _idiom_spans(rules: RuleSet, c: Clause) -> tuple[list, list]:
+    if rules.idiom is None:
+        return [], []
+    return _canon_spans(c, rules.idiom), _han_spans(c.text, rules.idiom.han)
 
 
 def _views(rules: RuleSet, text: str) -> list[_ClauseView]:
-    clauses = canonical_clauses(text, rules.variants)
+    clauses = canonical_clauses(hear(rules, text), rules.variants)
     named = any(
         _canon_spans(c, rules.person, check_tone=True) or any(w in c.text for w in rules.person.han)
         for c in clauses
     )
     out = []
     # Past and hearsay reach the clauses after theirs until a "now" cue (這馬, tsit-má).
-    carried = None
+    carried, left = None, 0
     for c in clauses:
         context = None
         if _has(c, rules.now):
             carried = None
         else:
             if _has(c, rules.hearsay):
-                carried = "hearsay"
-            elif _has(c, rules.past):
-                carried = carried or "past"
-            context = carried
+                carried, left = "hearsay", CARRY_CLAUSES + 1
+            elif _has_past(rules, c):
+                carried, left = carried or "past", CARRY_CLAUSES + 1
+            context = carried if left > 0 else None
+            left -= 1
             if context is None and not named and _has(c, rules.general):
                 context = "general"
+            if context is None and rules.hypothetical and _has(c, rules.hypothetical):
+                context = "general"  # 我很怕會中風: a worry, even with a person named
+        idioms = _idiom_spans(rules, c)
         out.append(
             _ClauseView(
                 c,
@@ -183,8 +235,16 @@ def _views(rules: RuleSet, text: str) -> list[_ClauseView]:
                 _han_spans(c.text, rules.not_negation.han),
                 c.present,
                 frozenset(c.lower),
+                *idioms,
             )
         )
+    if rules.lifelong is not None:
+        # 伊講話大舌，細漢就按呢: a trait since childhood, in its clause or the one before.
+        for i, v in enumerate(out):
+            if _has(v.clause, rules.lifelong):
+                for w in out[max(0, i - 1) : i + 1]:
+                    if w.context is None and not _has(w.clause, rules.now):
+                        w.context = "lifelong"
     return out
 
 
@@ -204,7 +264,10 @@ def _match(rules: RuleSet, p: Pattern, v: _ClauseView) -> str | None:
                 for g in range(1, (m.lastindex or 0) + 1)
                 if m.group(g)
             ]
-            if _negated(v.neg_canon, v.keep_canon, start, gaps, rules.negation_window):
+            end = joined.count(" ", 0, m.end()) + 1
+            if any(s <= start and end <= e for s, e in v.idiom_canon):
+                reason = "idiom"
+            elif _negated(v.neg_canon, v.keep_canon, start, gaps, rules.negation_window):
                 reason = "negation"
             elif v.context:
                 reason = v.context
@@ -215,7 +278,9 @@ def _match(rules: RuleSet, p: Pattern, v: _ClauseView) -> str | None:
             return None
         for m in p.regex.finditer(v.clause.text):
             gaps = [m.span(g) for g in range(1, (m.lastindex or 0) + 1) if m.group(g)]
-            if _negated(v.neg_han, v.keep_han, m.start(), gaps, rules.negation_window):
+            if any(s <= m.start() and m.end() <= e for s, e in v.idiom_han):
+                reason = "idiom"
+            elif _negated(v.neg_han, v.keep_han, m.start(), gaps, rules.negation_window):
                 reason = "negation"
             elif v.context:
                 reason = v.context
@@ -253,8 +318,19 @@ def triage(rules: RuleSet, text: str, raw: str | None = None) -> TriageResult:
     form makes a second reading unnecessary.
     """
     del raw
+    return triage_views(rules, _views(rules, text))
+
+
+def triage_turns(rules: RuleSet, turns: list[str]) -> TriageResult:
+    """The rules over several user turns read together: each turn keeps its own time and
+    person cues (a past cue in one turn says nothing of the next), while a combo may take
+    its groups from different turns (寶寶兩個月大 … 這馬發燒)."""
+    return triage_views(rules, [v for t in turns for v in _views(rules, t)])
+
+
+def triage_views(rules: RuleSet, views: list[_ClauseView]) -> TriageResult:
     result = TriageResult()
-    views = _views(rules, text)
+    result.idiom_seen = any(v.idiom_canon or v.idiom_han for v in views)
     for cat in rules.categories:
         if _find(rules, cat.id, cat.patterns, views, result, first_only=True):
             continue
@@ -274,7 +350,10 @@ def assess(rules: RuleSet, text: str, classifier=None) -> TriageResult:
     result = triage(rules, text)
     if classifier is not None:
         result.classifier_score = round(classifier.score(text, rules.variants), 4)
-        result.classifier_fired = classifier.fires(result.classifier_score)
+        scoped = result.idiom_seen or any(why == "lifelong" for _, why in result.suppressed)
+        result.classifier_fired = classifier.fires(result.classifier_score) and not (
+            scoped and not result.rules_fired
+        )
     return result
 
 
