@@ -27,7 +27,15 @@ from functools import lru_cache
 from taigimed.serve.safety.canonical import canonical_clauses
 from taigimed.serve.safety.dose import has_cue, is_dose_question
 from taigimed.serve.safety.rules import CueSet, RuleSet
-from taigimed.serve.safety.triage import Hit, TriageResult, assess, triage, triage_turns
+from taigimed.serve.safety.triage import (
+    Hit,
+    TriageResult,
+    _has_past,
+    assess,
+    hear,
+    triage,
+    triage_turns,
+)
 from taigimed.text.romanize import standardize_input
 
 # The user turns read together: enough for a carer's "she has diabetes … now she is
@@ -53,11 +61,19 @@ def _has(rules: RuleSet, text: str, cues: CueSet | None) -> bool:
     return cues is not None and has_cue(canonical_clauses(text, rules.variants), cues)
 
 
+def _resolved(rules: RuleSet, text: str) -> bool:
+    """A resolved cue that is not a finished preparation (想好了, 存好了 are not "over")."""
+    return rules.resolved is not None and any(
+        _has_past(rules, c, ("resolved",))
+        for c in canonical_clauses(hear(rules, text), rules.variants)
+    )
+
+
 def _settled(rules: RuleSet, text: str) -> tuple[bool, set[str]]:
     """Is the turn about an event that is over, and which categories it was about."""
     r = triage(rules, text)
     cats = {h.category for h in r.hits} | {h.category for h, _ in r.suppressed}
-    if _has(rules, text, rules.resolved):
+    if _resolved(rules, text):
         return True, cats
     past = {h.category for h, why in r.suppressed if why in ("past", "hearsay")}
     return bool(past) and not r.hits, cats
@@ -85,7 +101,7 @@ def assess_conversation(
         done, cats = _settled(rules, t)
         if done:
             start, settled_cats, settled_any = i + 1, settled_cats | cats, True
-    if _has(rules, last, rules.resolved) and not now:
+    if _resolved(rules, last) and not now:
         # The last turn says it is over (醫生說沒事，已經出院): the earlier turns are settled.
         for t in turns[:-1]:
             settled_cats |= _settled(rules, t)[1]
@@ -100,6 +116,20 @@ def assess_conversation(
     if settled_cats and _has(rules, last, rules.again):
         for c in sorted(settled_cats - {h.category for h in result.hits}):
             result.hits.append(Hit(c, "again", "conversation", last))
+    prev = triage(rules, turns[-2])
+    if (
+        not now
+        and result.hits
+        and not prev.hits
+        and prev.suppressed
+        and all(why == "general" for _, why in prev.suppressed)
+        and not _has(rules, last, rules.person)
+    ):
+        # 中風有什麼症狀? … 那心肌梗塞呢?: the follow-up keeps the general question's scope.
+        result.suppressed.extend((h, "general") for h in result.hits)
+        result.hits = []
+        result.classifier_fired = False
+        start = len(turns) - 1  # nor does reading the turns together undo it
     if start < len(turns) - 1:
         together = triage_turns(rules, turns[start:])
         have = {h.category for h in result.hits}

@@ -30,7 +30,7 @@ from typing import Any
 
 from taigimed.serve.safety.conversation import assess_conversation, is_dose_conversation
 from taigimed.serve.safety.rules import RuleSet, load_rules
-from taigimed.serve.safety.triage import TriageResult, triage
+from taigimed.serve.safety.triage import TriageResult
 from taigimed.text.romanize import standardize_input
 
 FORMATS = ("single", "conversation")
@@ -113,13 +113,13 @@ def evaluate_triage(
     """Figures per category, per script, per format and overall, the dosing redirect
     rate, and the misses for reading.
 
-    ``decide(standardised, raw)`` judges single messages and defaults to the rules alone;
     ``decide_turns(standardised user turns)`` judges conversations and defaults to the
-    conversation reading with the rules alone."""
+    server's reading with the rules alone; single messages go through it too (as one
+    turn) unless ``decide(standardised, raw)`` is given for them."""
     rules = rules or load_rules()
     rows = rows if rows is not None else load_eval()
-    decide = decide or (lambda text, raw: triage(rules, text, raw))
     decide_turns = decide_turns or conversation_decider(rules)
+    decide = decide or (lambda text, raw: decide_turns([text]))
     cat = defaultdict(lambda: {"tp": 0, "fn": 0, "fp": 0})
     scr = defaultdict(lambda: {"tp": 0, "fn": 0, "fp": 0, "tn": 0})
     fmt = defaultdict(lambda: {"tp": 0, "fn": 0, "fp": 0, "tn": 0})

@@ -214,6 +214,8 @@ class RuleSet:
     onset: CueSet | None = None
     hypothetical: CueSet | None = None
     idiom: CueSet | None = None
+    # Degree idioms as expressions: (Han text, canonical joined syllables).
+    idiom_re: tuple[tuple[re.Pattern[str], ...], tuple[re.Pattern[str], ...]] = ((), ())
     # Speech-to-text homophones replaced in the Han text before matching (終風 → 中風).
     homophones: dict[str, str] = field(default_factory=dict)
     dose_medicine: CueSet | None = None
@@ -266,6 +268,21 @@ def _labels(label: dict, where: str) -> dict[str, str]:
 
         out["mandarin_simplified"] = opencc.OpenCC("t2s").convert(label["mandarin_traditional"])
     return out
+
+
+def _idiom_res(tree, path: Path) -> tuple[tuple[re.Pattern[str], ...], ...]:
+    """``cues.idiom_expressions``: ``han`` expressions on the standardised text and
+    ``canonical`` ones on the toneless syllables joined by spaces."""
+    out = []
+    for key in ("han", "canonical"):
+        compiled = []
+        for x in tree.get(key) or []:
+            try:
+                compiled.append(re.compile(x, re.IGNORECASE))
+            except (re.error, TypeError) as exc:
+                raise RuleError(f"{path}: cues.idiom_expressions.{key}: {x!r}: {exc}") from exc
+        out.append(tuple(compiled))
+    return tuple(out)
 
 
 def _homophones(tree, path: Path) -> dict[str, str]:
@@ -355,6 +372,7 @@ def _load_rules(path: Path, mtime_ns: int) -> RuleSet:
         )
         if "idiom" in cues
         else None,
+        idiom_re=_idiom_res(cues.get("idiom_expressions") or {}, path),
         homophones=_homophones(tree.get("homophones") or {}, path),
         dose_medicine=_cues(
             _need(_need(tree, "dose_intent", str(path)), "medicine", f"{path}: dose_intent"),

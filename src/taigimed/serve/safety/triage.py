@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from taigimed.serve.safety.canonical import Clause, canonical_clauses
+from taigimed.serve.safety.canonical import Clause, _read_clause, canonical_clauses
 from taigimed.serve.safety.rules import CueSet, Pattern, RuleSet
 
 # Which reply script answers which detected input script.
@@ -54,7 +54,8 @@ class Hit:
 @dataclass
 class TriageResult:
     hits: list[Hit] = field(default_factory=list)
-    # (hit, "negation" | "past" | "hearsay" | "general")
+    # (hit, "negation" | "past" | "hearsay" | "general" | "worry" | "lifelong" | "idiom"
+    #  | "resolved")
     suppressed: list[tuple[Hit, str]] = field(default_factory=list)
     # The learned second opinion, when one ran: P(emergency) and whether it fired.
     classifier_score: float | None = None
@@ -133,10 +134,12 @@ def _within(inner: list[tuple[int, int]], outer: list[tuple[int, int]]) -> bool:
     return all(any(os <= s and e <= oe for os, oe in outer) for s, e in inner)
 
 
-def _has_past(rules: RuleSet, clause: Clause) -> bool:
+def _has_past(
+    rules: RuleSet, clause: Clause, kinds: tuple[str, ...] = ("past", "resolved")
+) -> bool:
     """A past or resolved cue that is not a completed preparation (存好了, khiām hó--ah:
     好了 there says "ready", not "recovered")."""
-    for cues in (rules.past, rules.resolved):
+    for cues in (getattr(rules, k) for k in kinds):
         if cues is None:
             continue
         canon = _canon_spans(clause, cues)
@@ -195,9 +198,16 @@ def hear(rules: RuleSet, text: str) -> str:
 
 
 def _idiom_spans(rules: RuleSet, c: Clause) -> tuple[list, list]:
-    if rules.idiom is None:
-        return [], []
-    return _canon_spans(c, rules.idiom), _han_spans(c.text, rules.idiom.han)
+    canon, han = [], []
+    if rules.idiom is not None:
+        canon, han = _canon_spans(c, rules.idiom), _han_spans(c.text, rules.idiom.han)
+    han_res, canon_res = rules.idiom_re
+    han += [m.span() for r in han_res for m in r.finditer(c.text)]
+    for r in canon_res:
+        for m in r.finditer(c.joined):
+            start = c.joined.count(" ", 0, m.start())
+            canon.append((start, start + m.group(0).count(" ") + 1))
+    return canon, han
 
 
 def _views(rules: RuleSet, text: str) -> list[_ClauseView]:
@@ -223,7 +233,7 @@ def _views(rules: RuleSet, text: str) -> list[_ClauseView]:
             if context is None and not named and _has(c, rules.general):
                 context = "general"
             if context is None and rules.hypothetical and _has(c, rules.hypothetical):
-                context = "general"  # 我很怕會中風: a worry, even with a person named
+                context = "worry"  # 我很怕會中風: a worry, even with a person named
         idioms = _idiom_spans(rules, c)
         out.append(
             _ClauseView(
@@ -246,6 +256,17 @@ def _views(rules: RuleSet, text: str) -> list[_ClauseView]:
                     if w.context is None and not _has(w.clause, rules.now):
                         w.context = "lifelong"
     return out
+
+
+def _in_canon_idiom(rules: RuleSet, v: _ClauseView, start: int, end: int) -> bool:
+    """Does the Han match text[start:end] lie inside an idiom found in the canonical view
+    (我 khì kah beh 中風: the idiom is romanised, the hit is Han)? Tokens are counted by
+    reading the text before and inside the match."""
+    key = tuple(sorted(rules.variants.items()))
+    text = v.clause.text
+    first = len(_read_clause(text[:start], key).syllables) if start else 0
+    last = first + len(_read_clause(text[start:end], key).syllables)
+    return any(s <= first and last <= e for s, e in v.idiom_canon)
 
 
 def _match(rules: RuleSet, p: Pattern, v: _ClauseView) -> str | None:
@@ -278,7 +299,9 @@ def _match(rules: RuleSet, p: Pattern, v: _ClauseView) -> str | None:
             return None
         for m in p.regex.finditer(v.clause.text):
             gaps = [m.span(g) for g in range(1, (m.lastindex or 0) + 1) if m.group(g)]
-            if any(s <= m.start() and m.end() <= e for s, e in v.idiom_han):
+            if any(s <= m.start() and m.end() <= e for s, e in v.idiom_han) or (
+                v.idiom_canon and _in_canon_idiom(rules, v, m.start(), m.end())
+            ):
                 reason = "idiom"
             elif _negated(v.neg_han, v.keep_han, m.start(), gaps, rules.negation_window):
                 reason = "negation"
@@ -350,7 +373,11 @@ def assess(rules: RuleSet, text: str, classifier=None) -> TriageResult:
     result = triage(rules, text)
     if classifier is not None:
         result.classifier_score = round(classifier.score(text, rules.variants), 4)
-        scoped = result.idiom_seen or any(why == "lifelong" for _, why in result.suppressed)
+        # Scope the rules found (an idiom, a lifelong trait, a worry) holds for the classifier
+        # too when no rule fired: its n-grams are the same words.
+        scoped = result.idiom_seen or any(
+            why in ("lifelong", "worry") for _, why in result.suppressed
+        )
         result.classifier_fired = classifier.fires(result.classifier_score) and not (
             scoped and not result.rules_fired
         )
