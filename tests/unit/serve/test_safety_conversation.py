@@ -198,3 +198,22 @@ def test_the_evaluator_reads_conversations_and_reports_formats_and_dosing(tmp_pa
         bad.write_text(json.dumps(line, ensure_ascii=False) + "\n", encoding="utf-8")
         with pytest.raises(ValueError, match=msg):
             load_eval(bad)
+
+
+def test_dictation_homophones_meet_in_the_pinyin_view():
+    from taigimed.serve.safety.pinyin import pinyin_tokens
+
+    assert pinyin_tokens("胸口ab") == ("xiong", "kou", "·", "·")
+    assert pinyin_tokens("中風醒") == (
+        "zong",
+        "fen",
+        "xin",
+    )  # zh/z, eng/en, ing/in fold  # one token per character
+    hits = triage(RULES, "我爸兇口很痛，串不過氣").hits
+    assert {(h.category, h.script) for h in hits} >= {
+        ("chest_pain", "pinyin"),
+        ("breathing", "pinyin"),
+    }
+    assert not triage(RULES, "我爸沒有串不過氣").triggered  # the Han negation still scopes
+    # Broken input: two-character phrases are not read by sound (血 xue is also 學, 雪).
+    assert not triage(RULES, "他在學校學習").triggered

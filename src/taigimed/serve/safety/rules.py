@@ -152,6 +152,28 @@ def compile_han(source: str) -> Pattern:
     return Pattern(source, "han", regex, (), literal, literal[:1])
 
 
+def compile_pinyin(source: str) -> Pattern | None:
+    """A Mandarin phrase of Han characters read as toneless pinyin (homophones of
+    dictation, :mod:`taigimed.serve.safety.pinyin`); None for short or non-Han phrases."""
+    from taigimed.serve.safety.pinyin import MIN_SYLLABLES, pinyin_tokens
+
+    parts = [p.strip() for p in source.split(GAP)]
+    if (
+        source.startswith("re:")
+        or not all(parts)
+        or not all(_HAN.match(c) for p in parts for c in p)
+    ):
+        return None
+    if sum(len(p) for p in parts) < MIN_SYLLABLES:
+        return None
+    syls = [pinyin_tokens(p) for p in parts]
+    gap = rf"((?: \S+){{0,{HAN_GAP_CHARS}}}) "
+    body = gap.join(" ".join(re.escape(x) for x in part) for part in syls)
+    regex = re.compile(rf"(?<!\S){body}(?!\S)")
+    longest = max(syls, key=len)
+    return Pattern(source, "pinyin", regex, (), f" {' '.join(longest)} ", longest[0])
+
+
 def _compile_group(tree: dict, where: str, variants: dict[str, str]) -> tuple[Pattern, ...]:
     if not isinstance(tree, dict):
         raise RuleError(f"{where}: a group is a mapping of taigi/mandarin phrase lists")
@@ -172,6 +194,8 @@ def _compile_group(tree: dict, where: str, variants: dict[str, str]) -> tuple[Pa
                         out.append(compile_han(s))
                 else:
                     out.append(compile_han(s))
+                    if (pin := compile_pinyin(s)) is not None:
+                        out.append(pin)
             except RuleError as exc:
                 raise RuleError(f"{where}.{script}: {exc}") from exc
     return tuple(out)

@@ -24,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from taigimed.serve.safety.canonical import Clause, _read_clause, canonical_clauses
+from taigimed.serve.safety.pinyin import pinyin_tokens
 from taigimed.serve.safety.rules import CueSet, Pattern, RuleSet
 
 # Which reply script answers which detected input script.
@@ -182,6 +183,9 @@ class _ClauseView:
     chars: frozenset[str] = frozenset()
     idiom_canon: list[tuple[int, int]] = field(default_factory=list)
     idiom_han: list[tuple[int, int]] = field(default_factory=list)
+    # The toneless pinyin view: one token per character (homophones of dictation).
+    pinyin: str = ""
+    pinyin_set: frozenset[str] = frozenset()
 
 
 # How many clauses a past or hearsay cue reaches after its own: in a long, rambling message
@@ -208,6 +212,11 @@ def _idiom_spans(rules: RuleSet, c: Clause) -> tuple[list, list]:
             start = c.joined.count(" ", 0, m.start())
             canon.append((start, start + m.group(0).count(" ") + 1))
     return canon, han
+
+
+def _pinyin_view(text: str) -> tuple[str, frozenset[str]]:
+    toks = pinyin_tokens(text)
+    return f" {' '.join(toks)} ", frozenset(toks)
 
 
 def _views(rules: RuleSet, text: str) -> list[_ClauseView]:
@@ -246,6 +255,7 @@ def _views(rules: RuleSet, text: str) -> list[_ClauseView]:
                 c.present,
                 frozenset(c.lower),
                 *idioms,
+                *_pinyin_view(c.text),
             )
         )
     if rules.lifelong is not None:
@@ -294,6 +304,26 @@ def _match(rules: RuleSet, p: Pattern, v: _ClauseView) -> str | None:
                 reason = v.context
             else:
                 return "hit"
+    elif p.script == "pinyin":
+        # Token index = character index, so the Han view's spans apply.
+        if p.needle not in v.pinyin:
+            return None
+        for m in p.regex.finditer(v.pinyin):
+            start = v.pinyin.count(" ", 0, m.start())
+            end = v.pinyin.count(" ", 0, m.end()) + 1
+            gaps = [
+                (v.pinyin.count(" ", 0, m.start(g)), v.pinyin.count(" ", 0, m.end(g)) + 1)
+                for g in range(1, (m.lastindex or 0) + 1)
+                if m.group(g)
+            ]
+            if any(s <= start and end <= e for s, e in v.idiom_han):
+                reason = "idiom"
+            elif _negated(v.neg_han, v.keep_han, start, gaps, rules.negation_window):
+                reason = "negation"
+            elif v.context:
+                reason = v.context
+            else:
+                return "hit"
     else:
         if p.needle not in v.clause.lower:
             return None
@@ -317,7 +347,8 @@ def _find(rules, cid, pats, views, result: TriageResult, first_only: bool) -> bo
     for v in views:
         syls, chars = v.syllables, v.chars
         for p in pats:
-            if p.first not in (syls if p.script == "taigi" else chars):
+            have = syls if p.script == "taigi" else v.pinyin_set if p.script == "pinyin" else chars
+            if p.first not in have:
                 continue  # cheap: most patterns cannot match this clause
             got = _match(rules, p, v)
             if got is None:
