@@ -130,6 +130,15 @@ def assess_conversation(
         result.hits = []
         result.classifier_fired = False
         start = len(turns) - 1  # nor does reading the turns together undo it
+    framed = (
+        not result.hits
+        and result.suppressed
+        and all(why in ("general", "hearsay", "worry") for _, why in result.suppressed)
+    )
+    if framed and not any(_has(rules, t, rules.onset) for t in turns[start:-1]):
+        # 如果家裡老人家中風，要做什麼? after 我想問中風: the last turn frames the topic as a
+        # question; an earlier mention of it is not a present event either.
+        start = len(turns) - 1
     if start < len(turns) - 1:
         together = triage_turns(rules, turns[start:])
         have = {h.category for h in result.hits}

@@ -234,6 +234,7 @@ class RuleSet:
     resolved: CueSet | None = None
     again: CueSet | None = None
     lifelong: CueSet | None = None
+    lookalike: CueSet | None = None
     not_past: CueSet | None = None
     onset: CueSet | None = None
     hypothetical: CueSet | None = None
@@ -379,7 +380,15 @@ def _load_rules(path: Path, mtime_ns: int) -> RuleSet:
         negation_window=int(cues["negation"].get("window_tokens", 4)),
         **{
             k: _cues(cues[k], f"{path}: cues.{k}", variants) if k in cues else None
-            for k in ("resolved", "again", "onset", "lifelong", "not_past", "hypothetical")
+            for k in (
+                "resolved",
+                "again",
+                "onset",
+                "lifelong",
+                "lookalike",
+                "not_past",
+                "hypothetical",
+            )
         },
         # An idiom written in Mandarin is also found in the canonical view (氣到吐血 read as
         # Taigi meets the Taigi phrase thòo-hueh).

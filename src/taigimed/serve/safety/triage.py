@@ -183,6 +183,7 @@ class _ClauseView:
     chars: frozenset[str] = frozenset()
     idiom_canon: list[tuple[int, int]] = field(default_factory=list)
     idiom_han: list[tuple[int, int]] = field(default_factory=list)
+    idiom_seen: bool = False
     # The toneless pinyin view: one token per character (homophones of dictation).
     pinyin: str = ""
     pinyin_set: frozenset[str] = frozenset()
@@ -201,7 +202,9 @@ def hear(rules: RuleSet, text: str) -> str:
     return text
 
 
-def _idiom_spans(rules: RuleSet, c: Clause) -> tuple[list, list]:
+def _idiom_spans(rules: RuleSet, c: Clause) -> tuple[list, list, bool]:
+    """Spans that no hit inside may raise an alarm from: idioms (笑死, 氣甲欲中風) and
+    look-alike words (正常 tsìng-siông holds 腫 tsìng); and whether an idiom stood there."""
     canon, han = [], []
     if rules.idiom is not None:
         canon, han = _canon_spans(c, rules.idiom), _han_spans(c.text, rules.idiom.han)
@@ -211,7 +214,11 @@ def _idiom_spans(rules: RuleSet, c: Clause) -> tuple[list, list]:
         for m in r.finditer(c.joined):
             start = c.joined.count(" ", 0, m.start())
             canon.append((start, start + m.group(0).count(" ") + 1))
-    return canon, han
+    seen = bool(canon or han)
+    if rules.lookalike is not None:
+        canon += _canon_spans(c, rules.lookalike)
+        han += _han_spans(c.text, rules.lookalike.han)
+    return canon, han, seen
 
 
 def _pinyin_view(text: str) -> tuple[str, frozenset[str]]:
@@ -384,7 +391,7 @@ def triage_turns(rules: RuleSet, turns: list[str]) -> TriageResult:
 
 def triage_views(rules: RuleSet, views: list[_ClauseView]) -> TriageResult:
     result = TriageResult()
-    result.idiom_seen = any(v.idiom_canon or v.idiom_han for v in views)
+    result.idiom_seen = any(v.idiom_seen for v in views)
     for cat in rules.categories:
         if _find(rules, cat.id, cat.patterns, views, result, first_only=True):
             continue
@@ -398,6 +405,16 @@ def triage_views(rules: RuleSet, views: list[_ClauseView]) -> TriageResult:
     return result
 
 
+# Reasons the rules give for words that are not a present emergency. When every emergency
+# word of a message was set aside for one of these and nothing fired, the classifier (which
+# reads the same words) is not asked to overrule: 跑步完喘氣很正常嗎? 中風有哪些前兆?
+SCOPE_REASONS = frozenset({"idiom", "lifelong", "worry", "general", "hearsay", "past", "resolved"})
+
+
+def _now_in(rules: RuleSet, text: str) -> bool:
+    return any(_has(c, rules.now) for c in canonical_clauses(hear(rules, text), rules.variants))
+
+
 def assess(rules: RuleSet, text: str, classifier=None) -> TriageResult:
     """The emergency decision: the rules, and beside them the learned second opinion
     (:class:`taigimed.serve.safety.classifier.TriageClassifier`) when one is given."""
@@ -406,8 +423,10 @@ def assess(rules: RuleSet, text: str, classifier=None) -> TriageResult:
         result.classifier_score = round(classifier.score(text, rules.variants), 4)
         # Scope the rules found (an idiom, a lifelong trait, a worry) holds for the classifier
         # too when no rule fired: its n-grams are the same words.
-        scoped = result.idiom_seen or any(
-            why in ("lifelong", "worry") for _, why in result.suppressed
+        scoped = result.idiom_seen or (
+            bool(result.suppressed)
+            and all(why in SCOPE_REASONS for _, why in result.suppressed)
+            and not _now_in(rules, text)
         )
         result.classifier_fired = classifier.fires(result.classifier_score) and not (
             scoped and not result.rules_fired
