@@ -69,11 +69,36 @@ def _resolved(rules: RuleSet, text: str) -> bool:
     )
 
 
-def _settled(rules: RuleSet, text: str) -> tuple[bool, set[str]]:
-    """Is the turn about an event that is over, and which categories it was about."""
-    r = triage(rules, text)
+_EARLIER: dict[tuple[int, str], TriageResult] = {}
+
+
+def _earlier(rules: RuleSet, text: str) -> TriageResult:
+    """The rules' reading of an earlier turn, kept: every later turn reads it again. Read
+    only (never changed), and bounded."""
+    key = (id(rules), text)
+    if (hit := _EARLIER.get(key)) is None:
+        if len(_EARLIER) > 4096:
+            _EARLIER.clear()
+        hit = _EARLIER[key] = triage(rules, text)
+    return hit
+
+
+def _settled(rules: RuleSet, text: str, dated: bool = False) -> tuple[bool, set[str]]:
+    """Is the turn about an event that is over, and which categories it was about.
+    ``dated``: a turn that places its event on an earlier day (昨天, 上禮拜, tsa-hng) with
+    nothing saying it goes on (還, 一直, 到現在) counts as over too."""
+    r = _earlier(rules, text)
     cats = {h.category for h in r.hits} | {h.category for h, _ in r.suppressed}
     if _resolved(rules, text):
+        return True, cats
+    if (
+        dated
+        and cats
+        and _has(rules, text, rules.earlier_day)
+        and not _has(rules, text, rules.now)
+        and not _has(rules, text, rules.onset)
+        and not _has(rules, text, rules.ongoing)
+    ):
         return True, cats
     past = {h.category for h, why in r.suppressed if why in ("past", "hearsay")}
     return bool(past) and not r.hits, cats
@@ -97,8 +122,11 @@ def assess_conversation(
     # 要怎麼復健 is about the stroke that is over.
     now = _has(rules, last, rules.onset) or _has(rules, last, rules.again)
     start, settled_cats, settled_any = 0, set(), False
+    # An earlier day settles a turn only when the last turn says nothing of now: 我爸昨天
+    # 跌倒 … 他現在還站不起來 is one event going on.
+    dated = not now and not _has(rules, last, rules.ongoing) and not result.hits
     for i, t in enumerate(turns[:-1]):
-        done, cats = _settled(rules, t)
+        done, cats = _settled(rules, t, dated)
         if done:
             start, settled_cats, settled_any = i + 1, settled_cats | cats, True
     if _resolved(rules, last) and not now:
@@ -116,7 +144,7 @@ def assess_conversation(
     if settled_cats and _has(rules, last, rules.again):
         for c in sorted(settled_cats - {h.category for h in result.hits}):
             result.hits.append(Hit(c, "again", "conversation", last))
-    prev = triage(rules, turns[-2])
+    prev = _earlier(rules, turns[-2])
     if (
         not now
         and result.hits

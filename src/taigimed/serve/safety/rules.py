@@ -189,7 +189,10 @@ def _compile_group(tree: dict, where: str, variants: dict[str, str]) -> tuple[Pa
                 if script == "taigi" and s.startswith("re:"):
                     raise RuleError(f"phrase {s!r}: expressions are for Mandarin phrases only")
                 if script == "taigi":
-                    out.append(compile_canonical(s, variants))
+                    # One Han character read as one toneless syllable meets too many others
+                    # (昏 hun is also 分 in 四分之一): it matches as written only.
+                    if not (len(s) == 1 and _HAN.match(s)):
+                        out.append(compile_canonical(s, variants))
                     if all(_HAN.match(ch) or ch == GAP for ch in s):
                         out.append(compile_han(s))
                 else:
@@ -234,6 +237,9 @@ class RuleSet:
     resolved: CueSet | None = None
     again: CueSet | None = None
     lifelong: CueSet | None = None
+    earlier_day: CueSet | None = None
+    ongoing: CueSet | None = None
+    logistics: CueSet | None = None
     lookalike: CueSet | None = None
     not_past: CueSet | None = None
     onset: CueSet | None = None
@@ -385,6 +391,9 @@ def _load_rules(path: Path, mtime_ns: int) -> RuleSet:
                 "again",
                 "onset",
                 "lifelong",
+                "earlier_day",
+                "ongoing",
+                "logistics",
                 "lookalike",
                 "not_past",
                 "hypothetical",

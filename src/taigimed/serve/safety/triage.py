@@ -411,8 +411,12 @@ def triage_views(rules: RuleSet, views: list[_ClauseView]) -> TriageResult:
 SCOPE_REASONS = frozenset({"idiom", "lifelong", "worry", "general", "hearsay", "past", "resolved"})
 
 
+def _cue_in(rules: RuleSet, text: str, cues: CueSet) -> bool:
+    return any(_has(c, cues) for c in canonical_clauses(hear(rules, text), rules.variants))
+
+
 def _now_in(rules: RuleSet, text: str) -> bool:
-    return any(_has(c, rules.now) for c in canonical_clauses(hear(rules, text), rules.variants))
+    return _cue_in(rules, text, rules.now)
 
 
 def assess(rules: RuleSet, text: str, classifier=None) -> TriageResult:
@@ -423,10 +427,14 @@ def assess(rules: RuleSet, text: str, classifier=None) -> TriageResult:
         result.classifier_score = round(classifier.score(text, rules.variants), 4)
         # Scope the rules found (an idiom, a lifelong trait, a worry) holds for the classifier
         # too when no rule fired: its n-grams are the same words.
-        scoped = result.idiom_seen or (
-            bool(result.suppressed)
-            and all(why in SCOPE_REASONS for _, why in result.suppressed)
-            and not _now_in(rules, text)
+        scoped = (
+            result.idiom_seen
+            or (
+                bool(result.suppressed)
+                and all(why in SCOPE_REASONS for _, why in result.suppressed)
+                and not _now_in(rules, text)
+            )
+            or (rules.logistics is not None and _cue_in(rules, text, rules.logistics))
         )
         result.classifier_fired = classifier.fires(result.classifier_score) and not (
             scoped and not result.rules_fired
