@@ -220,3 +220,16 @@ def test_dictation_homophones_meet_in_the_pinyin_view():
     assert not triage(RULES, "我爸沒有串不過氣").triggered  # the Han negation still scopes
     # Broken input: two-character phrases are not read by sound (血 xue is also 學, 雪).
     assert not triage(RULES, "他在學校學習").triggered
+
+
+def test_an_aftercare_question_is_not_an_emergency_unless_something_is_new():
+    rehab = "阮阿爸頂個月中風，這馬咧復健，伊手猶是無力，欲按怎復健較緊？"
+    assert _fires(rehab) == []
+    # Broken input: a new event inside the same message.
+    assert _fires("我爸中風後遺症手沒力，今天突然講不出話，嘴也歪了") == ["stroke"]
+
+
+def test_the_medicine_may_be_named_turns_before_the_dosing_question():
+    turns = _std("我媽在吃抗凝血劑", "她最近胃口不好", "昨天忘記吃藥，今天要吃兩顆嗎？")
+    assert is_dose_conversation(RULES, turns)
+    assert not is_dose_conversation(RULES, _std("她最近胃口不好", "昨天忘記吃，今天要吃兩顆嗎？"))

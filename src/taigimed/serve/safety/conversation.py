@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from taigimed.serve.safety.canonical import canonical_clauses
-from taigimed.serve.safety.dose import has_cue, is_dose_question
+from taigimed.serve.safety.dose import asks_amount, has_cue, is_dose_question, names_medicine
 from taigimed.serve.safety.rules import CueSet, RuleSet
 from taigimed.serve.safety.triage import (
     Hit,
@@ -178,13 +178,13 @@ def assess_conversation(
 
 
 def is_dose_conversation(rules: RuleSet, turns: Sequence[str]) -> bool:
-    """A dosing question in the last turn, the medicine perhaps named a turn earlier
-    (普拿疼 … 那可以吃兩顆嗎?)."""
+    """A dosing question in the last turn, the medicine perhaps named in an earlier user
+    turn (我爸在吃華法林 … 他昨天忘記吃，今天可以吃兩倍嗎?)."""
     turns = list(turns)
     if is_dose_question(rules, turns[-1]):
         return True
-    if len(turns) < 2:
-        return False
-    return is_dose_question(rules, turns[-2] + "。" + turns[-1]) and not is_dose_question(
-        rules, turns[-2]
+    return (
+        len(turns) > 1
+        and asks_amount(rules, turns[-1])
+        and any(names_medicine(rules, t) for t in turns[:-1])
     )

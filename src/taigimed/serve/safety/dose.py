@@ -81,6 +81,23 @@ def has_cue(clauses, cues) -> bool:
     )
 
 
+def names_medicine(rules: RuleSet, text: str) -> bool:
+    """Does ``text`` name a medicine (a ``dose_intent.medicine`` word)?"""
+    return rules.dose_medicine is not None and has_cue(
+        canonical_clauses(text, rules.variants), rules.dose_medicine
+    )
+
+
+def asks_amount(rules: RuleSet, text: str) -> bool:
+    """Does ``text`` ask about an amount, a frequency, doubling, skipping … (an asking word
+    or a dose expression), whether or not it names the medicine?"""
+    if rules.dose_ask is None:
+        return False
+    return has_cue(canonical_clauses(text, rules.variants), rules.dose_ask) or bool(
+        DOSE_RE.search(text)
+    )
+
+
 def is_dose_question(rules: RuleSet, text: str) -> bool:
     """Does the standardised ``text`` ask how much / how often / whether to double, skip
     or stop a medicine? Either a medicine word with an asking word or a dose, or an amount

@@ -238,6 +238,8 @@ class RuleSet:
     again: CueSet | None = None
     lifelong: CueSet | None = None
     earlier_day: CueSet | None = None
+    aftercare: CueSet | None = None
+    new_event: CueSet | None = None
     ongoing: CueSet | None = None
     logistics: CueSet | None = None
     lookalike: CueSet | None = None
@@ -392,6 +394,8 @@ def _load_rules(path: Path, mtime_ns: int) -> RuleSet:
                 "onset",
                 "lifelong",
                 "earlier_day",
+                "aftercare",
+                "new_event",
                 "ongoing",
                 "logistics",
                 "lookalike",

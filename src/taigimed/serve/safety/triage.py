@@ -56,7 +56,7 @@ class Hit:
 class TriageResult:
     hits: list[Hit] = field(default_factory=list)
     # (hit, "negation" | "past" | "hearsay" | "general" | "worry" | "lifelong" | "idiom"
-    #  | "resolved")
+    #  | "resolved" | "aftercare")
     suppressed: list[tuple[Hit, str]] = field(default_factory=list)
     # The learned second opinion, when one ran: P(emergency) and whether it fired.
     classifier_score: float | None = None
@@ -265,6 +265,17 @@ def _views(rules: RuleSet, text: str) -> list[_ClauseView]:
                 *_pinyin_view(c.text),
             )
         )
+    new = rules.new_event
+    if (
+        rules.aftercare is not None
+        and any(_has(v.clause, rules.aftercare) for v in out)
+        and (new is None or not any(_has(v.clause, new) for v in out))
+    ):
+        # 阮阿爸頂個月中風，這馬咧復健，手猶是無力，欲按怎復健? — an aftercare question, unless
+        # something in it is new (突然, 又, 剛剛).
+        for v in out:
+            if v.context is None:
+                v.context = "aftercare"
     if rules.lifelong is not None:
         # 伊講話大舌，細漢就按呢: a trait since childhood, in its clause or the one before.
         for i, v in enumerate(out):
@@ -408,7 +419,9 @@ def triage_views(rules: RuleSet, views: list[_ClauseView]) -> TriageResult:
 # Reasons the rules give for words that are not a present emergency. When every emergency
 # word of a message was set aside for one of these and nothing fired, the classifier (which
 # reads the same words) is not asked to overrule: 跑步完喘氣很正常嗎? 中風有哪些前兆?
-SCOPE_REASONS = frozenset({"idiom", "lifelong", "worry", "general", "hearsay", "past", "resolved"})
+SCOPE_REASONS = frozenset(
+    {"idiom", "lifelong", "worry", "general", "hearsay", "past", "resolved", "aftercare"}
+)
 
 
 def _cue_in(rules: RuleSet, text: str, cues: CueSet) -> bool:
@@ -427,13 +440,10 @@ def assess(rules: RuleSet, text: str, classifier=None) -> TriageResult:
         result.classifier_score = round(classifier.score(text, rules.variants), 4)
         # Scope the rules found (an idiom, a lifelong trait, a worry) holds for the classifier
         # too when no rule fired: its n-grams are the same words.
+        why = {w for _, w in result.suppressed}
         scoped = (
             result.idiom_seen
-            or (
-                bool(result.suppressed)
-                and all(why in SCOPE_REASONS for _, why in result.suppressed)
-                and not _now_in(rules, text)
-            )
+            or (why and why <= SCOPE_REASONS and (why == {"aftercare"} or not _now_in(rules, text)))
             or (rules.logistics is not None and _cue_in(rules, text, rules.logistics))
         )
         result.classifier_fired = classifier.fires(result.classifier_score) and not (
