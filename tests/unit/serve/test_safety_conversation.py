@@ -233,3 +233,9 @@ def test_the_medicine_may_be_named_turns_before_the_dosing_question():
     turns = _std("我媽在吃抗凝血劑", "她最近胃口不好", "昨天忘記吃藥，今天要吃兩顆嗎？")
     assert is_dose_conversation(RULES, turns)
     assert not is_dose_conversation(RULES, _std("她最近胃口不好", "昨天忘記吃，今天要吃兩顆嗎？"))
+
+
+def test_a_story_about_nobody_here_keeps_its_hearsay_even_with_now_words():
+    assert _fires("看新聞說有人打籃球突然心臟停止") == []
+    # Broken input: someone of ours, now.
+    assert _fires("聽說阿公突然昏倒了") == ["unconscious"]

@@ -100,7 +100,7 @@ def _settled(rules: RuleSet, text: str, dated: bool = False) -> tuple[bool, set[
         and not _has(rules, text, rules.ongoing)
     ):
         return True, cats
-    past = {h.category for h, why in r.suppressed if why in ("past", "hearsay")}
+    past = {h.category for h, why in r.suppressed if why in ("past", "hearsay", "story")}
     return bool(past) and not r.hits, cats
 
 
@@ -161,7 +161,7 @@ def assess_conversation(
     framed = (
         not result.hits
         and result.suppressed
-        and all(why in ("general", "hearsay", "worry") for _, why in result.suppressed)
+        and all(why in ("general", "hearsay", "worry", "story") for _, why in result.suppressed)
     )
     if framed and not any(_has(rules, t, rules.onset) for t in turns[start:-1]):
         # 如果家裡老人家中風，要做什麼? after 我想問中風: the last turn frames the topic as a

@@ -56,7 +56,7 @@ class Hit:
 class TriageResult:
     hits: list[Hit] = field(default_factory=list)
     # (hit, "negation" | "past" | "hearsay" | "general" | "worry" | "lifelong" | "idiom"
-    #  | "resolved" | "aftercare")
+    #  | "resolved" | "aftercare" | "story")
     suppressed: list[tuple[Hit, str]] = field(default_factory=list)
     # The learned second opinion, when one ran: P(emergency) and whether it fired.
     classifier_score: float | None = None
@@ -239,6 +239,9 @@ def _views(rules: RuleSet, text: str) -> list[_ClauseView]:
         context = None
         if _has(c, rules.now):
             carried = None
+            if not named and _has(c, rules.hearsay):
+                # 新聞說有人打籃球突然心臟停止: the "now" is the story's, about nobody here.
+                context = "story"
         else:
             if _has(c, rules.hearsay):
                 carried, left = "hearsay", CARRY_CLAUSES + 1
@@ -420,7 +423,7 @@ def triage_views(rules: RuleSet, views: list[_ClauseView]) -> TriageResult:
 # word of a message was set aside for one of these and nothing fired, the classifier (which
 # reads the same words) is not asked to overrule: 跑步完喘氣很正常嗎? 中風有哪些前兆?
 SCOPE_REASONS = frozenset(
-    {"idiom", "lifelong", "worry", "general", "hearsay", "past", "resolved", "aftercare"}
+    {"idiom", "lifelong", "worry", "general", "hearsay", "past", "resolved", "aftercare", "story"}
 )
 
 
@@ -443,7 +446,11 @@ def assess(rules: RuleSet, text: str, classifier=None) -> TriageResult:
         why = {w for _, w in result.suppressed}
         scoped = (
             result.idiom_seen
-            or (why and why <= SCOPE_REASONS and (why == {"aftercare"} or not _now_in(rules, text)))
+            or (
+                why
+                and why <= SCOPE_REASONS
+                and (why <= {"aftercare", "story"} or not _now_in(rules, text))
+            )
             or (rules.logistics is not None and _cue_in(rules, text, rules.logistics))
         )
         result.classifier_fired = classifier.fires(result.classifier_score) and not (
