@@ -239,3 +239,9 @@ def test_a_story_about_nobody_here_keeps_its_hearsay_even_with_now_words():
     assert _fires("看新聞說有人打籃球突然心臟停止") == []
     # Broken input: someone of ours, now.
     assert _fires("聽說阿公突然昏倒了") == ["unconscious"]
+
+
+def test_a_question_about_signs_is_not_an_event_even_with_a_relative_named():
+    assert _fires("我爸有高血壓，中風前會有什麼徵兆？") == []
+    # Broken input: the sign itself, asked about.
+    assert _fires("我爸早上起床，嘴歪是什麼原因？") == ["stroke"]
