@@ -7,7 +7,9 @@ classifier JSON alone, and the whole safety layer as the server builds it. Per-m
 latency is measured over every message of the tuning and held-out files (each message
 new to the canonical-form cache on the first pass), for: the standardiser every turn
 already pays (the baseline), the rules, the classifier, the dosing-intent check, and the
-whole pre-model chain. Prints a markdown table and the CPU flags that matter.
+whole pre-model chain, and the conversation chain per turn (every turn of the
+conversations in triage_tuning_conversations.jsonl with the user turns before it).
+Prints a markdown table and the CPU flags that matter.
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ import time
 
 from taigimed.serve.safety.canonical import _read_clause
 from taigimed.serve.safety.classifier import load_classifier
+from taigimed.serve.safety.conversation import assess_conversation, is_dose_conversation
 from taigimed.serve.safety.dose import is_dose_question
-from taigimed.serve.safety.evaluation import DEFAULT_EVAL, HELDOUT, load_eval
+from taigimed.serve.safety.evaluation import DEFAULT_EVAL, EVAL_DIR, HELDOUT, load_eval, row_turns
 from taigimed.serve.safety.rules import load_rules
 from taigimed.serve.safety.triage import assess, triage
 from taigimed.text.romanize import standardize_input
@@ -90,6 +93,13 @@ def main() -> None:
     print(f"| classifier JSON in a running process | {statistics.median(warm):.3f} | – |")
     rules, clf = load_rules(), load_classifier()
     texts = [r["text"] for r in load_eval(DEFAULT_EVAL) + load_eval(HELDOUT)]
+    convs = [
+        [standardize_input(t)[0] for t in row_turns(r)]
+        for r in load_eval(EVAL_DIR / "triage_tuning_conversations.jsonl")
+        if r.get("format") == "conversation"
+    ]
+    # Every turn of every conversation as the server meets it: the turns so far.
+    prefixes = [c[: i + 1] for c in convs for i in range(len(c))]
     std = [standardize_input(t)[0] for t in texts]
     rows = []
     _read_clause.cache_clear()
@@ -110,6 +120,18 @@ def main() -> None:
         is_dose_question(rules, s)
 
     rows.append(("whole pre-model chain, first sight", per_message(chain, std)))
+    _read_clause.cache_clear()
+
+    def conv_chain(turns: list[str]) -> None:
+        assess_conversation(rules, turns, clf)
+        is_dose_conversation(rules, turns)
+
+    rows.append(
+        (
+            f"conversation chain per turn, first sight ({len(prefixes)} turns)",
+            per_message(conv_chain, prefixes),
+        )
+    )
     base = rows[0][1][0]
     print(f"\n{len(texts)} messages\n")
     print("| step | p50 ms | p95 ms | p50 ÷ standardise |\n|---|---|---|---|")

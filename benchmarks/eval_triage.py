@@ -2,28 +2,43 @@
 
     python benchmarks/eval_triage.py            # tables for docs/safety.md
     python benchmarks/eval_triage.py --record   # also update the tuning figures the tests guard
+    python benchmarks/eval_triage.py --only path/to/new_heldout.jsonl   # one file alone
 
-Reads src/taigimed/serve/safety/eval/triage_tuning.jsonl (the tuning corpus: rules and
-classifier were fitted on it) and triage_heldout.jsonl (written before the rules changed,
-never tuned on). Each file is scored twice: the rules alone, and the shipped decision
-(rules or classifier).
+Reads src/taigimed/serve/safety/eval/triage_tuning.jsonl and
+triage_tuning_conversations.jsonl (the tuning corpora: rules and classifier were fitted on
+them), then the earlier held-out files kept as regression sets (triage_heldout.jsonl,
+triage_heldout_v1.jsonl, triage_eval.jsonl). Each file is scored twice, through the
+server's decision over the recent user turns (serve.safety.conversation): the rules
+alone, and the shipped decision (rules or classifier). Tables per script, per format
+(single / conversation) and per category, with Wilson 95 % intervals, and the dosing
+redirect rate.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 from taigimed.serve.safety.classifier import load_classifier
 from taigimed.serve.safety.evaluation import (
     DEFAULT_EVAL,
+    EVAL_DIR,
     HELDOUT,
     below_floors,
+    conversation_decider,
     evaluate_triage,
     load_eval,
 )
 from taigimed.serve.safety.rules import load_rules
-from taigimed.serve.safety.triage import assess
+
+FILES = {
+    "tuning": DEFAULT_EVAL,
+    "tuning, conversations and carers": EVAL_DIR / "triage_tuning_conversations.jsonl",
+    "held-out": HELDOUT,
+    "held-out v1 (regression)": EVAL_DIR / "triage_heldout_v1.jsonl",
+    "authored eval (regression)": EVAL_DIR / "triage_eval.jsonl",
+}
 
 RECORDED = DEFAULT_EVAL.parent / "recorded.json"
 
@@ -53,6 +68,25 @@ def markdown(title: str, r: dict) -> str:
         f"{_ci(v['recall_ci'])} | {_fmt(v['precision'])} {_ci(v['precision_ci'])} |"
         for s, v in r["per_script"].items()
     ]
+    if len(r.get("per_format", {})) > 1:
+        lines += [
+            "",
+            "| format | emergencies | look-alikes | recall [95 % CI] | precision [95 % CI] |",
+        ]
+        lines += ["|---|---|---|---|---|"]
+        lines += [
+            f"| {f} | {v['emergencies']} | {v['look_alikes']} | {_fmt(v['recall'])} "
+            f"{_ci(v['recall_ci'])} | {_fmt(v['precision'])} {_ci(v['precision_ci'])} |"
+            for f, v in r["per_format"].items()
+        ]
+    d = r.get("dose", {})
+    if d.get("n"):
+        lines += [
+            "",
+            f"Dosing questions redirected: **{d['redirected']} of {d['n']}** "
+            f"({_fmt(d['rate'])} {_ci(d['rate_ci'])}); not redirected: "
+            f"{', '.join(d['missed']) or 'none'}",
+        ]
     lines += ["", "| category | n | recall [95 % CI] | precision [95 % CI] |", "|---|---|---|---|"]
     lines += [
         f"| {c} | {v['n']} | {_fmt(v['recall'])} {_ci(v['recall_ci'])} | "
@@ -70,15 +104,19 @@ def markdown(title: str, r: dict) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--record", action="store_true", help="write the figures the tests guard")
+    ap.add_argument("--only", type=Path, help="score this one file (both decisions) and stop")
     args = ap.parse_args()
     rules, clf = load_rules(), load_classifier()
+    files = {args.only.name: args.only} if args.only else FILES
     results = {}
-    for name, path in (("tuning", DEFAULT_EVAL), ("held-out", HELDOUT)):
+    for name, path in files.items():
         rows = load_eval(path)
         for mode, c in (("rules alone", None), ("rules + classifier (shipped)", clf)):
-            r = evaluate_triage(rules, rows, lambda t, raw, c=c: assess(rules, t, c))
+            r = evaluate_triage(rules, rows, None, conversation_decider(rules, c))
             results[(name, mode)] = r
             print(markdown(f"{name}, {mode}", r), end="\n\n")
+    if args.only:
+        return
     shipped = results[("held-out", "rules + classifier (shipped)")]
     print("held-out floors:", below_floors(shipped) or "all hold")
     if args.record:

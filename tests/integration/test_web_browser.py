@@ -240,3 +240,27 @@ def test_phone_card_answer_shows_its_source_in_large_type(cards_server, browser)
     assert card.startswith("hypertension-")
     assert rows == [("inaccuracy", card)]
     ctx.close()
+
+
+def test_chat_page_reads_the_conversation(server, browser):
+    """Issue 21 on the page: an emergency told across two turns raises the notice on the
+    second; after a hypo already corrected, a prevention question does not."""
+    url, _ = server
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(url)
+    first = _send(page, "阮阿嬤有糖尿病，有拍胰島素")
+    assert "red_flag" not in (first.get_attribute("class") or "")
+    second = _send(page, "看護講阿嬤一直流汗，手咧掣，叫伊攏無應")
+    assert "119" in second.inner_text() and "red_flag" in second.get_attribute("class")
+    assert page.locator("#emergency").is_visible()
+
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(url)
+    # The turn itself still raises the notice: its resolution comes after the event in the
+    # same message, and a past cue reaches forward only (docs/safety.md, what the rules
+    # cannot tell). The question after it is about an event that is over.
+    settled = _send(page, "阿嬤拄才血糖低，啉糖仔水已經好矣")
+    assert "red_flag" in settled.get_attribute("class")
+    reply = _send(page, "以後欲按怎預防？")
+    assert "red_flag" not in (reply.get_attribute("class") or "")
+    page.close()

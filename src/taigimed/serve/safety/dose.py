@@ -73,6 +73,31 @@ def redact_doses(text: str, placeholder: str) -> tuple[str, int]:
     return DOSE_RE.subn(placeholder, text)
 
 
+def has_cue(clauses, cues) -> bool:
+    """Does one of ``cues`` stand in one of the canonical ``clauses`` (either view)?"""
+    return any(
+        _canon_spans(c, cues, check_tone=True) or any(w in c.lower for w in cues.han)
+        for c in clauses
+    )
+
+
+def names_medicine(rules: RuleSet, text: str) -> bool:
+    """Does ``text`` name a medicine (a ``dose_intent.medicine`` word)?"""
+    return rules.dose_medicine is not None and has_cue(
+        canonical_clauses(text, rules.variants), rules.dose_medicine
+    )
+
+
+def asks_amount(rules: RuleSet, text: str) -> bool:
+    """Does ``text`` ask about an amount, a frequency, doubling, skipping … (an asking word
+    or a dose expression), whether or not it names the medicine?"""
+    if rules.dose_ask is None:
+        return False
+    return has_cue(canonical_clauses(text, rules.variants), rules.dose_ask) or bool(
+        DOSE_RE.search(text)
+    )
+
+
 def is_dose_question(rules: RuleSet, text: str) -> bool:
     """Does the standardised ``text`` ask how much / how often / whether to double, skip
     or stop a medicine? Either a medicine word with an asking word or a dose, or an amount
@@ -83,10 +108,7 @@ def is_dose_question(rules: RuleSet, text: str) -> bool:
     clauses = canonical_clauses(text, rules.variants)
 
     def has(cues) -> bool:
-        return any(
-            _canon_spans(c, cues, check_tone=True) or any(w in c.lower for w in cues.han)
-            for c in clauses
-        )
+        return has_cue(clauses, cues)
 
     if rules.dose_ask_alone is not None and has(rules.dose_ask_alone):
         return True

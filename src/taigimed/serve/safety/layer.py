@@ -2,7 +2,8 @@
 
 - ``standardize``: the input standardiser (script detection + the data pipeline's normalisers).
 - ``RedFlagTriage``: pre-model; a red flag (rules, or the classifier beside them) answers
-  at once with emergency guidance; the trigger says which path fired.
+  at once with emergency guidance; the trigger says which path fired. It reads the recent
+  user turns of the conversation (``serve.safety.conversation``), not only the last one.
 - ``DoseQuestion``: pre-model; a question about how much / how often / doubling or
   skipping a medicine answers at once: ask your pharmacist or doctor, no number.
 - ``ReviewGate``: pre-model; holds the answer for a clinician (all, or flagged turns).
@@ -19,9 +20,15 @@ from pathlib import Path
 from taigimed.serve.hooks import Hooks, ImmediateReply, Trigger, TurnContext
 from taigimed.serve.safety.classifier import MODEL_PATH, TriageClassifier, load_classifier
 from taigimed.serve.safety.config import SafetyConfig
-from taigimed.serve.safety.dose import is_dose_question, redact_doses
+from taigimed.serve.safety.conversation import (
+    CONTEXT_TURNS,
+    assess_conversation,
+    is_dose_conversation,
+    user_turns,
+)
+from taigimed.serve.safety.dose import redact_doses
 from taigimed.serve.safety.rules import DEFAULT_RULES, RuleSet, fold_roman, load_rules, strip_tones
-from taigimed.serve.safety.triage import assess, emergency_reply, reply_script
+from taigimed.serve.safety.triage import emergency_reply, reply_script
 from taigimed.text.romanize import han_to_tailo, standardize_input
 
 
@@ -32,6 +39,12 @@ def standardize(text: str) -> tuple[str, dict]:
 
 def _script(ctx: TurnContext) -> str:
     return reply_script(ctx.meta.get("script"))
+
+
+def _turns(ctx: TurnContext) -> list[str]:
+    """The recent user turns (the stored or resent history, then the new message); the
+    assistant's replies are not read."""
+    return [*user_turns(ctx.messages[:-1], CONTEXT_TURNS - 1), ctx.user_text]
 
 
 def _tailo_view(ctx: TurnContext, text: str) -> None:
@@ -49,7 +62,7 @@ class RedFlagTriage:
     classifier: TriageClassifier | None = None
 
     def __call__(self, ctx: TurnContext) -> ImmediateReply | None:
-        result = assess(self.rules, ctx.user_text, self.classifier)
+        result = assess_conversation(self.rules, _turns(ctx), self.classifier)
         ctx.meta["rules_version"] = self.rules.version
         if result.classifier_score is not None:
             ctx.meta["triage_score"] = result.classifier_score
@@ -95,7 +108,7 @@ class DoseQuestion:
     answer_tailo: bool = True
 
     def __call__(self, ctx: TurnContext) -> ImmediateReply | None:
-        if not is_dose_question(self.rules, ctx.user_text):
+        if not is_dose_conversation(self.rules, _turns(ctx)):
             return None
         text = "\n".join(
             [

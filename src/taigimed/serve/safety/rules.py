@@ -152,6 +152,28 @@ def compile_han(source: str) -> Pattern:
     return Pattern(source, "han", regex, (), literal, literal[:1])
 
 
+def compile_pinyin(source: str) -> Pattern | None:
+    """A Mandarin phrase of Han characters read as toneless pinyin (homophones of
+    dictation, :mod:`taigimed.serve.safety.pinyin`); None for short or non-Han phrases."""
+    from taigimed.serve.safety.pinyin import MIN_SYLLABLES, pinyin_tokens
+
+    parts = [p.strip() for p in source.split(GAP)]
+    if (
+        source.startswith("re:")
+        or not all(parts)
+        or not all(_HAN.match(c) for p in parts for c in p)
+    ):
+        return None
+    if sum(len(p) for p in parts) < MIN_SYLLABLES:
+        return None
+    syls = [pinyin_tokens(p) for p in parts]
+    gap = rf"((?: \S+){{0,{HAN_GAP_CHARS}}}) "
+    body = gap.join(" ".join(re.escape(x) for x in part) for part in syls)
+    regex = re.compile(rf"(?<!\S){body}(?!\S)")
+    longest = max(syls, key=len)
+    return Pattern(source, "pinyin", regex, (), f" {' '.join(longest)} ", longest[0])
+
+
 def _compile_group(tree: dict, where: str, variants: dict[str, str]) -> tuple[Pattern, ...]:
     if not isinstance(tree, dict):
         raise RuleError(f"{where}: a group is a mapping of taigi/mandarin phrase lists")
@@ -167,11 +189,16 @@ def _compile_group(tree: dict, where: str, variants: dict[str, str]) -> tuple[Pa
                 if script == "taigi" and s.startswith("re:"):
                     raise RuleError(f"phrase {s!r}: expressions are for Mandarin phrases only")
                 if script == "taigi":
-                    out.append(compile_canonical(s, variants))
+                    # One Han character read as one toneless syllable meets too many others
+                    # (昏 hun is also 分 in 四分之一): it matches as written only.
+                    if not (len(s) == 1 and _HAN.match(s)):
+                        out.append(compile_canonical(s, variants))
                     if all(_HAN.match(ch) or ch == GAP for ch in s):
                         out.append(compile_han(s))
                 else:
                     out.append(compile_han(s))
+                    if (pin := compile_pinyin(s)) is not None:
+                        out.append(pin)
             except RuleError as exc:
                 raise RuleError(f"{where}.{script}: {exc}") from exc
     return tuple(out)
@@ -206,6 +233,24 @@ class RuleSet:
     now: CueSet
     person: CueSet
     negation_window: int = 4
+    # Optional: an event dealt with (出院, 已經好, 喝了糖水), and "it is back" (又發作).
+    resolved: CueSet | None = None
+    again: CueSet | None = None
+    lifelong: CueSet | None = None
+    earlier_day: CueSet | None = None
+    aftercare: CueSet | None = None
+    new_event: CueSet | None = None
+    ongoing: CueSet | None = None
+    logistics: CueSet | None = None
+    lookalike: CueSet | None = None
+    not_past: CueSet | None = None
+    onset: CueSet | None = None
+    hypothetical: CueSet | None = None
+    idiom: CueSet | None = None
+    # Degree idioms as expressions: (Han text, canonical joined syllables).
+    idiom_re: tuple[tuple[re.Pattern[str], ...], tuple[re.Pattern[str], ...]] = ((), ())
+    # Speech-to-text homophones replaced in the Han text before matching (終風 → 中風).
+    homophones: dict[str, str] = field(default_factory=dict)
     dose_medicine: CueSet | None = None
     dose_ask: CueSet | None = None
     dose_ask_alone: CueSet | None = None
@@ -256,6 +301,29 @@ def _labels(label: dict, where: str) -> dict[str, str]:
 
         out["mandarin_simplified"] = opencc.OpenCC("t2s").convert(label["mandarin_traditional"])
     return out
+
+
+def _idiom_res(tree, path: Path) -> tuple[tuple[re.Pattern[str], ...], ...]:
+    """``cues.idiom_expressions``: ``han`` expressions on the standardised text and
+    ``canonical`` ones on the toneless syllables joined by spaces."""
+    out = []
+    for key in ("han", "canonical"):
+        compiled = []
+        for x in tree.get(key) or []:
+            try:
+                compiled.append(re.compile(x, re.IGNORECASE))
+            except (re.error, TypeError) as exc:
+                raise RuleError(f"{path}: cues.idiom_expressions.{key}: {x!r}: {exc}") from exc
+        out.append(tuple(compiled))
+    return tuple(out)
+
+
+def _homophones(tree, path: Path) -> dict[str, str]:
+    if not isinstance(tree, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and k and v for k, v in tree.items()
+    ):
+        raise RuleError(f"{path}: homophones must map non-empty strings to strings")
+    return dict(tree)
 
 
 def load_rules(path: Path | str = DEFAULT_RULES) -> RuleSet:
@@ -318,6 +386,40 @@ def _load_rules(path: Path, mtime_ns: int) -> RuleSet:
             for k in ("negation", "not_negation", "past", "hearsay", "general", "now", "person")
         },
         negation_window=int(cues["negation"].get("window_tokens", 4)),
+        **{
+            k: _cues(cues[k], f"{path}: cues.{k}", variants) if k in cues else None
+            for k in (
+                "resolved",
+                "again",
+                "onset",
+                "lifelong",
+                "earlier_day",
+                "aftercare",
+                "new_event",
+                "ongoing",
+                "logistics",
+                "lookalike",
+                "not_past",
+                "hypothetical",
+            )
+        },
+        # An idiom written in Mandarin is also found in the canonical view (氣到吐血 read as
+        # Taigi meets the Taigi phrase thòo-hueh).
+        idiom=_cues(
+            {
+                "taigi": [
+                    *(cues["idiom"].get("taigi") or []),
+                    *(cues["idiom"].get("mandarin") or []),
+                ],
+                "mandarin": cues["idiom"].get("mandarin") or [],
+            },
+            f"{path}: cues.idiom",
+            variants,
+        )
+        if "idiom" in cues
+        else None,
+        idiom_re=_idiom_res(cues.get("idiom_expressions") or {}, path),
+        homophones=_homophones(tree.get("homophones") or {}, path),
         dose_medicine=_cues(
             _need(_need(tree, "dose_intent", str(path)), "medicine", f"{path}: dose_intent"),
             f"{path}: dose_intent.medicine",

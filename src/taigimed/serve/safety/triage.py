@@ -23,7 +23,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from taigimed.serve.safety.canonical import Clause, canonical_clauses
+from taigimed.serve.safety.canonical import Clause, _read_clause, canonical_clauses
+from taigimed.serve.safety.pinyin import pinyin_tokens
 from taigimed.serve.safety.rules import CueSet, Pattern, RuleSet
 
 # Which reply script answers which detected input script.
@@ -54,11 +55,15 @@ class Hit:
 @dataclass
 class TriageResult:
     hits: list[Hit] = field(default_factory=list)
-    # (hit, "negation" | "past" | "hearsay" | "general")
+    # (hit, "negation" | "past" | "hearsay" | "general" | "worry" | "lifelong" | "idiom"
+    #  | "resolved" | "aftercare" | "story")
     suppressed: list[tuple[Hit, str]] = field(default_factory=list)
     # The learned second opinion, when one ran: P(emergency) and whether it fired.
     classifier_score: float | None = None
     classifier_fired: bool = False
+    # An idiom (笑死, 氣到吐血) stood in the message: without a rule hit beside it, the
+    # classifier's n-grams of the idiom are not evidence either.
+    idiom_seen: bool = False
 
     @property
     def rules_fired(self) -> bool:
@@ -125,6 +130,32 @@ def _has(clause: Clause, cues: CueSet) -> bool:
     return bool(_canon_spans(clause, cues)) or any(w in clause.text for w in cues.han)
 
 
+def _within(inner: list[tuple[int, int]], outer: list[tuple[int, int]]) -> bool:
+    """Every inner span lies inside an outer one."""
+    return all(any(os <= s and e <= oe for os, oe in outer) for s, e in inner)
+
+
+def _has_past(
+    rules: RuleSet, clause: Clause, kinds: tuple[str, ...] = ("past", "resolved")
+) -> bool:
+    """A past or resolved cue that is not a completed preparation (存好了, khiām hó--ah:
+    好了 there says "ready", not "recovered")."""
+    for cues in (getattr(rules, k) for k in kinds):
+        if cues is None:
+            continue
+        canon = _canon_spans(clause, cues)
+        han = _han_spans(clause.text, cues.han)
+        if not canon and not han:
+            continue
+        if rules.not_past is None:
+            return True
+        if not _within(canon, _canon_spans(clause, rules.not_past)) or not _within(
+            han, _han_spans(clause.text, rules.not_past.han)
+        ):
+            return True
+    return False
+
+
 def _negated(
     neg: list[tuple[int, int]],
     keep: list[tuple[int, int]],
@@ -150,29 +181,79 @@ class _ClauseView:
     keep_han: list[tuple[int, int]]
     syllables: frozenset[str] = frozenset()
     chars: frozenset[str] = frozenset()
+    idiom_canon: list[tuple[int, int]] = field(default_factory=list)
+    idiom_han: list[tuple[int, int]] = field(default_factory=list)
+    idiom_seen: bool = False
+    # The toneless pinyin view: one token per character (homophones of dictation).
+    pinyin: str = ""
+    pinyin_set: frozenset[str] = frozenset()
+
+
+# How many clauses a past or hearsay cue reaches after its own: in a long, rambling message
+# the clauses further on are about something else (When unsure, escalate).
+CARRY_CLAUSES = 2
+
+
+def hear(rules: RuleSet, text: str) -> str:
+    """``text`` with the rule file's speech-to-text homophones replaced (終風 → 中風)."""
+    for wrong, right in rules.homophones.items():
+        if wrong in text:
+            text = text.replace(wrong, right)
+    return text
+
+
+def _idiom_spans(rules: RuleSet, c: Clause) -> tuple[list, list, bool]:
+    """Spans that no hit inside may raise an alarm from: idioms (笑死, 氣甲欲中風) and
+    look-alike words (正常 tsìng-siông holds 腫 tsìng); and whether an idiom stood there."""
+    canon, han = [], []
+    if rules.idiom is not None:
+        canon, han = _canon_spans(c, rules.idiom), _han_spans(c.text, rules.idiom.han)
+    han_res, canon_res = rules.idiom_re
+    han += [m.span() for r in han_res for m in r.finditer(c.text)]
+    for r in canon_res:
+        for m in r.finditer(c.joined):
+            start = c.joined.count(" ", 0, m.start())
+            canon.append((start, start + m.group(0).count(" ") + 1))
+    seen = bool(canon or han)
+    if rules.lookalike is not None:
+        canon += _canon_spans(c, rules.lookalike)
+        han += _han_spans(c.text, rules.lookalike.han)
+    return canon, han, seen
+
+
+def _pinyin_view(text: str) -> tuple[str, frozenset[str]]:
+    toks = pinyin_tokens(text)
+    return f" {' '.join(toks)} ", frozenset(toks)
 
 
 def _views(rules: RuleSet, text: str) -> list[_ClauseView]:
-    clauses = canonical_clauses(text, rules.variants)
+    clauses = canonical_clauses(hear(rules, text), rules.variants)
     named = any(
         _canon_spans(c, rules.person, check_tone=True) or any(w in c.text for w in rules.person.han)
         for c in clauses
     )
     out = []
     # Past and hearsay reach the clauses after theirs until a "now" cue (這馬, tsit-má).
-    carried = None
+    carried, left = None, 0
     for c in clauses:
         context = None
         if _has(c, rules.now):
             carried = None
+            if not named and _has(c, rules.hearsay):
+                # 新聞說有人打籃球突然心臟停止: the "now" is the story's, about nobody here.
+                context = "story"
         else:
             if _has(c, rules.hearsay):
-                carried = "hearsay"
-            elif _has(c, rules.past):
-                carried = carried or "past"
-            context = carried
+                carried, left = "hearsay", CARRY_CLAUSES + 1
+            elif _has_past(rules, c):
+                carried, left = carried or "past", CARRY_CLAUSES + 1
+            context = carried if left > 0 else None
+            left -= 1
             if context is None and not named and _has(c, rules.general):
                 context = "general"
+            if context is None and rules.hypothetical and _has(c, rules.hypothetical):
+                context = "worry"  # 我很怕會中風: a worry, even with a person named
+        idioms = _idiom_spans(rules, c)
         out.append(
             _ClauseView(
                 c,
@@ -183,9 +264,40 @@ def _views(rules: RuleSet, text: str) -> list[_ClauseView]:
                 _han_spans(c.text, rules.not_negation.han),
                 c.present,
                 frozenset(c.lower),
+                *idioms,
+                *_pinyin_view(c.text),
             )
         )
+    new = rules.new_event
+    if (
+        rules.aftercare is not None
+        and any(_has(v.clause, rules.aftercare) for v in out)
+        and (new is None or not any(_has(v.clause, new) for v in out))
+    ):
+        # 阮阿爸頂個月中風，這馬咧復健，手猶是無力，欲按怎復健? — an aftercare question, unless
+        # something in it is new (突然, 又, 剛剛).
+        for v in out:
+            if v.context is None:
+                v.context = "aftercare"
+    if rules.lifelong is not None:
+        # 伊講話大舌，細漢就按呢: a trait since childhood, in its clause or the one before.
+        for i, v in enumerate(out):
+            if _has(v.clause, rules.lifelong):
+                for w in out[max(0, i - 1) : i + 1]:
+                    if w.context is None and not _has(w.clause, rules.now):
+                        w.context = "lifelong"
     return out
+
+
+def _in_canon_idiom(rules: RuleSet, v: _ClauseView, start: int, end: int) -> bool:
+    """Does the Han match text[start:end] lie inside an idiom found in the canonical view
+    (我 khì kah beh 中風: the idiom is romanised, the hit is Han)? Tokens are counted by
+    reading the text before and inside the match."""
+    key = tuple(sorted(rules.variants.items()))
+    text = v.clause.text
+    first = len(_read_clause(text[:start], key).syllables) if start else 0
+    last = first + len(_read_clause(text[start:end], key).syllables)
+    return any(s <= first and last <= e for s, e in v.idiom_canon)
 
 
 def _match(rules: RuleSet, p: Pattern, v: _ClauseView) -> str | None:
@@ -204,7 +316,30 @@ def _match(rules: RuleSet, p: Pattern, v: _ClauseView) -> str | None:
                 for g in range(1, (m.lastindex or 0) + 1)
                 if m.group(g)
             ]
-            if _negated(v.neg_canon, v.keep_canon, start, gaps, rules.negation_window):
+            end = joined.count(" ", 0, m.end()) + 1
+            if any(s <= start and end <= e for s, e in v.idiom_canon):
+                reason = "idiom"
+            elif _negated(v.neg_canon, v.keep_canon, start, gaps, rules.negation_window):
+                reason = "negation"
+            elif v.context:
+                reason = v.context
+            else:
+                return "hit"
+    elif p.script == "pinyin":
+        # Token index = character index, so the Han view's spans apply.
+        if p.needle not in v.pinyin:
+            return None
+        for m in p.regex.finditer(v.pinyin):
+            start = v.pinyin.count(" ", 0, m.start())
+            end = v.pinyin.count(" ", 0, m.end()) + 1
+            gaps = [
+                (v.pinyin.count(" ", 0, m.start(g)), v.pinyin.count(" ", 0, m.end(g)) + 1)
+                for g in range(1, (m.lastindex or 0) + 1)
+                if m.group(g)
+            ]
+            if any(s <= start and end <= e for s, e in v.idiom_han):
+                reason = "idiom"
+            elif _negated(v.neg_han, v.keep_han, start, gaps, rules.negation_window):
                 reason = "negation"
             elif v.context:
                 reason = v.context
@@ -215,7 +350,11 @@ def _match(rules: RuleSet, p: Pattern, v: _ClauseView) -> str | None:
             return None
         for m in p.regex.finditer(v.clause.text):
             gaps = [m.span(g) for g in range(1, (m.lastindex or 0) + 1) if m.group(g)]
-            if _negated(v.neg_han, v.keep_han, m.start(), gaps, rules.negation_window):
+            if any(s <= m.start() and m.end() <= e for s, e in v.idiom_han) or (
+                v.idiom_canon and _in_canon_idiom(rules, v, m.start(), m.end())
+            ):
+                reason = "idiom"
+            elif _negated(v.neg_han, v.keep_han, m.start(), gaps, rules.negation_window):
                 reason = "negation"
             elif v.context:
                 reason = v.context
@@ -229,7 +368,8 @@ def _find(rules, cid, pats, views, result: TriageResult, first_only: bool) -> bo
     for v in views:
         syls, chars = v.syllables, v.chars
         for p in pats:
-            if p.first not in (syls if p.script == "taigi" else chars):
+            have = syls if p.script == "taigi" else v.pinyin_set if p.script == "pinyin" else chars
+            if p.first not in have:
                 continue  # cheap: most patterns cannot match this clause
             got = _match(rules, p, v)
             if got is None:
@@ -253,8 +393,19 @@ def triage(rules: RuleSet, text: str, raw: str | None = None) -> TriageResult:
     form makes a second reading unnecessary.
     """
     del raw
+    return triage_views(rules, _views(rules, text))
+
+
+def triage_turns(rules: RuleSet, turns: list[str]) -> TriageResult:
+    """The rules over several user turns read together: each turn keeps its own time and
+    person cues (a past cue in one turn says nothing of the next), while a combo may take
+    its groups from different turns (寶寶兩個月大 … 這馬發燒)."""
+    return triage_views(rules, [v for t in turns for v in _views(rules, t)])
+
+
+def triage_views(rules: RuleSet, views: list[_ClauseView]) -> TriageResult:
     result = TriageResult()
-    views = _views(rules, text)
+    result.idiom_seen = any(v.idiom_seen for v in views)
     for cat in rules.categories:
         if _find(rules, cat.id, cat.patterns, views, result, first_only=True):
             continue
@@ -268,13 +419,43 @@ def triage(rules: RuleSet, text: str, raw: str | None = None) -> TriageResult:
     return result
 
 
+# Reasons the rules give for words that are not a present emergency. When every emergency
+# word of a message was set aside for one of these and nothing fired, the classifier (which
+# reads the same words) is not asked to overrule: 跑步完喘氣很正常嗎? 中風有哪些前兆?
+SCOPE_REASONS = frozenset(
+    {"idiom", "lifelong", "worry", "general", "hearsay", "past", "resolved", "aftercare", "story"}
+)
+
+
+def _cue_in(rules: RuleSet, text: str, cues: CueSet) -> bool:
+    return any(_has(c, cues) for c in canonical_clauses(hear(rules, text), rules.variants))
+
+
+def _now_in(rules: RuleSet, text: str) -> bool:
+    return _cue_in(rules, text, rules.now)
+
+
 def assess(rules: RuleSet, text: str, classifier=None) -> TriageResult:
     """The emergency decision: the rules, and beside them the learned second opinion
     (:class:`taigimed.serve.safety.classifier.TriageClassifier`) when one is given."""
     result = triage(rules, text)
     if classifier is not None:
         result.classifier_score = round(classifier.score(text, rules.variants), 4)
-        result.classifier_fired = classifier.fires(result.classifier_score)
+        # Scope the rules found (an idiom, a lifelong trait, a worry) holds for the classifier
+        # too when no rule fired: its n-grams are the same words.
+        why = {w for _, w in result.suppressed}
+        scoped = (
+            result.idiom_seen
+            or (
+                why
+                and why <= SCOPE_REASONS
+                and (why <= {"aftercare", "story"} or not _now_in(rules, text))
+            )
+            or (rules.logistics is not None and _cue_in(rules, text, rules.logistics))
+        )
+        result.classifier_fired = classifier.fires(result.classifier_score) and not (
+            scoped and not result.rules_fired
+        )
     return result
 
 

@@ -1,0 +1,190 @@
+"""Triage over the conversation: the recent user turns with their time cues.
+
+Carers tell an emergency across turns (阮阿嬤有糖尿病 … 這馬叫袂醒, 寶寶兩個月大 … 這馬發燒),
+and they ask about an emergency that is over (昨天急診回來，醫生說沒事 … 以後要注意什麼?).
+The decision reads the last :data:`CONTEXT_TURNS` **user** turns; the assistant's replies
+are never evidence (they repeat the user's words, and an emergency notice would feed itself).
+
+1. The last turn alone, as before (the rules and the classifier beside them).
+2. A turn is **settled** when it says the event is over or dealt with (`cues.resolved`:
+   出院, 已經好, 喝了糖水, tshut-īnn …) or every hit in it was placed in the past or heard
+   about. Turns up to the last settled one are dropped; the rest are read together
+   (:func:`triage.triage_turns`), so a combo may take its groups from different turns.
+3. A hit of the last turn in a category that a settled earlier turn was about is a
+   question about that event (他中風之後手無力要怎麼復健?) and does not fire — unless the
+   last turn says it is happening now or again (`cues.now`, `cues.again`: 又, 閣, 再次);
+   `cues.again` with no symptom word (又發作了, koh huat-tsok) brings the settled
+   categories back.
+
+Anything else escalates, as in the single-message rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+
+from taigimed.serve.safety.canonical import canonical_clauses
+from taigimed.serve.safety.dose import asks_amount, has_cue, is_dose_question, names_medicine
+from taigimed.serve.safety.rules import CueSet, RuleSet
+from taigimed.serve.safety.triage import (
+    Hit,
+    TriageResult,
+    _has_past,
+    assess,
+    hear,
+    triage,
+    triage_turns,
+)
+from taigimed.text.romanize import standardize_input
+
+# The user turns read together: enough for a carer's "she has diabetes … now she is
+# sweating … and won't answer", short enough that last week's question is not evidence.
+CONTEXT_TURNS = 4
+
+
+@lru_cache(maxsize=2048)
+def standardized(text: str) -> str:
+    """Earlier turns arrive as typed (HTTP clients resend them); the standardiser is
+    deterministic, so each turn is read once per process."""
+    return standardize_input(text)[0]
+
+
+def user_turns(messages: Sequence[dict[str, str]], limit: int = CONTEXT_TURNS) -> list[str]:
+    """The last ``limit`` user turns of ``messages`` (standardised), oldest first; the
+    assistant's and the system's messages are left out."""
+    users = [m.get("content") or "" for m in messages if m.get("role") == "user"]
+    return [standardized(t) for t in users[-limit:]]
+
+
+def _has(rules: RuleSet, text: str, cues: CueSet | None) -> bool:
+    return cues is not None and has_cue(canonical_clauses(text, rules.variants), cues)
+
+
+def _resolved(rules: RuleSet, text: str) -> bool:
+    """A resolved cue that is not a finished preparation (想好了, 存好了 are not "over")."""
+    return rules.resolved is not None and any(
+        _has_past(rules, c, ("resolved",))
+        for c in canonical_clauses(hear(rules, text), rules.variants)
+    )
+
+
+_EARLIER: dict[tuple[int, str], TriageResult] = {}
+
+
+def _earlier(rules: RuleSet, text: str) -> TriageResult:
+    """The rules' reading of an earlier turn, kept: every later turn reads it again. Read
+    only (never changed), and bounded."""
+    key = (id(rules), text)
+    if (hit := _EARLIER.get(key)) is None:
+        if len(_EARLIER) > 4096:
+            _EARLIER.clear()
+        hit = _EARLIER[key] = triage(rules, text)
+    return hit
+
+
+def _settled(rules: RuleSet, text: str, dated: bool = False) -> tuple[bool, set[str]]:
+    """Is the turn about an event that is over, and which categories it was about.
+    ``dated``: a turn that places its event on an earlier day (昨天, 上禮拜, tsa-hng) with
+    nothing saying it goes on (還, 一直, 到現在) counts as over too."""
+    r = _earlier(rules, text)
+    cats = {h.category for h in r.hits} | {h.category for h, _ in r.suppressed}
+    if _resolved(rules, text):
+        return True, cats
+    if (
+        dated
+        and cats
+        and _has(rules, text, rules.earlier_day)
+        and not _has(rules, text, rules.now)
+        and not _has(rules, text, rules.onset)
+        and not _has(rules, text, rules.ongoing)
+    ):
+        return True, cats
+    past = {h.category for h, why in r.suppressed if why in ("past", "hearsay", "story")}
+    return bool(past) and not r.hits, cats
+
+
+def assess_conversation(
+    rules: RuleSet, turns: Sequence[str], classifier=None, limit: int = CONTEXT_TURNS
+) -> TriageResult:
+    """The emergency decision for the last of ``turns`` (standardised user turns, oldest
+    first), reading the ones before it as described in the module docstring."""
+    turns = list(turns)[-limit:]
+    result = assess(rules, turns[-1], classifier)
+    if result.classifier_fired and not result.hits and is_dose_question(rules, turns[-1]):
+        # A recognised dosing question (小孩可以喝大人的藥水嗎?) goes to the pharmacist
+        # reply; the classifier alone does not turn it into an emergency.
+        result.classifier_fired = False
+    if len(turns) == 1:
+        return result
+    last = turns[-1]
+    # A new onset (突然, 又, 閣, 拄才) or "again", not a plain 現在/tsit-má: 他現在手沒力，
+    # 要怎麼復健 is about the stroke that is over.
+    now = _has(rules, last, rules.onset) or _has(rules, last, rules.again)
+    start, settled_cats, settled_any = 0, set(), False
+    # An earlier day settles a turn only when the last turn says nothing of now: 我爸昨天
+    # 跌倒 … 他現在還站不起來 is one event going on.
+    dated = not now and not _has(rules, last, rules.ongoing) and not result.hits
+    for i, t in enumerate(turns[:-1]):
+        done, cats = _settled(rules, t, dated)
+        if done:
+            start, settled_cats, settled_any = i + 1, settled_cats | cats, True
+    if _resolved(rules, last) and not now:
+        # The last turn says it is over (醫生說沒事，已經出院): the earlier turns are settled.
+        for t in turns[:-1]:
+            settled_cats |= _settled(rules, t)[1]
+        start, settled_any = len(turns) - 1, True
+    if settled_any and not now:
+        # A question about the event that is over: its own category does not fire.
+        dropped = [h for h in result.hits if h.category in settled_cats]
+        result.hits = [h for h in result.hits if h.category not in settled_cats]
+        result.suppressed.extend((h, "resolved") for h in dropped)
+        if not result.hits:
+            result.classifier_fired = False  # nor does the second opinion on the same words
+    if settled_cats and _has(rules, last, rules.again):
+        for c in sorted(settled_cats - {h.category for h in result.hits}):
+            result.hits.append(Hit(c, "again", "conversation", last))
+    prev = _earlier(rules, turns[-2])
+    if (
+        not now
+        and result.hits
+        and not prev.hits
+        and prev.suppressed
+        and all(why == "general" for _, why in prev.suppressed)
+        and not _has(rules, last, rules.person)
+    ):
+        # 中風有什麼症狀? … 那心肌梗塞呢?: the follow-up keeps the general question's scope.
+        result.suppressed.extend((h, "general") for h in result.hits)
+        result.hits = []
+        result.classifier_fired = False
+        start = len(turns) - 1  # nor does reading the turns together undo it
+    framed = (
+        not result.hits
+        and result.suppressed
+        and all(why in ("general", "hearsay", "worry", "story") for _, why in result.suppressed)
+    )
+    if framed and not any(_has(rules, t, rules.onset) for t in turns[start:-1]):
+        # 如果家裡老人家中風，要做什麼? after 我想問中風: the last turn frames the topic as a
+        # question; an earlier mention of it is not a present event either.
+        start = len(turns) - 1
+    if start < len(turns) - 1:
+        together = triage_turns(rules, turns[start:])
+        have = {h.category for h in result.hits}
+        for h in together.hits:
+            if h.category not in have:
+                result.hits.append(Hit(h.category, h.pattern, "conversation", h.clause))
+                have.add(h.category)
+    return result
+
+
+def is_dose_conversation(rules: RuleSet, turns: Sequence[str]) -> bool:
+    """A dosing question in the last turn, the medicine perhaps named in an earlier user
+    turn (我爸在吃華法林 … 他昨天忘記吃，今天可以吃兩倍嗎?)."""
+    turns = list(turns)
+    if is_dose_question(rules, turns[-1]):
+        return True
+    return (
+        len(turns) > 1
+        and asks_amount(rules, turns[-1])
+        and any(names_medicine(rules, t) for t in turns[:-1])
+    )
