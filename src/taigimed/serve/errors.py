@@ -11,6 +11,9 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
+
+from taigimed.serve.logs import error_facts
 
 log = logging.getLogger("taigimed.serve")
 
@@ -67,6 +70,15 @@ def validation_error(exc: RequestValidationError) -> APIError:
 _STATUS_TYPES = {401: "authentication_error", 404: "not_found_error", 405: "invalid_request_error"}
 
 
+def _allowed(request: Request) -> list[str]:
+    """Every method some route serves at this request's path."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        if getattr(route, "methods", None) and route.matches(request.scope)[0] != Match.NONE:
+            methods |= route.methods
+    return sorted(methods)
+
+
 def install_handlers(app: FastAPI, metrics_error) -> None:
     @app.exception_handler(APIError)
     async def _api_error(request: Request, exc: APIError):
@@ -82,15 +94,21 @@ def install_handlers(app: FastAPI, metrics_error) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:
+            # Starlette lists the methods of the first route matching the path only; GET and
+            # POST /v1/review/{id} are two routes.
+            headers = {**(headers or {}), "Allow": ", ".join(_allowed(request))}
         return APIError(
             exc.status_code,
             f"{detail}: {request.method} {request.url.path}",
             _STATUS_TYPES.get(exc.status_code, "invalid_request_error"),
-            headers=getattr(exc, "headers", None),
+            headers=headers,
         ).response()
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):
-        log.exception("unhandled error")
+        # The exception's text may quote the request (a database error quotes its parameters).
+        log.error("unhandled error", extra=error_facts(exc))
         metrics_error("internal")
         return APIError(500, "internal error; see the server log", "server_error").response()

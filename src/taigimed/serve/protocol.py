@@ -28,6 +28,10 @@ INACCURACY_CATEGORIES = (
 
 # What torch.Generator.manual_seed accepts; outside it the engine would fail mid-batch.
 SEED_MIN, SEED_MAX = -(2**63), 2**64 - 1
+# Engines sample in float32: a smaller top_p is 0 or denormal there and fails the engine, so
+# it is refused at the door as the client's mistake (never counted as a model failure).
+TOP_P_MIN = 1.1754943508222875e-38  # the smallest normal float32
+TOP_P_RULE = f"Nucleus sampling mass, {TOP_P_MIN:.6g} (the smallest normal float32) to 1."
 
 
 def plain_text(value: str) -> str:
@@ -44,6 +48,7 @@ def plain_text(value: str) -> str:
 
 
 Text = Annotated[str, AfterValidator(plain_text)]
+NON_BLANK = r"\S"  # some character that is not white space (JSON Schema pattern)
 
 
 class OpenAIModel(BaseModel):
@@ -80,9 +85,38 @@ class ChatCompletionRequest(OpenAIModel):
     model: Text | None = Field(
         None, description="Model id from /v1/models; omitted: the served one."
     )
-    messages: list[ChatMessage] = Field(min_length=1, description="The conversation so far.")
+    messages: list[ChatMessage] = Field(
+        min_length=1,
+        description="The conversation so far. The last message must be a user message with "
+        "some non-blank text (the turn to answer); JSON Schema cannot say 'the last', so the "
+        "schema states only that some user message has text.",
+        json_schema_extra={
+            "contains": {
+                "type": "object",
+                "required": ["role", "content"],
+                "properties": {
+                    "role": {"const": "user"},
+                    "content": {
+                        "anyOf": [
+                            {"type": "string", "pattern": NON_BLANK},
+                            {
+                                "type": "array",
+                                "contains": {
+                                    "type": "object",
+                                    "required": ["text"],
+                                    "properties": {
+                                        "text": {"type": "string", "pattern": NON_BLANK}
+                                    },
+                                },
+                            },
+                        ]
+                    },
+                },
+            }
+        },
+    )
     temperature: float | None = Field(None, ge=0.0, le=2.0)
-    top_p: float | None = Field(None, gt=0.0, le=1.0)
+    top_p: float | None = Field(None, ge=TOP_P_MIN, le=1.0, description=TOP_P_RULE)
     max_tokens: int | None = Field(None, ge=1)
     max_completion_tokens: int | None = Field(None, ge=1)
     stream: bool = False
@@ -177,7 +211,7 @@ class ModelCard(BaseModel):
     created: int = Field(default_factory=lambda: int(time.time()))
     owned_by: str = "taigimed"
     taigimed: dict[str, Any] = Field(
-        default_factory=dict, description="version, source (why this model), engine, path."
+        default_factory=dict, description="version, source (why this model), engine, device."
     )
 
 
@@ -204,7 +238,17 @@ class InaccuracyReport(BaseModel):
 
 
 class FeedbackRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # The schema states the rule below: at least one of the three, not null.
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["thumbs"], "properties": {"thumbs": {"type": "string"}}},
+                {"required": ["rating"], "properties": {"rating": {"type": "integer"}}},
+                {"required": ["inaccuracy"], "properties": {"inaccuracy": {"type": "object"}}},
+            ]
+        },
+    )
     response_id: Text = Field(min_length=1, max_length=64, description="The answer's id.")
     thumbs: Literal["up", "down"] | None = None
     rating: int | None = Field(None, ge=1, le=5)
@@ -230,4 +274,4 @@ class WsUserMessage(BaseModel):
     content: Text = Field(min_length=1)
     max_tokens: int | None = Field(None, ge=1)
     temperature: float | None = Field(None, ge=0.0, le=2.0)
-    top_p: float | None = Field(None, gt=0.0, le=1.0)
+    top_p: float | None = Field(None, ge=TOP_P_MIN, le=1.0, description=TOP_P_RULE)
