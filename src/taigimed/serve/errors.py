@@ -6,12 +6,12 @@ Bad input is always a 4xx naming what to fix; only our own faults are 5xx.
 from __future__ import annotations
 
 import logging
+import re
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
 
 from taigimed.serve.logs import error_facts
 
@@ -70,13 +70,14 @@ def validation_error(exc: RequestValidationError) -> APIError:
 _STATUS_TYPES = {401: "authentication_error", 404: "not_found_error", 405: "invalid_request_error"}
 
 
-def _allowed(request: Request) -> list[str]:
-    """Every method some route serves at this request's path."""
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        if getattr(route, "methods", None) and route.matches(request.scope)[0] != Match.NONE:
-            methods |= route.methods
-    return sorted(methods)
+def _allowed(request: Request, given: str | None) -> str:
+    """Every method the schema documents at this request's path, and Starlette's own."""
+    methods = {m.strip() for m in (given or "").split(",") if m.strip()}
+    for template, ops in request.app.openapi().get("paths", {}).items():
+        pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, request.url.path):
+            methods |= {m.upper() for m in ops}
+    return ", ".join(sorted(methods))
 
 
 def install_handlers(app: FastAPI, metrics_error) -> None:
@@ -98,7 +99,8 @@ def install_handlers(app: FastAPI, metrics_error) -> None:
         if exc.status_code == 405:
             # Starlette lists the methods of the first route matching the path only; GET and
             # POST /v1/review/{id} are two routes.
-            headers = {**(headers or {}), "Allow": ", ".join(_allowed(request))}
+            given = (headers or {}).get("Allow")
+            headers = {**(headers or {}), "Allow": _allowed(request, given)}
         return APIError(
             exc.status_code,
             f"{detail}: {request.method} {request.url.path}",

@@ -34,6 +34,23 @@ TOP_P_MIN = 1.1754943508222875e-38  # the smallest normal float32
 TOP_P_RULE = f"Nucleus sampling mass, {TOP_P_MIN:.6g} (the smallest normal float32) to 1."
 
 
+def _top_p(value: float | None) -> float | None:
+    if value is not None and not value >= TOP_P_MIN:
+        raise ValueError(
+            f"top_p={value!r} is below {TOP_P_MIN:.6g}, the smallest normal float32 (engines "
+            "sample in float32, where it is 0); use a value from that to 1"
+        )
+    return value
+
+
+# The schema states the minimum; the validator names it in words.
+TopP = Annotated[
+    float | None,
+    Field(le=1.0, description=TOP_P_RULE, json_schema_extra={"minimum": TOP_P_MIN}),
+    AfterValidator(_top_p),
+]
+
+
 def plain_text(value: str) -> str:
     """Text the server can encode and store: no lone UTF-16 surrogates (JSON allows
     '\\ud800', UTF-8 does not) and no NUL characters (PostgreSQL text cannot hold them)."""
@@ -116,7 +133,7 @@ class ChatCompletionRequest(OpenAIModel):
         },
     )
     temperature: float | None = Field(None, ge=0.0, le=2.0)
-    top_p: float | None = Field(None, ge=TOP_P_MIN, le=1.0, description=TOP_P_RULE)
+    top_p: TopP = None
     max_tokens: int | None = Field(None, ge=1)
     max_completion_tokens: int | None = Field(None, ge=1)
     stream: bool = False
@@ -274,4 +291,4 @@ class WsUserMessage(BaseModel):
     content: Text = Field(min_length=1)
     max_tokens: int | None = Field(None, ge=1)
     temperature: float | None = Field(None, ge=0.0, le=2.0)
-    top_p: float | None = Field(None, ge=TOP_P_MIN, le=1.0, description=TOP_P_RULE)
+    top_p: TopP = None
