@@ -34,6 +34,15 @@ BREAK = "\u200b"  # ZERO WIDTH SPACE: no tokenizer's special token contains it
 DEFAULT_SPECIALS = (chat.IM_START, chat.IM_END, "<|endoftext|>")
 
 
+def _reason(detail: str) -> str:
+    """The upstream error's message without the server's traceback (it names its files)."""
+    try:
+        detail = json.loads(detail)["error"]["message"]
+    except (ValueError, KeyError, TypeError):
+        pass
+    return str(detail).split("\n\n")[0].split("  File ")[0].strip()[:300]
+
+
 def special_pattern(specials: Iterable[str]) -> re.Pattern | None:
     """Matches (zero-width) wherever one of ``specials`` begins, overlaps included."""
     texts = sorted({t for t in specials if len(t) > 1 and BREAK not in t}, key=len, reverse=True)
@@ -171,9 +180,11 @@ class UpstreamEngine(Engine):
                     detail = (await resp.aread()).decode(errors="replace")[:500]
                     # A 4xx refuses the request's own values (they passed our checks, so the
                     # server's rules are stricter): the client's mistake, not the model's.
-                    refused = resp.status_code in (400, 422)
+                    # llama-cpp-python answers its own validation errors with a 500 naming
+                    # pydantic's "validation error".
+                    refused = resp.status_code in (400, 422) or "validation error" in detail
                     failure = EngineRequestRejected if refused else EngineError
-                    raise failure(f"upstream answered {resp.status_code}: {detail}")
+                    raise failure(f"upstream answered {resp.status_code}: {_reason(detail)}")
                 async for line in resp.aiter_lines():
                     if not line.startswith("data:"):
                         continue
