@@ -14,6 +14,7 @@ never the token. The stored and displayed text is the user's own.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import AsyncIterator, Iterable, Sequence
@@ -36,10 +37,8 @@ DEFAULT_SPECIALS = (chat.IM_START, chat.IM_END, "<|endoftext|>")
 
 def _reason(detail: str) -> str:
     """The upstream error's message without the server's traceback (it names its files)."""
-    try:
+    with contextlib.suppress(ValueError, KeyError, TypeError):
         detail = json.loads(detail)["error"]["message"]
-    except (ValueError, KeyError, TypeError):
-        pass
     return str(detail).split("\n\n")[0].split("  File ")[0].strip()[:300]
 
 
