@@ -20,18 +20,24 @@ from taigimed.config import load_config
 
 K8S = Path(__file__).resolve().parent
 
+# Traefik reaches the servers from k3s's pod network (the only other caller allowed in by
+# network/app-namespace.yaml is taigimed-platform): its X-Forwarded-For names the client, so
+# per-address limits and lockouts apply to users, not to the ingress (docs/security.md).
+INGRESS = 'serve.trusted_proxies=["10.42.0.0/16"]'
+
 # overlay folder -> (recipe, overrides). The alias is not here: it is the TAIGIMED_MODEL_ALIAS
 # environment variable of each overlay, so one config serves any alias.
 OVERLAYS: dict[str, tuple[str, list[str]]] = {
     # Staging serves the same registered model as production (the recipe names it) with the
     # built-in engine on a CPU node: a functional smoke test, not a speed one.
-    "overlays/staging": ("gpu-7b", ["serve.engine=builtin", "serve.device=cpu"]),
+    "overlays/staging": ("gpu-7b", ["serve.engine=builtin", "serve.device=cpu", INGRESS]),
     "overlays/production": (
         "gpu-7b",
         [
             "serve.engine=upstream",
             "serve.upstream_url=http://vllm:8000",
             "serve.upstream_model=taigimed",
+            INGRESS,
         ],
     ),
     "overlays/canary/app": (
@@ -40,6 +46,7 @@ OVERLAYS: dict[str, tuple[str, list[str]]] = {
             "serve.engine=upstream",
             "serve.upstream_url=http://vllm-canary:8000",
             "serve.upstream_model=taigimed",
+            INGRESS,
         ],
     ),
 }
