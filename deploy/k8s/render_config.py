@@ -61,12 +61,19 @@ HEADER = (
 )
 
 
+class _Indented(yaml.SafeDumper):
+    """Lists indented under their key, as yamllint's configuration here wants them."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False):
+        return super().increase_indent(flow, False)
+
+
 def render(recipe: str, overrides: list[str]) -> str:
     cfg = load_config(recipe, overrides)
     dumped = cfg.model_dump(mode="json", exclude_defaults=True)
     tree = {k: v for k, v in dumped.items() if k in SERVING_SECTIONS}
     tree["name"] = cfg.name  # always say which recipe this came from
-    body = yaml.safe_dump(tree, sort_keys=True, allow_unicode=True)
+    body = yaml.dump(tree, Dumper=_Indented, sort_keys=True, allow_unicode=True)
     return HEADER.format(recipe=recipe) + body
 
 
