@@ -73,10 +73,14 @@ _STATUS_TYPES = {401: "authentication_error", 404: "not_found_error", 405: "inva
 def _allowed(request: Request, given: str | None) -> str:
     """Every method the schema documents at this request's path, and Starlette's own."""
     methods = {m.strip() for m in (given or "").split(",") if m.strip()}
-    for template, ops in request.app.openapi().get("paths", {}).items():
+    matches = []  # (parameters in the template, methods): the most literal one answers,
+    for template, ops in request.app.openapi().get("paths", {}).items():  # as routing does
         pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
         if re.fullmatch(pattern, request.url.path):
-            methods |= {m.upper() for m in ops}
+            matches.append((template.count("{"), {m.upper() for m in ops}))
+    if matches:
+        fewest = min(n for n, _ in matches)
+        methods = set().union(*(m for n, m in matches if n == fewest))
     return ", ".join(sorted(methods))
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from taigimed.serve.hooks import Hooks, TurnContext
+from taigimed.serve.protocol import is_blank
 from taigimed.serve.storage.models import ID_MAX_CHARS, Message, ReviewAudit, storable_id, utcnow
 
 ACTIONS = {"approve": "approved", "edit": "edited", "reject": "rejected"}
@@ -103,9 +104,9 @@ def decide(
     """Approve, edit or reject a pending answer, recording who and when."""
     if action not in ACTIONS:
         raise ReviewError(f"action must be one of {sorted(ACTIONS)}, got {action!r}")
-    if not reviewer.strip():
+    if is_blank(reviewer):
         raise ReviewError("reviewer must name who decided (e.g. 'dr.lin')")
-    if action == "edit" and not (text and text.strip()):
+    if action == "edit" and is_blank(text):
         raise ReviewError("an edit needs the corrected answer in 'text'")
     msg = _message(session, response_id)
     if msg is None or msg.role != "assistant" or msg.review_status is None:

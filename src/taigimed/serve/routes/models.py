@@ -6,7 +6,7 @@ import re
 
 from fastapi import APIRouter, Depends, Request
 
-from taigimed.serve.protocol import ModelCard, ModelList
+from taigimed.serve.protocol import ErrorResponse, ModelCard, ModelList
 from taigimed.serve.routes.deps import caller
 from taigimed.serve.state import app_state
 
@@ -21,7 +21,12 @@ def public(text: str) -> str:
     return _FOLDERS.sub("", _URL.sub("<upstream>", text))
 
 
-@router.get("/v1/models", response_model=ModelList, dependencies=[Depends(caller)])
+@router.get(
+    "/v1/models",
+    response_model=ModelList,
+    dependencies=[Depends(caller)],
+    responses={c: {"model": ErrorResponse} for c in (401, 429)},
+)
 async def list_models(request: Request) -> ModelList:
     info = app_state(request).engine.info
     card = ModelCard(

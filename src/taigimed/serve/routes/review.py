@@ -27,7 +27,7 @@ from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, ConfigDict, Field
 
 from taigimed.serve.errors import APIError
-from taigimed.serve.protocol import NON_BLANK, ErrorResponse, Text
+from taigimed.serve.protocol import NON_BLANK, ErrorResponse, Text, is_blank
 from taigimed.serve.review import (
     HeldAnswer,
     ReviewerId,
@@ -207,7 +207,7 @@ async def review(
         # audit line is committed with the error that ``_run`` returns.
         text, detail = body.text, None
         try:
-            if body.action == "edit" and text and text.strip():
+            if body.action == "edit" and not is_blank(text):
                 # The clinician's words reach the patient, and later the training data, only
                 # through the same dose filter and disclaimer as a model answer.
                 text, meta = safe_edit(hooks, get_held(s, response_id), text)
