@@ -26,11 +26,15 @@ CONFIG = """\
 # A body over serve.max_request_bytes is refused from its length, before it is parsed: 413 is
 # a rejection of invalid data too (schemathesis's list stops at 4xx codes it knows).
 [checks.negative_data_rejection]
-expected-statuses = ["400", "401", "403", "404", "405", "406", "409", "413", "415", "422", "428", "429", "5xx"]
+expected-statuses = [
+  "400", "401", "403", "404", "405", "406", "409", "413", "415", "422", "428", "429", "5xx",
+]
 
 [[operations]]
 include-path = "/v1/chat/completions"
-checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404", "409", "429", "5xx"]
+checks.positive_data_acceptance.expected-statuses = [
+  "2xx", "400", "401", "403", "404", "409", "429", "5xx",
+]
 """
 
 
