@@ -20,6 +20,11 @@ from taigimed.config import load_config
 
 K8S = Path(__file__).resolve().parent
 
+# Traefik reaches the servers from k3s's pod network (the only other caller allowed in by
+# network/app-namespace.yaml is taigimed-platform): its X-Forwarded-For names the client, so
+# per-address limits and lockouts apply to users, not to the ingress (docs/security.md).
+INGRESS = 'serve.trusted_proxies=["10.42.0.0/16"]'
+
 # overlay folder -> (recipe, overrides). The alias is not here: it is the TAIGIMED_MODEL_ALIAS
 # environment variable of each overlay, so one config serves any alias.
 OVERLAYS: dict[str, tuple[str, list[str]]] = {
@@ -28,7 +33,7 @@ OVERLAYS: dict[str, tuple[str, list[str]]] = {
     "overlays/staging": (
         "gpu-7b",
         # before the first training run no version holds `staging`: serve the base meanwhile
-        ["serve.engine=builtin", "serve.device=cpu", "serve.base_until_registered=true"],
+        ["serve.engine=builtin", "serve.device=cpu", "serve.base_until_registered=true", INGRESS],
     ),
     "overlays/production": (
         "gpu-7b",
@@ -36,6 +41,7 @@ OVERLAYS: dict[str, tuple[str, list[str]]] = {
             "serve.engine=upstream",
             "serve.upstream_url=http://vllm:8000",
             "serve.upstream_model=taigimed",
+            INGRESS,
         ],
     ),
     "overlays/canary/app": (
@@ -44,6 +50,7 @@ OVERLAYS: dict[str, tuple[str, list[str]]] = {
             "serve.engine=upstream",
             "serve.upstream_url=http://vllm-canary:8000",
             "serve.upstream_model=taigimed",
+            INGRESS,
         ],
     ),
 }
@@ -58,12 +65,19 @@ HEADER = (
 )
 
 
+class _Indented(yaml.SafeDumper):
+    """Lists indented under their key, as yamllint's configuration here wants them."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False):
+        return super().increase_indent(flow, False)
+
+
 def render(recipe: str, overrides: list[str]) -> str:
     cfg = load_config(recipe, overrides)
     dumped = cfg.model_dump(mode="json", exclude_defaults=True)
     tree = {k: v for k, v in dumped.items() if k in SERVING_SECTIONS}
     tree["name"] = cfg.name  # always say which recipe this came from
-    body = yaml.safe_dump(tree, sort_keys=True, allow_unicode=True)
+    body = yaml.dump(tree, Dumper=_Indented, sort_keys=True, allow_unicode=True)
     return HEADER.format(recipe=recipe) + body
 
 

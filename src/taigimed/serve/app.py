@@ -66,8 +66,12 @@ class RequestIdMiddleware:
             request_id_var.reset(token)
 
 
+REVIEW_TOKEN_MIN_CHARS = 32  # secrets.token_hex(32) gives 64
+REVIEW_TOKEN_MIN_DISTINCT = 10  # refuses "aaaa…" and short words repeated
+
+
 class ReviewCredentialMissing(ValueError):
-    """Clinician review is on but nobody could be allowed to use it."""
+    """Clinician review is on but nobody could be allowed to use it (or the token is weak)."""
 
 
 def _review_credential(cfg: Config):
@@ -79,9 +83,19 @@ def _review_credential(cfg: Config):
     async def nothing(writer) -> None:
         return None
 
+    token = os.environ.get(safety.review_token_env)
+    if token and (
+        len(token) < REVIEW_TOKEN_MIN_CHARS or len(set(token)) < REVIEW_TOKEN_MIN_DISTINCT
+    ):
+        # Refused even where review is off: a guessable token must not wait to be switched on.
+        raise ReviewCredentialMissing(
+            f"${safety.review_token_env} is too weak: use at least {REVIEW_TOKEN_MIN_CHARS} "
+            f"characters with at least {REVIEW_TOKEN_MIN_DISTINCT} different ones, e.g. "
+            "$(python -c 'import secrets; print(secrets.token_hex(32))')"
+        )
     if safety.review_mode == "off" or not safety.enabled:
         return nothing
-    if os.environ.get(safety.review_token_env):
+    if token:
         return nothing
     how = (
         f"set ${safety.review_token_env} to a long random secret, or require API keys "
@@ -161,7 +175,12 @@ def create_app(
             timeout_s=s.generation_timeout_s,
             privacy_mode=s.privacy_mode,
         ),
-        auth=Authenticator(s.require_api_key, writer, failed_per_minute=s.failed_auth_per_minute),
+        auth=Authenticator(
+            s.require_api_key,
+            writer,
+            failed_per_minute=s.failed_auth_per_minute,
+            cache_s=s.key_cache_s,
+        ),
         limiter=RateLimiter(s.rate_limit_per_minute),
     )
 
@@ -225,9 +244,18 @@ def create_app(
     return app
 
 
+def _error_response(description: str) -> dict:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}},
+    }
+
+
 def _truthful_openapi(app: FastAPI, keys_required: bool) -> None:
     """The schema says what this server does: FastAPI's 422 never happens (validation errors
-    are our 400), and without required keys only the review API asks for a credential."""
+    are our 400), every body can be too large (413, ``BodySizeLimit``), any operation can
+    fail inside (500), and without required keys only the review API asks for a
+    credential."""
     build = app.openapi
 
     def openapi() -> dict:
@@ -238,14 +266,16 @@ def _truthful_openapi(app: FastAPI, keys_required: bool) -> None:
             for op in path.values():
                 responses = op.get("responses", {})
                 if responses.pop("422", None) is not None and "400" not in responses:
-                    responses["400"] = {
-                        "description": "Invalid request: the message names the field to fix.",
-                        "content": {
-                            "application/json": {
-                                "schema": {"$ref": "#/components/schemas/ErrorResponse"}
-                            }
-                        },
-                    }
+                    responses["400"] = _error_response(
+                        "Invalid request: the message names the field to fix."
+                    )
+                if "requestBody" in op:
+                    responses.setdefault(
+                        "413", _error_response("The body is larger than serve.max_request_bytes.")
+                    )
+                responses.setdefault(
+                    "500", _error_response("An internal error; the server log says which.")
+                )
                 review = any("ReviewToken" in r for r in op.get("security", []))
                 if not keys_required and not review:
                     op.pop("security", None)

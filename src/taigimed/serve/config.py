@@ -90,8 +90,35 @@ class ServeConfig(StrictModel):
     failed_auth_per_minute: int | None = Field(
         20,
         ge=1,
-        description="Wrong API keys or review tokens per client address per minute before it "
-        "gets 429; None: unlimited (tests only).",
+        description="Failures of one wrong API key or review token from one client address per "
+        "minute before that credential gets 429 there (five times as many failures of any "
+        "credentials lock the address's failing credentials out; valid keys keep working); "
+        "None: unlimited (tests only).",
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses or CIDR networks of the ingress / reverse proxies whose "
+        "X-Forwarded-For and X-Forwarded-Proto headers are believed (uvicorn's "
+        "forwarded_allow_ips); empty: none, the client address is the TCP peer. Set it to the "
+        "ingress controller's pod network, never to '*' on a port clients can reach.",
+    )
+    key_cache_s: float = Field(
+        30.0,
+        ge=0,
+        description="Seconds an API key's verdict is cached: a revoked key stops working within "
+        "this delay; 0 looks every key up on every request.",
+    )
+    ws_max_frame_bytes: int = Field(
+        65536,
+        ge=1024,
+        description="Largest WebSocket frame or message accepted; bigger ones close the socket "
+        "with 1009 before they are read or parsed.",
+    )
+    ws_per_address: int = Field(
+        20, ge=1, description="Most WebSocket connections open at once from one client address."
+    )
+    ws_per_key: int = Field(
+        20, ge=1, description="Most WebSocket connections open at once with one API key."
     )
 
     # Security and privacy.

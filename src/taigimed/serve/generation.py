@@ -19,7 +19,12 @@ from typing import Any, NamedTuple
 
 from taigimed import chat
 from taigimed.serve.context import fit_history
-from taigimed.serve.engines.base import Engine, EngineError, GenerationParams
+from taigimed.serve.engines.base import (
+    Engine,
+    EngineError,
+    EngineRequestRejected,
+    GenerationParams,
+)
 from taigimed.serve.hooks import Hooks, ImmediateReply, TurnContext
 from taigimed.serve.logs import text_for_log
 from taigimed.serve.metrics import Metrics
@@ -88,6 +93,8 @@ class Turn:
     params: GenerationParams
     store_history: bool = False  # HTTP without a session: store the request's history too
     api_key_id: int | None = None  # the owner: another key's session id gets a 404
+    # False: the session must exist already (an anonymous caller cannot pick a new id)
+    create_session: bool = True
     opened: bool = False  # the question and an in-progress answer row are stored
     response_id: str = field(default_factory=lambda: f"chatcmpl-{uuid.uuid4().hex[:24]}")
 
@@ -234,6 +241,7 @@ class TurnRunner:
             response_id=turn.response_id,
             new_messages=self._new_messages(turn, prepared.ctx),
             api_key_id=turn.api_key_id,
+            create=turn.create_session,
         )
         try:
             await self.writer.durable(lambda s: start_turn(s, start))
@@ -300,6 +308,10 @@ class TurnRunner:
             raise GenerationTimeout(
                 f"the answer took longer than {self.timeout_s:.0f} s and was stopped"
             ) from exc
+        except EngineRequestRejected:
+            ans.failed = "engine"
+            self.metrics.error("invalid_request")  # the client's values, not a model failure
+            raise
         except EngineError:
             ans.failed = "engine"
             self.metrics.error("engine")

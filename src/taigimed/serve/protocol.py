@@ -3,6 +3,7 @@ and the WebSocket messages. Routes validate with these and nothing else."""
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Annotated, Any, Literal
 
@@ -11,6 +12,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
     field_validator,
     model_validator,
 )
@@ -30,6 +32,37 @@ INACCURACY_CATEGORIES = (
 SEED_MIN, SEED_MAX = -(2**63), 2**64 - 1
 
 
+def _json_number(cls, value: Any) -> Any:
+    """What JSON Schema calls a number or an integer (3.0 is an integer there), never a
+    string or a boolean: pydantic would coerce "5", true and false."""
+    if isinstance(value, str | bool):
+        raise ValueError(f"must be a JSON number, not {type(value).__name__}")
+    return value
+
+
+# Engines sample in float32: a smaller top_p is 0 or denormal there and fails the engine, so
+# it is refused at the door as the client's mistake (never counted as a model failure).
+TOP_P_MIN = 1.1754943508222875e-38  # the smallest normal float32
+TOP_P_RULE = f"Nucleus sampling mass, {TOP_P_MIN:.6g} (the smallest normal float32) to 1."
+
+
+def _top_p(value: float | None) -> float | None:
+    if value is not None and not value >= TOP_P_MIN:
+        raise ValueError(
+            f"top_p={value!r} is below {TOP_P_MIN:.6g}, the smallest normal float32 (engines "
+            "sample in float32, where it is 0); use a value from that to 1"
+        )
+    return value
+
+
+# The schema states the minimum; the validator names it in words.
+TopP = Annotated[
+    float | None,
+    Field(le=1.0, description=TOP_P_RULE, json_schema_extra={"minimum": TOP_P_MIN}),
+    AfterValidator(_top_p),
+]
+
+
 def plain_text(value: str) -> str:
     """Text the server can encode and store: no lone UTF-16 surrogates (JSON allows
     '\\ud800', UTF-8 does not) and no NUL characters (PostgreSQL text cannot hold them)."""
@@ -43,11 +76,30 @@ def plain_text(value: str) -> str:
     return value
 
 
-Text = Annotated[str, AfterValidator(plain_text)]
+class _NoNulInSchema:
+    """The schema states what ``plain_text`` enforces on every text field: no NUL."""
+
+    def __get_pydantic_json_schema__(self, core_schema, handler):
+        schema = handler(core_schema)
+        schema["not"] = {"pattern": "\\x00"}
+        return schema
+
+
+Text = Annotated[str, AfterValidator(plain_text), _NoNulInSchema()]
+# Some character that is white space in none of Python's, JavaScript's (the schema's
+# patterns) and Rust's (pydantic's) regular expressions: they disagree on U+001C-U+001F,
+# U+0085 and U+FEFF, so those count as blank everywhere, the server's checks included.
+NON_BLANK = r"[^\s\x1c-\x1f\x85\ufeff]"
+
+
+def is_blank(text: str | None) -> bool:
+    return not (text and re.search(NON_BLANK, text))
 
 
 class OpenAIModel(BaseModel):
     # Unknown OpenAI fields (logprobs, tools...) are ignored, as OpenAI-compatible servers do.
+    # Numbers and flags are JSON ones: what the schema calls an integer, a number or a boolean
+    # is one ("5", false or 5.5 for a count is a 400, never coerced; 3.0 is the integer 3).
     model_config = ConfigDict(extra="ignore")
 
 
@@ -73,19 +125,48 @@ class ChatMessage(OpenAIModel):
 
 
 class StreamOptions(OpenAIModel):
-    include_usage: bool = False
+    include_usage: StrictBool = False
 
 
 class ChatCompletionRequest(OpenAIModel):
     model: Text | None = Field(
         None, description="Model id from /v1/models; omitted: the served one."
     )
-    messages: list[ChatMessage] = Field(min_length=1, description="The conversation so far.")
+    messages: list[ChatMessage] = Field(
+        min_length=1,
+        description="The conversation so far. The last message must be a user message with "
+        "some non-blank text (the turn to answer); JSON Schema cannot say 'the last', so the "
+        "schema states only that some user message has text.",
+        json_schema_extra={
+            "contains": {
+                "type": "object",
+                "required": ["role", "content"],
+                "properties": {
+                    "role": {"const": "user"},
+                    "content": {
+                        "anyOf": [
+                            {"type": "string", "pattern": NON_BLANK},
+                            {
+                                "type": "array",
+                                "contains": {
+                                    "type": "object",
+                                    "required": ["text"],
+                                    "properties": {
+                                        "text": {"type": "string", "pattern": NON_BLANK}
+                                    },
+                                },
+                            },
+                        ]
+                    },
+                },
+            }
+        },
+    )
     temperature: float | None = Field(None, ge=0.0, le=2.0)
-    top_p: float | None = Field(None, gt=0.0, le=1.0)
+    top_p: TopP = None
     max_tokens: int | None = Field(None, ge=1)
     max_completion_tokens: int | None = Field(None, ge=1)
-    stream: bool = False
+    stream: StrictBool = False
     stream_options: StreamOptions | None = None
     stop: Text | list[Text] | None = None
     n: int = Field(1, ge=1, le=1, description="Only one choice per request is supported.")
@@ -94,12 +175,16 @@ class ChatCompletionRequest(OpenAIModel):
     )
     user: Text | None = Field(None, max_length=200)
 
+    _numbers = field_validator(
+        "temperature", "top_p", "max_tokens", "max_completion_tokens", "n", "seed", mode="before"
+    )(_json_number)
+
     @field_validator("messages")
     @classmethod
     def _last_is_user(cls, messages: list[ChatMessage]) -> list[ChatMessage]:
         if messages[-1].role != "user":
             raise ValueError("the last message must have role 'user' (the turn to answer)")
-        if not messages[-1].text.strip():
+        if is_blank(messages[-1].text):
             raise ValueError("the last user message is empty")
         return messages
 
@@ -182,7 +267,7 @@ class ModelCard(BaseModel):
     created: int = Field(default_factory=lambda: int(time.time()))
     owned_by: str = "taigimed"
     taigimed: dict[str, Any] = Field(
-        default_factory=dict, description="version, source (why this model), engine, path."
+        default_factory=dict, description="version, source (why this model), engine, device."
     )
 
 
@@ -209,10 +294,21 @@ class InaccuracyReport(BaseModel):
 
 
 class FeedbackRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # The schema states the rule below: at least one of the three, not null.
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["thumbs"], "properties": {"thumbs": {"type": "string"}}},
+                {"required": ["rating"], "properties": {"rating": {"type": "integer"}}},
+                {"required": ["inaccuracy"], "properties": {"inaccuracy": {"type": "object"}}},
+            ]
+        },
+    )
     response_id: Text = Field(min_length=1, max_length=64, description="The answer's id.")
     thumbs: Literal["up", "down"] | None = None
     rating: int | None = Field(None, ge=1, le=5)
+    _numbers = field_validator("rating", mode="before")(_json_number)
     inaccuracy: InaccuracyReport | None = None
 
     @model_validator(mode="after")
@@ -235,4 +331,5 @@ class WsUserMessage(BaseModel):
     content: Text = Field(min_length=1)
     max_tokens: int | None = Field(None, ge=1)
     temperature: float | None = Field(None, ge=0.0, le=2.0)
-    top_p: float | None = Field(None, gt=0.0, le=1.0)
+    top_p: TopP = None
+    _numbers = field_validator("max_tokens", "temperature", "top_p", mode="before")(_json_number)

@@ -16,7 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from taigimed.serve.hooks import Hooks, TurnContext
-from taigimed.serve.storage.models import Message, ReviewAudit, utcnow
+from taigimed.serve.protocol import is_blank
+from taigimed.serve.storage.models import ID_MAX_CHARS, Message, ReviewAudit, storable_id, utcnow
 
 ACTIONS = {"approve": "approved", "edit": "edited", "reject": "rejected"}
 
@@ -86,8 +87,12 @@ def list_queue(
     return [_held(session, m) for m in rows]
 
 
+def _message(session: Session, response_id: str) -> Message | None:
+    return session.get(Message, response_id) if storable_id(response_id) else None
+
+
 def get_held(session: Session, response_id: str) -> HeldAnswer:
-    msg = session.get(Message, response_id)
+    msg = _message(session, response_id)
     if msg is None or msg.role != "assistant" or msg.review_status is None:
         raise ReviewError(f"no held answer with id {response_id!r}", status=404)
     return _held(session, msg)
@@ -99,11 +104,11 @@ def decide(
     """Approve, edit or reject a pending answer, recording who and when."""
     if action not in ACTIONS:
         raise ReviewError(f"action must be one of {sorted(ACTIONS)}, got {action!r}")
-    if not reviewer.strip():
+    if is_blank(reviewer):
         raise ReviewError("reviewer must name who decided (e.g. 'dr.lin')")
-    if action == "edit" and not (text and text.strip()):
+    if action == "edit" and is_blank(text):
         raise ReviewError("an edit needs the corrected answer in 'text'")
-    msg = session.get(Message, response_id)
+    msg = _message(session, response_id)
     if msg is None or msg.role != "assistant" or msg.review_status is None:
         raise ReviewError(f"no held answer with id {response_id!r}", status=404)
     if msg.review_status != "pending":
@@ -148,6 +153,10 @@ def audit(
 ) -> None:
     """One line of the audit trail (in the caller's transaction, so a decision and its
     audit line are stored together or not at all)."""
+    if response_id is not None and not storable_id(response_id):
+        # Kept on record in a form every database stores (the full id is in ``detail``).
+        response_id = response_id.encode("utf-8", "replace").decode().replace("\x00", "")
+        response_id = response_id[:ID_MAX_CHARS] or None
     session.add(
         ReviewAudit(
             action=action,

@@ -1,10 +1,16 @@
-"""API-key checks, per-key rate limits, failed-login limits and the request-size limit."""
+"""API-key checks, per-key rate limits, failed-login limits and the request-size limit.
+
+Limits key on the client address uvicorn reports: the TCP peer, or the address a trusted
+proxy put in X-Forwarded-For when ``serve.trusted_proxies`` names that proxy (never
+otherwise: a client could name any address). Every table here is bounded.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import math
 import time
-from collections import OrderedDict, defaultdict, deque
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from fastapi import HTTPException
@@ -13,10 +19,15 @@ from taigimed.serve.errors import APIError
 from taigimed.serve.keys import KeyInfo, PepperMissing, pepper, verify_key
 from taigimed.serve.storage.writer import StorageWriter
 
-KEY_CACHE_S = 30.0  # a revoked key stops working within this many seconds
+KEY_CACHE_S = 30.0  # default serve.key_cache_s: a revoked key stops working within this
 KEY_CACHE_MAX = 4096  # cached verdicts; the least recently used go first
 MAX_TOKEN_CHARS = 256  # our keys are 46 characters; longer is never a key, so never looked up
-FAILED_AUTH_PER_MINUTE = 20  # wrong keys per client address before it gets 429s
+FAILED_AUTH_PER_MINUTE = 20  # failures of one credential from one address before 429s
+# Failures of all credentials together from one address: a client retrying its one stale
+# key locks out only that key, while a flood of guesses still ends in 429s. Valid keys are
+# never refused by either lockout.
+ADDRESS_FAILURES_FACTOR = 5
+WINDOW_MAX_KEYS = 10_000  # keys (addresses, credentials) one limiter table remembers
 
 
 @dataclass
@@ -30,13 +41,19 @@ class Caller:
 
 
 class SlidingWindow:
-    """Events per key in the last minute; keys with no recent events are forgotten, so
-    the table cannot grow without bound under a flood of distinct keys."""
+    """Events per key in the last minute, as a sliding-window counter: this period's count
+    plus the last period's, weighted by the share of it still inside the minute (exact for
+    a burst within one minute). Three numbers per key, and at most ``max_keys`` keys (the
+    least recently used go first), so a flood of distinct keys costs bounded memory and
+    constant time per event."""
 
-    def __init__(self, per_minute: int | None, max_keys: int = 100_000):
+    def __init__(self, per_minute: int | None, max_keys: int = WINDOW_MAX_KEYS):
         self.per_minute = per_minute
         self.max_keys = max_keys
-        self._hits: dict[str, deque[float]] = defaultdict(deque)
+        self._table: OrderedDict[str, list[float]] = OrderedDict()  # key: [start, prev, now]
+
+    def __len__(self) -> int:
+        return len(self._table)
 
     def retry_after(self, key: str, limit: int | None = None, add: bool = True) -> int | None:
         """Seconds to wait when ``key`` is over the limit, else None (and, with ``add``,
@@ -45,17 +62,33 @@ class SlidingWindow:
         if limit is None:
             return None
         now = time.monotonic()
-        hits = self._hits[key]
-        while hits and hits[0] <= now - 60:
-            hits.popleft()
-        if len(hits) >= limit:
-            return max(1, int(60 - (now - hits[0])) + 1)
+        entry = self._table.get(key)
+        if entry is None:
+            if not add:
+                return None
+            entry = self._table[key] = [now, 0.0, 0.0]
+            if len(self._table) > self.max_keys:
+                self._table.popitem(last=False)
+        else:
+            self._table.move_to_end(key)
+            periods = int((now - entry[0]) // 60)
+            if periods:
+                entry[:] = [entry[0] + 60 * periods, entry[2] if periods == 1 else 0.0, 0.0]
+        start, prev, curr = entry
+        elapsed = now - start
+        if prev * (1 - elapsed / 60) + curr >= limit:
+            if curr >= limit:  # wait into the next period until this one weighs less
+                wait = 60 - elapsed + 60 * (1 - limit / curr)
+            else:
+                wait = 60 * (1 - (limit - curr) / prev) - elapsed
+            return max(1, math.ceil(wait))
         if add:
-            hits.append(now)
-        if len(self._hits) > self.max_keys:
-            for k in [k for k, h in self._hits.items() if not h or h[-1] <= now - 60]:
-                del self._hits[k]
+            entry[2] += 1
         return None
+
+
+def _digest(token: str) -> bytes:
+    return hashlib.sha256(token.encode("utf-8", "replace")).digest()
 
 
 class Authenticator:
@@ -65,6 +98,7 @@ class Authenticator:
         writer: StorageWriter,
         failed_per_minute: int | None = FAILED_AUTH_PER_MINUTE,
         cache_max: int = KEY_CACHE_MAX,
+        cache_s: float = KEY_CACHE_S,
     ):
         self.required = required
         self.writer = writer
@@ -73,37 +107,57 @@ class Authenticator:
         # and at most ``cache_max`` of them.
         self._cache: OrderedDict[bytes, tuple[float, KeyInfo | None]] = OrderedDict()
         self.cache_max = cache_max
+        self.cache_s = cache_s
+        # Lockouts: one failing credential from one address, and all failures from an address.
         self.failures = SlidingWindow(failed_per_minute)
+        self.address_failures = SlidingWindow(
+            failed_per_minute and failed_per_minute * ADDRESS_FAILURES_FACTOR
+        )
 
-    def _too_many_failures(self, address: str) -> None:
-        retry = self.failures.retry_after(f"addr:{address}", add=False)
+    @staticmethod
+    def _locked_out(retry: int) -> APIError:
+        return APIError(
+            429,
+            f"too many failed authentications from this address; retry in {retry} s",
+            "rate_limit_error",
+            code="auth_rate_limited",
+            headers={"Retry-After": str(retry)},
+        )
+
+    def refuse_locked(self, address: str, credential: str) -> None:
+        """429 when this credential has failed too often from this address."""
+        retry = self.failures.retry_after(f"{address}|{_digest(credential).hex()}", add=False)
         if retry is not None:
-            raise APIError(
-                429,
-                f"too many failed authentications from this address; retry in {retry} s",
-                "rate_limit_error",
-                code="auth_rate_limited",
-                headers={"Retry-After": str(retry)},
-            )
+            raise self._locked_out(retry)
+
+    def failed(self, address: str, credential: str) -> None:
+        """Count a failed credential; 429 (instead of the caller's 401) once the address has
+        failed too often with any credential."""
+        self.failures.retry_after(f"{address}|{_digest(credential).hex()}")
+        retry = self.address_failures.retry_after(address)
+        if retry is not None:
+            raise self._locked_out(retry)
 
     async def verify(self, token: str, address: str) -> KeyInfo | None:
-        """The key's info, or None after counting a failure for ``address``."""
-        self._too_many_failures(address)
+        """The key's info, or None after counting a failure (429 once locked out)."""
+        self.refuse_locked(address, token)
         info = None
         if len(token) <= MAX_TOKEN_CHARS:
-            digest = hashlib.sha256(token.encode("utf-8", "replace")).digest()
+            digest = _digest(token)
             now = time.monotonic()
             hit = self._cache.get(digest)
             if hit is None or hit[0] < now:
                 info = await self.writer.run(lambda s: verify_key(s, token, self._pepper))
-                hit = (now + KEY_CACHE_S, info)
-                self._cache[digest] = hit
-                while len(self._cache) > self.cache_max:
-                    self._cache.popitem(last=False)
-            self._cache.move_to_end(digest)
+                hit = (now + self.cache_s, info)
+                if self.cache_s > 0:
+                    self._cache[digest] = hit
+                    while len(self._cache) > self.cache_max:
+                        self._cache.popitem(last=False)
+            if digest in self._cache:
+                self._cache.move_to_end(digest)
             info = hit[1]
         if info is None:
-            self.failures.retry_after(f"addr:{address}")
+            self.failed(address, token)
         return info
 
     async def check(self, token: str | None, address: str) -> Caller:

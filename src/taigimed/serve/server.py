@@ -33,6 +33,13 @@ def run_server(cfg: Config, workdir: Workdir) -> None:
             access_log=False,  # request lines carry paths only; our logs carry request ids
             timeout_graceful_shutdown=s.shutdown_grace_s or None,
             ws="websockets-sansio",
+            # A frame over the limit closes the socket (1009) from its header, before its
+            # payload is buffered or parsed.
+            ws_max_size=s.ws_max_frame_bytes,
+            # X-Forwarded-For is believed only from the configured ingress: uvicorn's
+            # default trusts loopback, where any local client could name any address.
+            proxy_headers=bool(s.trusted_proxies),
+            forwarded_allow_ips=",".join(s.trusted_proxies) or "",
         )
     )
     server.run()

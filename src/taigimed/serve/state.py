@@ -37,6 +37,7 @@ class AppState:
     limiter: RateLimiter
     ready: bool = False
     ws_open: int = 0  # WebSocket sessions open now in this process
+    ws_per_client: dict[str, int] = field(default_factory=dict)  # 'addr:…' / 'key:…': open
     warmup_error: str | None = None
     warmup_task: asyncio.Task | None = field(default=None, repr=False)
 

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 PEPPER = "integration-test-pepper"
-REVIEW_TOKEN = "integration-review-token"
+REVIEW_TOKEN = "integration-review-token-0123456789abcdef"
 
 
 def fresh_database(kind: str, tmp: Path, postgres_url: str | None = None) -> str:

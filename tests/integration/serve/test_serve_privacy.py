@@ -173,10 +173,15 @@ def test_a_session_belongs_to_the_key_that_created_it(server):
 
 
 def _tokenizer(server):
+    """The served model's tokenizer, found as the server found it (/v1/models shows no path)."""
     from transformers import AutoTokenizer
 
-    models = httpx.get(f"{server.base_url}/v1/models", headers=_auth(server, "alice")).json()
-    return AutoTokenizer.from_pretrained(models["data"][0]["taigimed"]["path"])
+    from taigimed.config import load_config
+    from taigimed.registry import resolve_model
+    from taigimed.workdir import Workdir
+
+    resolved = resolve_model(Workdir.resolve(server.workdir), load_config("tiny"), None)
+    return AutoTokenizer.from_pretrained(resolved.path)
 
 
 def test_user_text_is_always_plain_text(server):
@@ -370,8 +375,9 @@ def test_failed_logins_are_bounded_and_rate_limited(server):
             r = client.get("/v1/models", headers={"Authorization": f"Bearer {token}"})
             codes.append(r.status_code)
         assert r.json()["error"]["code"] == "auth_rate_limited" and int(r.headers["retry-after"])
+    # Each token fails once; the address's failures of any credential (100 a minute) end it.
     first_429 = codes.index(429)
-    assert 10 <= first_429 <= 20 and set(codes[:first_429]) == {401}
+    assert 90 <= first_429 <= 100 and set(codes[:first_429]) == {401}
     assert set(codes[first_429:]) == {429}
     grown_mib = (_rss_kib(server.proc.pid) - before) / 1024
     assert grown_mib < 6, grown_mib  # 1,500 x 8 KB tokens kept would be 12 MB

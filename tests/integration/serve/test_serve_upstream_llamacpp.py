@@ -11,7 +11,7 @@ from sqlalchemy import select
 from taigimed import chat
 from taigimed.config import load_config
 from taigimed.serve.app import create_app
-from taigimed.serve.engines.base import EngineError, GenerationParams
+from taigimed.serve.engines.base import EngineError, EngineRequestRejected, GenerationParams
 from taigimed.serve.engines.upstream import UpstreamEngine
 from taigimed.serve.hooks import Hooks
 from taigimed.serve.storage.models import Message
@@ -80,3 +80,21 @@ def test_unreachable_upstream_is_reported():
         await engine.close()
 
     asyncio.run(go())
+
+
+def test_values_the_server_refuses_are_the_clients_mistake(llama_server):
+    """The engine's server refusing the request's own values (a 4xx, or llama-cpp-python's
+    500 naming a validation error) is EngineRequestRejected: the gateway answers it 400 and
+    counts it as an invalid request, never as an engine failure (the alert and the canary
+    verdict count those against the model). The gateway's own checks are stricter than
+    llama.cpp's, so no API request reaches this path here; vLLM's can (its context length)."""
+
+    async def refused():
+        engine = UpstreamEngine(llama_server, max_context=2048)
+        with pytest.raises(EngineRequestRejected, match="top_p") as refusal:
+            async for _ in engine.generate_stream(MSGS, GenerationParams(top_p=1.5)):
+                pass
+        assert "File " not in str(refusal.value)  # the server's traceback stays there
+        await engine.close()
+
+    asyncio.run(refused())

@@ -18,7 +18,7 @@ from taigimed.serve.app import create_app
 from taigimed.serve.engines.builtin import BuiltinEngine
 from taigimed.workdir import Workdir
 
-REVIEW_TOKEN = "unit-test-review-token"
+REVIEW_TOKEN = "unit-test-review-token-0123456789abcdef"
 PII = ["0912-345-678", "0912345678", "A123456789", "陳大明", "lin.mei@example.com"]
 
 

@@ -8,10 +8,11 @@ from taigimed.serve.safety.layer import safety_hooks
 from taigimed.serve.safety.rules import load_rules
 
 RULES = load_rules()
+TOKEN = "unit-review-token-0123456789abcdef"
 
 
 def test_review_all_hold_approve_edit_reject(make_client, monkeypatch):
-    monkeypatch.setenv("TAIGIMED_REVIEW_TOKEN", "s3cret")
+    monkeypatch.setenv("TAIGIMED_REVIEW_TOKEN", TOKEN)
     cfg = SafetyConfig(review_mode="all")
     client = make_client(hooks=safety_hooks(cfg), safety=cfg)
     st = client.app.state.taigimed
@@ -24,7 +25,7 @@ def test_review_all_hold_approve_edit_reject(make_client, monkeypatch):
             ids.append(end["id"])
         assert text == RULES.reply("review_pending", "mandarin_traditional")
     st.writer.flush()
-    hdr = {"X-Review-Token": "s3cret"}
+    hdr = {"X-Review-Token": TOKEN}
 
     assert client.get("/v1/review/queue").status_code == 401  # clinicians only
     queue = client.get("/v1/review/queue", headers=hdr).json()
@@ -86,7 +87,7 @@ def test_review_all_hold_approve_edit_reject(make_client, monkeypatch):
 
 
 def test_review_flagged_holds_only_flagged(make_client, monkeypatch):
-    monkeypatch.setenv("TAIGIMED_REVIEW_TOKEN", "s3cret")
+    monkeypatch.setenv("TAIGIMED_REVIEW_TOKEN", TOKEN)
     cfg = SafetyConfig(review_mode="flagged")
     client = make_client(hooks=safety_hooks(cfg), safety=cfg)
     with client.websocket_connect("/v1/chat/ws") as ws:

@@ -17,7 +17,7 @@ from taigimed.serve.hooks import Hooks
 
 EXAMPLES = 25  # for chat completions; other operations get fewer, so the run stays < 1 min
 OTHER_EXAMPLES = 10
-REVIEW_TOKEN = "fuzz-review-token"
+REVIEW_TOKEN = "fuzz-review-token-0123456789abcdef"
 TIME_LIMIT_S = 150  # bounded: a slow or hung server fails the test instead of eating CI
 # A schema-valid request may still be refused for what JSON Schema cannot say, and the
 # schema says so: the last message must be a non-empty user turn, the prompt must fit the

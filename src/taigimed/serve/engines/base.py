@@ -6,6 +6,9 @@ import abc
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 
+# Below this a temperature only turns logits into inf/nan: every engine decodes greedily.
+GREEDY_BELOW = 1e-5
+
 
 @dataclass
 class GenerationParams:
@@ -38,6 +41,11 @@ class EngineInfo:
 
 class EngineError(RuntimeError):
     """The model could not produce an answer (upstream down, out of memory...)."""
+
+
+class EngineRequestRejected(EngineError):
+    """The engine refused the request's own values (its 4xx): the client's mistake, answered
+    400 and never counted as a model failure."""
 
 
 class Engine(abc.ABC):

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from taigimed import chat
 from taigimed.serve.engines.base import (
+    GREEDY_BELOW,
     Engine,
     EngineError,
     EngineInfo,
@@ -30,8 +31,6 @@ from taigimed.serve.engines.base import (
 )
 
 log = logging.getLogger("taigimed.serve.engine")
-# Below this a temperature only turns logits into inf/nan: decode greedily instead.
-GREEDY_BELOW = 1e-5
 SEED_MIN, SEED_MAX = -(2**63), 2**64 - 1  # what torch.Generator.manual_seed accepts
 
 

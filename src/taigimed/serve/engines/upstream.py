@@ -3,12 +3,21 @@
 Streams ``/v1/chat/completions`` with httpx; the prompt is fitted and carries the
 system prompt before it leaves, so the upstream only generates. Closing the
 stream closes the HTTP response, which stops generation on servers that notice.
+
+User text stays plain text: the server renders the messages with its chat template and
+tokenises the result with special tokens parsed (llama-cpp-python does, and so do HF
+tokenizers behind vLLM), so a typed ``<|im_start|>`` would become the control token. Before
+anything leaves, every occurrence of a special token's text in a message is broken by a
+zero-width space after its first character (``neutralise``): the model reads the characters,
+never the token. The stored and displayed text is the user's own.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import AsyncIterator, Sequence
+import re
+from collections.abc import AsyncIterator, Iterable, Sequence
 
 import httpx
 
@@ -17,9 +26,40 @@ from taigimed.serve.engines.base import (
     Engine,
     EngineError,
     EngineInfo,
+    EngineRequestRejected,
     GenerationParams,
     TokenEvent,
 )
+
+BREAK = "\u200b"  # ZERO WIDTH SPACE: no tokenizer's special token contains it
+DEFAULT_SPECIALS = (chat.IM_START, chat.IM_END, "<|endoftext|>")
+
+
+def _reason(detail: str) -> str:
+    """The upstream error's message without the server's traceback (it names its files)."""
+    with contextlib.suppress(ValueError, KeyError, TypeError):
+        detail = json.loads(detail)["error"]["message"]
+    return str(detail).split("\n\n")[0].split("  File ")[0].strip()[:300]
+
+
+def special_pattern(specials: Iterable[str]) -> re.Pattern | None:
+    """Matches (zero-width) wherever one of ``specials`` begins, overlaps included."""
+    texts = sorted({t for t in specials if len(t) > 1 and BREAK not in t}, key=len, reverse=True)
+    if not texts:
+        return None
+    return re.compile("(?=(?:" + "|".join(map(re.escape, texts)) + "))")
+
+
+def neutralise(text: str, pattern: re.Pattern | None) -> str:
+    """``text`` with a zero-width space after the first character of every occurrence of a
+    special token's text, so no tokenizer can read one there. Every occurrence (overlapping
+    ones too) is broken, and the space cannot make a new one, so one pass is enough."""
+    if pattern is None:
+        return text
+    starts = {m.start() for m in pattern.finditer(text)}
+    if not starts:
+        return text
+    return "".join(ch + BREAK if i in starts else ch for i, ch in enumerate(text))
 
 
 class UpstreamEngine(Engine):
@@ -45,6 +85,7 @@ class UpstreamEngine(Engine):
         )
         self._tokenizer_dir = tokenizer_dir
         self._tokenizer = None
+        self._specials: re.Pattern | None = None
         self._ready = False
         self._running = 0
         self.info = EngineInfo(
@@ -56,14 +97,27 @@ class UpstreamEngine(Engine):
             detail={"upstream_url": self.base_url},
         )
 
-    def count_tokens(self, prompt_messages: Sequence[dict[str, str]]) -> int:
-        text = chat.render(prompt_messages, add_generation_prompt=True)
-        if self._tokenizer_dir:
-            if self._tokenizer is None:
-                from transformers import AutoTokenizer
+    def _hf_tokenizer(self):
+        if self._tokenizer is None and self._tokenizer_dir:
+            from transformers import AutoTokenizer
 
-                self._tokenizer = AutoTokenizer.from_pretrained(self._tokenizer_dir)
-            return len(self._tokenizer(text, add_special_tokens=False)["input_ids"])
+            self._tokenizer = AutoTokenizer.from_pretrained(self._tokenizer_dir)
+        return self._tokenizer
+
+    def outgoing(self, prompt_messages: Sequence[dict[str, str]]) -> list[dict[str, str]]:
+        """The messages as sent to the server: special tokens' text neutralised."""
+        if self._specials is None:
+            specials = set(DEFAULT_SPECIALS)
+            if (tok := self._hf_tokenizer()) is not None:
+                specials.update(tok.all_special_tokens)
+                specials.update(t.content for t in tok.added_tokens_decoder.values() if t.special)
+            self._specials = special_pattern(specials)
+        return [{**m, "content": neutralise(m["content"], self._specials)} for m in prompt_messages]
+
+    def count_tokens(self, prompt_messages: Sequence[dict[str, str]]) -> int:
+        text = chat.render(self.outgoing(prompt_messages), add_generation_prompt=True)
+        if (tok := self._hf_tokenizer()) is not None:
+            return len(tok(text, add_special_tokens=False)["input_ids"])
         # Without the tokenizer: UTF-8 bytes / 3 over-counts English and about matches CJK
         # for BPE vocabularies, so fitting errs on the safe side.
         return len(text.encode()) // 3 + 1
@@ -105,7 +159,7 @@ class UpstreamEngine(Engine):
     ) -> AsyncIterator[TokenEvent]:
         body = {
             "model": self.model or "default",
-            "messages": list(prompt_messages),
+            "messages": self.outgoing(prompt_messages),
             "stream": True,
             "stream_options": {"include_usage": True},
             "max_tokens": params.max_tokens,
@@ -123,7 +177,13 @@ class UpstreamEngine(Engine):
             async with self._client.stream("POST", "/v1/chat/completions", json=body) as resp:
                 if resp.status_code != 200:
                     detail = (await resp.aread()).decode(errors="replace")[:500]
-                    raise EngineError(f"upstream answered {resp.status_code}: {detail}")
+                    # A 4xx refuses the request's own values (they passed our checks, so the
+                    # server's rules are stricter): the client's mistake, not the model's.
+                    # llama-cpp-python answers its own validation errors with a 500 naming
+                    # pydantic's "validation error".
+                    refused = resp.status_code in (400, 422) or "validation error" in detail
+                    failure = EngineRequestRejected if refused else EngineError
+                    raise failure(f"upstream answered {resp.status_code}: {_reason(detail)}")
                 async for line in resp.aiter_lines():
                     if not line.startswith("data:"):
                         continue

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import StreamingResponse
 
 from taigimed.serve.context import PromptTooLong
-from taigimed.serve.engines.base import EngineError
+from taigimed.serve.engines.base import EngineError, EngineRequestRejected
 from taigimed.serve.errors import APIError
 from taigimed.serve.generation import GenerationTimeout, StorageUnavailable, StreamEvent, Turn
 from taigimed.serve.logs import request_id_var
@@ -76,6 +76,8 @@ def _usage(ev: StreamEvent) -> UsageInfo:
 def _engine_error(exc: Exception) -> APIError:
     if isinstance(exc, StorageUnavailable):
         return APIError(503, str(exc), "server_error", code="storage")
+    if isinstance(exc, EngineRequestRejected):
+        return APIError(400, f"the model engine refused the request: {exc}", code="invalid_value")
     if isinstance(exc, GenerationTimeout):
         return APIError(504, str(exc), "server_error", code="generation_timeout")
     return APIError(502, f"the model engine failed: {exc}", "server_error", code="engine_error")
@@ -94,7 +96,8 @@ async def chat_completions(
 ):
     """Answer the last user message. ``X-Session-Id`` groups requests into one stored
     conversation; without it each request is stored as its own conversation. A session
-    id that another API key created is answered 404."""
+    id that another API key created is answered 404; so is, for an anonymous caller (keys
+    off), one the server did not make (``taigimed.session_id`` of an earlier answer)."""
     st = app_state(request)
     info = st.engine.info
     if body.model not in (None, info.model_id, info.model_version):
@@ -128,6 +131,9 @@ async def chat_completions(
         params=params,
         store_history=x_session_id is None,
         api_key_id=who.key.id if who.key else None,
+        # Anonymous callers continue server-made (random) ids only; keyed callers may name
+        # their own, bound to their key.
+        create_session=x_session_id is None or who.key is not None,
     )
     try:
         prepared = await asyncio.to_thread(st.runner.prepare, turn)

@@ -33,7 +33,7 @@ def generation_params(
     seed: int | None = None,
 ):
     """Engine parameters within the configured limits, or a 400 naming the limit."""
-    from taigimed.serve.engines.base import GenerationParams
+    from taigimed.serve.engines.base import GREEDY_BELOW, GenerationParams
     from taigimed.serve.errors import APIError
 
     s = app_state(request).cfg.serve
@@ -47,7 +47,9 @@ def generation_params(
         )
     return GenerationParams(
         max_tokens=n,
-        temperature=0.0 if temperature is None else temperature,
+        # Below 1e-5 every engine decodes greedily (a float32 temperature that small divides
+        # the logits into infinities): said once here, for all of them.
+        temperature=0.0 if temperature is None or temperature < GREEDY_BELOW else temperature,
         top_p=1.0 if top_p is None else top_p,
         stop=[stop] if isinstance(stop, str) else list(stop or []),
         seed=seed,

@@ -24,10 +24,10 @@ from typing import Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.security import APIKeyHeader
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from taigimed.serve.errors import APIError
-from taigimed.serve.protocol import ErrorResponse, Text
+from taigimed.serve.protocol import NON_BLANK, ErrorResponse, Text, is_blank
 from taigimed.serve.review import (
     HeldAnswer,
     ReviewerId,
@@ -51,9 +51,26 @@ REVIEW_ERRORS = {c: {"model": ErrorResponse} for c in (400, 401, 403, 404, 409, 
 
 
 class ReviewDecision(BaseModel):
+    # The schema states the rule ``decide`` enforces: an edit carries the corrected text.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {"required": ["action"], "properties": {"action": {"const": "edit"}}},
+            "then": {
+                "required": ["text"],
+                "properties": {"text": {"type": "string", "pattern": NON_BLANK}},
+            },
+        }
+    )
     action: Literal["approve", "edit", "reject"] = Field(description="What the clinician decided.")
-    reviewer: Text = Field(min_length=1, max_length=200, description="Who decided.")
-    text: Text | None = Field(None, max_length=20000, description="The corrected answer (edit).")
+    reviewer: Text = Field(
+        min_length=1, max_length=200, pattern=NON_BLANK, description="Who decided (not blank)."
+    )
+    text: Text | None = Field(
+        None,
+        max_length=20000,
+        description="The corrected answer: required, not blank, for an edit. Keep the body "
+        "within serve.max_request_bytes (413 otherwise).",
+    )
 
 
 class AnswerStatus(BaseModel):
@@ -97,9 +114,9 @@ async def _reviewer(
         )
     by_token = None
     if given is not None:
-        st.auth._too_many_failures(address)
+        st.auth.refuse_locked(address, given)
         if not (expected and hmac.compare_digest(given.encode(), expected.encode())):
-            st.auth.failures.retry_after(f"addr:{address}")
+            st.auth.failed(address, given)
             raise APIError(
                 401,
                 "the review token is wrong",
@@ -190,7 +207,7 @@ async def review(
         # audit line is committed with the error that ``_run`` returns.
         text, detail = body.text, None
         try:
-            if body.action == "edit" and text and text.strip():
+            if body.action == "edit" and not is_blank(text):
                 # The clinician's words reach the patient, and later the training data, only
                 # through the same dose filter and disclaimer as a model answer.
                 text, meta = safe_edit(hooks, get_held(s, response_id), text)

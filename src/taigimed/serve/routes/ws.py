@@ -3,8 +3,13 @@
 Connect with ``?session_id=...`` to continue a dialogue (``?api_key=...`` when keys are
 required: browsers cannot set headers on WebSockets). The history is read from the
 database, so any replica continues it; a session id created by another caller (another
-key) gets an error with code ``session_not_found`` and the close code 4404. Messages are
-text frames; a binary frame closes the socket with 1003 (unsupported data).
+key) gets an error with code ``session_not_found`` and the close code 4404; so does, for an
+anonymous caller (keys off), an id the server did not make. A session id that cannot be an
+id (over 64 characters, NUL) closes with 1008. Messages are text frames of at most
+``serve.ws_max_frame_bytes`` (bigger: 1009, before they are read); a binary frame closes the
+socket with 1003 (unsupported data). Every frame, valid or not, counts against the rate
+limit. At most ``serve.ws_per_address`` sockets per client address and ``serve.ws_per_key``
+per API key are open at once (more: 1013).
 
     server → {"type": "session", "session_id", "model", "history_turns"}
     client → {"type": "message", "content": "...", "max_tokens"?, "temperature"?, "top_p"?}
@@ -23,15 +28,16 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 
 from taigimed.serve.context import PromptTooLong
-from taigimed.serve.engines.base import EngineError
+from taigimed.serve.engines.base import EngineError, EngineRequestRejected
 from taigimed.serve.errors import APIError
 from taigimed.serve.generation import GenerationTimeout, StorageUnavailable, Turn
 from taigimed.serve.logs import request_id_var
 from taigimed.serve.protocol import WsUserMessage
 from taigimed.serve.routes.deps import check_messages, generation_params
 from taigimed.serve.security import bearer
+from taigimed.serve.storage.models import storable_id
 from taigimed.serve.storage.sessions import load_history
-from taigimed.serve.storage.writer import SessionNotOwned
+from taigimed.serve.storage.writer import SessionNotOwned, conversation_for
 
 router = APIRouter()
 
@@ -51,9 +57,23 @@ async def chat_ws(websocket: WebSocket) -> None:
         await websocket.close(code=1008, reason=exc.message[:120])
         return
     await websocket.accept()
-    if st.ws_open >= st.cfg.serve.max_sessions:
+    s = st.cfg.serve
+    if st.ws_open >= s.max_sessions:
         await websocket.close(code=1013, reason="too many open sessions; try again later")
         return
+    # Idle sockets cost memory and a task each: one address or key holds only a few.
+    buckets = {f"addr:{address}": s.ws_per_address}
+    if who.key is not None:
+        buckets[f"key:{who.key.id}"] = s.ws_per_key
+    for bucket, cap in buckets.items():
+        if st.ws_per_client.get(bucket, 0) >= cap:
+            what = "address" if bucket.startswith("addr:") else "API key"
+            await websocket.close(
+                code=1013, reason=f"at most {cap} open WebSockets per {what}; close one"
+            )
+            return
+    for bucket in buckets:
+        st.ws_per_client[bucket] = st.ws_per_client.get(bucket, 0) + 1
     st.ws_open += 1
     st.metrics.ws_open.inc()
     try:
@@ -61,6 +81,12 @@ async def chat_ws(websocket: WebSocket) -> None:
     finally:
         st.ws_open -= 1
         st.metrics.ws_open.dec()
+        for bucket in buckets:
+            left = st.ws_per_client.get(bucket, 1) - 1
+            if left:
+                st.ws_per_client[bucket] = left
+            else:
+                st.ws_per_client.pop(bucket, None)
 
 
 def _not_found(session_id: str) -> APIError:
@@ -73,23 +99,45 @@ def _not_found(session_id: str) -> APIError:
 
 
 async def _session(websocket: WebSocket, st, who) -> None:
-    asked = (websocket.query_params.get("session_id") or "")[:64]
+    asked = websocket.query_params.get("session_id") or ""
+    if asked and not storable_id(asked):
+        await websocket.send_json(
+            _error(
+                APIError(
+                    400,
+                    "session_id must be at most 64 characters without NUL; connect without "
+                    "session_id to start a session",
+                    param="session_id",
+                    code="invalid_value",
+                )
+            )
+        )
+        await websocket.close(code=1008, reason="invalid session_id")
+        return
     session_id = asked or f"ws-{uuid.uuid4().hex[:16]}"
     key_id = who.key.id if who.key else None
     history: list[dict[str, str]] = []
-    if asked:
-        try:
-            history = await st.writer.run(lambda s: load_history(s, asked, key_id)) or []
-        except SessionNotOwned:
-            await websocket.send_json(_error(_not_found(asked)))
-            await websocket.close(code=4404, reason="session not found")
-            return
-        except Exception:
-            await websocket.send_json(
-                _error(APIError(503, "the session could not be read; try again", "server_error"))
-            )
-            await websocket.close(code=1011)
-            return
+    try:
+        if asked:
+            found = await st.writer.run(lambda s: load_history(s, asked, key_id))
+            if found is None and key_id is None:
+                # Anonymous ids are made by the server (random, 64 bits) and are the only
+                # secret: a chosen one could be shared, guessed, or someone else's later.
+                raise SessionNotOwned(asked)
+            history = found or []
+        elif key_id is None:
+            # Stored now, so the id can be continued even before the first message.
+            await st.writer.run(lambda s: conversation_for(s, session_id, "ws", None))
+    except SessionNotOwned:
+        await websocket.send_json(_error(_not_found(asked)))
+        await websocket.close(code=4404, reason="session not found")
+        return
+    except Exception:
+        await websocket.send_json(
+            _error(APIError(503, "the session could not be read; try again", "server_error"))
+        )
+        await websocket.close(code=1011)
+        return
     await websocket.send_json(
         {
             "type": "session",
@@ -109,8 +157,8 @@ async def _session(websocket: WebSocket, st, who) -> None:
                 return
             request_id_var.set(uuid.uuid4().hex)
             try:
+                st.limiter.check(who)  # before parsing: invalid frames count too
                 msg = WsUserMessage.model_validate_json(raw)
-                st.limiter.check(who)
                 check_messages(websocket, [{"role": "user", "content": msg.content}])
                 params = generation_params(websocket, msg.max_tokens, msg.temperature, msg.top_p)
             except ValidationError as exc:
@@ -185,6 +233,8 @@ async def _turn(websocket, st, who, session_id, history, content, params) -> boo
                     "review_status": ev.review_status,
                 }
             )
+    except EngineRequestRejected as exc:
+        await websocket.send_json(_error(APIError(400, str(exc), code="invalid_value")))
     except (EngineError, GenerationTimeout) as exc:
         await websocket.send_json(
             _error(APIError(502, str(exc), "server_error", code="engine_error"))

@@ -179,6 +179,8 @@ function onEvent(ev) {
     return;
   }
   if (m.type === "error") {
+    // A stored session the server no longer knows (purged, or never made by it): start anew.
+    if (m.error.code === "session_not_found") { localStorage.removeItem("taigimed.session"); return; }
     bubble("bot error", `✗ ${m.error.message}`);
     $("send").disabled = false;
   }

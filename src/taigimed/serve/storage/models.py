@@ -30,8 +30,24 @@ KEY_ROLES = ("client", "reviewer")
 FEEDBACK_KINDS = ("thumbs", "rating", "inaccuracy")
 
 
+ID_MAX_CHARS = 64  # conversation, message and audit ids (String(64) columns)
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def storable_id(value: str) -> bool:
+    """Whether ``value`` can be an id in every database: at most 64 characters, no NUL and
+    no lone surrogate. PostgreSQL refuses the others with an error (SQLite just finds
+    nothing), so they are answered "not found" before any query."""
+    if not value or len(value) > ID_MAX_CHARS or "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 class Base(DeclarativeBase):

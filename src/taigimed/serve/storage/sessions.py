@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from taigimed.serve.storage.models import Conversation, Message
+from taigimed.serve.storage.models import Conversation, Message, storable_id
 from taigimed.serve.storage.writer import SessionNotOwned
 
 RELEASED = (None, "approved", "edited")
@@ -21,6 +21,8 @@ def load_history(
 ) -> list[dict[str, str]] | None:
     """The dialogue as the user saw it (user text, answers sent or released by review);
     None when the conversation does not exist; SessionNotOwned when another caller owns it."""
+    if not storable_id(conversation_id):
+        return None
     conv = session.get(Conversation, conversation_id)
     if conv is None:
         return None
@@ -42,7 +44,7 @@ def load_history(
 
 def owns_answer(session: Session, response_id: str, api_key_id: int | None) -> Message | None:
     """The assistant message when it exists and the caller owns its conversation, else None."""
-    msg = session.get(Message, response_id)
+    msg = session.get(Message, response_id) if storable_id(response_id) else None
     if msg is None or msg.role != "assistant":
         return None
     conv = session.get(Conversation, msg.conversation_id)

@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from taigimed.serve.logs import error_facts
 from taigimed.serve.storage.models import (
     IN_PROGRESS,
     INTERRUPTED,
@@ -59,6 +60,7 @@ class TurnStart:
     new_messages: list[StoredMessage]
     api_key_id: int | None = None
     instance: str = INSTANCE
+    create: bool = True  # False: only an existing conversation may be continued
 
 
 @dataclass
@@ -113,11 +115,18 @@ def clean(value: Any) -> Any:
 
 
 def conversation_for(
-    session: Session, conversation_id: str, channel: str, api_key_id: int | None
+    session: Session,
+    conversation_id: str,
+    channel: str,
+    api_key_id: int | None,
+    create: bool = True,
 ) -> Conversation:
-    """The conversation, created for this caller when new; SessionNotOwned when another
-    caller (another key, or anonymous vs keyed) owns it."""
+    """The conversation, created for this caller when new (and ``create``); SessionNotOwned
+    when another caller (another key, or anonymous vs keyed) owns it, or when it does not
+    exist and may not be created."""
     conv = session.get(Conversation, conversation_id)
+    if conv is None and not create:
+        raise SessionNotOwned(f"no session {conversation_id!r}")
     if conv is None:
         conv = Conversation(id=conversation_id, channel=channel, api_key_id=api_key_id)
         session.add(conv)
@@ -129,7 +138,9 @@ def conversation_for(
 
 
 def start_turn(session: Session, rec: TurnStart) -> None:
-    conv = conversation_for(session, rec.conversation_id, rec.channel, rec.api_key_id)
+    conv = conversation_for(
+        session, rec.conversation_id, rec.channel, rec.api_key_id, create=rec.create
+    )
     seq = session.scalar(
         select(func.coalesce(func.max(Message.seq), -1)).where(Message.conversation_id == conv.id)
     )
@@ -301,7 +312,8 @@ class StorageWriter:
                 fut.set_exception(exc)
             except Exception as exc:  # a bad record must not stop the writer
                 self._failed("write")
-                log.exception("storage write failed")
+                # Never the exception's text: it carries the statement's parameters.
+                log.error("storage write failed", extra=error_facts(exc))
                 fut.set_exception(exc)
 
     def submit(self, fn: Callable[[Session], T]) -> Future[T]:
