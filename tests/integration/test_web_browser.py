@@ -62,6 +62,19 @@ def _send(page, text: str):
     return page.locator(".msg.bot[data-done]").nth(before)
 
 
+def _feedback(db, columns: str, answer_id: str, timeout: float = 10) -> list[tuple]:
+    """The feedback rows stored for an answer (the writer stores in the background)."""
+    deadline = time.monotonic() + timeout
+    rows = []
+    while time.monotonic() < deadline and not rows:
+        with sqlite3.connect(db) as conn:
+            rows = conn.execute(
+                f"select {columns} from feedback where message_id = ?", (answer_id,)
+            ).fetchall()
+        time.sleep(0.2)
+    return rows
+
+
 def test_chat_page_end_to_end(server, browser):
     url, db = server
     page = browser.new_page(viewport={"width": 1280, "height": 800})
@@ -93,15 +106,7 @@ def test_chat_page_end_to_end(server, browser):
     answer.locator(".feedback button").first.click()
     page.wait_for_selector(".feedback .thanks")
     answer_id = page.evaluate("document.querySelectorAll('.msg.bot[data-done]')[0].dataset.id")
-    deadline = time.monotonic() + 10
-    rows = []
-    while time.monotonic() < deadline and not rows:
-        with sqlite3.connect(db) as conn:
-            rows = conn.execute(
-                "select kind, thumbs from feedback where message_id = ?", (answer_id,)
-            ).fetchall()
-        time.sleep(0.2)
-    assert rows == [("thumbs", "up")]
+    assert _feedback(db, "kind, thumbs", answer_id) == [("thumbs", "up")]
 
     # A red flag: the emergency notice appears and cannot be missed.
     emergency = _send(page, "我胸坎真疼，喘袂過來")
@@ -228,17 +233,9 @@ def test_phone_card_answer_shows_its_source_in_large_type(cards_server, browser)
     answer_id = reply.get_attribute("data-id")
     reply.locator(".feedback button").nth(2).click()
     page.wait_for_selector(".feedback .thanks")
-    deadline = time.monotonic() + 10
-    rows = []
-    while time.monotonic() < deadline and not rows:
-        with sqlite3.connect(db) as conn:
-            rows = conn.execute(
-                "select kind, card_id from feedback where message_id = ?", (answer_id,)
-            ).fetchall()
-        time.sleep(0.2)
     card = sources.get_attribute("data-cards")
     assert card.startswith("hypertension-")
-    assert rows == [("inaccuracy", card)]
+    assert _feedback(db, "kind, card_id", answer_id) == [("inaccuracy", card)]
     ctx.close()
 
 
