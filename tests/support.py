@@ -150,3 +150,30 @@ def ws_turn(ws, text: str, max_tokens: int = 8) -> tuple[str, dict]:
             return "".join(tokens), m
         elif m["type"] == "error":
             raise AssertionError(m)
+
+
+def wait_for_scrapes(prometheus: str, targets: Sequence[str], after: float, n: int = 2) -> None:
+    """Wait until Prometheus has scraped every ``host:port`` in ``targets`` ``n`` times since
+    ``after`` (a ``time.time()``), so a window ending now holds the counts they had then."""
+    import time
+
+    import httpx
+
+    seen: dict[str, set[float]] = {t: set() for t in targets}
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            r = httpx.get(
+                f"{prometheus}/api/v1/query", params={"query": "timestamp(up)"}, timeout=5
+            )
+            for row in r.json()["data"]["result"]:
+                stamp = float(row["value"][1])
+                if row["metric"].get("instance") in seen and stamp > after:
+                    seen[row["metric"]["instance"]].add(stamp)
+        except (httpx.HTTPError, KeyError, ValueError):
+            pass  # not ready yet: ask again
+        if all(len(s) >= n for s in seen.values()):
+            return
+        time.sleep(0.2)
+    counts = {t: len(s) for t, s in seen.items()}
+    raise AssertionError(f"Prometheus scraped {counts} times since the load, wanted {n} each")

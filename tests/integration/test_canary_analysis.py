@@ -26,7 +26,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests" / "deploy"))
 from deploy_checks import check_metric_names  # noqa: E402
 
-from support import free_port  # noqa: E402
+from support import free_port, wait_for_scrapes  # noqa: E402
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 TAIGIMED = [sys.executable, "-m", "taigimed.cli"]
@@ -173,15 +173,16 @@ def _load(url: str, n: int) -> list[int]:
 
 @pytest.fixture(scope="module")
 def loaded(stack):
+    names = ("baseline", "canary", "broken")
     with concurrent.futures.ThreadPoolExecutor(3) as pool:
-        futures = {
-            n: pool.submit(_load, stack[n], REQUESTS_PER_SERVER)
-            for n in ("baseline", "canary", "broken")
-        }
+        futures = {n: pool.submit(_load, stack[n], REQUESTS_PER_SERVER) for n in names}
         codes = {n: f.result() for n, f in futures.items()}
+    loaded_at = time.time()
     assert set(codes["baseline"]) == {200} and set(codes["canary"]) == {200}, codes
     assert all(c >= 500 for c in codes["broken"]), codes["broken"]
-    time.sleep(3)  # two more scrapes, so the window holds the final counts
+    # Two more scrapes of each server, so the window holds the final counts.
+    targets = [stack[n].removeprefix("http://") for n in names]
+    wait_for_scrapes(stack["prometheus"], targets, after=loaded_at)
     return stack
 
 

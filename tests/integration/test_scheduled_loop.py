@@ -30,6 +30,7 @@ import httpx
 import pytest
 from object_store import CREDENTIALS, asset_corpus, s3_server, upload
 
+from support import wait_for_scrapes
 from taigimed.config import load_config
 from taigimed.localproc import wait_http
 from taigimed.registry.aliases import list_versions
@@ -167,12 +168,14 @@ class Loop:
         """Users on production and the canary (the weighted split, here one load each)."""
         # One request each and two scrapes first: a histogram series that appears with all
         # its requests already counted shows no growth in the window.
+        targets = [self.urls[n].removeprefix("http://") for n in names]
         for n in names:
             _chats(self.urls[n], 1)
-        time.sleep(3)
+        wait_for_scrapes(self.urls["prometheus"], targets, after=time.time())
         with concurrent.futures.ThreadPoolExecutor(len(names)) as pool:
             list(pool.map(lambda n: _chats(self.urls[n], REQUESTS), names))
-        time.sleep(3)  # two more scrapes, so the window holds the final counts
+        # Two more scrapes, so the window holds the final counts.
+        wait_for_scrapes(self.urls["prometheus"], targets, after=time.time())
 
     def analyze(self, ok: tuple[int, ...]) -> dict:
         out = self.root / f"verdict-{len(self.steps)}.json"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -23,12 +24,22 @@ def _leftovers(folder: Path) -> list[str]:
     return [p.name for p in folder.iterdir() if p.name.startswith(".")]
 
 
-def test_json_is_replaced_whole_and_a_bad_payload_keeps_the_old_file(tmp_path):
+def test_json_is_replaced_whole_and_an_interrupted_write_keeps_the_old_file(tmp_path, monkeypatch):
     path = tmp_path / "sub" / "run.json"
     write_json_atomic(path, {"b": 1, "a": "台語"}, sort_keys=True)
     assert path.read_text(encoding="utf-8") == '{\n  "a": "台語",\n  "b": 1\n}\n'
     with pytest.raises(TypeError, match="not JSON serializable"):
         write_json_atomic(path, {"a": object()})
+
+    # The new text is written in full, then the disk fails before it is on it: the old
+    # file must still be there, whole, and the half-done temp file gone.
+    def disk_full(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        write_json_atomic(path, {"a": "new", "b": 2, "pad": "x" * 100_000})
+    monkeypatch.undo()
     assert json.loads(path.read_text(encoding="utf-8")) == {"a": "台語", "b": 1}
     assert _leftovers(path.parent) == []
 

@@ -32,19 +32,28 @@ async def engine(engine_factory):
 
 async def test_concurrent_requests_are_batched_and_match_solo_results(engine):
     texts = ["頭殼疼", "血壓懸愛注意啥物？", "hello", "咳嗽三日"]
-    solo = [await _collect(engine, t, GenerationParams(max_tokens=12)) for t in texts]
+    params = GenerationParams(max_tokens=12)
+    solo = [await _collect(engine, t, params) for t in texts]
 
-    # Staggered arrivals: later ones join the running batch between decode steps.
-    async def late(i, t):
-        await asyncio.sleep(0.002 * i)
-        return await _collect(engine, t, GenerationParams(max_tokens=12))
-
-    together = await asyncio.gather(*(late(i, t) for i, t in enumerate(texts)))
-    assert engine.max_batch_seen >= 2
+    # All four in one batch, whatever the machine's speed: the worker waits (up to a
+    # minute) until the batch is full, and it is full once the four have arrived.
+    engine.batch_wait_s, engine.max_batch_size = 60.0, len(texts)
+    together = await asyncio.gather(*(_collect(engine, t, params) for t in texts))
+    assert engine.max_batch_seen == len(texts)
     assert [t for t, _ in together] == [t for t, _ in solo]  # padding changes no greedy answer
     for text, (_, last) in zip(texts, together, strict=True):
         assert last.finish_reason in ("stop", "length")
         assert last.prompt_tokens == engine.count_tokens(_msgs(text))
+
+    # A newcomer joins a batch that is already decoding: it arrives after the first
+    # request's first token, while that request still has hundreds of tokens to go.
+    engine.batch_wait_s, engine.max_batch_size, engine.max_batch_seen = 0.02, 8, 0
+    running = engine.generate_stream(_msgs("hello"), GenerationParams(max_tokens=1000))
+    await anext(running)
+    joined = await _collect(engine, texts[1], params)
+    await running.aclose()
+    assert engine.max_batch_seen == 2
+    assert joined[0] == solo[1][0]
 
 
 async def test_max_tokens_and_usage(engine):

@@ -29,6 +29,8 @@ def _card(tmp_path, cfg, before: float, after: float) -> str:
 def test_card_and_gate_give_the_same_verdict(tmp_path, after, passes):
     cfg = load_config("gpu-7b")  # max_forgetting 0.05: a 4.5 % rise passes, 8 % does not
     card = _card(tmp_path, cfg, 2.0, after)
+    rise = f"{(after - 2.0) / 2.0:+.1%}"  # +4.5% or +8.0%, worked out here
+    assert f"medical validation loss rose by {rise}, " in card
     assert ("within the bound of 5%" in card) is passes
     assert ("**exceeds** the bound of 5%" in card) is not passes
     metrics = {"medical_val_loss_before": 2.0, "medical_val_loss_after": after}

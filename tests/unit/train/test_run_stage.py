@@ -15,7 +15,6 @@ def test_two_stages_write_models_runs_and_learn(tmp_path, prepared_dir, mlflow_u
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from taigimed import chat
-    from taigimed.evaluate.gate import forgetting_check
     from taigimed.train import run_stage
     from taigimed.train.precision import resolve_precision
 
@@ -43,12 +42,16 @@ def test_two_stages_write_models_runs_and_learn(tmp_path, prepared_dir, mlflow_u
         assert m["steps"] == 6 and m["useful_tokens"] < m["tokens"]
         assert info["data_version"] == "v-test"
     m2 = info2["metrics"]
-    check = forgetting_check(cfg.gate, m2)  # the gate's own check
-    assert check is not None and check.value is not None
+    # The card's forgetting verdict, worked out here from the run's own numbers and the
+    # bound configs/tiny.yaml documents (gate.max_forgetting: 0.5), not by the card's code.
+    before, after = m2["medical_val_loss_before"], m2["medical_val_loss_after"]
+    assert cfg.gate.max_forgetting == 0.5
+    rise = (after - before) / abs(before)
+    verdict = "within" if rise <= 0.5 else "**exceeds**"
     assert (run2 / "adapter" / "adapter_config.json").exists()
     card = (run2 / "model" / "MODEL_CARD.md").read_text()
     assert "v-test" in card and "tiny-random" in card
-    assert f"{'within' if check.passed else '**exceeds**'} the bound of 50%" in card
+    assert f"medical validation loss rose by {rise:+.1%}, {verdict} the bound of 50%" in card
 
     tok = AutoTokenizer.from_pretrained(run2 / "model")
     assert tok.chat_template == chat.CHAT_TEMPLATE
