@@ -15,6 +15,7 @@ from taigimed.artifacts import (
     file_sha256,
     git_commit,
     publish_dir,
+    write_bytes_atomic,
     write_json_atomic,
     write_text_atomic,
 )
@@ -50,6 +51,26 @@ def test_text_write_that_fails_midway_leaves_the_old_file(tmp_path):
     with pytest.raises(UnicodeEncodeError):
         write_text_atomic(path, "half \udc80 written")  # a lone surrogate cannot be UTF-8
     assert path.read_text() == "old\n" and _leftovers(tmp_path) == []
+
+
+def test_bytes_are_replaced_whole_and_a_failed_write_keeps_the_old_file(tmp_path, monkeypatch):
+    path = tmp_path / "deep" / "plot.png"
+    write_bytes_atomic(path, b"\x89PNG old")
+    assert path.read_bytes() == b"\x89PNG old"
+
+    def disk_full(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        write_bytes_atomic(path, b"\x89PNG new" * 10_000)
+    monkeypatch.undo()
+    assert path.read_bytes() == b"\x89PNG old" and _leftovers(path.parent) == []
+    write_bytes_atomic(path, b"new")
+    assert path.read_bytes() == b"new" and _leftovers(path.parent) == []
+    with pytest.raises(TypeError):
+        write_bytes_atomic(path, "text is not bytes")  # type: ignore[arg-type]
+    assert path.read_bytes() == b"new" and _leftovers(path.parent) == []
 
 
 def test_publish_dir_replaces_the_old_version_only_when_complete(tmp_path):

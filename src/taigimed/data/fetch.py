@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from taigimed.artifacts import file_sha256
+from taigimed.artifacts import file_sha256, publish_dir
 from taigimed.data.config import ObjectStoreConfig
 
 MANIFEST_NAME = "store-manifest.json"
@@ -133,19 +133,18 @@ def fetch_sources(store: ObjectStoreConfig, sources_dir: Path) -> FetchResult:
             _download(client, store.bucket, e, objects)
             result.downloaded.append(e["key"])
     if not result.path.is_dir():
-        tmp = Path(tempfile.mkdtemp(dir=versions, prefix=".building-"))
-        for e in listing:
-            dest = tmp / e["path"]
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                os.link(objects / e["sha256"], dest)
-            except OSError:  # a file system without hard links: copy
-                shutil.copy2(objects / e["sha256"], dest)
-        (tmp / MANIFEST_NAME).write_text(
-            json.dumps({"version": version, "files": listing}, indent=2, ensure_ascii=False),
-            encoding="utf-8",
-        )
-        os.replace(tmp, result.path)
+        with publish_dir(result.path) as tmp:
+            for e in listing:
+                dest = tmp / e["path"]
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    os.link(objects / e["sha256"], dest)
+                except OSError:  # a file system without hard links: copy
+                    shutil.copy2(objects / e["sha256"], dest)
+            (tmp / MANIFEST_NAME).write_text(
+                json.dumps({"version": version, "files": listing}, indent=2, ensure_ascii=False),
+                encoding="utf-8",
+            )
     current = sources_dir / "current"
     if not (current.is_symlink() and os.readlink(current) == f"versions/{version}"):
         link = sources_dir / f".current-{os.getpid()}"

@@ -7,11 +7,12 @@ letter distribution for MCQ sets).
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 from typing import Any
 
-from taigimed.artifacts import write_text_atomic
+from taigimed.artifacts import write_bytes_atomic, write_text_atomic
 from taigimed.evaluate.metrics import LOWER_IS_BETTER
 
 
@@ -154,8 +155,8 @@ def _plot_set(name: str, res: dict, champ: dict | None, path: Path) -> Path:
         ax.set_title("predicted letters", fontsize=9)
     fig.suptitle(name, fontsize=10)
     fig.subplots_adjust(left=0.08, right=0.98, bottom=0.14, top=0.8, wspace=0.45)
-    tmp = path.with_name(f".{path.stem}.tmp.png")
-    fig.savefig(tmp, dpi=90)
+    png = io.BytesIO()
+    fig.savefig(png, format="png", dpi=90)
     plt.close(fig)
-    tmp.replace(path)
+    write_bytes_atomic(path, png.getvalue())
     return path

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from taigimed.artifacts import file_sha256
+from taigimed.artifacts import file_sha256, write_text_atomic
 
 OUTTYPES = ("f32", "f16", "q8_0")
 # Keys the writer sets itself or that depend on the tensors written, never copied.
@@ -336,9 +336,7 @@ def ensure_gguf(
         "outtype": outtype,
         "template": result.template,
     }
-    tmp = stamp_path.with_name(f".{stamp_path.name}.tmp")
-    tmp.write_text(json.dumps(record, indent=1), encoding="utf-8")
-    os.replace(tmp, stamp_path)
+    write_text_atomic(stamp_path, json.dumps(record, indent=1))
     return result
 
 

@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 from taigimed import chat
+from taigimed.artifacts import publish_dir
 
 TINY_NAME = "tiny-random"
 VOCAB_SIZE = 1024
@@ -85,14 +86,8 @@ def build_tiny_model(out_dir: Path, seed: int = 0) -> Path:
     )
     model = LlamaForCausalLM(config)
     model.generation_config.eos_token_id = chat.stop_token_ids(tokenizer)
-    tmp = out_dir.with_name(out_dir.name + ".tmp")
-    tmp.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(tmp)
-    tokenizer.save_pretrained(tmp)
-    (tmp / "tiny.json").write_text(json.dumps({"name": TINY_NAME, "seed": seed}))
-    if out_dir.exists():
-        import shutil
-
-        shutil.rmtree(out_dir)
-    tmp.rename(out_dir)
+    with publish_dir(out_dir) as tmp:
+        model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+        (tmp / "tiny.json").write_text(json.dumps({"name": TINY_NAME, "seed": seed}))
     return out_dir

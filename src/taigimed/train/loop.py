@@ -19,6 +19,7 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
+from taigimed.artifacts import publish_dir
 from taigimed.train.config import StageConfig, TrainConfig
 from taigimed.train.loss import CausalLMLoss
 from taigimed.train.model import load_trainable_state, trainable_state
@@ -91,16 +92,12 @@ class Progress:
 
 def _save_checkpoint(ckpt_root: Path, model, optimizer, scheduler, prog: Progress, keep: int):
     final = ckpt_root / f"step-{prog.step:06d}"
-    tmp = ckpt_root / f".tmp-step-{prog.step:06d}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    torch.save(trainable_state(model), tmp / "trainable.pt")
-    torch.save(optimizer.state_dict(), tmp / "optimizer.pt")
-    torch.save(scheduler.state_dict(), tmp / "scheduler.pt")
-    torch.save(torch.get_rng_state(), tmp / "rng.pt")
-    (tmp / "progress.json").write_text(json.dumps(prog.__dict__))
-    shutil.rmtree(final, ignore_errors=True)
-    tmp.rename(final)  # a checkpoint folder exists only once complete
+    with publish_dir(final) as tmp:  # a checkpoint folder exists only once complete
+        torch.save(trainable_state(model), tmp / "trainable.pt")
+        torch.save(optimizer.state_dict(), tmp / "optimizer.pt")
+        torch.save(scheduler.state_dict(), tmp / "scheduler.pt")
+        torch.save(torch.get_rng_state(), tmp / "rng.pt")
+        (tmp / "progress.json").write_text(json.dumps(prog.__dict__))
     for old in sorted(ckpt_root.glob("step-*"))[:-keep]:
         shutil.rmtree(old, ignore_errors=True)
 

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from taigimed.artifacts import write_text_atomic
 from taigimed.serve.safety.canonical import canonical
 
 MODEL_PATH = Path(__file__).parent / "model" / "triage_classifier.json"
@@ -180,10 +181,7 @@ def build(corpus: Path | None = None) -> dict:
 
 def main() -> None:
     model = build()
-    MODEL_PATH.parent.mkdir(parents=True, exist_ok=True)
-    tmp = MODEL_PATH.with_suffix(".tmp")
-    tmp.write_text(json.dumps(model, ensure_ascii=False, indent=0) + "\n", encoding="utf-8")
-    tmp.replace(MODEL_PATH)
+    write_text_atomic(MODEL_PATH, json.dumps(model, ensure_ascii=False, indent=0) + "\n")
     print(
         f"{len(model['ngrams'])} n-grams, threshold {model['threshold']} "
         f"(cross-validated recall {model['cv_recall']}, precision {model['cv_precision']}) "

@@ -20,6 +20,8 @@ import json
 import random
 from pathlib import Path
 
+from taigimed.artifacts import write_text_atomic
+
 EVAL_DIR = Path(__file__).parent / "eval"
 TUNING = EVAL_DIR / "triage_tuning.jsonl"
 AUTHORED = ("triage_eval.jsonl", "triage_heldout_v1.jsonl")
@@ -396,11 +398,7 @@ def build() -> list[dict]:
 
 def main() -> None:
     rows = build()
-    tmp = TUNING.with_suffix(".tmp")
-    tmp.write_text(
-        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8"
-    )
-    tmp.replace(TUNING)
+    write_text_atomic(TUNING, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
     print(f"{len(rows)} messages → {TUNING}")
 
 
