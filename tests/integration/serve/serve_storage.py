@@ -61,3 +61,24 @@ def query(url: str, sql: str, **params):
             return conn.execute(text(sql), params).fetchall()
     finally:
         engine.dispose()
+
+
+def refuse_messages_containing(url: str, kind: str, marker: str, name: str) -> None:
+    """Make the database refuse any message whose text holds ``marker`` (a trigger on SQLite,
+    a check constraint on PostgreSQL, both called ``name``): a storage failure on demand."""
+    from sqlalchemy import create_engine, text
+
+    if kind == "sqlite":
+        ddl = (
+            f"CREATE TRIGGER {name} BEFORE INSERT ON messages "
+            f"WHEN NEW.content LIKE '%{marker}%' BEGIN SELECT RAISE(ABORT, 'refused'); END"
+        )
+    else:
+        ddl = (
+            f"ALTER TABLE messages ADD CONSTRAINT {name} "
+            f"CHECK (content NOT LIKE '%{marker}%') NOT VALID"
+        )
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text(ddl))
+    engine.dispose()

@@ -20,7 +20,14 @@ import time
 
 import httpx
 import pytest
-from serve_storage import PEPPER, REVIEW_TOKEN, fresh_database, make_keys, query
+from serve_storage import (
+    PEPPER,
+    REVIEW_TOKEN,
+    fresh_database,
+    make_keys,
+    query,
+    refuse_messages_containing,
+)
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
@@ -153,22 +160,7 @@ def test_sampling_values_engines_cannot_hold_are_the_clients_mistake(keyed):
 
 
 def test_storage_failure_logs_no_personal_data(keyed):
-    if keyed.kind == "sqlite":
-        ddl = (
-            "CREATE TRIGGER refuse_ingress BEFORE INSERT ON messages "
-            "WHEN NEW.content LIKE '%LOG-LEAK%' BEGIN SELECT RAISE(ABORT, 'refused'); END"
-        )
-    else:
-        ddl = (
-            "ALTER TABLE messages ADD CONSTRAINT refuse_ingress "
-            "CHECK (content NOT LIKE '%LOG-LEAK%') NOT VALID"
-        )
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(keyed.url)
-    with engine.begin() as conn:
-        conn.execute(text(ddl))
-    engine.dispose()
+    refuse_messages_containing(keyed.url, keyed.kind, "LOG-LEAK", "refuse_ingress")
     secret = "我是陳大文，身分證 A123456789，LOG-LEAK 頭殼疼"
     r = _chat(keyed.base_url, secret, _auth(keyed, "alice"))
     assert r.status_code == 503 and r.json()["error"]["code"] == "storage", r.text

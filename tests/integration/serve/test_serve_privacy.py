@@ -24,6 +24,7 @@ from serve_storage import (
     fresh_database,
     make_keys,
     query,
+    refuse_messages_containing,
 )
 from typer.testing import CliRunner
 from websockets.exceptions import ConnectionClosed
@@ -286,22 +287,7 @@ def test_openai_client_content_parts_usage_and_stop(server):
 
 
 def test_storage_failures_are_answered_counted_and_logged(server):
-    if server.kind == "sqlite":
-        ddl = (
-            "CREATE TRIGGER refuse_marker BEFORE INSERT ON messages "
-            "WHEN NEW.content LIKE '%STORAGE-FAIL%' BEGIN SELECT RAISE(ABORT, 'refused'); END"
-        )
-    else:
-        ddl = (
-            "ALTER TABLE messages ADD CONSTRAINT refuse_marker "
-            "CHECK (content NOT LIKE '%STORAGE-FAIL%') NOT VALID"
-        )
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(server.url)
-    with engine.begin() as conn:
-        conn.execute(text(ddl))
-    engine.dispose()
+    refuse_messages_containing(server.url, server.kind, "STORAGE-FAIL", "refuse_marker")
     r = _chat(server, "alice", "STORAGE-FAIL 頭殼疼")
     assert r.status_code == 503 and r.json()["error"]["code"] == "storage", r.text
     metrics = httpx.get(f"{server.base_url}/metrics").text

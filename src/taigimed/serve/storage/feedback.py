@@ -35,41 +35,22 @@ def store_feedback(session: Session, body: FeedbackRequest, api_key_id: int | No
         raise UnknownResponse(
             f"no answer with id {body.response_id!r}; use the 'id' of a chat completion"
         )
-    kinds = []
     card_id = _answer_card(session, msg)
-    if body.thumbs:
+
+    def row(kind: str, **fields) -> None:
         session.add(
-            Feedback(
-                message_id=msg.id,
-                kind="thumbs",
-                thumbs=body.thumbs,
-                card_id=card_id,
-                api_key_id=api_key_id,
-            )
+            Feedback(message_id=msg.id, kind=kind, card_id=card_id, api_key_id=api_key_id, **fields)
         )
+
+    kinds = []
+    if body.thumbs:
+        row("thumbs", thumbs=body.thumbs)
         kinds.append(f"thumbs_{body.thumbs}")
     if body.rating is not None:
-        session.add(
-            Feedback(
-                message_id=msg.id,
-                kind="rating",
-                rating=body.rating,
-                card_id=card_id,
-                api_key_id=api_key_id,
-            )
-        )
+        row("rating", rating=body.rating)
         kinds.append("rating")
     if body.inaccuracy is not None:
-        session.add(
-            Feedback(
-                message_id=msg.id,
-                kind="inaccuracy",
-                category=body.inaccuracy.category,
-                comment=body.inaccuracy.comment,
-                card_id=card_id,
-                api_key_id=api_key_id,
-            )
-        )
+        row("inaccuracy", category=body.inaccuracy.category, comment=body.inaccuracy.comment)
         kinds.append("inaccuracy")
     return kinds
 
