@@ -56,11 +56,21 @@ def card_document(card: Card) -> str:
     return "\n".join(parts)
 
 
+def card_topic(card: Card) -> str:
+    """What people call a card's subject: its topic, titles and keywords (the boosted field)."""
+    k = card.keywords
+    t = card.title
+    return "\n".join(
+        [card.topic, t.mandarin, t.taigi_han, t.tailo, *k.mandarin, *k.taigi_han, *k.tailo]
+    )
+
+
 def knowledge_version(cfg: KnowledgeConfig, cards: CardSet) -> str:
     payload = {
         "cards": [[p.name, file_sha256(p)] for p in cards.files],
         "k1": cfg.bm25_k1,
         "b": cfg.bm25_b,
+        "topic_boost": cfg.topic_boost,
         "terms": TERMS_VERSION,
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:12]
@@ -117,7 +127,11 @@ def build_knowledge(cfg: KnowledgeConfig, workdir: Workdir, *, today: date | Non
             lines = [json.dumps(c.model_dump(mode="json"), ensure_ascii=False) for c in cards.cards]
             write_text_atomic(tmp / CARDS, "\n".join(lines) + "\n")
             index = Index.build(
-                [(c.id, card_document(c)) for c in cards.cards], cfg.bm25_k1, cfg.bm25_b
+                [(c.id, card_document(c)) for c in cards.cards],
+                cfg.bm25_k1,
+                cfg.bm25_b,
+                topics=[card_topic(c) for c in cards.cards],
+                boost=cfg.topic_boost,
             )
             index.save(tmp / "index")
             publishers: dict[str, int] = {}
@@ -131,7 +145,12 @@ def build_knowledge(cfg: KnowledgeConfig, workdir: Workdir, *, today: date | Non
                 "earliest_expiry": str(min(c.expires for c in cards.cards)),
                 "publishers": dict(sorted(publishers.items())),
                 "source_files": {p.name: file_sha256(p) for p in cards.files},
-                "settings": {"k1": cfg.bm25_k1, "b": cfg.bm25_b, "terms": TERMS_VERSION},
+                "settings": {
+                    "k1": cfg.bm25_k1,
+                    "b": cfg.bm25_b,
+                    "topic_boost": cfg.topic_boost,
+                    "terms": TERMS_VERSION,
+                },
                 "built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                 "package": __version__,
             }

@@ -77,14 +77,14 @@ def eval_cmd(
     taigimed knowledge eval --out knowledge-report.json
     """
     from taigimed.artifacts import write_json_atomic
-    from taigimed.evaluate.knowledge import evaluate_knowledge
+    from taigimed.evaluate.knowledge import QUESTION_SETS, evaluate_knowledge
 
     cfg = load(config, set_)
     kb = _open(cfg, workdir(workdir_))
     report = evaluate_knowledge(
         kb, cfg.knowledge.top_k, cfg.knowledge.min_score, cfg.eval.bootstrap_samples, cfg.seed
     )
-    for name in ("dev", "heldout"):
+    for name in QUESTION_SETS:
         typer.echo(f"{name}:")
         for script, m in [("all", report[name]["overall"]), *report[name]["by_script"].items()]:
             typer.echo("  " + _row(script, m))

@@ -4,14 +4,20 @@
 (docs/benchmarks.md): both meet the latency budget; bm25s is pure Python over
 numpy/scipy, saves to plain ``.npy``/JSON files, and lets us score with our own terms.
 
-Besides its BM25 score, a hit carries a **relevance** between 0 and 1: the idf-weighted
+A document may come with a short **topic** text besides its full text (a card's topic,
+titles and keywords: what people call the subject). Its own BM25 score, times ``boost``,
+is added to the full text's, as search engines weight a title field: a question naming
+the topic (*tiòng-hong*, 皮蛇) then outranks a card that merely shares its filler words
+(*án-tsuánn tsia̍h*, 一擺).
+
+Besides its score, a hit carries a **relevance** between 0 and 1: the idf-weighted
 share of the question's bigrams (Han character pairs, syllable pairs: the terms that carry
 meaning) that the card holds. Words of the question that no card uses (an off-topic
 question's) have the largest idf, so they pull relevance down; words every card uses
 (注意, 按怎) weigh almost nothing. ``knowledge.min_score`` is a threshold on it.
 
-On disk (``save``/``load``): ``bm25/`` (bm25s's files), ``index.json`` (document ids,
-document frequencies, the settings).
+On disk (``save``/``load``): ``bm25/`` and ``bm25_topic/`` (bm25s's files), ``index.json``
+(document ids, document frequencies, the settings).
 """
 
 from __future__ import annotations
@@ -42,22 +48,47 @@ class Hit:
     relevance: float
 
 
+def _bm25(texts: Sequence[str], k1: float, b: float):
+    import bm25s
+
+    bm25 = bm25s.BM25(k1=k1, b=b, method="lucene")
+    bm25.index([terms(t) for t in texts], show_progress=False)
+    return bm25
+
+
 class Index:
-    def __init__(self, bm25, doc_ids: list[str], df: dict[str, int], k1: float, b: float):
+    def __init__(
+        self,
+        bm25,
+        doc_ids: list[str],
+        df: dict[str, int],
+        k1: float,
+        b: float,
+        topic=None,
+        boost: float = 0.0,
+    ):
         self.bm25, self.doc_ids, self.df, self.k1, self.b = bm25, doc_ids, df, k1, b
+        self.topic, self.boost = topic, boost
 
     @classmethod
-    def build(cls, docs: Sequence[tuple[str, str]], k1: float = 1.2, b: float = 0.75) -> Index:
-        """Index ``(doc_id, text)`` pairs."""
-        import bm25s
-
+    def build(
+        cls,
+        docs: Sequence[tuple[str, str]],
+        k1: float = 1.2,
+        b: float = 0.75,
+        *,
+        topics: Sequence[str] | None = None,
+        boost: float = 0.0,
+    ) -> Index:
+        """Index ``(doc_id, text)`` pairs; ``topics``, one per document, get ``boost``."""
         if not docs:
             raise ValueError("cannot index no documents")
-        tokenized = [terms(text) for _, text in docs]
-        bm25 = bm25s.BM25(k1=k1, b=b, method="lucene")
-        bm25.index(tokenized, show_progress=False)
-        df = Counter(t for toks in tokenized for t in set(toks))
-        return cls(bm25, [d for d, _ in docs], dict(df), k1, b)
+        if topics is not None and len(topics) != len(docs):
+            raise ValueError(f"{len(topics)} topic texts for {len(docs)} documents")
+        df = Counter(t for _, text in docs for t in set(terms(text)))
+        topic = _bm25(topics, k1, b) if topics is not None and boost > 0 else None
+        bm25 = _bm25([text for _, text in docs], k1, b)
+        return cls(bm25, [d for d, _ in docs], dict(df), k1, b, topic, boost if topic else 0.0)
 
     def _idf(self, term: str) -> float:
         n = len(self.doc_ids)
@@ -87,6 +118,8 @@ class Index:
         if not query:
             return []
         scores = self.bm25.get_scores(query)
+        if self.topic is not None:
+            scores = scores + self.boost * self.topic.get_scores(query)
         bigrams = [t for t in query if is_bigram(t)]
         k = min(k, len(self.doc_ids))
         top = np.argpartition(-scores, k - 1)[:k]
@@ -100,12 +133,15 @@ class Index:
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         self.bm25.save(str(folder / "bm25"), show_progress=False)
+        if self.topic is not None:
+            self.topic.save(str(folder / "bm25_topic"), show_progress=False)
         write_json_atomic(
             folder / INDEX_JSON,
             {
                 "terms_version": TERMS_VERSION,
                 "k1": self.k1,
                 "b": self.b,
+                "boost": self.boost,
                 "doc_ids": self.doc_ids,
                 "df": self.df,
             },
@@ -118,6 +154,11 @@ class Index:
         try:
             meta = json.loads((folder / INDEX_JSON).read_text(encoding="utf-8"))
             bm25 = bm25s.BM25.load(str(folder / "bm25"), show_progress=False)
+            topic = (
+                bm25s.BM25.load(str(folder / "bm25_topic"), show_progress=False)
+                if meta.get("boost")
+                else None
+            )
         except (OSError, ValueError) as exc:
             raise KnowledgeIndexError(
                 f"{folder}: cannot load the index ({exc}); rebuild it with 'taigimed data prepare'"
@@ -127,4 +168,6 @@ class Index:
                 f"{folder}: built with terms version {meta.get('terms_version')}, this "
                 f"package reads version {TERMS_VERSION}; rebuild with 'taigimed data prepare'"
             )
-        return cls(bm25, meta["doc_ids"], meta["df"], meta["k1"], meta["b"])
+        return cls(
+            bm25, meta["doc_ids"], meta["df"], meta["k1"], meta["b"], topic, meta.get("boost", 0.0)
+        )
