@@ -11,10 +11,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from taigimed.artifacts import write_json_atomic
+from taigimed.artifacts import folder_digest, write_json_atomic
 from taigimed.config import Config
 from taigimed.pipeline import steps
-from taigimed.pipeline.hashing import hash_path
 from taigimed.registry.register import RegisteredVersion, register_model
 from taigimed.registry.store import RegistryError
 from taigimed.workdir import Workdir
@@ -98,6 +97,19 @@ def gate_candidate(
     return decision
 
 
+def _manifest_sha256(info: dict[str, Any]) -> str | None:
+    """The sha256 of the data manifest the run trained on: recorded in run.json when it
+    trained, else (older runs) that of the manifest still in its data folder."""
+    if info.get("data_manifest_sha256"):
+        return info["data_manifest_sha256"]
+    from taigimed.data.load import PreparedDataError, load_prepared
+
+    try:
+        return load_prepared(Path(info.get("data_dir", ""))).manifest_sha256
+    except PreparedDataError:
+        return None
+
+
 def register_candidate(
     cfg: Config,
     workdir: Workdir,
@@ -112,15 +124,15 @@ def register_candidate(
     if decision is None:
         raise RegistryError(f"{eval_json} has no gate decision; run `taigimed model gate` first")
     model_dir = Path(stage2_run) / "model"
-    manifest = Path(info.get("data_dir", "")) / "manifest.json"
     stage1_info = Path(str(info.get("start_model", ""))).parent / "run.json"
     stage1 = json.loads(stage1_info.read_text()) if stage1_info.exists() else {}
     lineage = steps.lineage(
         cfg,
         data_version=info.get("data_version"),
-        data_manifest_sha256=hash_path(manifest) if manifest.exists() else None,
+        data_manifest_sha256=_manifest_sha256(info),
         stage1=stage1,
-        stage2={**info, "model_sha256": hash_path(model_dir)},
+        # run.json records the digest where the model was written; older runs did not
+        stage2={**info, "model_digest": info.get("model_digest") or folder_digest(model_dir)},
     )
     metrics = steps.headline_values(steps.key_metrics(report))
     return register_model(

@@ -12,9 +12,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-from taigimed.artifacts import write_json_atomic, write_text_atomic
+from taigimed.artifacts import content_digest, file_sha256, write_json_atomic, write_text_atomic
 from taigimed.config import Config
-from taigimed.pipeline.hashing import hash_path
 from taigimed.pipeline.isolate import call_in_process
 from taigimed.pipeline.results import (
     Evaluation,
@@ -33,22 +32,12 @@ from taigimed.workdir import Workdir
 EVAL_DATASETS = ("medqa_test", "taigi_test", "translation_test", "taigi_cloze_test")
 
 
-def dataset_hashes(data_dir: Path, names: tuple[str, ...]) -> dict[str, str]:
-    """Content hash of each saved dataset's Arrow files (state files hold timestamps)."""
-    out = {}
-    for name in names:
-        folder = Path(data_dir) / "datasets" / name
-        if not folder.is_dir():
-            raise FileNotFoundError(f"{folder} is missing; re-run `taigimed data prepare`")
-        h = [hash_path(f) for f in sorted(folder.glob("*.arrow"))]
-        out[name] = hash_path_list(h)
-    return out
+def dataset_digests(data_dir: Path, names: tuple[str, ...]) -> dict[str, str]:
+    """The digest of each dataset's Arrow files, as its manifest recorded it when written."""
+    from taigimed.data.load import load_prepared
 
-
-def hash_path_list(hashes: list[str]) -> str:
-    import hashlib
-
-    return hashlib.sha256("\n".join(hashes).encode()).hexdigest()
+    prepared = load_prepared(Path(data_dir))
+    return {name: prepared.digest(name) for name in names}
 
 
 def source_hashes(cfg: Config) -> dict[str, str]:
@@ -67,15 +56,15 @@ def source_hashes(cfg: Config) -> dict[str, str]:
             paths[key] = value
         elif isinstance(value, dict):
             paths.update({f"{key}.{k}": v for k, v in value.items() if isinstance(v, Path)})
-    return {k: hash_path(p) for k, p in sorted(paths.items()) if p.expanduser().exists()}
+    return {k: content_digest(p) for k, p in sorted(paths.items()) if p.expanduser().exists()}
 
 
-def authored_set_hash(cfg: Config) -> str:
-    """Content hash of the Taigi medical set the evaluation reads (shipped or configured)."""
+def authored_set_digest(cfg: Config) -> str:
+    """Content digest of the Taigi medical set the evaluation reads (shipped or configured)."""
     from taigimed.evaluate.eval_sets import builtin_set_dir
 
     folder = Path(cfg.eval.taigi_medical_path or builtin_set_dir())
-    return hash_path(folder) if folder.exists() else "absent"
+    return content_digest(folder) if folder.exists() else "absent"
 
 
 def prepare_data(cfg: Config, workdir: Workdir) -> PreparedData:
@@ -96,14 +85,14 @@ def _in_own_process(fn: Callable[..., Heavy], *args: Any) -> Heavy:
 
 
 def _prepare_data(cfg: Config, workdir: Workdir) -> PreparedData:
+    from taigimed.data.load import load_prepared
     from taigimed.data.prepare import prepare
 
-    data_dir = Path(prepare(cfg, workdir))
-    manifest = data_dir / "manifest.json"
+    prepared = load_prepared(Path(prepare(cfg, workdir)))
     return PreparedData(
-        data_dir=str(data_dir),
-        version=data_dir.name,
-        manifest_sha256=hash_path(manifest) if manifest.exists() else None,
+        data_dir=str(prepared.path),
+        version=prepared.path.name,
+        manifest_sha256=prepared.manifest_sha256,
     )
 
 
@@ -210,7 +199,7 @@ def _train_stage(
         run_dir=str(run_dir),
         run_name=info.get("run_name", run_dir.name),
         model_dir=str(model_dir),
-        model_sha256=hash_path(model_dir),
+        model_digest=info["model_digest"],
         mlflow_run_id=info.get("mlflow_run_id"),
         metrics=info.get("metrics", {}),
     )
@@ -281,6 +270,7 @@ def knowledge(cfg: Config, workdir: Workdir, out_json: Path) -> KnowledgeResult:
         folder=str(folder),
         version=kb.version,
         report=str(out_json),
+        report_sha256=file_sha256(out_json),
         metrics={
             "heldout.recall@1": held["recall@1"]["value"],
             "heldout.recall@3": held["recall@3"]["value"],
@@ -302,7 +292,7 @@ def lineage(
 
     ``stage1``/``stage2`` hold ``run_name`` and ``mlflow_run_id`` (``train_stage``'s
     outputs, ``TrainedStage.to_outputs()``, or the run.json files); ``stage2`` also
-    ``model_sha256``. Unknown values (None) are left out, so the registry's tags only
+    ``model_digest``. Unknown values (None) are left out, so the registry's tags only
     state what is known.
     """
     record = {
@@ -313,7 +303,7 @@ def lineage(
         "stage1_mlflow_run_id": stage1.get("mlflow_run_id"),
         "stage2_run": stage2.get("run_name"),
         "stage2_mlflow_run_id": stage2.get("mlflow_run_id"),
-        "model_sha256": stage2.get("model_sha256"),
+        "model_digest": stage2.get("model_digest"),
         "config_fingerprint": cfg.fingerprint(),
         **extra,
     }
@@ -341,7 +331,7 @@ def _evaluate(
     )
     return Evaluation(
         report=str(out_json),
-        report_sha256=hash_path(out_json),
+        report_sha256=file_sha256(out_json),
         metrics=key_metrics(report),
         sample=report.get("sample", {}),
     )
