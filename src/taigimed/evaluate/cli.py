@@ -11,8 +11,13 @@ from taigimed.cli_options import ConfigOpt, SetOpt, WorkdirOpt, load, workdir
 
 
 def register(app: typer.Typer) -> None:
-    """Add this subpackage's commands to the `taigimed` app."""
+    """Add this subpackage's commands to the `taigimed` app: `eval`, and `model gate` /
+    `model register` in the registry's `model` group (gating a candidate is evaluation's)."""
+    from taigimed.registry.cli import model_app
+
     app.command("eval")(eval_command)
+    model_app.command("gate")(gate_command)
+    model_app.command("register")(register_command)
 
 
 def eval_command(
@@ -65,8 +70,8 @@ def eval_command(
     taigimed eval --config tiny --model ./my-model --out /tmp/r.json --sample --extra-mcq exam.jsonl
     taigimed eval --extra-mcq exam.jsonl      # only check the file's position/length balance
 
-    With --stage2-run the gate decision and its reasons are added to the report (exit 3 when
-    it fails), as `taigimed model gate` does.
+    With --stage2-run the report is then gated as `taigimed model gate` does (same output,
+    exit 3 when refused).
     """
     from taigimed.evaluate.eval_sets import EvalDataError
 
@@ -116,18 +121,88 @@ def eval_command(
     if stage2_run is None:
         typer.echo(f"gate: taigimed model gate --eval {out} --stage2-run <stage-2 run folder>")
         return
-    from taigimed.pipeline.candidate import gate_candidate
     from taigimed.registry import RegistryError
 
     try:
-        decision = gate_candidate(cfg, wd, out, stage2_run)
+        _gate_and_print(cfg, wd, out, stage2_run)
     except RegistryError as exc:
         typer.secho(f"error: {exc}", fg="red", err=True)
         raise typer.Exit(2) from exc
-    verdict = "PASSED" if decision["passed"] else "FAILED"
-    typer.echo(f"gate {verdict}: " + "; ".join(decision["reasons"]))
+
+
+EvalOpt = Annotated[Path, typer.Option("--eval", help="The candidate's eval report JSON.")]
+Stage2Opt = Annotated[
+    Path, typer.Option("--stage2-run", help="The candidate's stage-2 run folder (has run.json).")
+]
+TrackingOpt = Annotated[
+    str | None, typer.Option("--tracking-uri", help="MLflow tracking/registry URI override.")
+]
+
+
+def gate_command(
+    eval_json: EvalOpt,
+    stage2_run: Stage2Opt,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Decision JSON (default: <eval>.gate.json).")
+    ] = None,
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+    workdir_: WorkdirOpt = None,
+    tracking_uri: TrackingOpt = None,
+) -> None:
+    """Decide whether a candidate may be registered (exit 0 passed, 3 refused).
+
+    taigimed model gate --eval W/eval/candidate.json --stage2-run W/runs/stage2/<run>
+
+    (W: the work directory.)
+
+    The decision and its reasons go into the eval JSON, --out and the stage-2 MLflow run.
+    `taigimed pipeline run` does this (and retries) by itself; `taigimed eval --stage2-run`
+    runs this after evaluating.
+    """
+    from taigimed.registry import RegistryError
+
+    cfg = load(config, set_)
+    try:
+        _gate_and_print(cfg, workdir(workdir_), eval_json, stage2_run, out, tracking_uri)
+    except RegistryError as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(1) from exc
+
+
+def _gate_and_print(cfg, wd, eval_json, stage2_run, out=None, tracking_uri=None) -> None:
+    """The one gate: decide, record, print the verdict and its reasons; exit 3 if refused."""
+    from taigimed.evaluate.candidate import decision_lines, gate_candidate
+
+    decision = gate_candidate(cfg, wd, eval_json, stage2_run, out, tracking_uri)
+    for line in decision_lines(decision):
+        typer.echo(line)
     if not decision["passed"]:
         raise typer.Exit(3)
+
+
+def register_command(
+    eval_json: EvalOpt,
+    stage2_run: Stage2Opt,
+    config: ConfigOpt = None,
+    set_: SetOpt = None,
+    workdir_: WorkdirOpt = None,
+    tracking_uri: TrackingOpt = None,
+) -> None:
+    """Register a candidate that passed `taigimed model gate` and point `staging` at it.
+
+    taigimed model register --eval W/eval/candidate.json --stage2-run W/runs/stage2/<run>
+    """
+    from taigimed.evaluate.candidate import register_candidate
+    from taigimed.registry import RegistryError
+
+    cfg = load(config, set_)
+    try:
+        rv = register_candidate(cfg, workdir(workdir_), eval_json, stage2_run, tracking_uri)
+    except RegistryError as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"registered {rv.name} version {rv.version} → staging")
 
 
 def _print_balance(paths) -> bool:

@@ -125,7 +125,7 @@ HEADLINE = ("medqa_tw.acc", "taigi_medical.acc", "taigi_general.bits_per_char")
 
 @dataclass(frozen=True)
 class Evaluation(StepResult):
-    """``evaluate``: the eval report and its headline metrics (``steps.key_metrics``)."""
+    """``evaluate``: the eval report and its headline metrics (``evaluate.report.key_metrics``)."""
 
     report: str
     report_sha256: str

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from taigimed.artifacts import file_sha256
 from taigimed.config import Config
+from taigimed.evaluate.candidate import gate_decision, log_gate_to_mlflow, record_gate
 from taigimed.pipeline import steps
 from taigimed.pipeline.isolate import peak_rss_mb
 from taigimed.pipeline.keys import step_key
@@ -279,7 +280,7 @@ def _gate(
     def decide(_resume: bool) -> GateResult:
         report = json.loads(Path(ev.report).read_text(encoding="utf-8"))
         kreport = json.loads(Path(knowledge.report).read_text(encoding="utf-8"))
-        return GateResult(steps.gate_decision(acfg, report, s2.metrics, job.champion, kreport))
+        return GateResult(gate_decision(acfg, report, s2.metrics, job.champion, kreport))
 
     return job.runner.run("gate", fp, decide, GateResult, attempt=attempt)
 
@@ -316,8 +317,8 @@ def _record_gate(
 ) -> None:
     """The decision and every attempt so far into the eval report, and onto the stage-2 run."""
     report = Path(ev.report)
-    steps.record_gate(report, decision.record, attempts, Path(knowledge.report))
-    steps.log_gate_to_mlflow(
+    record_gate(report, decision.record, attempts, Path(knowledge.report))
+    log_gate_to_mlflow(
         acfg,
         job.workdir,
         s2.mlflow_run_id,
@@ -340,6 +341,8 @@ def _register(
     decision: GateResult,
     knowledge: KnowledgeResult,
 ) -> Registration:
+    from taigimed.evaluate.report import headline_values
+    from taigimed.registry.lineage import lineage as registration_lineage
     from taigimed.registry.register import register_model
 
     fp = step_key(
@@ -352,7 +355,7 @@ def _register(
         tracking=acfg.part("tracking"),
         uri=job.tracking_uri,
     )
-    lineage = steps.lineage(
+    lineage = registration_lineage(
         acfg,
         data_version=data.version,
         data_manifest_sha256=data.manifest_sha256,
@@ -373,7 +376,7 @@ def _register(
             eval_report=Path(ev.report),
             decision=decision.record,
             lineage=lineage,
-            metrics=steps.headline_values(ev.metrics),
+            metrics=headline_values(ev.metrics),
             alias="staging",
             run_id=s2.mlflow_run_id,
             tracking_uri=job.tracking_uri,

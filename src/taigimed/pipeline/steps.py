@@ -1,5 +1,7 @@
 """The pipeline's steps: the same library functions the subcommands call, plus their records.
 
+Gating is evaluation's (``evaluate.candidate``), lineage the registry's (``registry.lineage``).
+
 Each step returns its typed result (``pipeline.results``), which the runner stores in
 the pipeline state and ``pipeline.run`` hands to the next step.
 """
@@ -12,7 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-from taigimed.artifacts import content_digest, file_sha256, write_json_atomic, write_text_atomic
+from taigimed.artifacts import content_digest, file_sha256
 from taigimed.config import Config
 from taigimed.pipeline.isolate import call_in_process
 from taigimed.pipeline.results import (
@@ -220,55 +222,15 @@ def export_gguf(cfg: Config, workdir: Workdir, model_dir: str) -> GgufExports:
     return GgufExports(out)
 
 
-def key_metrics(report: dict[str, Any]) -> dict[str, dict[str, float]]:
-    """``set.metric`` → {value, ci_low, ci_high, n} for every headline metric in a report."""
-    out = {}
-    for set_name, res in report.get("sets", {}).items():
-        for metric, m in res.get("metrics", {}).items():
-            out[f"{set_name}.{metric}"] = {k: m.get(k) for k in ("value", "ci_low", "ci_high", "n")}
-    return out
-
-
-def headline_values(metrics: dict[str, dict[str, float]]) -> dict[str, float]:
-    """``set.metric`` → value, from ``key_metrics``, leaving out what could not be computed."""
-    return {k: v["value"] for k, v in metrics.items() if v.get("value") is not None}
-
-
-def gate_decision(
-    cfg: Config,
-    report: dict[str, Any],
-    stage2_metrics: dict,
-    champion,
-    knowledge_report: dict[str, Any] | None = None,
-) -> dict:
-    """The gate's decision on an eval report, as the JSON-ready dict every caller records."""
-    from taigimed.evaluate.gate import decide
-
-    return decide(
-        report,
-        cfg.gate,
-        champion_report=champion.report if champion else None,
-        champion=champion.describe() if champion else None,
-        stage2_metrics=stage2_metrics,
-        knowledge_report=knowledge_report,
-        seed=cfg.eval.seed if cfg.eval.seed is not None else cfg.seed,
-    ).to_dict()
-
-
 def knowledge(cfg: Config, workdir: Workdir, out_json: Path) -> KnowledgeResult:
     """Build the knowledge version and evaluate it (``taigimed knowledge eval``)."""
-    from taigimed.evaluate.knowledge import evaluate_knowledge
-    from taigimed.knowledge.base import build_knowledge, open_knowledge
+    from taigimed.evaluate.knowledge import build_and_evaluate
 
-    folder = build_knowledge(cfg.knowledge, workdir)
-    kb = open_knowledge(cfg.knowledge, workdir, folder)
-    k = cfg.knowledge
-    report = evaluate_knowledge(kb, k.top_k, k.min_score, cfg.eval.bootstrap_samples, cfg.seed)
-    write_json_atomic(out_json, report)
+    folder, version, report = build_and_evaluate(cfg, workdir, out_json)
     held = report["heldout"]["overall"]
     return KnowledgeResult(
         folder=str(folder),
-        version=kb.version,
+        version=version,
         report=str(out_json),
         report_sha256=file_sha256(out_json),
         metrics={
@@ -277,37 +239,6 @@ def knowledge(cfg: Config, workdir: Workdir, out_json: Path) -> KnowledgeResult:
             "served.rubric_recall": report["served_rubric"]["rubric_recall"]["value"],
         },
     )
-
-
-def lineage(
-    cfg: Config,
-    *,
-    data_version: str | None,
-    data_manifest_sha256: str | None,
-    stage1: dict[str, Any],
-    stage2: dict[str, Any],
-    **extra: Any,
-) -> dict[str, Any]:
-    """Where a registered model came from: recipe, data, both training runs, its hash.
-
-    ``stage1``/``stage2`` hold ``run_name`` and ``mlflow_run_id`` (``train_stage``'s
-    outputs, ``TrainedStage.to_outputs()``, or the run.json files); ``stage2`` also
-    ``model_digest``. Unknown values (None) are left out, so the registry's tags only
-    state what is known.
-    """
-    record = {
-        "recipe": cfg.name,
-        "data_version": data_version,
-        "data_manifest_sha256": data_manifest_sha256,
-        "stage1_run": stage1.get("run_name"),
-        "stage1_mlflow_run_id": stage1.get("mlflow_run_id"),
-        "stage2_run": stage2.get("run_name"),
-        "stage2_mlflow_run_id": stage2.get("mlflow_run_id"),
-        "model_digest": stage2.get("model_digest"),
-        "config_fingerprint": cfg.fingerprint(),
-        **extra,
-    }
-    return {k: v for k, v in record.items() if v is not None}
 
 
 def evaluate(
@@ -320,6 +251,7 @@ def _evaluate(
     cfg: Config, workdir: Workdir, model_dir: str, data_dir: str, out_json: Path, champion
 ) -> Evaluation:
     from taigimed.evaluate import evaluate_model
+    from taigimed.evaluate.report import key_metrics
 
     report = evaluate_model(
         cfg,
@@ -335,75 +267,3 @@ def _evaluate(
         metrics=key_metrics(report),
         sample=report.get("sample", {}),
     )
-
-
-def gate_markdown(decision: dict[str, Any], attempts: list[dict[str, Any]]) -> str:
-    lines = ["", "## Gate decision", "", f"**{'PASSED' if decision['passed'] else 'FAILED'}**", ""]
-    lines += [f"- {r}" for r in decision["reasons"]]
-    lines += ["", "| check | value | threshold | passed | detail |", "|---|---|---|---|---|"]
-    for c in decision["checks"]:
-        value = "–" if c["value"] is None else f"{c['value']:.4g}"
-        thr = "–" if c["threshold"] is None else f"{c['threshold']:.4g}"
-        lines.append(f"| {c['name']} | {value} | {thr} | {c['passed']} | {c['detail']} |")
-    if attempts:
-        lines += ["", "### Attempts", "", "| attempt | adjustments | passed | reasons |"]
-        lines.append("|---|---|---|---|")
-        for a in attempts:
-            adj = ", ".join(f"{k}={v:.4g}" for k, v in a.get("adjustments", {}).items()) or "–"
-            lines.append(f"| {a['attempt']} | {adj} | {a['passed']} | {'; '.join(a['reasons'])} |")
-    return "\n".join(lines) + "\n"
-
-
-def record_gate(
-    report_path: Path,
-    decision: dict[str, Any],
-    attempts: list[dict[str, Any]],
-    knowledge_report: Path | None = None,
-) -> None:
-    """Write the decision and every attempt so far into the eval JSON and its Markdown report,
-    with the retrieval section of the knowledge version judged beside the model."""
-    from taigimed.evaluate.knowledge import KNOWLEDGE_SECTION, knowledge_markdown
-
-    report = json.loads(report_path.read_text(encoding="utf-8"))
-    report["gate"] = decision
-    report["attempts"] = attempts
-    write_json_atomic(report_path, report)
-    md = report_path.with_suffix(".md")
-    if md.exists():
-        text = md.read_text(encoding="utf-8")
-        for section in (KNOWLEDGE_SECTION, "\n## Gate decision\n"):
-            text = text.split(section)[0]
-        text = text.rstrip("\n") + "\n"
-        if knowledge_report is not None:
-            kreport = json.loads(Path(knowledge_report).read_text(encoding="utf-8"))
-            text += knowledge_markdown(kreport)
-        write_text_atomic(md, text + gate_markdown(decision, attempts))
-
-
-def log_gate_to_mlflow(
-    cfg: Config,
-    workdir: Workdir,
-    run_id: str | None,
-    report_path: Path,
-    decision: dict[str, Any],
-    attempt: dict[str, Any],
-    tracking_uri: str | None,
-) -> None:
-    """Record the decision on the stage-2 training run it judged (tags, metric, artifacts)."""
-    if not run_id:
-        return
-    from taigimed.registry import store
-    from taigimed.registry.store import client as registry_client
-
-    client = registry_client(cfg, workdir, tracking_uri)
-    n = attempt["attempt"]
-    client.set_tag(run_id, store.TAG_GATE_PASSED, str(decision["passed"]).lower())
-    client.set_tag(run_id, "taigimed.gate_attempt", str(n))
-    client.log_metric(run_id, "gate_passed", 1.0 if decision["passed"] else 0.0)
-    client.log_dict(run_id, {"decision": decision, "attempt": attempt}, f"gate/attempt-{n}.json")
-    client.log_artifact(run_id, str(report_path), "eval")
-    md = report_path.with_suffix(".md")
-    if md.exists():
-        client.log_artifact(run_id, str(md), "eval")
-        for png in report_path.parent.glob(f"{report_path.stem}_*.png"):
-            client.log_artifact(run_id, str(png), "eval")
