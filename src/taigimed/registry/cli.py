@@ -10,11 +10,7 @@ from typing import Annotated
 
 import typer
 
-from taigimed.cli_options import ConfigOpt, SetOpt, WorkdirOpt, load, workdir
-
-TrackingOpt = Annotated[
-    str | None, typer.Option("--tracking-uri", help="MLflow tracking/registry URI override.")
-]
+from taigimed.cli_options import ConfigOpt, SetOpt, TrackingOpt, WorkdirOpt, load, workdir
 
 model_app = typer.Typer(
     help="Registered models: list versions, promote and roll back aliases.", no_args_is_help=True
