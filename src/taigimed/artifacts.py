@@ -78,6 +78,12 @@ def publish_dir(target: Path) -> Iterator[Path]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+# "sha256" in a field, tag or variable name always means the bytes of one file
+# (``file_sha256``). A folder has a *digest* (``folder_digest``) and a JSON payload a
+# *fingerprint* (``fingerprint``); each artifact is hashed once, where it is written, and
+# readers use the recorded value.
+
+
 def file_sha256(path: Path) -> str:
     """Hex sha256 of one file's bytes, read in 1 MiB blocks."""
     digest = hashlib.sha256()
@@ -85,6 +91,41 @@ def file_sha256(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+# Files that record how a folder was fetched, not what it holds.
+_NOT_CONTENT = frozenset({".DS_Store", ".taigimed-download-complete"})
+
+
+def folder_digest(folder: Path, pattern: str = "**/*") -> str:
+    """sha256 of a folder's listing as ``sha256sum`` prints it: one ``<file sha256>  <path>``
+    line per file matching ``pattern`` (path relative to ``folder``, sorted by path).
+
+    Built from each file's ``file_sha256``, so a folder's digest follows its files' bytes
+    and names, and a file can be checked against it with ``sha256sum``.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"cannot hash {folder}: it is not a folder")
+    files = sorted(p for p in folder.glob(pattern) if p.is_file() and p.name not in _NOT_CONTENT)
+    listing = "".join(f"{file_sha256(p)}  {p.relative_to(folder).as_posix()}\n" for p in files)
+    return hashlib.sha256(listing.encode()).hexdigest()
+
+
+def content_digest(path: Path) -> str:
+    """A file's ``file_sha256``, or a folder's ``folder_digest``."""
+    path = Path(path)
+    if path.is_file():
+        return file_sha256(path)
+    if path.is_dir():
+        return folder_digest(path)
+    raise FileNotFoundError(f"cannot hash {path}: it does not exist")
+
+
+def fingerprint(payload: Any) -> str:
+    """sha256 of ``payload`` as canonical JSON (sorted keys; other values by ``str``):
+    the config's fingerprint and the pipeline's cache keys."""
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def git_commit(repo: Path | None = None) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Options shared by every subcommand: ``--workdir``, ``--config`` and ``--set`` read the same."""
+"""Options shared by the subcommands: ``--workdir``, ``--config``, ``--set`` and ``--tracking-uri``
+read the same everywhere."""
 
 from __future__ import annotations
 
@@ -24,6 +25,10 @@ ConfigOpt = Annotated[
 SetOpt = Annotated[
     list[str] | None,
     typer.Option("--set", help="Override one field, e.g. --set train.stage1.max_steps=10."),
+]
+
+TrackingOpt = Annotated[
+    str | None, typer.Option("--tracking-uri", help="MLflow tracking/registry URI override.")
 ]
 
 

@@ -8,7 +8,6 @@ training loop.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from importlib import resources
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 import yaml
 from pydantic import Field, ValidationError
 
+from taigimed.artifacts import fingerprint
 from taigimed.configbase import StrictModel
 from taigimed.data.config import DataConfig
 from taigimed.evaluate.config import EvalConfig, GateConfig
@@ -59,8 +59,25 @@ class Config(StrictModel):
         does not invalidate prepared data or trained models.
         """
         dumped = self.model_dump(mode="json")
-        payload = {s: dumped[s] for s in sections} if sections else dumped
-        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+        return fingerprint({s: dumped[s] for s in sections} if sections else dumped)
+
+    def part(self, *paths: str, drop: tuple[str, ...] = ()) -> dict[str, Any]:
+        """The named parts (dotted paths such as ``train.stage1``) as plain JSON data.
+
+        ``drop`` removes dotted paths inside them, so stage 1 can key on the whole
+        ``train`` section except ``train.stage2`` (and keeps doing so as fields are added).
+        """
+        dumped = self.model_dump(mode="json")
+        out: dict[str, Any] = {}
+        for path in paths:
+            node, leaf = dotted_parent(dumped, path)
+            out[path] = json.loads(json.dumps(node[leaf]))
+        for path in drop:
+            head = next((p for p in paths if path.startswith(p + ".")), None)
+            if head is not None:
+                node, leaf = dotted_parent(out[head], path.removeprefix(head + "."))
+                node.pop(leaf, None)
+        return out
 
 
 class ConfigError(ValueError):
@@ -96,17 +113,39 @@ def resolve_recipe(name_or_path: str | Path | None) -> Path:
     return candidate
 
 
-def _apply_override(tree: dict[str, Any], override: str) -> None:
-    key, sep, raw = override.partition("=")
-    if not sep or not key:
-        raise ConfigError(f"override {override!r} must look like section.field=value")
+def dotted_parent(
+    tree: dict[str, Any], dotted: str, *, create: bool = False
+) -> tuple[dict[str, Any], str]:
+    """The mapping in ``tree`` that holds ``dotted``'s last part, and that part.
+
+    The one walker of dotted config paths (overrides, cache keys, the retry policy).
+    With ``create``, missing sections are added (an override may name a section the
+    recipe leaves at its defaults). Raises ConfigError naming the part that is not a
+    section; whether the last part exists is the caller's question.
+    """
     node = tree
-    parts = key.strip().split(".")
-    for part in parts[:-1]:
-        node = node.setdefault(part, {})
-        if not isinstance(node, dict):
-            raise ConfigError(f"override {override!r}: {part!r} is not a section")
-    node[parts[-1]] = yaml.safe_load(raw)
+    *sections, leaf = dotted.strip().split(".")
+    for part in sections:
+        if create:
+            node.setdefault(part, {})
+        if not isinstance(node.get(part), dict):
+            raise ConfigError(f"{dotted!r}: {part!r} is not a section")
+        node = node[part]
+    return node, leaf
+
+
+def apply_overrides(tree: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """``tree`` (a recipe as plain data) with ``dotted.key=yaml-value`` overrides applied."""
+    for override in overrides:
+        key, sep, raw = override.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"override {override!r} must look like section.field=value")
+        try:
+            node, leaf = dotted_parent(tree, key, create=True)
+        except ConfigError as exc:
+            raise ConfigError(f"override {override!r}: {exc}") from exc
+        node[leaf] = yaml.safe_load(raw)
+    return tree
 
 
 def load_config(
@@ -120,8 +159,10 @@ def load_config(
         raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(tree, dict):
         raise ConfigError(f"{path}: the top level must be a mapping of sections")
-    for override in overrides or []:
-        _apply_override(tree, override)
+    return _validate(apply_overrides(tree, overrides or []), str(path))
+
+
+def _validate(tree: dict[str, Any], origin: str) -> Config:
     try:
         return Config.model_validate(tree)
     except ValidationError as exc:
@@ -129,4 +170,4 @@ def load_config(
         for err in exc.errors():
             field = ".".join(str(p) for p in err["loc"])
             lines.append(f"  {field}: {err['msg']}")
-        raise ConfigError(f"{path}: invalid config\n" + "\n".join(lines)) from exc
+        raise ConfigError(f"{origin}: invalid config\n" + "\n".join(lines)) from exc

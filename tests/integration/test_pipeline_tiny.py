@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 from support import shared_data_root
 from taigimed.cli import app
 from taigimed.config import load_config
+from taigimed.evaluate.candidate import decision_lines
 from taigimed.pipeline import steps
 from taigimed.pipeline.run import run_pipeline
 from taigimed.registry import list_versions, promote
@@ -176,6 +177,13 @@ def test_interrupted_run_resumes_from_the_last_finished_step(env, monkeypatch):
     assert result.decision["champion"] == {"name": "taigimed", "version": 1, "alias": "production"}
 
 
+def _printed_decision(stdout: str, decision: dict) -> bool:
+    """Whether ``stdout`` ends with the decision's verdict and its reasons, a line each
+    (progress bars go to stderr)."""
+    lines = decision_lines(decision)
+    return stdout.splitlines()[-len(lines) :] == lines
+
+
 def test_separate_gate_and_register_commands(env, tmp_path):
     """The Argo DAG's steps: gate an eval JSON for a stage-2 run, then register it."""
     wd, _ = env
@@ -196,7 +204,16 @@ def test_separate_gate_and_register_commands(env, tmp_path):
                                   stage2["run_dir"], "--set", "gate.at_least={medqa_tw.acc: 2}",
                                   *common])  # fmt: skip
     assert refused.exit_code == 3 and "gate refused" in refused.output
-    assert json.loads(candidate.with_suffix(".gate.json").read_text())["passed"] is False
+    decision = json.loads(candidate.with_suffix(".gate.json").read_text())
+    assert decision["passed"] is False
+    assert _printed_decision(refused.stdout, decision)
+    # `eval --stage2-run` is the same gate after evaluating: same lines, same exit code.
+    aliased = tmp_path / "aliased.json"
+    out = runner.invoke(app, ["eval", "--model", stage2["model_dir"], "--out", str(aliased),
+                              "--sample", "--stage2-run", stage2["run_dir"],
+                              "--set", "gate.at_least={medqa_tw.acc: 2}", *common])  # fmt: skip
+    assert out.exit_code == 3, out.output
+    assert _printed_decision(out.stdout, json.loads(aliased.with_suffix(".gate.json").read_text()))
     out = runner.invoke(app, ["model", "register", "--eval", str(candidate),
                               "--stage2-run", stage2["run_dir"], *common])  # fmt: skip
     assert out.exit_code == 1 and "did not pass the gate" in out.output

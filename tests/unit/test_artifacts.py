@@ -12,7 +12,10 @@ from pathlib import Path
 import pytest
 
 from taigimed.artifacts import (
+    content_digest,
     file_sha256,
+    fingerprint,
+    folder_digest,
     git_commit,
     publish_dir,
     write_bytes_atomic,
@@ -97,6 +100,46 @@ def test_file_sha256(tmp_path):
     assert file_sha256(path) == hashlib.sha256(data).hexdigest()
     with pytest.raises(FileNotFoundError):
         file_sha256(tmp_path / "missing")
+
+
+def test_folder_digest_is_the_sha256_of_its_sha256sum_listing(tmp_path):
+    d = tmp_path / "m"
+    (d / "sub").mkdir(parents=True)
+    (d / "a.bin").write_bytes(b"1")
+    (d / "sub" / "b.arrow").write_bytes(b"2")
+    listing = "".join(
+        f"{hashlib.sha256(data).hexdigest()}  {name}\n"
+        for name, data in (("a.bin", b"1"), ("sub/b.arrow", b"2"))
+    )
+    first = folder_digest(d)
+    assert first == hashlib.sha256(listing.encode()).hexdigest()
+    if shutil.which("sha256sum"):  # the listing is what sha256sum prints for these files
+        out = subprocess.run(["sha256sum", "a.bin", "sub/b.arrow"], cwd=d, capture_output=True)
+        assert out.stdout.decode() == listing
+    (d / ".taigimed-download-complete").write_text("marker")  # how it was fetched
+    assert folder_digest(d) == first
+    assert folder_digest(d, "**/*.arrow") != first
+    (d / "a.bin").write_bytes(b"3")
+    assert folder_digest(d) != first
+    (d / "a.bin").write_bytes(b"1")
+    (d / "a.bin").rename(d / "c.bin")  # same bytes, another name
+    assert folder_digest(d) != first
+    with pytest.raises(FileNotFoundError):
+        folder_digest(tmp_path / "missing")
+
+
+def test_content_digest_of_a_file_is_its_sha256(tmp_path):
+    (tmp_path / "f").write_bytes(b"x")
+    assert content_digest(tmp_path / "f") == hashlib.sha256(b"x").hexdigest()
+    assert content_digest(tmp_path) == folder_digest(tmp_path)
+    with pytest.raises(FileNotFoundError):
+        content_digest(tmp_path / "missing")
+
+
+def test_fingerprint_is_canonical_json():
+    assert fingerprint({"a": 1, "b": [2]}) == fingerprint({"b": [2], "a": 1})
+    assert fingerprint({"a": 1}) == hashlib.sha256(b'{"a": 1}').hexdigest()
+    assert fingerprint({"a": 1}) != fingerprint({"a": 2})
 
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="git not installed")

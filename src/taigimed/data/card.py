@@ -98,9 +98,9 @@ def write_card(folder: Path, manifest: dict, datasets: dict[str, list[dict]]) ->
         "",
     ]
     lines += [f"- {k}: {v}" for k, v in manifest["leakage_check"].items()]
-    lines += ["", "## Datasets", "", "| dataset | rows | sha256 |", "|---|---|---|"]
+    lines += ["", "## Datasets", "", "| dataset | rows | Arrow digest |", "|---|---|---|"]
     for name, meta in manifest["datasets"].items():
-        lines.append(f"| {name} | {meta['rows']} | `{meta['sha256'][:16]}` |")
+        lines.append(f"| {name} | {meta['rows']} | `{meta['digest'][:16]}` |")
     lines += ["", "## Stage-2 curriculum", "", (CURRICULUM_DOC or "").strip(), ""]
     lines += [f"- {k}: {v}" for k, v in manifest["stage2_mix"].items()]
     lines += ["", "## Length histograms", ""]

@@ -14,7 +14,6 @@ of its data root) is a cache hit. A file whose bytes do not match the manifest i
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -23,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from taigimed.artifacts import file_sha256, publish_dir
+from taigimed.artifacts import file_sha256, fingerprint, publish_dir
 from taigimed.data.config import ObjectStoreConfig
 
 MANIFEST_NAME = "store-manifest.json"
@@ -120,7 +119,7 @@ def fetch_sources(store: ObjectStoreConfig, sources_dir: Path) -> FetchResult:
         prefixes = ", ".join(s.prefix for s in store.sources)
         raise FetchError(f"the manifest lists no file under the configured prefixes ({prefixes})")
     listing = sorted(({"path": rel, **e} for e, rel in placed), key=lambda x: x["path"])
-    version = hashlib.sha256(json.dumps(listing, sort_keys=True).encode()).hexdigest()[:12]
+    version = fingerprint(listing)[:12]
     objects = sources_dir / "objects"
     versions = sources_dir / "versions"
     objects.mkdir(parents=True, exist_ok=True)

@@ -7,7 +7,11 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from taigimed.artifacts import file_sha256, folder_digest
 from taigimed.workdir import Workdir
+
+# What a saved dataset's digest covers: its data, not its state files (those hold timestamps).
+ARROW_FILES = "*.arrow"
 
 
 class PreparedDataError(FileNotFoundError):
@@ -18,6 +22,7 @@ class PreparedDataError(FileNotFoundError):
 class PreparedData:
     path: Path
     manifest: dict
+    manifest_sha256: str  # of the manifest.json bytes this was read from
     _cache: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -27,6 +32,20 @@ class PreparedData:
     @property
     def names(self) -> list[str]:
         return list(self.manifest["datasets"])
+
+    def digest(self, name: str) -> str:
+        """The digest of ``name``'s Arrow files that the manifest recorded when it was written.
+
+        Data prepared before manifests recorded it (their ``sha256`` was computed another
+        way) gets it computed here the same way, so the value means one thing everywhere.
+        """
+        meta = self.manifest["datasets"].get(name)
+        folder = self.path / meta["path"] if meta else None
+        if folder is None or not folder.is_dir():
+            raise PreparedDataError(
+                f"{self.path} has no saved {name!r} dataset; re-run `taigimed data prepare`"
+            )
+        return meta.get("digest") or folder_digest(folder, ARROW_FILES)
 
     def dataset(self, name: str):
         """The named ``datasets.Dataset`` (memory-mapped from disk), checked against its
@@ -76,4 +95,6 @@ def load_prepared(path_or_workdir: Path | str | Workdir) -> PreparedData:
         raise PreparedDataError(
             f"no prepared data at {root}: run `taigimed data prepare --workdir {root}` first"
         )
-    return PreparedData(folder, json.loads(manifest.read_text(encoding="utf-8")))
+    return PreparedData(
+        folder, json.loads(manifest.read_text(encoding="utf-8")), file_sha256(manifest)
+    )

@@ -1,13 +1,13 @@
 """Writing a prepared version: datasets (``save_to_disk``), ``manifest.json``, data card.
 
-The manifest records, per dataset, rows, sha256 of its Arrow data and path; per source,
-file hashes and licence; every filter count by reason; the leakage check; the config
+The manifest records, per dataset, rows, path and the digest of its Arrow files
+(``artifacts.folder_digest``: hashed here, once; training and the pipeline read it); per
+source, file hashes and licence; every filter count by reason; the leakage check; the config
 hash; package version and git commit.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from pathlib import Path
@@ -17,9 +17,10 @@ from datasets import Dataset, DatasetInfo
 from datasets.table import InMemoryTable
 
 from taigimed import __version__
-from taigimed.artifacts import git_commit
+from taigimed.artifacts import folder_digest, git_commit
 from taigimed.config import Config
 from taigimed.data.card import write_card
+from taigimed.data.load import ARROW_FILES
 from taigimed.data.schema import features_for
 from taigimed.data.sources import Sources
 
@@ -30,13 +31,6 @@ LICENCES = {
     "sinica": "none stated (PyPI metadata says License: UNKNOWN; author 高明達, Academia Sinica)",
     "parallel": "none stated by the file",
 }
-
-
-def _arrow_sha256(folder: Path) -> str:
-    h = hashlib.sha256()
-    for f in sorted(folder.glob("*.arrow")):
-        h.update(f.read_bytes())
-    return h.hexdigest()
 
 
 def write_outputs(
@@ -63,7 +57,7 @@ def write_outputs(
         ds.save_to_disk(str(path))
         ds_meta[name] = {
             "rows": len(rows),
-            "sha256": _arrow_sha256(path),
+            "digest": folder_digest(path, ARROW_FILES),
             "path": f"datasets/{name}",
         }
     medqa_name = "medqa_demo" if sources.medqa_is_demo else "medqa_tw"

@@ -11,7 +11,6 @@ renamed into place, so an interrupted run never leaves a half-written version.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -20,7 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from taigimed import __version__
-from taigimed.artifacts import file_sha256, write_json_atomic
+from taigimed.artifacts import file_sha256, fingerprint, write_json_atomic
 from taigimed.config import Config
 from taigimed.data import build
 from taigimed.data.manifest import write_outputs
@@ -83,7 +82,7 @@ def data_version(cfg: Config, file_hashes: dict[str, str], is_demo: bool) -> str
         "demo": is_demo,
         "package": __version__,
     }
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:12]
+    return fingerprint(payload)[:12]
 
 
 def _is_complete(folder: Path, version: str, on_error: str) -> bool:

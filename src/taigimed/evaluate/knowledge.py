@@ -36,13 +36,17 @@ import json
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from taigimed.evaluate.metrics import metric
 from taigimed.evaluate.rubric import score_answers
 from taigimed.knowledge.base import KnowledgeBase
 from taigimed.knowledge.render import card_answer, no_card_answer
 from taigimed.text.romanize import standardize_input
+
+if TYPE_CHECKING:
+    from taigimed.config import Config
+    from taigimed.workdir import Workdir
 
 SETS_DIR = Path(__file__).parent / "sets"
 # "heldout" is the set the gate and the report judge; "heldout_v1" was looked at after it
@@ -182,6 +186,20 @@ def evaluate_knowledge(
         report[name] = evaluate_retrieval(kb, rows, top_k, min_score, n_resamples, seed)
     report["served_rubric"] = served_rubric(kb, top_k, min_score, n_resamples, seed)
     return report
+
+
+def build_and_evaluate(cfg: Config, workdir: Workdir, out_json: Path) -> tuple[Path, str, dict]:
+    """Build the knowledge version the recipe names, evaluate it and write the report to
+    ``out_json``: its folder, version and report (the pipeline's step and the gate's input)."""
+    from taigimed.artifacts import write_json_atomic
+    from taigimed.knowledge.base import build_knowledge, open_knowledge
+
+    folder = build_knowledge(cfg.knowledge, workdir)
+    kb = open_knowledge(cfg.knowledge, workdir, folder)
+    k = cfg.knowledge
+    report = evaluate_knowledge(kb, k.top_k, k.min_score, cfg.eval.bootstrap_samples, cfg.seed)
+    write_json_atomic(out_json, report)
+    return folder, kb.version, report
 
 
 KNOWLEDGE_SECTION = "\n## Knowledge retrieval\n"

@@ -16,6 +16,20 @@ from taigimed.artifacts import write_bytes_atomic, write_text_atomic
 from taigimed.evaluate.metrics import LOWER_IS_BETTER
 
 
+def key_metrics(report: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """``set.metric`` → {value, ci_low, ci_high, n} for every headline metric in a report."""
+    out = {}
+    for set_name, res in report.get("sets", {}).items():
+        for metric, m in res.get("metrics", {}).items():
+            out[f"{set_name}.{metric}"] = {k: m.get(k) for k in ("value", "ci_low", "ci_high", "n")}
+    return out
+
+
+def headline_values(metrics: dict[str, dict[str, float]]) -> dict[str, float]:
+    """``set.metric`` → value, from ``key_metrics``, leaving out what could not be computed."""
+    return {k: v["value"] for k, v in metrics.items() if v.get("value") is not None}
+
+
 def _fmt(m: dict[str, Any]) -> str:
     return f"{m['value']:.4f} [{m['ci_low']:.4f}, {m['ci_high']:.4f}] (n={m['n']})"
 

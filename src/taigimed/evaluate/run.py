@@ -20,7 +20,6 @@ itself; ``evaluate_model`` reads top to bottom: load, balance, sample, score, re
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import time
@@ -29,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from taigimed.artifacts import fingerprint as json_fingerprint
 from taigimed.artifacts import write_json_atomic
 from taigimed.config import Config
 from taigimed.evaluate import eval_sets as evsets
@@ -254,7 +254,7 @@ def _score_jobs(
     lm = None
     with _progress() as bar:
         for job in jobs:
-            key = hashlib.sha256(json.dumps([fingerprint, job.name, job.ids]).encode()).hexdigest()
+            key = json_fingerprint([fingerprint, job.name, job.ids])
             part = parts / f"{_slug(job.name)}.json"
             cached = _read_part(part, key)
             if cached is not None:

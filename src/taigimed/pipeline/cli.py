@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import typer
 
-from taigimed.cli_options import ConfigOpt, SetOpt, WorkdirOpt, load, workdir
+from taigimed.cli_options import ConfigOpt, SetOpt, TrackingOpt, WorkdirOpt, load, workdir
 
 pipeline_app = typer.Typer(help="The whole job, with caching and resume.", no_args_is_help=True)
 
@@ -18,9 +16,7 @@ def run_cmd(
     config: ConfigOpt = None,
     set_: SetOpt = None,
     workdir_: WorkdirOpt = None,
-    tracking_uri: Annotated[
-        str | None, typer.Option("--tracking-uri", help="MLflow tracking/registry URI override.")
-    ] = None,
+    tracking_uri: TrackingOpt = None,
 ) -> None:
     """Prepare data, train both stages, evaluate, gate (retrying), register as `staging`.
 

@@ -10,19 +10,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from taigimed.config import Config, ConfigError
+from taigimed.config import Config, ConfigError, dotted_parent
 
 
 def _get(tree: dict[str, Any], dotted: str) -> tuple[dict[str, Any], str]:
-    node = tree
-    parts = dotted.split(".")
-    for part in parts[:-1]:
-        if not isinstance(node.get(part), dict):
-            raise ConfigError(f"gate.adjustments: {dotted!r} does not name a config field")
-        node = node[part]
-    if parts[-1] not in node:
+    try:
+        node, leaf = dotted_parent(tree, dotted)
+    except ConfigError:
+        node, leaf = {}, ""
+    if leaf not in node:
         raise ConfigError(f"gate.adjustments: {dotted!r} does not name a config field")
-    return node, parts[-1]
+    return node, leaf
 
 
 def adjusted(cfg: Config, retries: int) -> tuple[Config, dict[str, Any]]:

@@ -1,10 +1,11 @@
 """What each pipeline step hands the next: one small typed result per step.
 
 A result is stored in the pipeline state as its JSON outputs (``to_outputs``) and read
-back from there on a cache hit (``from_outputs``); the stored shape is the one the state
-file has always had, so older state files stay readable. ``exists`` says whether the
-files a cached result names are still there (if not, the step runs again) and
-``summary`` is its line in the step table.
+back from there on a cache hit (``from_outputs``). A change to a stored shape or to what
+a field means goes with a new ``pipeline.keys.KEY_FORMAT``, so that older records are
+rebuilt rather than misread; a record that does not fit its result also runs again.
+``exists`` says whether the files a cached result names are still there (if not, the
+step runs again) and ``summary`` is its line in the step table.
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ class TrainedStage(StepResult):
     run_dir: str
     run_name: str
     model_dir: str
-    model_sha256: str
+    model_digest: str  # artifacts.folder_digest of model_dir, recorded in run.json
     mlflow_run_id: str | None
     metrics: dict[str, float] = field(default_factory=dict)
     peak_rss_mb: float | None = None
@@ -108,6 +109,7 @@ class KnowledgeResult(StepResult):
     folder: str
     version: str
     report: str
+    report_sha256: str
     metrics: dict[str, float] = field(default_factory=dict)
 
     def exists(self) -> bool:
@@ -123,7 +125,7 @@ HEADLINE = ("medqa_tw.acc", "taigi_medical.acc", "taigi_general.bits_per_char")
 
 @dataclass(frozen=True)
 class Evaluation(StepResult):
-    """``evaluate``: the eval report and its headline metrics (``steps.key_metrics``)."""
+    """``evaluate``: the eval report and its headline metrics (``evaluate.report.key_metrics``)."""
 
     report: str
     report_sha256: str

@@ -2,7 +2,7 @@
 → register → alias ``staging``.
 
 Every step is keyed by a fingerprint of what it reads: the content hashes of its
-inputs plus the config parts it uses (``hashing.config_part``). A step whose
+inputs plus the config parts it uses (``pipeline.keys``). A step whose
 fingerprint already finished is skipped, its outputs taken from the state file;
 a step that was running when the process died is rerun (training resumes from
 its last checkpoint). When the gate fails, the recipe is adjusted per
@@ -19,10 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from taigimed.artifacts import file_sha256
 from taigimed.config import Config
+from taigimed.evaluate.candidate import gate_decision, log_gate_to_mlflow, record_gate
 from taigimed.pipeline import steps
-from taigimed.pipeline.hashing import config_part, fingerprint, hash_path
 from taigimed.pipeline.isolate import peak_rss_mb
+from taigimed.pipeline.keys import step_key
 from taigimed.pipeline.policy import adjusted, check_policy
 from taigimed.pipeline.results import (
     Evaluation,
@@ -157,9 +159,7 @@ def _run(cfg: Config, workdir: Workdir, tracking_uri: str | None, runner: Runner
 
 
 def _prepare(job: _Job, cfg: Config, attempt: int | None = None) -> PreparedData:
-    fp = fingerprint(
-        step="data", config=config_part(cfg, "data", "seed"), sources=steps.source_hashes(cfg)
-    )
+    fp = step_key(step="data", config=cfg.part("data", "seed"), sources=steps.source_hashes(cfg))
     return job.runner.run(
         "data",
         fp,
@@ -175,12 +175,12 @@ def _knowledge(job: _Job, cfg: Config) -> KnowledgeResult:
     from taigimed.knowledge.cards import load_cards
 
     cards = load_cards(cfg.knowledge.cards_dirs, require_reviewed=cfg.knowledge.require_reviewed)
-    fp = fingerprint(
+    fp = step_key(
         step="knowledge",
-        config=config_part(cfg, "knowledge", "seed"),
+        config=cfg.part("knowledge", "seed"),
         bootstrap=cfg.eval.bootstrap_samples,
-        cards={p.name: hash_path(p) for p in cards.files},
-        questions={p.name: hash_path(p) for p in (*QUESTION_SETS.values(), OPEN_SET)},
+        cards={p.name: file_sha256(p) for p in cards.files},
+        questions={p.name: file_sha256(p) for p in (*QUESTION_SETS.values(), OPEN_SET)},
     )
     out_json = job.workdir.eval / "knowledge" / f"{fp[:12]}.json"
     return job.runner.run(
@@ -201,11 +201,11 @@ def _train(
 ) -> TrainedStage:
     """Stage 1 from the base model, or stage 2 from stage 1's model (``init``)."""
     other = {1: "train.stage2", 2: "train.stage1"}[stage]
-    fp = fingerprint(
+    fp = step_key(
         step=f"stage{stage}",
-        config=config_part(acfg, "model", "train", "seed", drop=(other,)),
-        data=steps.dataset_hashes(Path(data.data_dir), steps.STAGE_DATASETS[stage]),
-        **({"init": init.model_sha256} if init else {}),
+        config=acfg.part("model", "train", "seed", drop=(other,)),
+        data=steps.dataset_digests(Path(data.data_dir), steps.STAGE_DATASETS[stage]),
+        **({"init": init.model_digest} if init else {}),
     )
     init_model = init.model_dir if init else None
     return job.runner.run(
@@ -221,11 +221,11 @@ def _train(
 
 def _export(job: _Job, acfg: Config, attempt: int, s2: TrainedStage) -> GgufExports:
     # The GGUF files are what CPU serving runs and what the gguf scorer scores.
-    fp = fingerprint(
+    fp = step_key(
         step="export",
-        model=s2.model_sha256,
+        model=s2.model_digest,
         types=steps.GGUF_TYPES,
-        config=config_part(acfg, "model", "eval"),
+        config=acfg.part("model", "eval"),
     )
     return job.runner.run(
         "export",
@@ -239,12 +239,12 @@ def _export(job: _Job, acfg: Config, attempt: int, s2: TrainedStage) -> GgufExpo
 def _evaluate(
     job: _Job, acfg: Config, attempt: int, data: PreparedData, s2: TrainedStage
 ) -> Evaluation:
-    fp = fingerprint(
+    fp = step_key(
         step="evaluate",
-        config=config_part(acfg, "eval", "model", "seed"),
-        model=s2.model_sha256,
-        data=steps.dataset_hashes(Path(data.data_dir), steps.EVAL_DATASETS),
-        authored=steps.authored_set_hash(acfg),
+        config=acfg.part("eval", "model", "seed"),
+        model=s2.model_digest,
+        data=steps.dataset_digests(Path(data.data_dir), steps.EVAL_DATASETS),
+        authored=steps.authored_set_digest(acfg),
         champion=job.champion_id(),
     )
     # One folder per model and evaluation settings, so a cached report is never overwritten.
@@ -268,19 +268,19 @@ def _gate(
     s2: TrainedStage,
     knowledge: KnowledgeResult,
 ) -> GateResult:
-    fp = fingerprint(
+    fp = step_key(
         step="gate",
-        config=config_part(acfg, "gate"),
+        config=acfg.part("gate"),
         report=ev.report_sha256,
         stage2=s2.metrics,
         champion=job.champion_id(),
-        knowledge=hash_path(Path(knowledge.report)),
+        knowledge=knowledge.report_sha256,
     )
 
     def decide(_resume: bool) -> GateResult:
         report = json.loads(Path(ev.report).read_text(encoding="utf-8"))
         kreport = json.loads(Path(knowledge.report).read_text(encoding="utf-8"))
-        return GateResult(steps.gate_decision(acfg, report, s2.metrics, job.champion, kreport))
+        return GateResult(gate_decision(acfg, report, s2.metrics, job.champion, kreport))
 
     return job.runner.run("gate", fp, decide, GateResult, attempt=attempt)
 
@@ -317,8 +317,8 @@ def _record_gate(
 ) -> None:
     """The decision and every attempt so far into the eval report, and onto the stage-2 run."""
     report = Path(ev.report)
-    steps.record_gate(report, decision.record, attempts, Path(knowledge.report))
-    steps.log_gate_to_mlflow(
+    record_gate(report, decision.record, attempts, Path(knowledge.report))
+    log_gate_to_mlflow(
         acfg,
         job.workdir,
         s2.mlflow_run_id,
@@ -341,25 +341,27 @@ def _register(
     decision: GateResult,
     knowledge: KnowledgeResult,
 ) -> Registration:
+    from taigimed.evaluate.report import headline_values
+    from taigimed.registry.lineage import lineage as registration_lineage
     from taigimed.registry.register import register_model
 
-    fp = fingerprint(
+    fp = step_key(
         step="register",
-        model=s2.model_sha256,
+        model=s2.model_digest,
         report=ev.report_sha256,
         gguf={t: g.sha256 for t, g in exports.gguf.items()},
         passed=decision.passed,
         knowledge=knowledge.version,
-        tracking=config_part(acfg, "tracking"),
+        tracking=acfg.part("tracking"),
         uri=job.tracking_uri,
     )
-    lineage = steps.lineage(
+    lineage = registration_lineage(
         acfg,
         data_version=data.version,
         data_manifest_sha256=data.manifest_sha256,
         stage1=s1.to_outputs(),
         stage2=s2.to_outputs(),
-        datasets_sha256=steps.dataset_hashes(
+        datasets_digest=steps.dataset_digests(
             Path(data.data_dir),
             tuple(sorted({*steps.STAGE_DATASETS[1], *steps.STAGE_DATASETS[2]})),
         ),
@@ -374,7 +376,7 @@ def _register(
             eval_report=Path(ev.report),
             decision=decision.record,
             lineage=lineage,
-            metrics=steps.headline_values(ev.metrics),
+            metrics=headline_values(ev.metrics),
             alias="staging",
             run_id=s2.mlflow_run_id,
             tracking_uri=job.tracking_uri,

@@ -1,5 +1,7 @@
 """The pipeline's steps: the same library functions the subcommands call, plus their records.
 
+Gating is evaluation's (``evaluate.candidate``), lineage the registry's (``registry.lineage``).
+
 Each step returns its typed result (``pipeline.results``), which the runner stores in
 the pipeline state and ``pipeline.run`` hands to the next step.
 """
@@ -12,9 +14,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-from taigimed.artifacts import write_json_atomic, write_text_atomic
+from taigimed.artifacts import content_digest, file_sha256
 from taigimed.config import Config
-from taigimed.pipeline.hashing import hash_path
 from taigimed.pipeline.isolate import call_in_process
 from taigimed.pipeline.results import (
     Evaluation,
@@ -33,22 +34,12 @@ from taigimed.workdir import Workdir
 EVAL_DATASETS = ("medqa_test", "taigi_test", "translation_test", "taigi_cloze_test")
 
 
-def dataset_hashes(data_dir: Path, names: tuple[str, ...]) -> dict[str, str]:
-    """Content hash of each saved dataset's Arrow files (state files hold timestamps)."""
-    out = {}
-    for name in names:
-        folder = Path(data_dir) / "datasets" / name
-        if not folder.is_dir():
-            raise FileNotFoundError(f"{folder} is missing; re-run `taigimed data prepare`")
-        h = [hash_path(f) for f in sorted(folder.glob("*.arrow"))]
-        out[name] = hash_path_list(h)
-    return out
+def dataset_digests(data_dir: Path, names: tuple[str, ...]) -> dict[str, str]:
+    """The digest of each dataset's Arrow files, as its manifest recorded it when written."""
+    from taigimed.data.load import load_prepared
 
-
-def hash_path_list(hashes: list[str]) -> str:
-    import hashlib
-
-    return hashlib.sha256("\n".join(hashes).encode()).hexdigest()
+    prepared = load_prepared(Path(data_dir))
+    return {name: prepared.digest(name) for name in names}
 
 
 def source_hashes(cfg: Config) -> dict[str, str]:
@@ -67,15 +58,15 @@ def source_hashes(cfg: Config) -> dict[str, str]:
             paths[key] = value
         elif isinstance(value, dict):
             paths.update({f"{key}.{k}": v for k, v in value.items() if isinstance(v, Path)})
-    return {k: hash_path(p) for k, p in sorted(paths.items()) if p.expanduser().exists()}
+    return {k: content_digest(p) for k, p in sorted(paths.items()) if p.expanduser().exists()}
 
 
-def authored_set_hash(cfg: Config) -> str:
-    """Content hash of the Taigi medical set the evaluation reads (shipped or configured)."""
+def authored_set_digest(cfg: Config) -> str:
+    """Content digest of the Taigi medical set the evaluation reads (shipped or configured)."""
     from taigimed.evaluate.eval_sets import builtin_set_dir
 
     folder = Path(cfg.eval.taigi_medical_path or builtin_set_dir())
-    return hash_path(folder) if folder.exists() else "absent"
+    return content_digest(folder) if folder.exists() else "absent"
 
 
 def prepare_data(cfg: Config, workdir: Workdir) -> PreparedData:
@@ -96,14 +87,14 @@ def _in_own_process(fn: Callable[..., Heavy], *args: Any) -> Heavy:
 
 
 def _prepare_data(cfg: Config, workdir: Workdir) -> PreparedData:
+    from taigimed.data.load import load_prepared
     from taigimed.data.prepare import prepare
 
-    data_dir = Path(prepare(cfg, workdir))
-    manifest = data_dir / "manifest.json"
+    prepared = load_prepared(Path(prepare(cfg, workdir)))
     return PreparedData(
-        data_dir=str(data_dir),
-        version=data_dir.name,
-        manifest_sha256=hash_path(manifest) if manifest.exists() else None,
+        data_dir=str(prepared.path),
+        version=prepared.path.name,
+        manifest_sha256=prepared.manifest_sha256,
     )
 
 
@@ -210,7 +201,7 @@ def _train_stage(
         run_dir=str(run_dir),
         run_name=info.get("run_name", run_dir.name),
         model_dir=str(model_dir),
-        model_sha256=hash_path(model_dir),
+        model_digest=info["model_digest"],
         mlflow_run_id=info.get("mlflow_run_id"),
         metrics=info.get("metrics", {}),
     )
@@ -231,93 +222,23 @@ def export_gguf(cfg: Config, workdir: Workdir, model_dir: str) -> GgufExports:
     return GgufExports(out)
 
 
-def key_metrics(report: dict[str, Any]) -> dict[str, dict[str, float]]:
-    """``set.metric`` → {value, ci_low, ci_high, n} for every headline metric in a report."""
-    out = {}
-    for set_name, res in report.get("sets", {}).items():
-        for metric, m in res.get("metrics", {}).items():
-            out[f"{set_name}.{metric}"] = {k: m.get(k) for k in ("value", "ci_low", "ci_high", "n")}
-    return out
-
-
-def headline_values(metrics: dict[str, dict[str, float]]) -> dict[str, float]:
-    """``set.metric`` → value, from ``key_metrics``, leaving out what could not be computed."""
-    return {k: v["value"] for k, v in metrics.items() if v.get("value") is not None}
-
-
-def gate_decision(
-    cfg: Config,
-    report: dict[str, Any],
-    stage2_metrics: dict,
-    champion,
-    knowledge_report: dict[str, Any] | None = None,
-) -> dict:
-    """The gate's decision on an eval report, as the JSON-ready dict every caller records."""
-    from taigimed.evaluate.gate import decide
-
-    return decide(
-        report,
-        cfg.gate,
-        champion_report=champion.report if champion else None,
-        champion=champion.describe() if champion else None,
-        stage2_metrics=stage2_metrics,
-        knowledge_report=knowledge_report,
-        seed=cfg.eval.seed if cfg.eval.seed is not None else cfg.seed,
-    ).to_dict()
-
-
 def knowledge(cfg: Config, workdir: Workdir, out_json: Path) -> KnowledgeResult:
     """Build the knowledge version and evaluate it (``taigimed knowledge eval``)."""
-    from taigimed.evaluate.knowledge import evaluate_knowledge
-    from taigimed.knowledge.base import build_knowledge, open_knowledge
+    from taigimed.evaluate.knowledge import build_and_evaluate
 
-    folder = build_knowledge(cfg.knowledge, workdir)
-    kb = open_knowledge(cfg.knowledge, workdir, folder)
-    k = cfg.knowledge
-    report = evaluate_knowledge(kb, k.top_k, k.min_score, cfg.eval.bootstrap_samples, cfg.seed)
-    write_json_atomic(out_json, report)
+    folder, version, report = build_and_evaluate(cfg, workdir, out_json)
     held = report["heldout"]["overall"]
     return KnowledgeResult(
         folder=str(folder),
-        version=kb.version,
+        version=version,
         report=str(out_json),
+        report_sha256=file_sha256(out_json),
         metrics={
             "heldout.recall@1": held["recall@1"]["value"],
             "heldout.recall@3": held["recall@3"]["value"],
             "served.rubric_recall": report["served_rubric"]["rubric_recall"]["value"],
         },
     )
-
-
-def lineage(
-    cfg: Config,
-    *,
-    data_version: str | None,
-    data_manifest_sha256: str | None,
-    stage1: dict[str, Any],
-    stage2: dict[str, Any],
-    **extra: Any,
-) -> dict[str, Any]:
-    """Where a registered model came from: recipe, data, both training runs, its hash.
-
-    ``stage1``/``stage2`` hold ``run_name`` and ``mlflow_run_id`` (``train_stage``'s
-    outputs, ``TrainedStage.to_outputs()``, or the run.json files); ``stage2`` also
-    ``model_sha256``. Unknown values (None) are left out, so the registry's tags only
-    state what is known.
-    """
-    record = {
-        "recipe": cfg.name,
-        "data_version": data_version,
-        "data_manifest_sha256": data_manifest_sha256,
-        "stage1_run": stage1.get("run_name"),
-        "stage1_mlflow_run_id": stage1.get("mlflow_run_id"),
-        "stage2_run": stage2.get("run_name"),
-        "stage2_mlflow_run_id": stage2.get("mlflow_run_id"),
-        "model_sha256": stage2.get("model_sha256"),
-        "config_fingerprint": cfg.fingerprint(),
-        **extra,
-    }
-    return {k: v for k, v in record.items() if v is not None}
 
 
 def evaluate(
@@ -330,6 +251,7 @@ def _evaluate(
     cfg: Config, workdir: Workdir, model_dir: str, data_dir: str, out_json: Path, champion
 ) -> Evaluation:
     from taigimed.evaluate import evaluate_model
+    from taigimed.evaluate.report import key_metrics
 
     report = evaluate_model(
         cfg,
@@ -341,79 +263,7 @@ def _evaluate(
     )
     return Evaluation(
         report=str(out_json),
-        report_sha256=hash_path(out_json),
+        report_sha256=file_sha256(out_json),
         metrics=key_metrics(report),
         sample=report.get("sample", {}),
     )
-
-
-def gate_markdown(decision: dict[str, Any], attempts: list[dict[str, Any]]) -> str:
-    lines = ["", "## Gate decision", "", f"**{'PASSED' if decision['passed'] else 'FAILED'}**", ""]
-    lines += [f"- {r}" for r in decision["reasons"]]
-    lines += ["", "| check | value | threshold | passed | detail |", "|---|---|---|---|---|"]
-    for c in decision["checks"]:
-        value = "–" if c["value"] is None else f"{c['value']:.4g}"
-        thr = "–" if c["threshold"] is None else f"{c['threshold']:.4g}"
-        lines.append(f"| {c['name']} | {value} | {thr} | {c['passed']} | {c['detail']} |")
-    if attempts:
-        lines += ["", "### Attempts", "", "| attempt | adjustments | passed | reasons |"]
-        lines.append("|---|---|---|---|")
-        for a in attempts:
-            adj = ", ".join(f"{k}={v:.4g}" for k, v in a.get("adjustments", {}).items()) or "–"
-            lines.append(f"| {a['attempt']} | {adj} | {a['passed']} | {'; '.join(a['reasons'])} |")
-    return "\n".join(lines) + "\n"
-
-
-def record_gate(
-    report_path: Path,
-    decision: dict[str, Any],
-    attempts: list[dict[str, Any]],
-    knowledge_report: Path | None = None,
-) -> None:
-    """Write the decision and every attempt so far into the eval JSON and its Markdown report,
-    with the retrieval section of the knowledge version judged beside the model."""
-    from taigimed.evaluate.knowledge import KNOWLEDGE_SECTION, knowledge_markdown
-
-    report = json.loads(report_path.read_text(encoding="utf-8"))
-    report["gate"] = decision
-    report["attempts"] = attempts
-    write_json_atomic(report_path, report)
-    md = report_path.with_suffix(".md")
-    if md.exists():
-        text = md.read_text(encoding="utf-8")
-        for section in (KNOWLEDGE_SECTION, "\n## Gate decision\n"):
-            text = text.split(section)[0]
-        text = text.rstrip("\n") + "\n"
-        if knowledge_report is not None:
-            kreport = json.loads(Path(knowledge_report).read_text(encoding="utf-8"))
-            text += knowledge_markdown(kreport)
-        write_text_atomic(md, text + gate_markdown(decision, attempts))
-
-
-def log_gate_to_mlflow(
-    cfg: Config,
-    workdir: Workdir,
-    run_id: str | None,
-    report_path: Path,
-    decision: dict[str, Any],
-    attempt: dict[str, Any],
-    tracking_uri: str | None,
-) -> None:
-    """Record the decision on the stage-2 training run it judged (tags, metric, artifacts)."""
-    if not run_id:
-        return
-    from taigimed.registry import store
-    from taigimed.registry.store import client as registry_client
-
-    client = registry_client(cfg, workdir, tracking_uri)
-    n = attempt["attempt"]
-    client.set_tag(run_id, store.TAG_GATE_PASSED, str(decision["passed"]).lower())
-    client.set_tag(run_id, "taigimed.gate_attempt", str(n))
-    client.log_metric(run_id, "gate_passed", 1.0 if decision["passed"] else 0.0)
-    client.log_dict(run_id, {"decision": decision, "attempt": attempt}, f"gate/attempt-{n}.json")
-    client.log_artifact(run_id, str(report_path), "eval")
-    md = report_path.with_suffix(".md")
-    if md.exists():
-        client.log_artifact(run_id, str(md), "eval")
-        for png in report_path.parent.glob(f"{report_path.stem}_*.png"):
-            client.log_artifact(run_id, str(png), "eval")

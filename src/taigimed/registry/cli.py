@@ -10,11 +10,7 @@ from typing import Annotated
 
 import typer
 
-from taigimed.cli_options import ConfigOpt, SetOpt, WorkdirOpt, load, workdir
-
-TrackingOpt = Annotated[
-    str | None, typer.Option("--tracking-uri", help="MLflow tracking/registry URI override.")
-]
+from taigimed.cli_options import ConfigOpt, SetOpt, TrackingOpt, WorkdirOpt, load, workdir
 
 model_app = typer.Typer(
     help="Registered models: list versions, promote and roll back aliases.", no_args_is_help=True
@@ -155,73 +151,10 @@ def first_release_cmd(
         write_text_atomic(out, release.path)
 
 
-EvalOpt = Annotated[Path, typer.Option("--eval", help="The candidate's eval report JSON.")]
-Stage2Opt = Annotated[
-    Path, typer.Option("--stage2-run", help="The candidate's stage-2 run folder (has run.json).")
-]
-
-
-@model_app.command("gate")
-def gate_cmd(
-    eval_json: EvalOpt,
-    stage2_run: Stage2Opt,
-    out: Annotated[
-        Path | None, typer.Option("--out", help="Decision JSON (default: <eval>.gate.json).")
-    ] = None,
-    config: ConfigOpt = None,
-    set_: SetOpt = None,
-    workdir_: WorkdirOpt = None,
-    tracking_uri: TrackingOpt = None,
-) -> None:
-    """Decide whether a candidate may be registered (exit 0 passed, 3 refused).
-
-    taigimed model gate --eval W/eval/candidate.json --stage2-run W/runs/stage2/<run>
-
-    (W: the work directory.)
-
-    The decision and its reasons go into the eval JSON, --out and the stage-2 MLflow run.
-    `taigimed pipeline run` does this (and retries) by itself.
-    """
-    from taigimed.pipeline.candidate import gate_candidate
-    from taigimed.registry import RegistryError
-
-    cfg = load(config, set_)
-    try:
-        decision = gate_candidate(cfg, workdir(workdir_), eval_json, stage2_run, out, tracking_uri)
-    except RegistryError as exc:
-        _fail(exc)
-    verdict = "passed" if decision["passed"] else "refused"
-    typer.echo(f"gate {verdict}:")
-    for reason in decision["reasons"]:
-        typer.echo(f"  - {reason}")
-    if not decision["passed"]:
-        raise typer.Exit(3)
-
-
-@model_app.command("register")
-def register_cmd(
-    eval_json: EvalOpt,
-    stage2_run: Stage2Opt,
-    config: ConfigOpt = None,
-    set_: SetOpt = None,
-    workdir_: WorkdirOpt = None,
-    tracking_uri: TrackingOpt = None,
-) -> None:
-    """Register a candidate that passed `taigimed model gate` and point `staging` at it.
-
-    taigimed model register --eval W/eval/candidate.json --stage2-run W/runs/stage2/<run>
-    """
-    from taigimed.pipeline.candidate import register_candidate
-    from taigimed.registry import RegistryError
-
-    cfg = load(config, set_)
-    try:
-        rv = register_candidate(cfg, workdir(workdir_), eval_json, stage2_run, tracking_uri)
-    except RegistryError as exc:
-        _fail(exc)
-    typer.echo(f"registered {rv.name} version {rv.version} → staging")
-
-
 def register(app: typer.Typer) -> None:
-    """Add the `model` group to the `taigimed` app."""
+    """Add the `model` group to the `taigimed` app.
+
+    `model gate` and `model register` judge and register a candidate from its eval report:
+    evaluation's work (``evaluate.candidate``), so ``evaluate.cli`` adds them to this group.
+    """
     app.add_typer(model_app, name="model")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import json
+from typing import Annotated, Any
 
 import typer
 
@@ -34,24 +35,20 @@ def serve(
     taigimed serve --config tiny --port 8000         # the tiny random model, for trying the API
     taigimed serve --engine upstream --upstream-url http://127.0.0.1:8080
     """
-    cfg = load(config, set_)
-    overrides = {
-        "model": model,
-        "engine": engine,
-        "upstream_url": upstream_url,
-        "host": host,
-        "port": port,
-    }
-    try:
-        for key, value in overrides.items():
-            if value is not None:
-                setattr(cfg.serve, key, value)
-    except ValueError as exc:
-        typer.secho(f"error: {exc}", fg="red", err=True)
-        raise typer.Exit(2) from exc
+    options = {"model": model, "engine": engine, "upstream_url": upstream_url, "host": host}
+    cfg = load(config, serve_overrides(set_, {**options, "port": port}))
     from taigimed.serve.server import run_server
 
     run_server(cfg, workdir(workdir_))
+
+
+def serve_overrides(set_: list[str] | None, options: dict[str, Any]) -> list[str]:
+    """``--set`` plus the options given, as overrides of ``serve.*`` (the options win).
+
+    Values go as JSON (which YAML reads as written), so ``--model 3`` stays the string "3".
+    """
+    given = [f"serve.{k}={json.dumps(v)}" for k, v in options.items() if v is not None]
+    return [*(set_ or []), *given]
 
 
 @db_app.command("upgrade")

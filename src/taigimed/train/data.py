@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +31,10 @@ class TrainingData:
     def manifest(self) -> dict:
         return self.prepared.manifest
 
+    @property
+    def manifest_sha256(self) -> str:
+        return self.prepared.manifest_sha256
+
     def dataset(self, name: str):
         ds = self.prepared.dataset(name)
         check_records(ds, name)
@@ -43,12 +46,8 @@ def open_prepared(workdir: Workdir, data_dir: str | Path | None = None) -> Train
     return TrainingData(load_prepared(Path(data_dir) if data_dir is not None else workdir))
 
 
-def _digest(folder: Path) -> str:
-    """Hash of a saved dataset's state files (Arrow fingerprints), cheap and stable."""
-    h = hashlib.sha256()
-    for f in sorted(folder.glob("*.json")):
-        h.update(f.read_bytes())
-    return h.hexdigest()[:16]
+# MLflow keeps a dataset digest in a 36-character column: the manifest's digest, shortened.
+_MLFLOW_DIGEST_CHARS = 16
 
 
 def log_inputs(data: TrainingData, names: list[str]) -> None:
@@ -65,6 +64,10 @@ def log_inputs(data: TrainingData, names: list[str]) -> None:
         with warnings.catch_warnings():  # "file://" matches two equivalent local sources
             warnings.simplefilter("ignore")
             source = resolve_dataset_source(folder.as_uri())
-        dataset = MetaDataset(source, name=f"{name}@{data.version}", digest=_digest(folder))
+        dataset = MetaDataset(
+            source,
+            name=f"{name}@{data.version}",
+            digest=data.prepared.digest(name)[:_MLFLOW_DIGEST_CHARS],
+        )
         mlflow.log_input(dataset, context=name.rsplit("_", 1)[-1], tags={"rows": str(rows)})
     mlflow.log_dict(data.manifest, "data/manifest.json")

@@ -25,7 +25,7 @@ from typing import Any
 
 import torch
 
-from taigimed.artifacts import git_commit
+from taigimed.artifacts import folder_digest, git_commit
 from taigimed.artifacts import write_json_atomic as _write_json
 from taigimed.config import Config
 from taigimed.train import card, data
@@ -440,6 +440,7 @@ def _save_and_log(
         "start_model": inputs.start_model,
         "data_version": inputs.prepared.version,
         "data_dir": str(inputs.prepared.path),
+        "data_manifest_sha256": inputs.prepared.manifest_sha256,
         "config_fingerprint": folder.fingerprint,
         "method": stage_cfg.method,
         "precision": machine.precision.as_record(),
@@ -448,6 +449,9 @@ def _save_and_log(
         "metrics": metrics,
     }
     card.write_model_card(model_dir / "MODEL_CARD.md", cfg, stage, run_info)
+    # The model folder is hashed once, here where it was written; the pipeline and the
+    # registry read this value.
+    run_info["model_digest"] = folder_digest(model_dir)
     _write_json(folder.path / "run.json", run_info)
     mlflow.log_artifact(str(folder.path / "run.json"))
     mlflow.log_artifact(str(model_dir / "MODEL_CARD.md"))

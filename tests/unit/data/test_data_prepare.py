@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from taigimed import chat
+from taigimed.artifacts import file_sha256, folder_digest
 from taigimed.config import load_config
 from taigimed.data.config import DATASET_NAMES
 from taigimed.data.load import PreparedDataError, load_prepared
@@ -113,9 +114,13 @@ def test_manifest_and_card(prepared):
     for name, f in m["filters"].items():  # nothing silently dropped
         assert f["read"] == f["kept"] + sum(f["removed"].values()) + f["skipped_unreadable"], name
     assert m["filters"]["textbooks"]["chunks_for_training"] >= 1
+    data = load_prepared(path)
+    assert data.manifest_sha256 == file_sha256(path / "manifest.json")
     for name, meta in m["datasets"].items():
-        assert meta["rows"] == len(load_prepared(path).dataset(name))
-        assert len(meta["sha256"]) == 64
+        assert meta["rows"] == len(data.dataset(name))
+        # hashed once, when written: the digest every reader (training, pipeline) takes
+        assert meta["digest"] == folder_digest(path / meta["path"], "*.arrow")
+        assert data.digest(name) == meta["digest"]
     files = m["sources"]["sinica"]["files"]
     assert files[0]["path"].endswith("sinica_small.txt") and len(files[0]["sha256"]) == 64
     card = (path / "DATA_CARD.md").read_text(encoding="utf-8")

@@ -127,3 +127,15 @@ def test_adjustment_needs_exactly_one_operation():
 
     with pytest.raises(ValidationError, match="exactly one of multiply or add"):
         Adjustment(field="train.stage2.max_steps", multiply=2, add=1)
+
+
+def test_every_gate_command_prints_the_verdict_then_one_reason_a_line():
+    from taigimed.evaluate.candidate import decision_lines
+
+    refused = {"passed": False, "reasons": ["medqa_tw.acc 0.2 < 0.3", "forgetting 0.4 > 0.1"]}
+    assert decision_lines(refused) == [
+        "gate refused:",
+        "  - medqa_tw.acc 0.2 < 0.3",
+        "  - forgetting 0.4 > 0.1",
+    ]
+    assert decision_lines({"passed": True, "reasons": ["all checks passed"]})[0] == "gate passed:"

@@ -12,6 +12,7 @@ from taigimed.pipeline.results import (
     GateResult,
     GgufExports,
     GgufFile,
+    KnowledgeResult,
     PreparedData,
     Registration,
     TrainedStage,
@@ -19,7 +20,7 @@ from taigimed.pipeline.results import (
 from taigimed.pipeline.runner import Runner
 from taigimed.pipeline.state import PipelineState
 
-# Outputs exactly as state.json has always held them (one per step).
+# Outputs exactly as state.json holds them (one per step, key format 2).
 STORED = {
     PreparedData: {
         "data_dir": "/w/data/v1",
@@ -31,7 +32,7 @@ STORED = {
         "run_dir": "/w/runs/s2",
         "run_name": "s2",
         "model_dir": "/w/runs/s2/model",
-        "model_sha256": "cd" * 32,
+        "model_digest": "cd" * 32,
         "mlflow_run_id": None,
         "metrics": {"val_loss_before": 2.5, "val_loss_after": 2.0},
         "peak_rss_mb": 1536.0,
@@ -43,6 +44,13 @@ STORED = {
         "metrics": {"medqa_tw.acc": {"value": 0.3, "ci_low": 0.2, "ci_high": 0.4, "n": 10}},
         "sample": {},
         "peak_rss_mb": 900.0,
+    },
+    KnowledgeResult: {
+        "folder": "/w/knowledge/k1",
+        "version": "k1",
+        "report": "/w/eval/knowledge/k1.json",
+        "report_sha256": "23" * 32,
+        "metrics": {"heldout.recall@1": 0.5},
     },
     GateResult: {"passed": False, "reasons": ["medqa_tw.acc low"], "checks": [], "champion": None},
     Registration: {"name": "taigimed", "version": 3, "run_id": "r1"},
@@ -68,8 +76,8 @@ def test_results_say_what_they_are():
 
 
 def test_a_record_missing_a_field_does_not_read():
-    broken = {k: v for k, v in STORED[TrainedStage].items() if k != "model_sha256"}
-    with pytest.raises(TypeError, match="model_sha256"):
+    broken = {k: v for k, v in STORED[TrainedStage].items() if k != "model_digest"}
+    with pytest.raises(TypeError, match="model_digest"):
         TrainedStage.from_outputs(broken)
     with pytest.raises(TypeError, match="passed"):
         GateResult.from_outputs({"reasons": []})

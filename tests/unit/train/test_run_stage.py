@@ -1,6 +1,7 @@
 """End to end on the tiny model: both stages, files, the MLflow run, and loss going down."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -70,6 +71,16 @@ def test_two_stages_write_models_runs_and_learn(tmp_path, prepared_dir, mlflow_u
     assert [h.step for h in history] == list(range(1, 7))
     names = {i.dataset.name for i in run.inputs.dataset_inputs}
     assert {"stage2_train@v-test", "stage1_validation@v-test"} <= names
+    # One digest per artifact, taken where it was written: the model folder's in run.json,
+    # the manifest file's sha256, and each dataset's Arrow digest as MLflow records it.
+    from taigimed.artifacts import file_sha256, folder_digest
+    from taigimed.data.load import load_prepared
+
+    assert info2["model_digest"] == folder_digest(run2 / "model")
+    assert info2["data_manifest_sha256"] == file_sha256(Path(prepared_dir) / "manifest.json")
+    prepared = load_prepared(prepared_dir)
+    digests = {i.dataset.name: i.dataset.digest for i in run.inputs.dataset_inputs}
+    assert digests["stage2_train@v-test"] == prepared.digest("stage2_train")[:16]
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
     assert {"run.json", "MODEL_CARD.md", "adapter", "model", "config.json"} <= artifacts
 
