@@ -34,6 +34,7 @@ from taigimed.artifacts import write_text_atomic
 from taigimed.serve.safety.canonical import canonical
 
 MODEL_PATH = Path(__file__).parent / "model" / "triage_classifier.json"
+REBUILD_COMMAND = "python -m taigimed.serve.safety.classifier"
 NGRAMS = (1, 3)
 MAX_FEATURES = 4000
 C = 4.0
@@ -53,6 +54,8 @@ class TriageClassifier:
     coef: np.ndarray
     intercept: float
     threshold: float
+    # The rules version it was built beside; ``safety.in_effect`` refuses any other.
+    rules_version: str = ""
 
     def score(self, standardised: str, variants: dict[str, str] | None = None) -> float:
         """P(emergency) for one standardised message."""
@@ -93,11 +96,12 @@ def _load(path: str) -> TriageClassifier:
             coef=np.asarray(tree["coef"], dtype=np.float64),
             intercept=float(tree["intercept"]),
             threshold=float(tree["threshold"]),
+            rules_version=str(tree["rules_version"]),
         )
     except (OSError, ValueError, KeyError) as exc:
         raise ValueError(
             f"{path}: cannot load the triage classifier ({exc}); rebuild it with "
-            "`python -m taigimed.serve.safety.classifier`"
+            f"`{REBUILD_COMMAND}`"
         ) from exc
 
 
