@@ -15,7 +15,10 @@ class PreparedDataError(FileNotFoundError):
 
 
 @dataclass
-class PreparedData:
+class PreparedVersion:
+    """One prepared version folder read back (not the pipeline's ``PreparedData`` step
+    result, which only names the folder)."""
+
     path: Path
     manifest: dict
     _cache: dict = field(default_factory=dict, repr=False)
@@ -59,7 +62,7 @@ class PreparedData:
         return self._cache[name]
 
 
-def load_prepared(path_or_workdir: Path | str | Workdir) -> PreparedData:
+def load_prepared(path_or_workdir: Path | str | Workdir) -> PreparedVersion:
     """A version folder, or a work directory (its ``data/current.json`` names the newest)."""
     if isinstance(path_or_workdir, Workdir):
         root = path_or_workdir.root
@@ -76,4 +79,4 @@ def load_prepared(path_or_workdir: Path | str | Workdir) -> PreparedData:
         raise PreparedDataError(
             f"no prepared data at {root}: run `taigimed data prepare --workdir {root}` first"
         )
-    return PreparedData(folder, json.loads(manifest.read_text(encoding="utf-8")))
+    return PreparedVersion(folder, json.loads(manifest.read_text(encoding="utf-8")))
