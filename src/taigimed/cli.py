@@ -55,12 +55,12 @@ def config_recipes() -> None:
 
 def _register_subcommands() -> None:
     from taigimed.data.cli import register as register_data
-    from taigimed.deploy.cli import register as register_deploy
     from taigimed.evaluate.cli import register as register_eval
     from taigimed.knowledge.cli import register as register_knowledge
     from taigimed.models.cli import register as register_models
     from taigimed.pipeline.cli import register as register_pipeline
     from taigimed.registry.cli import register as register_registry
+    from taigimed.rollout.cli import register as register_deploy
     from taigimed.serve.cli import register as register_serve
     from taigimed.train.cli import register as register_train
 

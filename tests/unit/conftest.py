@@ -1,4 +1,4 @@
-"""Fixtures shared by the serving and deploy tests: the real app on the tiny model.
+"""Fixtures shared by the serving and rollout tests: the real app on the tiny model.
 
 Imports are inside the fixtures so that collecting the other unit tests stays light.
 """

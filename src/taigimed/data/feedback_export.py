@@ -13,7 +13,7 @@ Writes ``WORKDIR/feedback/<version>/`` with two datasets and a manifest, then po
 - ``datasets/feedback_all``: every answer that got feedback or a review, with its labels,
   for analysis (negative examples included).
 
-Personal data is scrubbed from every text (``taigimed.monitor.pii``) and counted by kind in
+Personal data is scrubbed from every text (``taigimed.data.pii``) and counted by kind in
 the manifest. The version is the export time plus a hash of the content; an export with the
 same content as the newest one is not written twice.
 """
@@ -209,7 +209,7 @@ def export_feedback(
     """
     from datasets import Dataset
 
-    from taigimed.monitor.pii import Scrubber
+    from taigimed.data.pii import Scrubber
     from taigimed.serve.storage.db import database_url
 
     if db_url is None:

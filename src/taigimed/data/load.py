@@ -19,7 +19,10 @@ class PreparedDataError(FileNotFoundError):
 
 
 @dataclass
-class PreparedData:
+class PreparedVersion:
+    """One prepared version folder read back (not the pipeline's ``PreparedData`` step
+    result, which only names the folder)."""
+
     path: Path
     manifest: dict
     manifest_sha256: str  # of the manifest.json bytes this was read from
@@ -78,7 +81,7 @@ class PreparedData:
         return self._cache[name]
 
 
-def load_prepared(path_or_workdir: Path | str | Workdir) -> PreparedData:
+def load_prepared(path_or_workdir: Path | str | Workdir) -> PreparedVersion:
     """A version folder, or a work directory (its ``data/current.json`` names the newest)."""
     if isinstance(path_or_workdir, Workdir):
         root = path_or_workdir.root
@@ -95,6 +98,6 @@ def load_prepared(path_or_workdir: Path | str | Workdir) -> PreparedData:
         raise PreparedDataError(
             f"no prepared data at {root}: run `taigimed data prepare --workdir {root}` first"
         )
-    return PreparedData(
+    return PreparedVersion(
         folder, json.loads(manifest.read_text(encoding="utf-8")), file_sha256(manifest)
     )

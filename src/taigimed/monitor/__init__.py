@@ -1,1 +1,1 @@
-"""monitor: canary analysis against Prometheus, drift report, PII scrubber."""
+"""monitor: canary analysis against Prometheus, drift report."""

@@ -4,8 +4,9 @@
 
 Compares the user turns stored by ``taigimed serve`` with the user turns (and texts) of the
 prepared training data on four views: script mix (``taigimed.text.script``), message length,
-topics (keyword lists in ``monitor.drift.topics``) and red-flag rate (the serving safety rules,
-applied to both sides alike). Writes ``report.md``, ``report.html`` (plots embedded),
+topics (keyword lists in ``monitor.drift.topics``) and red-flag rate (the rules in effect for
+serving, ``serve.safety.rules_path``, applied to both sides alike; the report records their
+version). Writes ``report.md``, ``report.html`` (plots embedded),
 ``drift.json`` and one PNG per view into ``--out``, all at once (temp folder, then rename).
 """
 
@@ -86,13 +87,11 @@ def training_inputs(prepared, limit: int, seed: int) -> list[str]:
     return texts[:limit]
 
 
-def profile(texts: list[str], cfg: Config) -> dict[str, Any]:
-    """Script, length, topic and red-flag tables of a list of messages."""
-    from taigimed.serve.safety.rules import load_rules
+def profile(texts: list[str], cfg: Config, rules) -> dict[str, Any]:
+    """Script, length, topic and red-flag (by ``rules``) tables of a list of messages."""
     from taigimed.serve.safety.triage import triage
     from taigimed.text.script import detect_script
 
-    rules = load_rules()
     edges = cfg.monitor.drift.length_bins
     scripts, lengths, topics = Counter(), Counter(), Counter()
     red = 0
@@ -151,6 +150,7 @@ def drift_report(
     since_days: float | None = None,
 ) -> dict[str, Any]:
     """Build the report into ``out``; returns what ``drift.json`` holds."""
+    from taigimed.serve.safety.in_effect import rules_in_effect, rules_path
     from taigimed.serve.storage.db import database_url
 
     dcfg = cfg.monitor.drift
@@ -164,8 +164,9 @@ def drift_report(
         prepared = load_prepared(data_dir if data_dir is not None else workdir)
     except PreparedDataError as exc:
         raise DriftError(str(exc)) from exc
-    train = profile(training_inputs(prepared, dcfg.sample_training_rows, cfg.seed), cfg)
-    prod = profile(prod_texts, cfg)
+    rules = rules_in_effect(cfg.serve.safety)
+    train = profile(training_inputs(prepared, dcfg.sample_training_rows, cfg.seed), cfg, rules)
+    prod = profile(prod_texts, cfg, rules)
     distances = {v: js_distance(prod[v], train[v]) for v in ("script", "length", "topic")}
     red_change = prod["red_flag_rate"] - train["red_flag_rate"]
     drifted = {v: d > dcfg.max_js_distance for v, d in distances.items()}
@@ -173,6 +174,10 @@ def drift_report(
     report = {
         "created_at": datetime.now(UTC).isoformat(),
         "training_data": str(prepared.path),
+        # Which red-flag rules judged both sides: a rate change across rule versions is
+        # the rules' doing, not the users'.
+        "rules_version": rules.version,
+        "rules_path": str(rules_path(cfg.serve.safety)),
         "production": prod,
         "training": train,
         "js_distance": distances,
@@ -223,6 +228,8 @@ def _markdown(r: dict[str, Any]) -> str:
         f"| {'**yes**' if r['drifted']['red_flag_rate'] else 'no'} |"
     )
     lines += [
+        "",
+        f"Red flags by the safety rules version {r['rules_version']} (`{r['rules_path']}`).",
         "",
         f"Mean length: production {p['mean_length']:.1f}, "
         f"training {t['mean_length']:.1f} characters.",

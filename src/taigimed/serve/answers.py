@@ -133,15 +133,13 @@ class AnswerGuard:
 def answer_hooks(cfg, kb: KnowledgeBase | None) -> tuple[list, list]:
     """(pre-model, post-model) hooks for ``serve.answer_mode``, placed after the safety
     layer's triage and dosing hooks and before its dose filter and disclaimer."""
-    from pathlib import Path
-
-    from taigimed.serve.safety.rules import DEFAULT_RULES, load_rules
+    from taigimed.serve.safety.in_effect import rules_in_effect
 
     s = cfg.serve
     pre: list = []
     if kb is not None:
         if s.safety.enabled and s.safety.disclaimer:
-            rules = load_rules(Path(s.safety.rules_path) if s.safety.rules_path else DEFAULT_RULES)
+            rules = rules_in_effect(s.safety)
 
             def disclaimer(script: str) -> str:
                 return rules.reply("disclaimer", script)

@@ -6,7 +6,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from taigimed.data.load import PreparedData, load_prepared
+from taigimed.data.load import PreparedVersion, load_prepared
 from taigimed.data.schema import DatasetSchemaError, check_records
 from taigimed.workdir import Workdir
 
@@ -17,7 +17,7 @@ __all__ = ["DatasetSchemaError", "TrainingData", "log_inputs", "open_prepared"]
 class TrainingData:
     """A prepared version whose ``dataset(name)`` is checked to hold training records."""
 
-    prepared: PreparedData
+    prepared: PreparedVersion
 
     @property
     def path(self) -> Path:

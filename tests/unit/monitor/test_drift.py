@@ -92,3 +92,26 @@ def test_missing_inputs_say_what_to_do(tmp_path):
     _serving_db(tmp_path / "w2", PRODUCTION_TURNS)
     with pytest.raises(DriftError, match="taigimed data prepare"):
         drift_report(load_config("tiny"), Workdir.resolve(tmp_path / "w2"), tmp_path / "o")
+
+
+def test_the_rules_in_effect_judge_red_flags_and_are_recorded(tmp_path):
+    from taigimed.serve.safety.rules import DEFAULT_RULES, load_rules
+
+    root = tmp_path / "work"
+    _serving_db(root, PRODUCTION_TURNS)
+    _prepared_data(root, TRAINING_TURNS)
+    shipped = load_rules().version
+    clinic = tmp_path / "clinic.yaml"
+    clinic.write_text(
+        DEFAULT_RULES.read_text(encoding="utf-8").replace(
+            f"version: {shipped}", "version: 2099.1.1", 1
+        ),
+        encoding="utf-8",
+    )
+    cfg = load_config("tiny")
+    cfg.serve.safety.rules_path = str(clinic)
+    report = drift_report(cfg, Workdir.resolve(root), tmp_path / "drift")
+    assert report["rules_version"] == "2099.1.1" and report["rules_path"] == str(clinic)
+    assert "rules version 2099.1.1" in (tmp_path / "drift" / "report.md").read_text()
+    default = drift_report(load_config("tiny"), Workdir.resolve(root), tmp_path / "d2")
+    assert default["rules_version"] == shipped

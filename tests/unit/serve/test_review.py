@@ -99,3 +99,30 @@ def test_review_flagged_holds_only_flagged(make_client, monkeypatch):
     assert plain["reply_kind"] == "model"
     assert medicine["reply_kind"] == negated["reply_kind"] == "review_pending"
     assert emergency["reply_kind"] == "red_flag"  # emergencies are never held
+
+
+def test_one_rule_file_in_effect_for_triage_holding_and_the_users_notice(
+    make_client, monkeypatch, tmp_path
+):
+    """``serve.safety.rules_path`` reaches every reader through ``safety.in_effect``: the
+    triggers' version, the hold notice and the notice ``/v1/answers`` gives later."""
+    from taigimed.serve.safety.rules import DEFAULT_RULES
+
+    monkeypatch.setenv("TAIGIMED_REVIEW_TOKEN", TOKEN)
+    theirs = "院方版本：回答審查中。"
+    text = DEFAULT_RULES.read_text(encoding="utf-8")
+    text = text.replace(f"version: {RULES.version}", "version: 2099.1.1", 1)
+    text = text.replace(RULES.reply("review_pending", "taigi_han"), theirs, 1)
+    rules_file = tmp_path / "clinic.yaml"
+    rules_file.write_text(text, encoding="utf-8")
+    # The shipped classifier was built for the shipped rules: with these it cannot run.
+    cfg = SafetyConfig(review_mode="all", rules_path=str(rules_file), classifier=False)
+    client = make_client(hooks=safety_hooks(cfg), safety=cfg)
+    with client.websocket_connect("/v1/chat/ws") as ws:
+        ws.receive_json()
+        held, end = ws_turn(ws, "感冒欲按怎照顧？", max_tokens=6)
+        _, emergency = ws_turn(ws, "我胸坎真疼", max_tokens=6)
+    assert held == theirs and end["meta"]["rules_version"] == "2099.1.1"
+    assert emergency["triggers"][0]["rule_id"].startswith("2099.1.1:")
+    client.app.state.taigimed.writer.flush()
+    assert client.get(f"/v1/answers/{end['id']}").json()["notice"] == theirs

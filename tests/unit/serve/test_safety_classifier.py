@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
+import sys
 import time
 
 import pytest
 
-from taigimed.serve.safety import corpus
-from taigimed.serve.safety.classifier import MODEL_PATH, build, load_classifier
+from taigimed.serve.safety.builders import corpus
+from taigimed.serve.safety.builders.classifier import build
+from taigimed.serve.safety.classifier import MODEL_PATH, load_classifier
+from taigimed.serve.safety.config import SafetyConfig
 from taigimed.serve.safety.evaluation import DEFAULT_EVAL, HELDOUT
+from taigimed.serve.safety.in_effect import ClassifierMismatch, classifier_for, rules_in_effect
+from taigimed.serve.safety.layer import safety_hooks
 
 
 def test_shipped_model_was_trained_on_the_current_tuning_corpus():
@@ -18,6 +24,7 @@ def test_shipped_model_was_trained_on_the_current_tuning_corpus():
     assert model["corpus"] == DEFAULT_EVAL.name != HELDOUT.name
     assert model["corpus_sha256"] == hashlib.sha256(DEFAULT_EVAL.read_bytes()).hexdigest()
     assert 0.3 <= model["threshold"] < 1 and model["cv_recall"] >= 0.95
+    assert model["rules_version"] == rules_in_effect().version  # built beside these rules
 
 
 def test_tuning_corpus_rebuilds_exactly():
@@ -33,7 +40,8 @@ def test_scores_and_a_broken_model_file_names_the_fix(tmp_path):
     assert clf.score("阮阿公胸坎足疼，喘袂過來") > clf.score("今仔日天氣真好")
     bad = tmp_path / "m.json"
     bad.write_text('{"ngrams": []}', encoding="utf-8")
-    with pytest.raises(ValueError, match=r"python -m taigimed\.serve\.safety\.classifier"):
+    rebuild = r"python -m taigimed\.serve\.safety\.builders\.classifier"
+    with pytest.raises(ValueError, match=rebuild):
         load_classifier(bad)
 
 
@@ -45,3 +53,42 @@ def test_rebuild_reproduces_the_shipped_model():
     assert rebuilt["threshold"] == shipped["threshold"]
     assert rebuilt["coef"] == pytest.approx(shipped["coef"], abs=1e-8)
     assert rebuilt["intercept"] == pytest.approx(shipped["intercept"], abs=1e-8)
+
+
+def test_a_classifier_built_for_other_rules_is_refused_naming_the_rebuild(tmp_path):
+    rules = rules_in_effect()
+    assert classifier_for(rules).rules_version == rules.version  # the shipped one loads
+    tree = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
+    tree["rules_version"] = "2026.11.9"
+    stale = tmp_path / "stale.json"
+    stale.write_text(json.dumps(tree, ensure_ascii=False), encoding="utf-8")
+    fix = r"'2026\.11\.9'.*python -m taigimed\.serve\.safety\.builders\.classifier"
+    with pytest.raises(ClassifierMismatch, match=fix):
+        classifier_for(rules, stale)
+    # The server would not start with it; without the classifier the rules run alone.
+    with pytest.raises(ClassifierMismatch, match=fix):
+        safety_hooks(SafetyConfig(classifier_path=str(stale)))
+    alone = safety_hooks(SafetyConfig(classifier_path=str(stale), classifier=False))
+    assert alone.pre_model[0].classifier is None
+    del tree["rules_version"]  # a model that does not say which rules it was built for
+    unsaid = tmp_path / "unsaid.json"
+    unsaid.write_text(json.dumps(tree, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(ValueError, match=r"rules_version.*python -m taigimed"):
+        classifier_for(rules, unsaid)
+
+
+def test_serving_never_imports_the_build_time_generators():
+    """The safety layer as the server builds it loads the classifier's JSON, not the code
+    (nor scikit-learn) that wrote it."""
+    code = (
+        "import sys\n"
+        "from taigimed.config import load_config\n"
+        "from taigimed.serve.app import default_hooks\n"
+        "hooks = default_hooks(load_config('tiny'))\n"
+        "assert hooks.pre_model[0].classifier is not None\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'sklearn'\n"
+        "             or m.startswith('taigimed.serve.safety.builders')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

@@ -324,6 +324,25 @@ def test_generation_timeout_is_a_504_and_stored_partial(make_client):
     assert 'kind="timeout"' in client.get("/metrics").text
 
 
+def test_generation_timeout_over_websocket_is_the_same_error_and_stored_partial(make_client):
+    client = make_client(generation_timeout_s=0.02)
+    with client.websocket_connect("/v1/chat/ws") as ws:
+        sid = ws.receive_json()["session_id"]
+        ws.send_json({"type": "message", "content": "頭殼疼", "max_tokens": 400})
+        assert ws.receive_json()["type"] == "start"
+        while (m := ws.receive_json())["type"] == "token":
+            pass
+    assert m["type"] == "error", m
+    http = _chat(client, max_tokens=400).json()["error"]
+    assert m["error"]["code"] == http["code"] == "generation_timeout"
+    assert m["error"]["type"] == http["type"] == "server_error"
+    with _db(client) as s:
+        msg = s.scalar(
+            select(Message).where(Message.conversation_id == sid, Message.role == "assistant")
+        )
+        assert msg.partial
+
+
 def test_cors_allows_only_configured_origins(make_client):
     client = make_client(cors_origins=["https://clinic.example"])
     pre = {"Access-Control-Request-Method": "POST"}

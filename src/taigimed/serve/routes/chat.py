@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -10,11 +9,8 @@ from collections.abc import AsyncIterator
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import StreamingResponse
 
-from taigimed.serve.context import PromptTooLong
-from taigimed.serve.engines.base import EngineError, EngineRequestRejected
 from taigimed.serve.errors import APIError
-from taigimed.serve.generation import GenerationTimeout, StorageUnavailable, StreamEvent, Turn
-from taigimed.serve.logs import request_id_var
+from taigimed.serve.generation import StreamEvent, Turn
 from taigimed.serve.protocol import (
     ChatCompletionChoice,
     ChatCompletionChunk,
@@ -30,7 +26,7 @@ from taigimed.serve.protocol import (
 from taigimed.serve.routes.deps import caller, check_messages, generation_params
 from taigimed.serve.security import Caller
 from taigimed.serve.state import AppState, app_state
-from taigimed.serve.storage.writer import SessionNotOwned
+from taigimed.serve.turns import STREAM_FAILURES, new_turn, open_turn, turn_error
 
 router = APIRouter(tags=["openai"])
 ERRORS = {code: {"model": ErrorResponse} for code in (400, 401, 404, 413, 429, 502, 503, 504)}
@@ -73,16 +69,6 @@ def _usage(ev: StreamEvent) -> UsageInfo:
     )
 
 
-def _engine_error(exc: Exception) -> APIError:
-    if isinstance(exc, StorageUnavailable):
-        return APIError(503, str(exc), "server_error", code="storage")
-    if isinstance(exc, EngineRequestRejected):
-        return APIError(400, f"the model engine refused the request: {exc}", code="invalid_value")
-    if isinstance(exc, GenerationTimeout):
-        return APIError(504, str(exc), "server_error", code="generation_timeout")
-    return APIError(502, f"the model engine failed: {exc}", "server_error", code="engine_error")
-
-
 @router.post(
     "/v1/chat/completions",
     response_model=ChatCompletionResponse,
@@ -121,35 +107,19 @@ async def chat_completions(
     # so they cannot switch off the medical-safety instructions.
     history = [m for m in messages[:-1] if m["role"] != "system"]
     session_id = x_session_id or f"http-{uuid.uuid4().hex[:16]}"
-    turn = Turn(
-        request_id=request_id_var.get() or uuid.uuid4().hex,
-        session_id=session_id,
-        conversation_id=session_id,
-        channel="http",
-        history=history,
-        user_text=messages[-1]["content"],
-        params=params,
+    turn = new_turn(
+        "http",
+        session_id,
+        history,
+        messages[-1]["content"],
+        params,
+        who.key.id if who.key else None,
         store_history=x_session_id is None,
-        api_key_id=who.key.id if who.key else None,
         # Anonymous callers continue server-made (random) ids only; keyed callers may name
         # their own, bound to their key.
         create_session=x_session_id is None or who.key is not None,
     )
-    try:
-        prepared = await asyncio.to_thread(st.runner.prepare, turn)
-    except PromptTooLong as exc:
-        raise APIError(400, str(exc), param="messages", code="context_length_exceeded") from exc
-    try:
-        await st.runner.open(turn, prepared)
-    except SessionNotOwned as exc:
-        raise APIError(
-            404,
-            f"no session {session_id!r}; omit X-Session-Id or use one your key created",
-            param="X-Session-Id",
-            code="session_not_found",
-        ) from exc
-    except StorageUnavailable as exc:
-        raise _engine_error(exc) from exc
+    prepared = await open_turn(st.runner, turn)
     events = st.runner.run(turn, prepared)
     if body.stream:
         usage = bool(body.stream_options and body.stream_options.include_usage)
@@ -165,8 +135,8 @@ async def chat_completions(
                 text.append(ev.text)
             else:
                 end = ev
-    except (EngineError, GenerationTimeout, StorageUnavailable) as exc:
-        raise _engine_error(exc) from exc
+    except STREAM_FAILURES as exc:
+        raise turn_error(exc, "http") from exc
     return ChatCompletionResponse(
         id=turn.response_id,
         model=info.model_id,
@@ -210,7 +180,7 @@ async def _sse(
                     )
                 )
         yield "data: [DONE]\n\n"
-    except (EngineError, GenerationTimeout, StorageUnavailable) as exc:
-        yield _data(_engine_error(exc).body())
+    except STREAM_FAILURES as exc:
+        yield _data(turn_error(exc, "http").body())
     finally:
         await events.aclose()  # client gone: stops the engine and stores the partial answer

@@ -40,7 +40,7 @@ from taigimed.serve.review import (
     safe_edit,
 )
 from taigimed.serve.routes.deps import api_key_scheme, caller
-from taigimed.serve.safety.rules import DEFAULT_RULES, load_rules
+from taigimed.serve.safety.in_effect import rules_in_effect
 from taigimed.serve.safety.triage import reply_script
 from taigimed.serve.security import Caller, bearer
 from taigimed.serve.state import app_state
@@ -238,8 +238,7 @@ async def answer(request: Request, response_id: str, who: Caller = Depends(calle
         return get_held(s, response_id)
 
     h = await _run(request, job)
-    cfg = app_state(request).cfg.serve.safety
-    rules = load_rules(cfg.rules_path or DEFAULT_RULES)
+    rules = rules_in_effect(app_state(request).cfg.serve.safety)
     script = reply_script(h.script)
     text = released_text(h)
     notice = None

@@ -17,20 +17,20 @@ per API key are open at once (more: 1013).
              {"type": "end", "id", "finish_reason", "reply_kind", "usage", "triggers", "meta",
               "review_status"}
     server → {"type": "error", "error": {"message", "type", "param", "code"}}  (turn skipped)
+
+An error's body and code are the HTTP route's for the same failure (``serve/turns.py``):
+``context_length_exceeded``, ``session_not_found``, ``storage``, ``invalid_value``,
+``generation_timeout``, ``engine_error``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 
-from taigimed.serve.context import PromptTooLong
-from taigimed.serve.engines.base import EngineError, EngineRequestRejected
 from taigimed.serve.errors import APIError
-from taigimed.serve.generation import GenerationTimeout, StorageUnavailable, Turn
 from taigimed.serve.logs import request_id_var
 from taigimed.serve.protocol import WsUserMessage
 from taigimed.serve.routes.deps import check_messages, generation_params
@@ -38,6 +38,7 @@ from taigimed.serve.security import bearer
 from taigimed.serve.storage.models import storable_id
 from taigimed.serve.storage.sessions import load_history
 from taigimed.serve.storage.writer import SessionNotOwned, conversation_for
+from taigimed.serve.turns import STREAM_FAILURES, new_turn, open_turn, turn_error
 
 router = APIRouter()
 
@@ -89,15 +90,6 @@ async def chat_ws(websocket: WebSocket) -> None:
                 st.ws_per_client.pop(bucket, None)
 
 
-def _not_found(session_id: str) -> APIError:
-    return APIError(
-        404,
-        f"no session {session_id!r}; connect without session_id to start one",
-        param="session_id",
-        code="session_not_found",
-    )
-
-
 async def _session(websocket: WebSocket, st, who) -> None:
     asked = websocket.query_params.get("session_id") or ""
     if asked and not storable_id(asked):
@@ -128,8 +120,8 @@ async def _session(websocket: WebSocket, st, who) -> None:
         elif key_id is None:
             # Stored now, so the id can be continued even before the first message.
             await st.writer.run(lambda s: conversation_for(s, session_id, "ws", None))
-    except SessionNotOwned:
-        await websocket.send_json(_error(_not_found(asked)))
+    except SessionNotOwned as exc:
+        await websocket.send_json(_error(turn_error(exc, "ws", asked)))
         await websocket.close(code=4404, reason="session not found")
         return
     except Exception:
@@ -184,29 +176,14 @@ async def _session(websocket: WebSocket, st, who) -> None:
 
 async def _turn(websocket, st, who, session_id, history, content, params) -> bool:
     """One turn; False when the session turned out to be someone else's."""
-    turn = Turn(
-        request_id=request_id_var.get() or uuid.uuid4().hex,
-        session_id=session_id,
-        conversation_id=session_id,
-        channel="ws",
-        history=list(history),
-        user_text=content,
-        params=params,
-        api_key_id=who.key.id if who.key else None,
+    turn = new_turn(
+        "ws", session_id, list(history), content, params, who.key.id if who.key else None
     )
     try:
-        prepared = await asyncio.to_thread(st.runner.prepare, turn)
-    except PromptTooLong as exc:
-        await websocket.send_json(_error(APIError(400, str(exc), code="context_length_exceeded")))
-        return True
-    try:
-        await st.runner.open(turn, prepared)
-    except SessionNotOwned:
-        await websocket.send_json(_error(_not_found(session_id)))
-        return False
-    except StorageUnavailable as exc:
-        await websocket.send_json(_error(APIError(503, str(exc), "server_error", code="storage")))
-        return True
+        prepared = await open_turn(st.runner, turn)
+    except APIError as exc:
+        await websocket.send_json(_error(exc))
+        return exc.code != "session_not_found"
     ctx = prepared.ctx
     await websocket.send_json({"type": "start", "id": turn.response_id})
     shown = []
@@ -233,14 +210,8 @@ async def _turn(websocket, st, who, session_id, history, content, params) -> boo
                     "review_status": ev.review_status,
                 }
             )
-    except EngineRequestRejected as exc:
-        await websocket.send_json(_error(APIError(400, str(exc), code="invalid_value")))
-    except (EngineError, GenerationTimeout) as exc:
-        await websocket.send_json(
-            _error(APIError(502, str(exc), "server_error", code="engine_error"))
-        )
-    except StorageUnavailable as exc:
-        await websocket.send_json(_error(APIError(503, str(exc), "server_error", code="storage")))
+    except STREAM_FAILURES as exc:
+        await websocket.send_json(_error(turn_error(exc, "ws")))
     finally:
         await events.aclose()  # disconnect mid-answer: stop and store the partial answer
     # The standardised user text and what the user saw become the history.

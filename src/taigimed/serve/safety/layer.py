@@ -15,10 +15,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from taigimed.serve.hooks import Hooks, ImmediateReply, Trigger, TurnContext
-from taigimed.serve.safety.classifier import MODEL_PATH, TriageClassifier, load_classifier
+from taigimed.serve.safety.classifier import TriageClassifier
 from taigimed.serve.safety.config import SafetyConfig
 from taigimed.serve.safety.conversation import (
     CONTEXT_TURNS,
@@ -27,7 +26,8 @@ from taigimed.serve.safety.conversation import (
     user_turns,
 )
 from taigimed.serve.safety.dose import redact_doses
-from taigimed.serve.safety.rules import DEFAULT_RULES, RuleSet, fold_roman, load_rules, strip_tones
+from taigimed.serve.safety.in_effect import classifier_in_effect, rules_in_effect
+from taigimed.serve.safety.rules import RuleSet, fold_roman, strip_tones
 from taigimed.serve.safety.triage import emergency_reply, reply_script
 from taigimed.text.romanize import han_to_tailo, standardize_input
 
@@ -200,15 +200,10 @@ def safety_hooks(cfg: SafetyConfig) -> Hooks:
     """The safety layer's hooks for ``serve.app.default_hooks``."""
     if not cfg.enabled:
         return Hooks()
-    rules = load_rules(Path(cfg.rules_path) if cfg.rules_path else DEFAULT_RULES)
+    rules = rules_in_effect(cfg)
     pre: list = []
     if cfg.red_flag_triage:
-        clf = (
-            load_classifier(Path(cfg.classifier_path) if cfg.classifier_path else MODEL_PATH)
-            if cfg.classifier
-            else None
-        )
-        pre.append(RedFlagTriage(rules, cfg.answer_tailo, clf))
+        pre.append(RedFlagTriage(rules, cfg.answer_tailo, classifier_in_effect(cfg, rules)))
     if cfg.dose_questions:
         pre.append(DoseQuestion(rules, cfg.answer_tailo))
     if cfg.review_mode != "off":

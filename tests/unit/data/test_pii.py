@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from taigimed.monitor.pii import PLACEHOLDERS, Scrubber, valid_national_id
+from taigimed.data.pii import PLACEHOLDERS, Scrubber, valid_national_id
 
 
 @pytest.mark.parametrize("good", ["A123456789", "F131104093", "a123456789"])

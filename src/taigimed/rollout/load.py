@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import httpx
 
 # Everyday questions in Mandarin and Taigi (Han characters and POJ); none is a red flag or
-# a dosing question (tests/unit/deploy/test_load.py checks both with the safety rules).
+# a dosing question (tests/unit/rollout/test_load.py checks both with the safety rules).
 BENIGN_PROMPTS = (
     "請問平常要按怎保持身體健康？",
     "老人家每工愛行路偌久較好？",

@@ -3,7 +3,7 @@ safety layer on and fails, naming the probes, when red flags reach the model."""
 
 from __future__ import annotations
 
-from taigimed.deploy.smoke import RED_FLAG_PROBES, smoke_test
+from taigimed.rollout.smoke import RED_FLAG_PROBES, smoke_test
 from taigimed.serve.safety.config import SafetyConfig
 from taigimed.serve.safety.layer import safety_hooks
 from taigimed.serve.safety.rules import load_rules

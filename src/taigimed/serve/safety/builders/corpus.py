@@ -1,6 +1,6 @@
 """The tuning corpus for triage: authored messages plus template expansion.
 
-``python -m taigimed.serve.safety.corpus`` writes ``eval/triage_tuning.jsonl`` from
+``python -m taigimed.serve.safety.builders.corpus`` writes ``eval/triage_tuning.jsonl`` from
 
 - the authored tuning messages (``eval/triage_eval.jsonl``, ``eval/triage_heldout_v1.jsonl``,
   both already used to write earlier rules), and
@@ -18,12 +18,11 @@ from __future__ import annotations
 
 import json
 import random
-from pathlib import Path
 
 from taigimed.artifacts import write_text_atomic
+from taigimed.serve.safety.evaluation import DEFAULT_EVAL as TUNING
+from taigimed.serve.safety.evaluation import EVAL_DIR
 
-EVAL_DIR = Path(__file__).parent / "eval"
-TUNING = EVAL_DIR / "triage_tuning.jsonl"
 AUTHORED = ("triage_eval.jsonl", "triage_heldout_v1.jsonl")
 RENAMED = {"infant_fever": "child_danger"}
 # Authored rows whose text the held-out file also holds, by coincidence: kept out so the

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from taigimed.deploy.load import BENIGN_PROMPTS, parse_duration, synthetic_load
+from taigimed.rollout.load import BENIGN_PROMPTS, parse_duration, synthetic_load
 from taigimed.serve.safety.dose import find_doses
 from taigimed.serve.safety.rules import load_rules
 from taigimed.serve.safety.triage import triage

@@ -158,7 +158,7 @@ def smoke_cmd(
     """
     import os
 
-    from taigimed.deploy.smoke import smoke_test
+    from taigimed.rollout.smoke import smoke_test
 
     result = smoke_test(url, os.environ.get(api_key_env) or None, timeout)
     for p in result.probes:
@@ -207,7 +207,7 @@ def load_cmd(
 
     import httpx
 
-    from taigimed.deploy.load import canary_has_enough, parse_duration, synthetic_load
+    from taigimed.rollout.load import canary_has_enough, parse_duration, synthetic_load
 
     cfg = load(config, set_)
     try:

@@ -1,1 +1,0 @@
-"""deploy: the `taigimed deploy` commands that deploy/ (Argo, k8s) runs; staging smoke test."""
