@@ -22,10 +22,6 @@ SRC = Path(taigimed.__file__).resolve().parent
 # Edges that still close a cycle, each with why it is there and what removes it. The test
 # below fails on any cycle not broken by one of these, and on an entry that no longer exists.
 ALLOWED = {
-    # monitor/pii.py (the PII scrubber) serves the feedback export; monitor/drift.py reads
-    # prepared data (data.load). Moving the scrubber out of monitor/ closes it (issue 24,
-    # "Names": monitor/pii.py serving the data export).
-    ("data", "monitor"): "data/feedback_export.py uses monitor.pii",
     # `taigimed knowledge eval/crosscheck/grounding` run evaluation code from knowledge/cli.py,
     # while evaluate/knowledge.py scores the knowledge build. The commands belong in
     # evaluate/cli.py (knowledge/* is being reworked by another session).
