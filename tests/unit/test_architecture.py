@@ -22,10 +22,6 @@ SRC = Path(taigimed.__file__).resolve().parent
 # Edges that still close a cycle, each with why it is there and what removes it. The test
 # below fails on any cycle not broken by one of these, and on an entry that no longer exists.
 ALLOWED = {
-    # `taigimed knowledge eval/crosscheck/grounding` run evaluation code from knowledge/cli.py,
-    # while evaluate/knowledge.py scores the knowledge build. The commands belong in
-    # evaluate/cli.py (knowledge/* is being reworked by another session).
-    ("knowledge", "evaluate"): "knowledge/cli.py runs evaluate.knowledge, evaluate.medrag",
     # knowledge/cards.py and terms.py use serve/safety/ (dose pattern, canonical Tâi-lô) and
     # knowledge/cli.py reads the card review queue from serve.storage; serve/ answers from
     # knowledge/. Closed when serve/safety/ stands beside serve/ (issue 24, "Rooms") and the

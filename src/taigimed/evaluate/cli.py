@@ -11,10 +11,14 @@ from taigimed.cli_options import ConfigOpt, SetOpt, TrackingOpt, WorkdirOpt, loa
 
 
 def register(app: typer.Typer) -> None:
-    """Add this subpackage's commands to the `taigimed` app: `eval`, and `model gate` /
-    `model register` in the registry's `model` group (gating a candidate is evaluation's)."""
+    """Add this subpackage's commands to the `taigimed` app: `eval`; `model gate` /
+    `model register` in the registry's `model` group (gating a candidate is evaluation's);
+    `knowledge eval | medrag | grounding` in the knowledge group."""
+    from taigimed.evaluate import knowledge_cli
+    from taigimed.knowledge.cli import knowledge_app
     from taigimed.registry.cli import model_app
 
+    knowledge_cli.register(knowledge_app)
     app.command("eval")(eval_command)
     model_app.command("gate")(gate_command)
     model_app.command("register")(register_command)

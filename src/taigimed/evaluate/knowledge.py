@@ -40,9 +40,8 @@ from typing import TYPE_CHECKING, Any
 
 from taigimed.evaluate.metrics import metric
 from taigimed.evaluate.rubric import score_answers
-from taigimed.knowledge.base import KnowledgeBase
+from taigimed.knowledge.base import KnowledgeBase, answer_question, standardised
 from taigimed.knowledge.render import card_answer, no_card_answer
-from taigimed.text.romanize import standardize_input
 
 if TYPE_CHECKING:
     from taigimed.config import Config
@@ -80,18 +79,6 @@ def load_questions(path: Path, card_ids: set[str] | None = None) -> list[dict]:
             raise QuestionSetError(f"{path}:{n} ({row['id']}): unknown card id(s) {unknown}")
         rows.append(row)
     return rows
-
-
-def _reply_script(meta: dict) -> str:
-    from taigimed.serve.safety.triage import reply_script
-
-    return reply_script(meta.get("script"))
-
-
-def answer_question(kb: KnowledgeBase, question: str, top_k: int, min_score: float):
-    """(retrieval, reply script) for a raw question, as the server would see it."""
-    text, meta = standardize_input(question)
-    return kb.retrieve(text, top_k, min_score), _reply_script(meta)
 
 
 def _item(kb: KnowledgeBase, row: dict, top_k: int, min_score: float) -> dict[str, Any]:
@@ -258,11 +245,10 @@ def rag_grounding(
 
     asked, prompts = [], []
     for row in rows:
-        text, meta = standardize_input(row["question"])
+        text, script = standardised(row["question"])
         found = kb.retrieve(text, top_k, min_score)
         if not found.answered:
             continue  # no card: the server says so without asking the model
-        script = _reply_script(meta)
         system = f"{chat.SYSTEM_PROMPT}\n\n{rag_reference(found.hits, script)}"
         messages = [{"role": "system", "content": system}, {"role": "user", "content": text}]
         prompts.append(chat.render(messages, add_generation_prompt=True))

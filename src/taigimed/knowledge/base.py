@@ -235,6 +235,22 @@ class KnowledgeBase:
         return Retrieval(hits, bool(hits) and hits[0].hit.relevance >= min_score)
 
 
+def standardised(question: str) -> tuple[str, str]:
+    """(text, reply script) of a raw question, as the server sees it: standardised first,
+    and answered in the script the triage replies in."""
+    from taigimed.serve.safety.triage import reply_script
+    from taigimed.text.romanize import standardize_input
+
+    text, meta = standardize_input(question)
+    return text, reply_script(meta.get("script"))
+
+
+def answer_question(kb: KnowledgeBase, question: str, top_k: int, min_score: float):
+    """(retrieval, reply script) for a raw question (``standardised``)."""
+    text, script = standardised(question)
+    return kb.retrieve(text, top_k, min_score), script
+
+
 def current_knowledge(workdir: Workdir) -> Path | None:
     """The newest build's folder, if any."""
     try:

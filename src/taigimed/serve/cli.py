@@ -199,8 +199,38 @@ def keys_list(workdir_: WorkdirOpt = None, config: ConfigOpt = None, set_: SetOp
             typer.echo(f"{k.id}\t{k.name}\t{k.role}\t{k.prefix}…\t{state}{limit}")
 
 
+def review_queue_cmd(
+    config: ConfigOpt = None, set_: SetOpt = None, workdir_: WorkdirOpt = None
+) -> None:
+    """Cards that patients reported wrong or unhelpful, most reports first (ids and counts,
+    no patient text): the clinician's review list.
+
+    taigimed knowledge review-queue
+    TAIGIMED_DATABASE_URL=postgresql+psycopg://… taigimed knowledge review-queue
+    """
+    from taigimed.serve.storage import db
+    from taigimed.serve.storage.feedback import card_review_queue
+
+    cfg = load(config, set_)
+    url = db.database_url(cfg.serve, workdir(workdir_))
+    db.upgrade(url)
+    with db.session_factory(db.make_engine(url))() as session:
+        rows = card_review_queue(session)
+    if not rows:
+        typer.echo("no card has negative feedback")
+    for r in rows:
+        typer.echo(
+            f"{r['card_id']:32s} wrong {r['inaccuracy']:3d}  thumbs down {r['thumbs_down']:3d}"
+            f"  last {r['last']}"
+        )
+
+
 def register(app: typer.Typer) -> None:
-    """Add this subpackage's commands to the `taigimed` app."""
+    """Add this subpackage's commands to the `taigimed` app, and `knowledge review-queue` to
+    the knowledge group (it reads the feedback store, which serving owns)."""
+    from taigimed.knowledge.cli import knowledge_app
+
+    knowledge_app.command("review-queue")(review_queue_cmd)
     app.command("serve")(serve)
     app.add_typer(db_app, name="db")
     app.add_typer(keys_app, name="keys")

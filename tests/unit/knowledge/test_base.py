@@ -74,7 +74,7 @@ def test_expired_cards_are_not_served(test_kb):
     ],
 )
 def test_a_question_in_any_script_finds_its_card(test_kb, question, card):
-    from taigimed.evaluate.knowledge import answer_question
+    from taigimed.knowledge.base import answer_question
 
     found, _ = answer_question(test_kb, question, 3, 0.0)
     assert found.hits[0].card.id == card
@@ -100,7 +100,7 @@ def test_a_questions_framing_is_not_its_topic():
 def test_the_issues_first_question_finds_a_blood_pressure_card(tmp_path):
     """Issue 20's first example went to the medication card on 愛注意啥物 before the query
     left its framing out; on the shipped cards it must reach a blood-pressure card."""
-    from taigimed.evaluate.knowledge import answer_question
+    from taigimed.knowledge.base import answer_question
     from taigimed.knowledge.config import DEMO_CARDS
 
     kb = open_knowledge(KnowledgeConfig(cards_dirs=[DEMO_CARDS]), Workdir.resolve(tmp_path / "w"))
