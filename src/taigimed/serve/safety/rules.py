@@ -246,6 +246,9 @@ class RuleSet:
     not_past: CueSet | None = None
     onset: CueSet | None = None
     hypothetical: CueSet | None = None
+    # An everyday health question, and words asking for help now (serve/safety/inquiry.py).
+    inquiry: CueSet | None = None
+    urgent: CueSet | None = None
     idiom: CueSet | None = None
     # Degree idioms as expressions: (Han text, canonical joined syllables).
     idiom_re: tuple[tuple[re.Pattern[str], ...], tuple[re.Pattern[str], ...]] = ((), ())
@@ -401,6 +404,8 @@ def _load_rules(path: Path, mtime_ns: int) -> RuleSet:
                 "lookalike",
                 "not_past",
                 "hypothetical",
+                "inquiry",
+                "urgent",
             )
         },
         # An idiom written in Mandarin is also found in the canonical view (氣到吐血 read as
