@@ -7,8 +7,8 @@ alone — its tuning corpus is mostly emergencies, so health words in any script
 score up. A message is an **inquiry** when it asks for general information (a
 ``cues.inquiry`` word: diet, prevention, care, screening, vaccines, "is it normal", "which
 department") and nothing in it says something is happening now or asks for help now
-(``cues.onset``, ``cues.now``, ``cues.ongoing``, ``cues.urgent``: 突然, 剛剛, 現在, 一直,
-怎麼辦, tsit-má, 拄才 …).
+(``cues.onset``, ``cues.now``, ``cues.urgent``: 突然, 剛剛, 現在, 一直, 怎麼辦, tsit-má,
+拄才 …).
 
 Only the classifier's path is scoped: a rule that finds an emergency phrase still fires in
 an inquiry (阿公胸口痛冒冷汗，要看哪一科? is an emergency by the rules), so "when unsure,
@@ -30,5 +30,5 @@ def is_inquiry(rules: RuleSet, text: str) -> bool:
     clauses = canonical_clauses(hear(rules, text), rules.variants)
     if not any(_has(c, rules.inquiry) for c in clauses):
         return False
-    present = [x for x in (rules.onset, rules.now, rules.ongoing, rules.urgent) if x is not None]
+    present = [x for x in (rules.onset, rules.now, rules.urgent) if x is not None]
     return not any(_has(c, cues) for c in clauses for cues in present)
