@@ -249,6 +249,10 @@ class RuleSet:
     # An everyday health question, and words asking for help now (serve/safety/inquiry.py).
     inquiry: CueSet | None = None
     urgent: CueSet | None = None
+    # A resolution told after the event, and words that make it doubtful
+    # (serve/safety/resolution.py).
+    resolved_after: CueSet | None = None
+    resolution_doubt: CueSet | None = None
     idiom: CueSet | None = None
     # Degree idioms as expressions: (Han text, canonical joined syllables).
     idiom_re: tuple[tuple[re.Pattern[str], ...], tuple[re.Pattern[str], ...]] = ((), ())
@@ -406,6 +410,8 @@ def _load_rules(path: Path, mtime_ns: int) -> RuleSet:
                 "hypothetical",
                 "inquiry",
                 "urgent",
+                "resolved_after",
+                "resolution_doubt",
             )
         },
         # An idiom written in Mandarin is also found in the canonical view (氣到吐血 read as
