@@ -26,7 +26,7 @@ from functools import lru_cache
 
 from taigimed.serve.safety.canonical import canonical_clauses
 from taigimed.serve.safety.dose import asks_amount, has_cue, is_dose_question, names_medicine
-from taigimed.serve.safety.inquiry import is_inquiry
+from taigimed.serve.safety.inquiry import is_inquiry, topic_only
 from taigimed.serve.safety.resolution import resolved_within
 from taigimed.serve.safety.rules import CueSet, RuleSet
 from taigimed.serve.safety.triage import (
@@ -120,6 +120,11 @@ def assess_conversation(
     if resolved_within(rules, turns[-1], result):
         # 阿嬤拄才血糖低，啉糖仔水了後已經好矣: told and over in one message.
         result.suppressed.extend((h, "resolved") for h in result.hits)
+        result.hits = []
+        result.classifier_fired = False
+    if topic_only(rules, turns[-1], result):
+        # 中風要做什麼檢查?: the condition is the question's topic, not an event.
+        result.suppressed.extend((h, "general") for h in result.hits)
         result.hits = []
         result.classifier_fired = False
     if result.classifier_fired and not result.hits and is_inquiry(rules, turns[-1]):
