@@ -7,9 +7,10 @@
 Reads src/taigimed/serve/safety/eval/triage_tuning.jsonl and
 triage_tuning_conversations.jsonl (the tuning corpora: rules and classifier were fitted on
 them), then the earlier held-out files kept as regression sets (triage_heldout.jsonl,
-triage_heldout_v1.jsonl, triage_eval.jsonl). Each file is scored twice, through the
-server's decision over the recent user turns (serve.safety.conversation): the rules
-alone, and the shipped decision (rules or classifier). Tables per script, per format
+triage_heldout_v1.jsonl, triage_eval.jsonl, triage_heldout_v3.jsonl). Each file is scored
+twice, through the server's decision over the recent user turns
+(serve.safety.conversation): the rules alone, and the shipped decision (rules or
+classifier). Tables per script, per format
 (single / conversation) and per category, with Wilson 95 % intervals, and the dosing
 redirect rate.
 """
@@ -38,6 +39,9 @@ FILES = {
     "held-out": HELDOUT,
     "held-out v1 (regression)": EVAL_DIR / "triage_heldout_v1.jsonl",
     "authored eval (regression)": EVAL_DIR / "triage_eval.jsonl",
+    # Scored once for issue 21 and read afterwards: a regression set now. Held-out v4 is
+    # scored only with --only (docs/safety.md, "Held-out v4").
+    "held-out v3 (regression)": EVAL_DIR / "triage_heldout_v3.jsonl",
 }
 
 RECORDED = DEFAULT_EVAL.parent / "recorded.json"

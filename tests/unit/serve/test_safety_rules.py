@@ -10,6 +10,7 @@ import pytest
 
 from taigimed.serve.safety.canonical import canonical
 from taigimed.serve.safety.classifier import load_classifier
+from taigimed.serve.safety.conversation import assess_conversation
 from taigimed.serve.safety.evaluation import (
     DEFAULT_EVAL,
     HELDOUT,
@@ -146,7 +147,9 @@ def test_wilson_interval():
 
 
 def _decide(rules, classifier):
-    return lambda text, raw: assess(rules, text, classifier)
+    # The server's decision (serve/safety/conversation.py), as benchmarks/eval_triage.py
+    # records it: a single message is a conversation of one turn.
+    return lambda text, raw: assess_conversation(rules, [text], classifier)
 
 
 def test_tuning_figures_do_not_drop_below_the_recorded_ones():

@@ -26,6 +26,8 @@ from functools import lru_cache
 
 from taigimed.serve.safety.canonical import canonical_clauses
 from taigimed.serve.safety.dose import asks_amount, has_cue, is_dose_question, names_medicine
+from taigimed.serve.safety.inquiry import is_inquiry, topic_only
+from taigimed.serve.safety.resolution import resolved_within
 from taigimed.serve.safety.rules import CueSet, RuleSet
 from taigimed.serve.safety.triage import (
     Hit,
@@ -114,6 +116,20 @@ def assess_conversation(
     if result.classifier_fired and not result.hits and is_dose_question(rules, turns[-1]):
         # A recognised dosing question (小孩可以喝大人的藥水嗎?) goes to the pharmacist
         # reply; the classifier alone does not turn it into an emergency.
+        result.classifier_fired = False
+    if resolved_within(rules, turns[-1], result):
+        # 阿嬤拄才血糖低，啉糖仔水了後已經好矣: told and over in one message.
+        result.suppressed.extend((h, "resolved") for h in result.hits)
+        result.hits = []
+        result.classifier_fired = False
+    if topic_only(rules, turns[-1], result):
+        # 中風要做什麼檢查?: the condition is the question's topic, not an event.
+        result.suppressed.extend((h, "general") for h in result.hits)
+        result.hits = []
+        result.classifier_fired = False
+    if result.classifier_fired and not result.hits and is_inquiry(rules, turns[-1]):
+        # An everyday question (diet, prevention, signs, care) with nothing happening now:
+        # the classifier alone does not send "call 119" (serve/safety/inquiry.py).
         result.classifier_fired = False
     if len(turns) == 1:
         return result

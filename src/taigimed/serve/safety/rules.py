@@ -246,6 +246,18 @@ class RuleSet:
     not_past: CueSet | None = None
     onset: CueSet | None = None
     hypothetical: CueSet | None = None
+    # An everyday health question, and words asking for help now (serve/safety/inquiry.py).
+    inquiry: CueSet | None = None
+    urgent: CueSet | None = None
+    # A resolution told after the event, and words that make it doubtful
+    # (serve/safety/resolution.py).
+    resolved_after: CueSet | None = None
+    resolution_doubt: CueSet | None = None
+    # Condition names that an everyday question may have as its topic (phrases as written
+    # in the categories), and words saying it has just happened or is suspected.
+    topic: frozenset[str] = frozenset()
+    having: CueSet | None = None
+    suspected: CueSet | None = None
     idiom: CueSet | None = None
     # Degree idioms as expressions: (Han text, canonical joined syllables).
     idiom_re: tuple[tuple[re.Pattern[str], ...], tuple[re.Pattern[str], ...]] = ((), ())
@@ -401,6 +413,12 @@ def _load_rules(path: Path, mtime_ns: int) -> RuleSet:
                 "lookalike",
                 "not_past",
                 "hypothetical",
+                "inquiry",
+                "urgent",
+                "resolved_after",
+                "resolution_doubt",
+                "having",
+                "suspected",
             )
         },
         # An idiom written in Mandarin is also found in the canonical view (氣到吐血 read as
@@ -418,6 +436,9 @@ def _load_rules(path: Path, mtime_ns: int) -> RuleSet:
         )
         if "idiom" in cues
         else None,
+        topic=frozenset(
+            str(w) for k in ("taigi", "mandarin") for w in (cues.get("topic") or {}).get(k) or []
+        ),
         idiom_re=_idiom_res(cues.get("idiom_expressions") or {}, path),
         homophones=_homophones(tree.get("homophones") or {}, path),
         dose_medicine=_cues(

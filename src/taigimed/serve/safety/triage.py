@@ -21,6 +21,7 @@ cannot tell is listed in docs/safety.md.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from taigimed.serve.safety.canonical import Clause, _read_clause, canonical_clauses
@@ -194,8 +195,15 @@ class _ClauseView:
 CARRY_CLAUSES = 2
 
 
+# A space between two Han characters: foreign care workers write Mandarin word by word
+# (阿嬤 叫 不 醒), and a Han phrase does not match across it.
+_HAN_SPACE = re.compile(r"(?<=[\u3400-\u9fff])[ \u3000]+(?=[\u3400-\u9fff])")
+
+
 def hear(rules: RuleSet, text: str) -> str:
-    """``text`` with the rule file's speech-to-text homophones replaced (終風 → 中風)."""
+    """``text`` with spaces between Han characters closed up (阿嬤 叫 不 醒 → 阿嬤叫不醒) and
+    the rule file's speech-to-text homophones replaced (終風 → 中風)."""
+    text = _HAN_SPACE.sub("", text)
     for wrong, right in rules.homophones.items():
         if wrong in text:
             text = text.replace(wrong, right)

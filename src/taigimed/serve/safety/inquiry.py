@@ -1,0 +1,59 @@
+"""Everyday health questions: the scope in which the classifier alone does not say "119".
+
+The knowledge-question sets showed the most common false alarm a patient would meet: an
+everyday question (how to eat with high blood pressure, how to prevent a stroke, what the
+signs of a heart attack are) answered with the emergency notice, mostly by the classifier
+alone — its tuning corpus is mostly emergencies, so health words in any script push its
+score up. A message is an **inquiry** when it asks for general information (a
+``cues.inquiry`` word: diet, prevention, care, screening, vaccines, "is it normal", "which
+department") and nothing in it says something is happening now or asks for help now
+(``cues.onset``, ``cues.now``, ``cues.urgent``: 突然, 剛剛, 現在, 一直, 怎麼辦, tsit-má,
+拄才 …).
+
+The classifier's path is scoped, and of the rules' hits only the **name of a condition**
+asked about as a topic (``cues.topic``: 中風要做什麼檢查?, 阮阿母 ū tiòng-hong，平常愛注意
+啥?) when its clause does not say it has just happened or is suspected (``cues.suspected``:
+了, 矣, 好像, 是不是) and, if the message names someone, says they *have* it
+(``cues.having``: 有, ū, 的人 — 我媽低血糖，可以吃什麼? may be happening now and fires).
+A symptom the rules find still fires in an inquiry (阿公胸口痛冒冷汗，要看哪一科? is an
+emergency), so "when unsure, escalate" holds for every symptom they know.
+"""
+
+from __future__ import annotations
+
+from taigimed.serve.safety.canonical import canonical_clauses
+from taigimed.serve.safety.rules import RuleSet
+from taigimed.serve.safety.triage import TriageResult, _has, hear
+
+
+def is_inquiry(rules: RuleSet, text: str) -> bool:
+    """``text`` (standardised) asks for general health information and says nothing of
+    an event happening now. False when the rule file has no ``cues.inquiry``."""
+    if rules.inquiry is None:
+        return False
+    clauses = canonical_clauses(hear(rules, text), rules.variants)
+    if not any(_has(c, rules.inquiry) for c in clauses):
+        return False
+    present = [x for x in (rules.onset, rules.now, rules.urgent) if x is not None]
+    return not any(_has(c, cues) for c in clauses for cues in present)
+
+
+def topic_only(rules: RuleSet, text: str, result: TriageResult) -> bool:
+    """Every rule hit of ``result`` is a condition's name (``cues.topic``) in a clause that
+    does not say it has just happened or is suspected, and ``text`` is an inquiry."""
+    if not result.hits or not rules.topic or not all(h.pattern in rules.topic for h in result.hits):
+        return False
+    if not is_inquiry(rules, text):
+        return False
+    listed = canonical_clauses(hear(rules, text), rules.variants)
+    clauses = {c.text: c for c in listed}
+    if any(h.clause not in clauses for h in result.hits):
+        return False  # read across turns: not this message's alone
+    named = any(_has(c, rules.person) for c in listed)
+    for h in result.hits:
+        c = clauses[h.clause]
+        if rules.suspected is not None and _has(c, rules.suspected):
+            return False
+        if named and (rules.having is None or not _has(c, rules.having)):
+            return False  # 我媽低血糖，可以吃什麼? may be now
+    return True
