@@ -19,7 +19,6 @@ unreviewed card.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import time
@@ -28,7 +27,13 @@ from datetime import date
 from pathlib import Path
 
 from taigimed import __version__
-from taigimed.artifacts import file_sha256, publish_dir, write_json_atomic, write_text_atomic
+from taigimed.artifacts import (
+    file_sha256,
+    fingerprint,
+    publish_dir,
+    write_json_atomic,
+    write_text_atomic,
+)
 from taigimed.knowledge.cards import Card, CardError, CardSet, load_cards
 from taigimed.knowledge.config import KnowledgeConfig
 from taigimed.knowledge.index import Hit, Index
@@ -73,7 +78,7 @@ def knowledge_version(cfg: KnowledgeConfig, cards: CardSet) -> str:
         "topic_boost": cfg.topic_boost,
         "terms": TERMS_VERSION,
     }
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:12]
+    return fingerprint(payload)[:12]
 
 
 def _data_card(manifest: dict) -> str:

@@ -22,13 +22,12 @@ rebuilds it and compares.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
 import numpy as np
 
-from taigimed.artifacts import write_text_atomic
+from taigimed.artifacts import file_sha256, write_text_atomic
 from taigimed.serve.safety.classifier import MODEL_PATH, NGRAMS, features_text
 
 MAX_FEATURES = 4000
@@ -99,7 +98,7 @@ def build(corpus: Path | None = None) -> dict:
     return {
         "kind": "logistic regression over char 1-3-grams (sublinear tf-idf, l2)",
         "corpus": corpus.name,
-        "corpus_sha256": hashlib.sha256(corpus.read_bytes()).hexdigest(),
+        "corpus_sha256": file_sha256(corpus),
         "rules_version": rules.version,
         "threshold": threshold,
         "cv_recall": round(cv_recall, 4),
