@@ -23,20 +23,15 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import time
 from pathlib import Path
 
 
 def _flags() -> str:
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
-    except (OSError, subprocess.CalledProcessError):
-        return "lscpu unavailable"
-    line = next((x for x in out.splitlines() if x.startswith("Flags:")), "")
+    from taigimed.train.precision import cpu_flags
+
     keep = ("avx2", "avx512f", "avx512_bf16", "amx_bf16", "avx512_vnni")
-    model = next((x.split(":", 1)[1].strip() for x in out.splitlines() if "Model name" in x), "?")
-    return f"{model}; flags: {' '.join(f for f in line.split() if f in keep)}"
+    return "flags: " + " ".join(f for f in keep if f in cpu_flags())
 
 
 def _corpus(n: int) -> list[tuple[str, str]]:

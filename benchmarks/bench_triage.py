@@ -40,13 +40,9 @@ FLAGS = ("avx2", "avx512f", "avx512_bf16", "amx_tile", "amx_bf16", "amx_int8", "
 
 
 def cpu_flags() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            text = f.read()
-    except OSError:
-        return "unknown"
-    line = next((x for x in text.splitlines() if x.startswith("flags")), "")
-    have = set(line.split(":", 1)[-1].split())
+    from taigimed.train.precision import cpu_flags as read_flags
+
+    have = read_flags()
     return " ".join(f for f in FLAGS if f in have) or "none of " + ",".join(FLAGS)
 
 

@@ -8,6 +8,18 @@ from pathlib import Path
 
 PEPPER = "integration-test-pepper"
 REVIEW_TOKEN = "integration-review-token-0123456789abcdef"
+# A server on the tiny recipe that needs API keys, holds flagged turns for review and never
+# rate-limits the test's own requests.
+KEYED_SERVER = [
+    "--config",
+    "tiny",
+    "--set",
+    "serve.require_api_key=true",
+    "--set",
+    "serve.safety.review_mode=flagged",
+    "--set",
+    "serve.rate_limit_per_minute=10000",
+]
 
 
 def fresh_database(kind: str, tmp: Path, postgres_url: str | None = None) -> str:

@@ -21,6 +21,7 @@ import time
 import httpx
 import pytest
 from serve_storage import (
+    KEYED_SERVER,
     PEPPER,
     REVIEW_TOKEN,
     fresh_database,
@@ -36,14 +37,7 @@ from support import REPO, free_port, start_serve, stop
 pytestmark = pytest.mark.slow
 
 KEYED = [
-    "--config",
-    "tiny",
-    "--set",
-    "serve.require_api_key=true",
-    "--set",
-    "serve.safety.review_mode=flagged",
-    "--set",
-    "serve.rate_limit_per_minute=10000",
+    *KEYED_SERVER,
     "--set",
     "serve.key_cache_s=0",
     "--set",

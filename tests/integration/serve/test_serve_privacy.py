@@ -19,6 +19,7 @@ import httpx
 import openai
 import pytest
 from serve_storage import (
+    KEYED_SERVER,
     PEPPER,
     REVIEW_TOKEN,
     fresh_database,
@@ -34,16 +35,6 @@ from support import start_serve, stop
 
 pytestmark = pytest.mark.slow
 
-SETTINGS = [
-    "--config",
-    "tiny",
-    "--set",
-    "serve.require_api_key=true",
-    "--set",
-    "serve.safety.review_mode=flagged",
-    "--set",
-    "serve.rate_limit_per_minute=10000",
-]
 MEDICINE = "降血壓的藥仔欲按怎食？我的電話 0912345678"
 
 
@@ -60,7 +51,7 @@ def server(request, tmp_path_factory):
         "TAIGIMED_API_KEY_PEPPER": PEPPER,
         "TAIGIMED_REVIEW_TOKEN": REVIEW_TOKEN,
     }
-    srv = start_serve(tmp / "work", *SETTINGS, env=env)
+    srv = start_serve(tmp / "work", *KEYED_SERVER, env=env)
     srv.url, srv.keys, srv.kind = url, keys, request.param
     yield srv
     stop(srv.proc)
