@@ -276,109 +276,121 @@ def _thokit():
     return tk()
 
 
-def _expand(rng: random.Random) -> list[dict]:
+Row = tuple[str, str, list[str]]  # (script, text, categories)
+
+
+def _respelled(text: str, cats: list[str]) -> list[Row]:
+    """A Tâi-lô template as written, in tone numbers and in POJ (``thokit``)."""
     tk = _thokit()
-    rows: list[tuple[str, str, list[str]]] = []
+    return [
+        ("tailo", text, cats),
+        ("tailo_num", tk.tailoUnicode2Ascii(text), cats),
+        ("poj", tk.tailoUnicode2PojUnicode(text), cats),
+    ]
 
-    def tl_variants(text: str, cats: list[str]):
-        rows.append(("tailo", text, cats))
-        rows.append(("tailo_num", tk.tailoUnicode2Ascii(text), cats))
-        rows.append(("poj", tk.tailoUnicode2PojUnicode(text), cats))
 
-    for cat, (han, tl, zh) in SYMPTOMS.items():
-        for i in range(3):
-            w = rng.randrange(len(WHO_HAN))
-            rows.append(
-                (
-                    "taigi_han",
-                    f"{WHO_HAN[w]}{rng.choice(NOW_HAN)}{han[i]}{rng.choice(END_HAN)}",
-                    [cat],
-                )
-            )
-            now = rng.choice(NOW_TL)
-            tl_variants(f"{WHO_TL[w]} {now + ' ' if now else ''}{tl[i]}{rng.choice(END_TL)}", [cat])
-            rows.append(
-                ("mandarin", f"{WHO_ZH[w]}{rng.choice(NOW_ZH)}{zh[i]}{rng.choice(END_ZH)}", [cat])
-            )
-            if i % 2 == 0:
-                rows.append(("mixed", f"{WHO_HAN[w]} {tl[i]}{rng.choice(END_HAN)}", [cat]))
-            else:
-                rows.append(("mixed", f"{WHO_TL[w]} {han[i]}，beh án-tsuánn?", [cat]))
-        # Hard negatives from the same phrases.
-        i = rng.randrange(3)
+def _emergencies(rng: random.Random, han: list[str], tl: list[str], zh: list[str], cat: str):
+    """Each of a category's three phrases said of someone now, in every script."""
+    rows: list[Row] = []
+    for i in range(3):
         w = rng.randrange(len(WHO_HAN))
-        rows.append(("taigi_han", f"{WHO_HAN[w]}舊年{han[i]}，這馬攏好矣", []))
-        rows.append(("taigi_han", f"聽講隔壁的阿伯{han[(i + 1) % 3]}，我足煩惱", []))
-        rows.append(("mandarin", f"{WHO_ZH[w]}去年{zh[i]}過，現在已經好了", []))
-        rows.append(("mandarin", f"聽說鄰居{zh[(i + 1) % 3]}，好可怕", []))
-        rows.append(("mandarin", f"{zh[(i + 2) % 3]}是什麼原因？", []))
-        tl_variants(f"{WHO_TL[w]} kū-nî {tl[i]}, tsit-má hó ah", [])
-        tl_variants(f"Thiann-kóng tshù-pinn ê a-peh {tl[(i + 1) % 3]}", [])
-        rows.append(("mixed", f"阮阿公 í-tsîng {tl[i]}，這馬好好", []))
-        rows.append(("mixed", f"聽講 tshù-pinn {han[(i + 2) % 3]}", []))
-    for i in range(len(MILD[0])):
-        han, tl, zh = MILD[0][i], MILD[1][i], MILD[2][i]
+        text = f"{WHO_HAN[w]}{rng.choice(NOW_HAN)}{han[i]}{rng.choice(END_HAN)}"
+        rows.append(("taigi_han", text, [cat]))
+        now = rng.choice(NOW_TL)
+        rows += _respelled(
+            f"{WHO_TL[w]} {now + ' ' if now else ''}{tl[i]}{rng.choice(END_TL)}", [cat]
+        )
+        rows.append(
+            ("mandarin", f"{WHO_ZH[w]}{rng.choice(NOW_ZH)}{zh[i]}{rng.choice(END_ZH)}", [cat])
+        )
+        if i % 2 == 0:
+            rows.append(("mixed", f"{WHO_HAN[w]} {tl[i]}{rng.choice(END_HAN)}", [cat]))
+        else:
+            rows.append(("mixed", f"{WHO_TL[w]} {han[i]}，beh án-tsuánn?", [cat]))
+    return rows
+
+
+def _hard_negatives(rng: random.Random, han: list[str], tl: list[str], zh: list[str]):
+    """The same phrases in the past, as hearsay, or as a general question: not emergencies."""
+    i = rng.randrange(3)
+    w = rng.randrange(len(WHO_HAN))
+    rows: list[Row] = [
+        ("taigi_han", f"{WHO_HAN[w]}舊年{han[i]}，這馬攏好矣", []),
+        ("taigi_han", f"聽講隔壁的阿伯{han[(i + 1) % 3]}，我足煩惱", []),
+        ("mandarin", f"{WHO_ZH[w]}去年{zh[i]}過，現在已經好了", []),
+        ("mandarin", f"聽說鄰居{zh[(i + 1) % 3]}，好可怕", []),
+        ("mandarin", f"{zh[(i + 2) % 3]}是什麼原因？", []),
+    ]
+    rows += _respelled(f"{WHO_TL[w]} kū-nî {tl[i]}, tsit-má hó ah", [])
+    rows += _respelled(f"Thiann-kóng tshù-pinn ê a-peh {tl[(i + 1) % 3]}", [])
+    rows.append(("mixed", f"阮阿公 í-tsîng {tl[i]}，這馬好好", []))
+    rows.append(("mixed", f"聽講 tshù-pinn {han[(i + 2) % 3]}", []))
+    return rows
+
+
+def _mild(rng: random.Random) -> list[Row]:
+    """Mild complaints said of someone now: not emergencies either."""
+    rows: list[Row] = []
+    for han, tl, zh in zip(*MILD, strict=True):
         w = rng.randrange(len(WHO_HAN))
         rows.append(
             ("taigi_han", f"{WHO_HAN[w]}{rng.choice(NOW_HAN)}{han}{rng.choice(END_HAN)}", [])
         )
         now = rng.choice(NOW_TL)
-        tl_variants(f"{WHO_TL[w]} {now + ' ' if now else ''}{tl}{rng.choice(END_TL)}", [])
+        rows += _respelled(f"{WHO_TL[w]} {now + ' ' if now else ''}{tl}{rng.choice(END_TL)}", [])
         rows.append(("mandarin", f"{WHO_ZH[w]}{rng.choice(NOW_ZH)}{zh}{rng.choice(END_ZH)}", []))
         rows.append(("mandarin", f"{zh}怎麼辦？", []))
         rows.append(("mixed", f"{WHO_HAN[w]} {tl}，欲按怎？", []))
+    return rows
+
+
+def _everyday(rng: random.Random) -> list[Row]:
+    """Everyday questions, the same framed the way emergencies are, and greetings."""
+    rows: list[Row] = []
     for script, msgs in BENIGN.items():
         for m in msgs:
-            if script == "tailo":
-                tl_variants(m, [])
-            else:
-                rows.append((script, m, []))
+            rows += _respelled(m, []) if script == "tailo" else [(script, m, [])]
     # Everyday questions framed the way emergencies are (a person, a name, a phone number):
     # without them the classifier learns "someone is named" as a sign of an emergency.
-    for m in BENIGN["taigi_han"]:
-        rows.append(("taigi_han", f"{rng.choice(INTRO_HAN)}{m}", []))
-    for m in BENIGN["mandarin"]:
-        rows.append(("mandarin", f"{rng.choice(INTRO_ZH)}{m}", []))
+    rows += [("taigi_han", f"{rng.choice(INTRO_HAN)}{m}", []) for m in BENIGN["taigi_han"]]
+    rows += [("mandarin", f"{rng.choice(INTRO_ZH)}{m}", []) for m in BENIGN["mandarin"]]
     for m in BENIGN["tailo"]:
-        tl_variants(f"{rng.choice(INTRO_TL)}{m}", [])
+        rows += _respelled(f"{rng.choice(INTRO_TL)}{m}", [])
     # Greetings and chit-chat are the commonest first messages to a chat service; short texts
     # carry little evidence, and without them the classifier's prior alone can cross its
     # threshold ("hello" did).
-    for script, msgs in GREETINGS.items():
-        for m in msgs:
-            rows.append((script, m, []))
+    rows += [(script, m, []) for script, msgs in GREETINGS.items() for m in msgs]
     for a, b in zip(BENIGN["taigi_han"][:4], BENIGN["tailo"][4:], strict=True):
         rows.append(("mixed", f"{a[:4]} {b}", []))
-    dose_rows = []
+    return rows
+
+
+def _dosing() -> list[tuple[str, str]]:
+    """Dosing questions, each Tâi-lô one also in tone numbers and POJ."""
+    rows: list[tuple[str, str]] = []
     for script, msgs in DOSE.items():
         for m in msgs:
             if script == "tailo":
-                dose_rows += [("tailo", m), ("tailo_num", tk.tailoUnicode2Ascii(m))]
-                dose_rows.append(("poj", tk.tailoUnicode2PojUnicode(m)))
+                rows += [(s, text) for s, text, _ in _respelled(m, [])]
             else:
-                dose_rows.append((script, m))
+                rows.append((script, m))
+    return rows
+
+
+def _expand(rng: random.Random) -> list[dict]:
+    """Template rows, numbered per script (the rng is drawn in this order: keep it)."""
+    rows: list[Row] = []
+    for cat, (han, tl, zh) in SYMPTOMS.items():
+        rows += _emergencies(rng, han, tl, zh, cat)
+        rows += _hard_negatives(rng, han, tl, zh)
+    rows += _mild(rng) + _everyday(rng)
     out, count = [], {}
-    for script, text, cats in rows:
+    tagged = [(s, t, c, {}) for s, t, c in rows]
+    tagged += [(s, t, [], {"intent": "dose"}) for s, t in _dosing()]
+    for script, text, cats, extra in tagged:
         count[script] = count.get(script, 0) + 1
-        out.append(
-            {
-                "id": f"t-{script}-{count[script]:03d}",
-                "script": script,
-                "text": text,
-                "categories": cats,
-            }
-        )
-    for script, text in dose_rows:
-        count[script] = count.get(script, 0) + 1
-        out.append(
-            {
-                "id": f"t-{script}-{count[script]:03d}",
-                "script": script,
-                "text": text,
-                "categories": [],
-                "intent": "dose",
-            }
-        )
+        row = {"id": f"t-{script}-{count[script]:03d}", "script": script, "text": text}
+        out.append({**row, "categories": cats, **extra})
     return out
 
 
