@@ -67,6 +67,7 @@ def build(corpus: Path | None = None) -> dict:
     from sklearn.model_selection import StratifiedKFold
 
     from taigimed.serve.safety.evaluation import DEFAULT_EVAL, load_eval
+    from taigimed.serve.safety.hearing import hear
     from taigimed.serve.safety.rules import load_rules
     from taigimed.serve.safety.triage import triage
     from taigimed.text.romanize import standardize_input
@@ -75,7 +76,8 @@ def build(corpus: Path | None = None) -> dict:
     rules = load_rules()
     rows = load_eval(corpus)
     std = [standardize_input(r["text"])[0] for r in rows]
-    texts = [features_text(s, rules.variants) for s in std]
+    # Trained on the text as serving hears it (serve/safety/hearing.py).
+    texts = [features_text(hear(rules, s), rules.variants) for s in std]
     y = np.array([1 if r["categories"] else 0 for r in rows])
     by_rules = np.array([triage(rules, s).rules_fired for s in std])
 
