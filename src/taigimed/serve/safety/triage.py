@@ -434,7 +434,8 @@ def assess(rules: RuleSet, text: str, classifier=None) -> TriageResult:
     result = triage(rules, text)
     if classifier is not None:
         # It reads the message as heard, like the rules (serve/safety/hearing.py).
-        result.classifier_score = round(classifier.score(hear(rules, text), rules.variants), 4)
+        heard = hear(rules, text)
+        result.classifier_score = round(classifier.score(heard, rules.variants), 4)
         # Scope the rules found (an idiom, a lifelong trait, a worry) holds for the classifier
         # too when no rule fired: its n-grams are the same words.
         why = {w for _, w in result.suppressed}
@@ -447,8 +448,12 @@ def assess(rules: RuleSet, text: str, classifier=None) -> TriageResult:
             )
             or (rules.logistics is not None and _cue_in(rules, text, rules.logistics))
         )
-        result.classifier_fired = classifier.fires(result.classifier_score) and not (
-            scoped and not result.rules_fired
+        result.classifier_fired = (
+            classifier.fires(result.classifier_score)
+            and not (scoped and not result.rules_fired)
+            # On a romanised message the letters' n-grams are fragments of syllables: the
+            # syllable reading must agree (classifier.SyllableCheck).
+            and (result.rules_fired or classifier.agrees(heard, rules.variants))
         )
     return result
 
