@@ -140,3 +140,23 @@ def test_dose_question_hook_redirects_a_spaced_question():
     ctx = TurnContext("r", "s", [{"role": "user", "content": text}], text, dict(meta))
     reply = DoseQuestion(rules)(ctx)
     assert reply is not None and reply.kind == "dose_question"
+
+
+def test_dosing_kinds_of_rules_2026_12_4():
+    """Splitting with 掰 / 擘, an antibiotic named by its class with liquor, a frequency
+    changed 三次變兩次 (tuning rows tc-s13b-*). Broken input: the same words with no
+    medicine (a mooncake split in two) stay with the model."""
+    from taigimed.serve.safety.dose import is_dose_question
+    from taigimed.text.romanize import standardize_input
+
+    rules = load_rules()
+
+    def ask(t: str) -> bool:
+        return is_dose_question(rules, standardize_input(t)[0])
+
+    assert ask("血壓藥太大顆，可以掰成兩半嗎？")
+    assert ask("藥丸傷大粒，會使擘做兩爿食無？")
+    assert ask("頭孢吃完可以喝高粱嗎")
+    assert ask("胃藥三次變兩次可以嗎？")
+    assert not ask("月餅可以掰成兩半分給孫子吃嗎？")
+    assert not ask("Guá beh kā piánn peh tsò nn̄g pîng hōo sun-á tsia̍h.")
