@@ -160,3 +160,17 @@ def test_dosing_kinds_of_rules_2026_12_4():
     assert ask("胃藥三次變兩次可以嗎？")
     assert not ask("月餅可以掰成兩半分給孫子吃嗎？")
     assert not ask("Guá beh kā piánn peh tsò nn̄g pîng hōo sun-á tsia̍h.")
+
+
+def test_review_gate_hears_spaced_keywords():
+    """The review gate reads the heard text too: 懷 孕 written word by word is a pregnancy
+    question to hold. Broken input: the spaced text as typed holds no keyword."""
+    from taigimed.serve.safety.layer import ReviewGate
+
+    rules = load_rules()
+    kw = rules.review_keywords
+    gate = ReviewGate(rules, "flagged", kw.get("han", ()), kw.get("roman", ()))
+    text = "我 懷 孕 了 可以 喝 咖啡 嗎"
+    assert not any(k in text for k in kw["han"])
+    ctx = TurnContext("r", "s", [{"role": "user", "content": text}], text, {})
+    assert gate._flagged(ctx) == "medication or pregnancy question"
