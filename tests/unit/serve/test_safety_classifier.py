@@ -53,6 +53,50 @@ def test_rebuild_reproduces_the_shipped_model():
     assert rebuilt["threshold"] == shipped["threshold"]
     assert rebuilt["coef"] == pytest.approx(shipped["coef"], abs=1e-8)
     assert rebuilt["intercept"] == pytest.approx(shipped["intercept"], abs=1e-8)
+    syl, shipped_syl = rebuilt["syllables"], shipped["syllables"]
+    assert syl["ngrams"] == shipped_syl["ngrams"] and syl["threshold"] == shipped_syl["threshold"]
+    assert syl["coef"] == pytest.approx(shipped_syl["coef"], abs=1e-8)
+
+
+def test_the_syllable_reading_was_calibrated_on_the_current_conversation_tuning_file():
+    from taigimed.serve.safety.builders.classifier import AGREEMENT_FILE
+    from taigimed.serve.safety.evaluation import EVAL_DIR
+
+    syl = json.loads(MODEL_PATH.read_text(encoding="utf-8"))["syllables"]
+    assert syl["calibrated_on"] == AGREEMENT_FILE != HELDOUT.name
+    digest = hashlib.sha256((EVAL_DIR / AGREEMENT_FILE).read_bytes()).hexdigest()
+    assert syl["calibration_sha256"] == digest
+    assert 0 < syl["threshold"] < 1
+
+
+def test_a_romanised_everyday_question_needs_the_syllable_reading_to_agree(tmp_path):
+    """The letters' n-grams of romanised text are fragments of syllables: on a romanised
+    question the classifier alone sends 119 only when the syllable reading agrees. Broken
+    input: the same JSON without its syllable reading answers the question with 119."""
+    from taigimed.serve.safety.classifier import asks, romanised
+    from taigimed.serve.safety.triage import assess
+    from taigimed.text.romanize import standardize_input
+
+    rules = rules_in_effect()
+    clf = classifier_for(rules)
+    assert clf.syllables is not None
+    # Grandma leaks urine when she coughs or sneezes: what to do? (a dev knowledge question)
+    q = standardize_input(
+        "Gua2 a1-ma2 ka1-sau3 ah4-si7 tshio3 e5 si5, "
+        "jio7 to7 e7 lau5 tshut4-lai5, an2-tsuann2 pan7?"
+    )[0]
+    assert romanised(q) and asks(q)
+    assert clf.fires(clf.score(q, rules.variants))  # the letters alone would say 119
+    assert not assess(rules, q, clf).triggered
+    tree = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
+    del tree["syllables"]
+    letters_only = tmp_path / "letters.json"
+    letters_only.write_text(json.dumps(tree, ensure_ascii=False), encoding="utf-8")
+    assert assess(rules, q, load_classifier(letters_only)).triggered
+    # Han text and romanised statements are not asked: the letters decide as before.
+    assert clf.agrees("阿公的假喙齒愛按怎洗？", rules.variants)
+    told = standardize_input("A-má ê tshiú tsit-má giah bē khí-lâi, kóng-uē mā bô tsing-tshó")[0]
+    assert clf.agrees(told, rules.variants) and assess(rules, told, clf).triggered
 
 
 def test_a_classifier_built_for_other_rules_is_refused_naming_the_rebuild(tmp_path):

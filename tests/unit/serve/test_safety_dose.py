@@ -87,3 +87,90 @@ def test_dose_question_needs_a_medicine_and_an_amount():
     # ... but pills and grains also count eggs and grapes.
     assert not ask("雞蛋一天可以吃幾顆？")
     assert not ask("葡萄一工食幾粒較好？")
+
+
+def test_dosing_hears_what_the_triage_hears():
+    """One owner for the text the safety layer reads (serve/safety/hearing.py): a
+    word-by-word Mandarin dosing question, as foreign care workers write, is a dosing
+    question, and the classifier scores it as the closed-up text. Broken input: the spaced
+    question read as typed (before hearing.py the dosing check did, and it reached the model)."""
+    from taigimed.serve.safety.classifier import load_classifier
+    from taigimed.serve.safety.conversation import is_dose_conversation
+    from taigimed.serve.safety.dose import is_dose_question
+    from taigimed.serve.safety.hearing import hear, heard_clauses
+    from taigimed.serve.safety.triage import assess
+    from taigimed.text.romanize import standardize_input
+
+    rules = load_rules()
+
+    def std(t: str) -> str:
+        return standardize_input(t)[0]
+
+    spaced = std("阿嬤 的 藥 一 天 吃 幾 顆")
+    assert " " in spaced  # the standardiser keeps the spaces: hearing closes them
+    assert hear(rules, spaced) == "阿嬤的藥一天吃幾顆"
+    assert hear(rules, "阿公 的 降血壓 藥 可 以 吃") == "阿公的降血壓藥可以吃"
+    # Between two phrases the space separates them: glued, they make words nobody wrote.
+    assert hear(rules, "膝盖退化 上下楼梯就痛 还能去爬山吗") == "膝盖退化 上下楼梯就痛 还能去爬山吗"
+    assert is_dose_question(rules, spaced)
+    assert is_dose_question(rules, std("普拿疼 可 以 配 酒 嗎"))
+    assert is_dose_question(rules, std("降 血 壓 的 藥 可 以 剝 一 半 嗎"))
+    # The medicine in an earlier turn, the amount asked word by word in the last one.
+    assert is_dose_conversation(
+        rules, [std("阿公 在 吃 華法林"), std("忘 記 吃 可 以 吃 兩 倍 嗎")]
+    )
+    # Not a dosing question, spaced or not: an amount with no medicine.
+    assert not is_dose_question(rules, std("雞 蛋 一 天 可 以 吃 幾 顆"))
+    # Every check gets its clauses from the same place, so they read the same words.
+    assert [c.text for c in heard_clauses(rules, spaced)] == ["阿嬤的藥一天吃幾顆"]
+    clf = load_classifier()
+    closed = std("阿嬤叫不醒")
+    assert assess(rules, std("阿嬤 叫 不 醒"), clf).classifier_score == (
+        assess(rules, closed, clf).classifier_score
+    )
+
+
+def test_dose_question_hook_redirects_a_spaced_question():
+    """Through the serving hook: the word-by-word question gets the pharmacist reply."""
+    from taigimed.serve.safety.layer import DoseQuestion
+    from taigimed.text.romanize import standardize_input
+
+    rules = load_rules()
+    text, meta = standardize_input("阿嬤 的 藥 一 天 吃 幾 顆")
+    ctx = TurnContext("r", "s", [{"role": "user", "content": text}], text, dict(meta))
+    reply = DoseQuestion(rules)(ctx)
+    assert reply is not None and reply.kind == "dose_question"
+
+
+def test_dosing_kinds_of_rules_2026_12_4():
+    """Splitting with 掰 / 擘, an antibiotic named by its class with liquor, a frequency
+    changed 三次變兩次 (tuning rows tc-s13b-*). Broken input: the same words with no
+    medicine (a mooncake split in two) stay with the model."""
+    from taigimed.serve.safety.dose import is_dose_question
+    from taigimed.text.romanize import standardize_input
+
+    rules = load_rules()
+
+    def ask(t: str) -> bool:
+        return is_dose_question(rules, standardize_input(t)[0])
+
+    assert ask("血壓藥太大顆，可以掰成兩半嗎？")
+    assert ask("藥丸傷大粒，會使擘做兩爿食無？")
+    assert ask("頭孢吃完可以喝高粱嗎")
+    assert ask("胃藥三次變兩次可以嗎？")
+    assert not ask("月餅可以掰成兩半分給孫子吃嗎？")
+    assert not ask("Guá beh kā piánn peh tsò nn̄g pîng hōo sun-á tsia̍h.")
+
+
+def test_review_gate_hears_spaced_keywords():
+    """The review gate reads the heard text too: 懷 孕 written word by word is a pregnancy
+    question to hold. Broken input: the spaced text as typed holds no keyword."""
+    from taigimed.serve.safety.layer import ReviewGate
+
+    rules = load_rules()
+    kw = rules.review_keywords
+    gate = ReviewGate(rules, "flagged", kw.get("han", ()), kw.get("roman", ()))
+    text = "我 懷 孕 了 可以 喝 咖啡 嗎"
+    assert not any(k in text for k in kw["han"])
+    ctx = TurnContext("r", "s", [{"role": "user", "content": text}], text, {})
+    assert gate._flagged(ctx) == "medication or pregnancy question"

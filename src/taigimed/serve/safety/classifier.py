@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -26,11 +27,109 @@ from taigimed.serve.safety.canonical import canonical
 MODEL_PATH = Path(__file__).parent / "model" / "triage_classifier.json"
 REBUILD_COMMAND = "python -m taigimed.serve.safety.builders.classifier"
 NGRAMS = (1, 3)
+SYLLABLE_NGRAMS = (1, 2)  # of the canonical form, for the syllable check
+
+# A Latin word (Tâi-lô, POJ, English): the syllable check reads it as syllables of the
+# canonical form, not as letters.
+_LATIN_WORD = re.compile(r"[A-Za-z\u00c0-\u024f\u1e00-\u1eff][\w\u0300-\u036f\u207f\u0358'-]*")
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_WORD_CHAR = re.compile(r"\w")
+# A message is romanised when fewer than this share of its letters are Han characters.
+HAN_SHARE = 0.3
 
 
 def features_text(standardised: str, variants: dict[str, str] | None = None) -> str:
     """What the classifier reads: the standardised text and its canonical form."""
     return f"{standardised.lower()} ‖ {canonical(standardised, variants)}"
+
+
+def romanised(standardised: str) -> bool:
+    """Is the message written mostly in Latin letters (Tâi-lô, POJ, tone numbers)?"""
+    letters = len(_WORD_CHAR.findall(standardised))
+    return letters > 0 and len(_HAN.findall(standardised)) < HAN_SHARE * letters
+
+
+def asks(standardised: str) -> bool:
+    """Is the message a question (a question mark)? An everyday question asks; a carer
+    reporting an emergency mostly tells, and when she asks (阿公叫袂醒，欲按怎?) the rules
+    have a word for what she saw."""
+    return "?" in standardised or "？" in standardised
+
+
+def syllable_features(text: str) -> list[str]:
+    """The n-grams of one :func:`features_text` for the syllable check: character 1–3-grams
+    of the text with its Latin words taken out (Han characters, digits, punctuation), and
+    syllable 1–2-grams of the canonical form (``⟨tsit ma⟩``)."""
+    raw, _, canon = text.partition(" ‖ ")
+    han = _LATIN_WORD.sub(" ", raw)
+    lo, hi = NGRAMS
+    out = [han[i : i + n] for n in range(lo, hi + 1) for i in range(len(han) - n + 1)]
+    lo, hi = SYLLABLE_NGRAMS
+    for clause in canon.split(" | "):
+        syls = clause.split()
+        out += [
+            "⟨" + " ".join(syls[i : i + n]) + "⟩"
+            for n in range(lo, hi + 1)
+            for i in range(len(syls) - n + 1)
+        ]
+    return out
+
+
+def _letter_features(text: str) -> list[str]:
+    lo, hi = NGRAMS
+    return [text[i : i + n] for n in range(lo, hi + 1) for i in range(len(text) - n + 1)]
+
+
+@dataclass(frozen=True)
+class _Linear:
+    """Sublinear tf-idf (l2) and a logistic regression, as scikit-learn fitted them."""
+
+    vocabulary: dict[str, int]
+    idf: np.ndarray
+    coef: np.ndarray
+    intercept: float
+
+    def score_grams(self, grams: list[str]) -> float:
+        counts: dict[int, int] = {}
+        for g in grams:
+            j = self.vocabulary.get(g)
+            if j is not None:
+                counts[j] = counts.get(j, 0) + 1
+        if not counts:
+            z = self.intercept
+        else:
+            idx = np.fromiter(counts.keys(), dtype=np.int64)
+            tf = 1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64))
+            w = tf * self.idf[idx]
+            w /= np.linalg.norm(w)
+            z = float(w @ self.coef[idx]) + self.intercept
+        return 1.0 / (1.0 + math.exp(-z))
+
+
+@dataclass(frozen=True)
+class SyllableCheck:
+    """The second reading of a romanised message: the same regression over syllables.
+
+    Character n-grams of romanised text are fragments of syllables (``ti``, ``gu``, ``e t``)
+    shared by unrelated words; the weights they learnt from a corpus of mostly emergencies
+    push every romanised message up (*Guá kin-á-ji̍t khì tshī-tiûnn bé tshài.*, "I went to the
+    market today", scored 0.70 against a threshold of 0.59). A syllable is the unit of
+    meaning there, as a character is in Han. On a romanised message the letters' classifier
+    alone answers with 119 only when this reading agrees (score ≥ ``threshold``); the
+    threshold is the highest that loses none of the emergencies the letters' classifier
+    finds in the romanised rows of the conversation tuning file (builders/classifier.py).
+    """
+
+    model: _Linear
+    threshold: float
+
+    def score(self, standardised: str, variants: dict[str, str] | None = None) -> float:
+        return self.model.score_grams(syllable_features(features_text(standardised, variants)))
+
+    def agrees(self, standardised: str, variants: dict[str, str] | None = None) -> bool:
+        if not romanised(standardised) or not asks(standardised):
+            return True
+        return self.score(standardised, variants) >= self.threshold
 
 
 @dataclass(frozen=True)
@@ -42,29 +141,21 @@ class TriageClassifier:
     threshold: float
     # The rules version it was built beside; ``safety.in_effect`` refuses any other.
     rules_version: str = ""
+    # The second reading of romanised messages; None in a JSON built without one.
+    syllables: SyllableCheck | None = None
 
     def score(self, standardised: str, variants: dict[str, str] | None = None) -> float:
         """P(emergency) for one standardised message."""
-        text = features_text(standardised, variants)
-        counts: dict[int, int] = {}
-        lo, hi = NGRAMS
-        for n in range(lo, hi + 1):
-            for i in range(len(text) - n + 1):
-                j = self.vocabulary.get(text[i : i + n])
-                if j is not None:
-                    counts[j] = counts.get(j, 0) + 1
-        if not counts:
-            z = self.intercept
-        else:
-            idx = np.fromiter(counts.keys(), dtype=np.int64)
-            tf = 1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64))
-            w = tf * self.idf[idx]
-            w /= np.linalg.norm(w)
-            z = float(w @ self.coef[idx]) + self.intercept
-        return 1.0 / (1.0 + math.exp(-z))
+        grams = _letter_features(features_text(standardised, variants))
+        return _Linear(self.vocabulary, self.idf, self.coef, self.intercept).score_grams(grams)
 
     def fires(self, score: float) -> bool:
         return score >= self.threshold
+
+    def agrees(self, standardised: str, variants: dict[str, str] | None = None) -> bool:
+        """Does the syllable reading agree that a romanised message is an emergency (always
+        True for Han text, or without a syllable check)?"""
+        return self.syllables is None or self.syllables.agrees(standardised, variants)
 
 
 def load_classifier(path: Path | str = MODEL_PATH) -> TriageClassifier:
@@ -83,9 +174,22 @@ def _load(path: str) -> TriageClassifier:
             intercept=float(tree["intercept"]),
             threshold=float(tree["threshold"]),
             rules_version=str(tree["rules_version"]),
+            syllables=_syllables(tree.get("syllables")),
         )
-    except (OSError, ValueError, KeyError) as exc:
+    except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ValueError(
             f"{path}: cannot load the triage classifier ({exc}); rebuild it with "
             f"`{REBUILD_COMMAND}`"
         ) from exc
+
+
+def _syllables(tree: dict | None) -> SyllableCheck | None:
+    if tree is None:
+        return None
+    model = _Linear(
+        vocabulary={g: i for i, g in enumerate(tree["ngrams"])},
+        idf=np.asarray(tree["idf"], dtype=np.float64),
+        coef=np.asarray(tree["coef"], dtype=np.float64),
+        intercept=float(tree["intercept"]),
+    )
+    return SyllableCheck(model, float(tree["threshold"]))

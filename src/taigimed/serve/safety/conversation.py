@@ -24,8 +24,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import lru_cache
 
-from taigimed.serve.safety.canonical import canonical_clauses
 from taigimed.serve.safety.dose import asks_amount, has_cue, is_dose_question, names_medicine
+from taigimed.serve.safety.hearing import heard_clauses
 from taigimed.serve.safety.inquiry import is_inquiry, topic_only
 from taigimed.serve.safety.resolution import resolved_within
 from taigimed.serve.safety.rules import CueSet, RuleSet
@@ -34,7 +34,6 @@ from taigimed.serve.safety.triage import (
     TriageResult,
     _has_past,
     assess,
-    hear,
     triage,
     triage_turns,
 )
@@ -60,14 +59,13 @@ def user_turns(messages: Sequence[dict[str, str]], limit: int = CONTEXT_TURNS) -
 
 
 def _has(rules: RuleSet, text: str, cues: CueSet | None) -> bool:
-    return cues is not None and has_cue(canonical_clauses(text, rules.variants), cues)
+    return cues is not None and has_cue(heard_clauses(rules, text), cues)
 
 
 def _resolved(rules: RuleSet, text: str) -> bool:
     """A resolved cue that is not a finished preparation (想好了, 存好了 are not "over")."""
     return rules.resolved is not None and any(
-        _has_past(rules, c, ("resolved",))
-        for c in canonical_clauses(hear(rules, text), rules.variants)
+        _has_past(rules, c, ("resolved",)) for c in heard_clauses(rules, text)
     )
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 
-from taigimed.serve.safety.canonical import canonical_clauses
+from taigimed.serve.safety.hearing import hear, heard_clauses
 from taigimed.serve.safety.rules import RuleSet
 from taigimed.serve.safety.triage import _canon_spans
 
@@ -84,7 +84,7 @@ def has_cue(clauses, cues) -> bool:
 def names_medicine(rules: RuleSet, text: str) -> bool:
     """Does ``text`` name a medicine (a ``dose_intent.medicine`` word)?"""
     return rules.dose_medicine is not None and has_cue(
-        canonical_clauses(text, rules.variants), rules.dose_medicine
+        heard_clauses(rules, text), rules.dose_medicine
     )
 
 
@@ -93,9 +93,8 @@ def asks_amount(rules: RuleSet, text: str) -> bool:
     or a dose expression), whether or not it names the medicine?"""
     if rules.dose_ask is None:
         return False
-    return has_cue(canonical_clauses(text, rules.variants), rules.dose_ask) or bool(
-        DOSE_RE.search(text)
-    )
+    heard = hear(rules, text)
+    return has_cue(heard_clauses(rules, heard), rules.dose_ask) or bool(DOSE_RE.search(heard))
 
 
 def is_dose_question(rules: RuleSet, text: str) -> bool:
@@ -105,7 +104,9 @@ def is_dose_question(rules: RuleSet, text: str) -> bool:
     medicine name: names are endless (阿莫西林, brand names), milligrams are not."""
     if rules.dose_medicine is None or rules.dose_ask is None:
         return False
-    clauses = canonical_clauses(text, rules.variants)
+    # The text as the triage hears it (serve/safety/hearing.py): 可 以 吃 兩 顆 嗎 too.
+    text = hear(rules, text)
+    clauses = heard_clauses(rules, text)
 
     def has(cues) -> bool:
         return has_cue(clauses, cues)

@@ -21,9 +21,9 @@ emergency), so "when unsure, escalate" holds for every symptom they know.
 
 from __future__ import annotations
 
-from taigimed.serve.safety.canonical import canonical_clauses
+from taigimed.serve.safety.hearing import heard_clauses
 from taigimed.serve.safety.rules import RuleSet
-from taigimed.serve.safety.triage import TriageResult, _has, hear
+from taigimed.serve.safety.triage import TriageResult, _has
 
 
 def is_inquiry(rules: RuleSet, text: str) -> bool:
@@ -31,7 +31,7 @@ def is_inquiry(rules: RuleSet, text: str) -> bool:
     an event happening now. False when the rule file has no ``cues.inquiry``."""
     if rules.inquiry is None:
         return False
-    clauses = canonical_clauses(hear(rules, text), rules.variants)
+    clauses = heard_clauses(rules, text)
     if not any(_has(c, rules.inquiry) for c in clauses):
         return False
     present = [x for x in (rules.onset, rules.now, rules.urgent) if x is not None]
@@ -45,7 +45,7 @@ def topic_only(rules: RuleSet, text: str, result: TriageResult) -> bool:
         return False
     if not is_inquiry(rules, text):
         return False
-    listed = canonical_clauses(hear(rules, text), rules.variants)
+    listed = heard_clauses(rules, text)
     clauses = {c.text: c for c in listed}
     if any(h.clause not in clauses for h in result.hits):
         return False  # read across turns: not this message's alone

@@ -26,6 +26,7 @@ from taigimed.serve.safety.conversation import (
     user_turns,
 )
 from taigimed.serve.safety.dose import redact_doses
+from taigimed.serve.safety.hearing import hear
 from taigimed.serve.safety.in_effect import classifier_in_effect, rules_in_effect
 from taigimed.serve.safety.rules import RuleSet, fold_roman, strip_tones
 from taigimed.serve.safety.triage import emergency_reply, reply_script
@@ -137,7 +138,8 @@ class ReviewGate:
     def _flagged(self, ctx: TurnContext) -> str | None:
         if ctx.meta.get("red_flag_suppressed"):
             return "suppressed red flag"
-        text = ctx.user_text
+        # The text as every safety check hears it: 幾 顆 is 幾顆.
+        text = hear(self.rules, ctx.user_text)
         if any(k in text for k in self.keywords_han):
             return "medication or pregnancy question"
         words = f" {strip_tones(fold_roman(text))} "

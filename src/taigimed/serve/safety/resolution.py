@@ -14,9 +14,9 @@ does a message with no resolution clause: "when unsure, escalate".
 
 from __future__ import annotations
 
-from taigimed.serve.safety.canonical import canonical_clauses
+from taigimed.serve.safety.hearing import heard_clauses
 from taigimed.serve.safety.rules import RuleSet
-from taigimed.serve.safety.triage import TriageResult, _has, _has_past, hear
+from taigimed.serve.safety.triage import TriageResult, _has, _has_past
 
 # Never "over" on the writer's word: harm shows late after a poisoning (paracetamol), a head
 # knock on blood thinners, a drowning, a blow in pregnancy or anaphylaxis (a second phase),
@@ -33,7 +33,7 @@ def resolved_within(rules: RuleSet, text: str, result: TriageResult) -> bool:
         return False
     if any(h.category in NEVER_RESOLVED for h in result.hits):
         return False
-    clauses = canonical_clauses(hear(rules, text), rules.variants)
+    clauses = heard_clauses(rules, text)
     texts = [c.text for c in clauses]
     hit_at = []
     for h in result.hits:

@@ -21,10 +21,10 @@ cannot tell is listed in docs/safety.md.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
-from taigimed.serve.safety.canonical import Clause, _read_clause, canonical_clauses
+from taigimed.serve.safety.canonical import Clause, _read_clause
+from taigimed.serve.safety.hearing import hear, heard_clauses
 from taigimed.serve.safety.pinyin import pinyin_tokens
 from taigimed.serve.safety.rules import CueSet, Pattern, RuleSet
 
@@ -195,21 +195,6 @@ class _ClauseView:
 CARRY_CLAUSES = 2
 
 
-# A space between two Han characters: foreign care workers write Mandarin word by word
-# (阿嬤 叫 不 醒), and a Han phrase does not match across it.
-_HAN_SPACE = re.compile(r"(?<=[\u3400-\u9fff])[ \u3000]+(?=[\u3400-\u9fff])")
-
-
-def hear(rules: RuleSet, text: str) -> str:
-    """``text`` with spaces between Han characters closed up (阿嬤 叫 不 醒 → 阿嬤叫不醒) and
-    the rule file's speech-to-text homophones replaced (終風 → 中風)."""
-    text = _HAN_SPACE.sub("", text)
-    for wrong, right in rules.homophones.items():
-        if wrong in text:
-            text = text.replace(wrong, right)
-    return text
-
-
 def _idiom_spans(rules: RuleSet, c: Clause) -> tuple[list, list, bool]:
     """Spans that no hit inside may raise an alarm from: idioms (笑死, 氣甲欲中風) and
     look-alike words (正常 tsìng-siông holds 腫 tsìng); and whether an idiom stood there."""
@@ -235,7 +220,7 @@ def _pinyin_view(text: str) -> tuple[str, frozenset[str]]:
 
 
 def _views(rules: RuleSet, text: str) -> list[_ClauseView]:
-    clauses = canonical_clauses(hear(rules, text), rules.variants)
+    clauses = heard_clauses(rules, text)
     named = any(
         _canon_spans(c, rules.person, check_tone=True) or any(w in c.text for w in rules.person.han)
         for c in clauses
@@ -436,7 +421,7 @@ SCOPE_REASONS = frozenset(
 
 
 def _cue_in(rules: RuleSet, text: str, cues: CueSet) -> bool:
-    return any(_has(c, cues) for c in canonical_clauses(hear(rules, text), rules.variants))
+    return any(_has(c, cues) for c in heard_clauses(rules, text))
 
 
 def _now_in(rules: RuleSet, text: str) -> bool:
@@ -448,7 +433,9 @@ def assess(rules: RuleSet, text: str, classifier=None) -> TriageResult:
     (:class:`taigimed.serve.safety.classifier.TriageClassifier`) when one is given."""
     result = triage(rules, text)
     if classifier is not None:
-        result.classifier_score = round(classifier.score(text, rules.variants), 4)
+        # It reads the message as heard, like the rules (serve/safety/hearing.py).
+        heard = hear(rules, text)
+        result.classifier_score = round(classifier.score(heard, rules.variants), 4)
         # Scope the rules found (an idiom, a lifelong trait, a worry) holds for the classifier
         # too when no rule fired: its n-grams are the same words.
         why = {w for _, w in result.suppressed}
@@ -461,8 +448,12 @@ def assess(rules: RuleSet, text: str, classifier=None) -> TriageResult:
             )
             or (rules.logistics is not None and _cue_in(rules, text, rules.logistics))
         )
-        result.classifier_fired = classifier.fires(result.classifier_score) and not (
-            scoped and not result.rules_fired
+        result.classifier_fired = (
+            classifier.fires(result.classifier_score)
+            and not (scoped and not result.rules_fired)
+            # On a romanised message the letters' n-grams are fragments of syllables: the
+            # syllable reading must agree (classifier.SyllableCheck).
+            and (result.rules_fired or classifier.agrees(heard, rules.variants))
         )
     return result
 

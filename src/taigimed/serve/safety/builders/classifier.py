@@ -28,21 +28,31 @@ from pathlib import Path
 import numpy as np
 
 from taigimed.artifacts import file_sha256, write_text_atomic
-from taigimed.serve.safety.classifier import MODEL_PATH, NGRAMS, features_text
+from taigimed.serve.safety.classifier import (
+    MODEL_PATH,
+    NGRAMS,
+    TriageClassifier,
+    _Linear,
+    features_text,
+    romanised,
+    syllable_features,
+)
 
 MAX_FEATURES = 4000
 C = 4.0
 SEED = 20261201
 RECALL_TARGET = 0.95
+AGREEMENT_FILE = "triage_tuning_conversations.jsonl"
 
 
-def _fit(texts: list[str], y: np.ndarray, vocabulary=None):
+def _fit(texts: list[str], y: np.ndarray, vocabulary=None, analyzer="char"):
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 
     vec = TfidfVectorizer(
-        analyzer="char",
-        ngram_range=NGRAMS,
+        analyzer=analyzer,
+        # Only the letters' analyzer takes a range; the syllable one makes its own n-grams.
+        **({"ngram_range": NGRAMS} if analyzer == "char" else {}),
         sublinear_tf=True,
         lowercase=False,
         vocabulary=vocabulary,
@@ -53,12 +63,44 @@ def _fit(texts: list[str], y: np.ndarray, vocabulary=None):
     return vec, clf
 
 
-def _train(texts: list[str], y: np.ndarray):
-    vec, clf = _fit(texts, y)
+def _train(texts: list[str], y: np.ndarray, analyzer="char"):
+    vec, clf = _fit(texts, y, analyzer=analyzer)
     names = vec.get_feature_names_out()
     keep = np.argsort(-np.abs(clf.coef_[0]), kind="stable")[:MAX_FEATURES]
     vocab = sorted(names[k] for k in keep)
-    return _fit(texts, y, vocabulary=vocab)
+    return _fit(texts, y, vocabulary=vocab, analyzer=analyzer)
+
+
+def _linear(vec, clf) -> dict:
+    return {
+        "ngrams": list(vec.get_feature_names_out()),
+        "idf": [round(float(v), 10) for v in vec.idf_],
+        "coef": [round(float(v), 10) for v in clf.coef_[0]],
+        "intercept": round(float(clf.intercept_[0]), 10),
+    }
+
+
+def _agreement_threshold(letters: TriageClassifier, syllables: _Linear, rules) -> float:
+    """The highest threshold (steps of 0.05) at which the syllable reading loses none of
+    the emergencies the letters' classifier finds in the romanised single messages of the
+    conversation tuning file (a file the classifier never trained on)."""
+    from taigimed.serve.safety.evaluation import EVAL_DIR, load_eval
+    from taigimed.serve.safety.hearing import hear
+    from taigimed.text.romanize import standardize_input
+
+    rows = load_eval(EVAL_DIR / AGREEMENT_FILE)
+    found = []
+    for r in rows:
+        if r.get("format", "single") != "single" or not r["categories"]:
+            continue
+        s = hear(rules, standardize_input(r["text"])[0])
+        if romanised(s) and letters.fires(letters.score(s, rules.variants)):
+            found.append(syllables.score_grams(syllable_features(features_text(s, rules.variants))))
+    best = 0.05
+    for t in np.round(np.arange(0.05, 0.96, 0.05), 2):
+        if all(x >= t for x in found):
+            best = float(t)
+    return best
 
 
 def build(corpus: Path | None = None) -> dict:
@@ -66,6 +108,7 @@ def build(corpus: Path | None = None) -> dict:
     from sklearn.model_selection import StratifiedKFold
 
     from taigimed.serve.safety.evaluation import DEFAULT_EVAL, load_eval
+    from taigimed.serve.safety.hearing import hear
     from taigimed.serve.safety.rules import load_rules
     from taigimed.serve.safety.triage import triage
     from taigimed.text.romanize import standardize_input
@@ -74,7 +117,8 @@ def build(corpus: Path | None = None) -> dict:
     rules = load_rules()
     rows = load_eval(corpus)
     std = [standardize_input(r["text"])[0] for r in rows]
-    texts = [features_text(s, rules.variants) for s in std]
+    # Trained on the text as serving hears it (serve/safety/hearing.py).
+    texts = [features_text(hear(rules, s), rules.variants) for s in std]
     y = np.array([1 if r["categories"] else 0 for r in rows])
     by_rules = np.array([triage(rules, s).rules_fired for s in std])
 
@@ -95,6 +139,32 @@ def build(corpus: Path | None = None) -> dict:
     union_recall = float((union & (y == 1)).sum() / max(1, (y == 1).sum()))
 
     vec, clf = _train(texts, y)
+    letters = _linear(vec, clf)
+    # The syllable reading of romanised messages (classifier.SyllableCheck), fitted on the
+    # same corpus; its threshold is calibrated against the letters' classifier.
+    svec, sclf = _train(texts, y, analyzer=syllable_features)
+    syllables = _linear(svec, sclf)
+    as_served = TriageClassifier(
+        vocabulary={g: i for i, g in enumerate(letters["ngrams"])},
+        idf=np.asarray(letters["idf"]),
+        coef=np.asarray(letters["coef"]),
+        intercept=letters["intercept"],
+        threshold=threshold,
+    )
+    syl = _Linear(
+        {g: i for i, g in enumerate(syllables["ngrams"])},
+        np.asarray(syllables["idf"]),
+        np.asarray(syllables["coef"]),
+        syllables["intercept"],
+    )
+    syllables["threshold"] = _agreement_threshold(as_served, syl, rules)
+    agreement = DEFAULT_EVAL.parent / AGREEMENT_FILE
+    syllables["calibrated_on"] = AGREEMENT_FILE
+    syllables["calibration_sha256"] = file_sha256(agreement)
+    syllables["kind"] = (
+        "the same regression over Han char 1-3-grams and canonical syllable 1-2-grams; "
+        "on a romanised message the letters' classifier alone fires only when this agrees"
+    )
     return {
         "kind": "logistic regression over char 1-3-grams (sublinear tf-idf, l2)",
         "corpus": corpus.name,
@@ -104,10 +174,8 @@ def build(corpus: Path | None = None) -> dict:
         "cv_recall": round(cv_recall, 4),
         "cv_precision": round(cv_precision, 4),
         "cv_recall_with_rules": round(union_recall, 4),
-        "ngrams": list(vec.get_feature_names_out()),
-        "idf": [round(float(v), 10) for v in vec.idf_],
-        "coef": [round(float(v), 10) for v in clf.coef_[0]],
-        "intercept": round(float(clf.intercept_[0]), 10),
+        **letters,
+        "syllables": syllables,
     }
 
 
