@@ -79,7 +79,7 @@ def _percentiles(ms: list[float]) -> dict[str, float]:
 def _cold() -> None:
     """Forget every cached reading, so each query pays for its terms as a new question does."""
     from taigimed.knowledge.terms import _terms
-    from taigimed.serve.safety.canonical import _read_clause
+    from taigimed.safety.canonical import _read_clause
 
     _terms.cache_clear()
     _read_clause.cache_clear()

@@ -20,21 +20,21 @@ import subprocess
 import sys
 import time
 
-from taigimed.serve.safety.canonical import _read_clause
-from taigimed.serve.safety.classifier import load_classifier
-from taigimed.serve.safety.conversation import assess_conversation, is_dose_conversation
-from taigimed.serve.safety.dose import is_dose_question
-from taigimed.serve.safety.evaluation import DEFAULT_EVAL, EVAL_DIR, HELDOUT, load_eval, row_turns
-from taigimed.serve.safety.rules import load_rules
-from taigimed.serve.safety.triage import assess, triage
+from taigimed.safety.canonical import _read_clause
+from taigimed.safety.classifier import load_classifier
+from taigimed.safety.conversation import assess_conversation, is_dose_conversation
+from taigimed.safety.dose import is_dose_question
+from taigimed.safety.evaluation import DEFAULT_EVAL, EVAL_DIR, HELDOUT, load_eval, row_turns
+from taigimed.safety.rules import load_rules
+from taigimed.safety.triage import assess, triage
 from taigimed.text.romanize import standardize_input
 
 COLD = {
-    "rules (YAML → compiled)": "from taigimed.serve.safety.rules import load_rules; load_rules()",
-    "classifier (JSON)": "from taigimed.serve.safety.classifier import load_classifier; "
+    "rules (YAML → compiled)": "from taigimed.safety.rules import load_rules; load_rules()",
+    "classifier (JSON)": "from taigimed.safety.classifier import load_classifier; "
     "load_classifier()",
-    "whole safety layer": "from taigimed.serve.safety.layer import safety_hooks; "
-    "from taigimed.serve.safety.config import SafetyConfig; safety_hooks(SafetyConfig())",
+    "whole safety layer": "from taigimed.serve.safety_layer import safety_hooks; "
+    "from taigimed.safety.config import SafetyConfig; safety_hooks(SafetyConfig())",
 }
 FLAGS = ("avx2", "avx512f", "avx512_bf16", "amx_tile", "amx_bf16", "amx_int8", "avx_vnni")
 
@@ -77,7 +77,7 @@ def main() -> None:
         s = cold(code, args.repeat)
         print(f"| {name} | {s:.3f} | {s - bare:.3f} |")
 
-    from taigimed.serve.safety import classifier as clf_mod
+    from taigimed.safety import classifier as clf_mod
 
     clf_mod.load_classifier()
     warm = []

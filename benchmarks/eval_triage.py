@@ -4,12 +4,12 @@
     python benchmarks/eval_triage.py --record   # also update the tuning figures the tests guard
     python benchmarks/eval_triage.py --only path/to/new_heldout.jsonl   # one file alone
 
-Reads src/taigimed/serve/safety/eval/triage_tuning.jsonl and
+Reads src/taigimed/safety/eval/triage_tuning.jsonl and
 triage_tuning_conversations.jsonl (the tuning corpora: rules and classifier were fitted on
 them), then the earlier held-out files kept as regression sets (triage_heldout.jsonl,
 triage_heldout_v1.jsonl, triage_eval.jsonl, triage_heldout_v3.jsonl). Each file is scored
 twice, through the server's decision over the recent user turns
-(serve.safety.conversation): the rules alone, and the shipped decision (rules or
+(safety.conversation): the rules alone, and the shipped decision (rules or
 classifier). Tables per script, per format
 (single / conversation) and per category, with Wilson 95 % intervals, and the dosing
 redirect rate.
@@ -21,8 +21,8 @@ import argparse
 import json
 from pathlib import Path
 
-from taigimed.serve.safety.classifier import load_classifier
-from taigimed.serve.safety.evaluation import (
+from taigimed.safety.classifier import load_classifier
+from taigimed.safety.evaluation import (
     DEFAULT_EVAL,
     EVAL_DIR,
     HELDOUT,
@@ -31,7 +31,7 @@ from taigimed.serve.safety.evaluation import (
     evaluate_triage,
     load_eval,
 )
-from taigimed.serve.safety.rules import load_rules
+from taigimed.safety.rules import load_rules
 
 FILES = {
     "tuning": DEFAULT_EVAL,

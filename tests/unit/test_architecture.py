@@ -21,13 +21,7 @@ SRC = Path(taigimed.__file__).resolve().parent
 
 # Edges that still close a cycle, each with why it is there and what removes it. The test
 # below fails on any cycle not broken by one of these, and on an entry that no longer exists.
-ALLOWED = {
-    # knowledge/cards.py and terms.py use serve/safety/ (dose pattern, canonical Tâi-lô) and
-    # knowledge/cli.py reads the card review queue from serve.storage; serve/ answers from
-    # knowledge/. Closed when serve/safety/ stands beside serve/ (issue 24, "Rooms") and the
-    # review queue has its owner outside serve/.
-    ("knowledge", "serve"): "knowledge/cards.py, terms.py use serve.safety; cli.py serve.storage",
-}
+ALLOWED: dict[tuple[str, str], str] = {}
 
 
 def _imported(node: ast.AST, module: str, is_package: bool) -> list[str]:

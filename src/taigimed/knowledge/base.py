@@ -243,7 +243,7 @@ class KnowledgeBase:
 def standardised(question: str) -> tuple[str, str]:
     """(text, reply script) of a raw question, as the server sees it: standardised first,
     and answered in the script the triage replies in."""
-    from taigimed.serve.safety.triage import reply_script
+    from taigimed.safety.triage import reply_script
     from taigimed.text.romanize import standardize_input
 
     text, meta = standardize_input(question)

@@ -6,7 +6,7 @@ expiry date (docs/knowledge.md). ``load_cards`` reads folders of them and refuse
 every problem named by file and field:
 
 - a schema error (missing field, empty text, bad id, a link that is not http(s));
-- a medicine dose or amount anywhere (the service never doses; ``serve.safety.dose``);
+- a medicine dose or amount anywhere (the service never doses; ``safety.dose``);
 - a phone-like number that is not a known public line (119, 1925, 0800-63-63-63, 1966):
   cards never invent hotlines;
 - an expired card, and with ``require_reviewed`` an unreviewed one (fail closed).
@@ -125,7 +125,7 @@ class CardSet:
 
 def content_problems(card: Card) -> list[str]:
     """What a schema cannot see: doses and unknown phone numbers."""
-    from taigimed.serve.safety.dose import DOSE_RE
+    from taigimed.safety.dose import DOSE_RE
 
     problems = []
     for where, text in card.strings():

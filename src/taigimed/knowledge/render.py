@@ -1,6 +1,6 @@
 """A card as the patient reads it, in the script they wrote in, with its source.
 
-Reply scripts are the safety layer's five (``serve.safety.triage.reply_script``): Taigi
+Reply scripts are the safety layer's five (``safety.triage.reply_script``): Taigi
 Han, Tâi-lô, POJ, Traditional and Simplified Mandarin. Cards are written in Mandarin,
 Taigi Han and Tâi-lô; POJ is derived with ``thokit`` and Simplified with OpenCC, as the
 safety replies are.

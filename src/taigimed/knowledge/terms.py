@@ -6,7 +6,7 @@ Two kinds of term, so that a question in any script finds a card in any script:
   Traditional (Simplified is converted with OpenCC first), so 血壓 in a Mandarin
   question meets 血壓 in a Taigi Han card;
 - **syllable terms** (``s:``): the project's canonical toneless Tâi-lô form
-  (``serve.safety.canonical``: Han read by ``taibun``, POJ and tone numbers folded) as
+  (``safety.canonical``: Han read by ``taibun``, POJ and tone numbers folded) as
   syllables and syllable bigrams inside a clause, so *hueh-ap kuân*, *hoeh-ap koân*,
   *hueh4-ap4 kuan5* and 血壓懸 all share ``s:hueh ap`` and ``s:ap kuan``.
 
@@ -68,7 +68,7 @@ def han_terms(text: str) -> list[str]:
 
 def syllable_terms(text: str) -> list[str]:
     """Canonical toneless Tâi-lô syllables and bigrams, clause by clause."""
-    from taigimed.serve.safety.canonical import canonical_clauses
+    from taigimed.safety.canonical import canonical_clauses
 
     out: list[str] = []
     for clause in canonical_clauses(text):

@@ -89,7 +89,7 @@ def training_inputs(prepared, limit: int, seed: int) -> list[str]:
 
 def profile(texts: list[str], cfg: Config, rules) -> dict[str, Any]:
     """Script, length, topic and red-flag (by ``rules``) tables of a list of messages."""
-    from taigimed.serve.safety.triage import triage
+    from taigimed.safety.triage import triage
     from taigimed.text.script import detect_script
 
     edges = cfg.monitor.drift.length_bins
@@ -150,7 +150,7 @@ def drift_report(
     since_days: float | None = None,
 ) -> dict[str, Any]:
     """Build the report into ``out``; returns what ``drift.json`` holds."""
-    from taigimed.serve.safety.in_effect import rules_in_effect, rules_path
+    from taigimed.safety.in_effect import rules_in_effect, rules_path
     from taigimed.serve.storage.db import database_url
 
     dcfg = cfg.monitor.drift

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 
 import httpx
 
-from taigimed.serve.safety.dose import find_doses
+from taigimed.safety.dose import find_doses
 
 # One chest-pain-and-breathlessness message per script the safety layer reads; each must be
 # answered by triage (reply_kind red_flag) with the emergency number, never by the model.

@@ -30,8 +30,8 @@ from taigimed.knowledge.render import (
     rag_reference,
     source_note,
 )
+from taigimed.safety.triage import reply_script
 from taigimed.serve.hooks import ImmediateReply, Trigger, TurnContext
-from taigimed.serve.safety.triage import reply_script
 
 Disclaimer = Callable[[str], str]  # reply script → the disclaimer line ("" when off)
 
@@ -133,7 +133,7 @@ class AnswerGuard:
 def answer_hooks(cfg, kb: KnowledgeBase | None) -> tuple[list, list]:
     """(pre-model, post-model) hooks for ``serve.answer_mode``, placed after the safety
     layer's triage and dosing hooks and before its dose filter and disclaimer."""
-    from taigimed.serve.safety.in_effect import rules_in_effect
+    from taigimed.safety.in_effect import rules_in_effect
 
     s = cfg.serve
     pre: list = []

@@ -30,7 +30,7 @@ from taigimed.serve.generation import TurnRunner
 from taigimed.serve.hooks import Hooks
 from taigimed.serve.logs import request_id_var
 from taigimed.serve.metrics import Metrics
-from taigimed.serve.safety.layer import safety_hooks
+from taigimed.serve.safety_layer import safety_hooks
 from taigimed.serve.security import Authenticator, BodySizeLimit, RateLimiter
 from taigimed.serve.state import AppState
 from taigimed.serve.storage import db

@@ -5,7 +5,7 @@ from typing import Literal
 from pydantic import Field
 
 from taigimed.configbase import StrictModel
-from taigimed.serve.safety.config import SafetyConfig
+from taigimed.safety.config import SafetyConfig
 
 
 class ServeConfig(StrictModel):

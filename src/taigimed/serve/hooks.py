@@ -2,7 +2,7 @@
 
 One turn runs: standardisers → pre-model hooks → model → post-model hooks → storage
 (``taigimed.serve.generation``). This module only defines the shapes and imports no
-implementation; the safety layer (``taigimed.serve.safety``) builds on them, and the app
+implementation; the safety layer (``taigimed.safety``) builds on them, and the app
 (``taigimed.serve.app.default_hooks``) composes the two.
 """
 

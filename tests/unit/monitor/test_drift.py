@@ -95,7 +95,7 @@ def test_missing_inputs_say_what_to_do(tmp_path):
 
 
 def test_the_rules_in_effect_judge_red_flags_and_are_recorded(tmp_path):
-    from taigimed.serve.safety.rules import DEFAULT_RULES, load_rules
+    from taigimed.safety.rules import DEFAULT_RULES, load_rules
 
     root = tmp_path / "work"
     _serving_db(root, PRODUCTION_TURNS)

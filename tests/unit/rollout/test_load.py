@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from taigimed.rollout.load import BENIGN_PROMPTS, parse_duration, synthetic_load
-from taigimed.serve.safety.dose import find_doses
-from taigimed.serve.safety.rules import load_rules
-from taigimed.serve.safety.triage import triage
+from taigimed.safety.dose import find_doses
+from taigimed.safety.rules import load_rules
+from taigimed.safety.triage import triage
 
 
 def test_prompts_are_no_red_flag_and_no_dose():

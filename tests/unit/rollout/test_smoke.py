@@ -4,10 +4,10 @@ safety layer on and fails, naming the probes, when red flags reach the model."""
 from __future__ import annotations
 
 from taigimed.rollout.smoke import RED_FLAG_PROBES, smoke_test
-from taigimed.serve.safety.config import SafetyConfig
-from taigimed.serve.safety.layer import safety_hooks
-from taigimed.serve.safety.rules import load_rules
-from taigimed.serve.safety.triage import triage
+from taigimed.safety.config import SafetyConfig
+from taigimed.safety.rules import load_rules
+from taigimed.safety.triage import triage
+from taigimed.serve.safety_layer import safety_hooks
 
 
 def test_every_red_flag_probe_is_one_in_its_script():

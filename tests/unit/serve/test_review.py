@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from support import ws_turn
-from taigimed.serve.safety.config import SafetyConfig
-from taigimed.serve.safety.layer import safety_hooks
-from taigimed.serve.safety.rules import load_rules
+from taigimed.safety.config import SafetyConfig
+from taigimed.safety.rules import load_rules
+from taigimed.serve.safety_layer import safety_hooks
 
 RULES = load_rules()
 TOKEN = "unit-review-token-0123456789abcdef"
@@ -106,7 +106,7 @@ def test_one_rule_file_in_effect_for_triage_holding_and_the_users_notice(
 ):
     """``serve.safety.rules_path`` reaches every reader through ``safety.in_effect``: the
     triggers' version, the hold notice and the notice ``/v1/answers`` gives later."""
-    from taigimed.serve.safety.rules import DEFAULT_RULES
+    from taigimed.safety.rules import DEFAULT_RULES
 
     monkeypatch.setenv("TAIGIMED_REVIEW_TOKEN", TOKEN)
     theirs = "院方版本：回答審查中。"

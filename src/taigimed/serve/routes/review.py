@@ -26,6 +26,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, ConfigDict, Field
 
+from taigimed.safety.in_effect import rules_in_effect
+from taigimed.safety.triage import reply_script
 from taigimed.serve.errors import APIError
 from taigimed.serve.protocol import NON_BLANK, ErrorResponse, Text, is_blank
 from taigimed.serve.review import (
@@ -40,8 +42,6 @@ from taigimed.serve.review import (
     safe_edit,
 )
 from taigimed.serve.routes.deps import api_key_scheme, caller
-from taigimed.serve.safety.in_effect import rules_in_effect
-from taigimed.serve.safety.triage import reply_script
 from taigimed.serve.security import Caller, bearer
 from taigimed.serve.state import app_state
 from taigimed.serve.storage.sessions import owns_answer

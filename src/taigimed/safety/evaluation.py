@@ -5,7 +5,7 @@ Each line of the file is a single message ``{"id", "script", "format"?: "single"
 "format": "conversation", "turns": [{"role", "content"}, ...], "categories", ...}`` whose
 labels are about its last user turn; an empty ``categories`` list is a look-alike
 non-emergency. Messages go through the same standardiser and decision the server uses
-(for a conversation: the recent user turns, :mod:`serve.safety.conversation`).
+(for a conversation: the recent user turns, :mod:`safety.conversation`).
 
 - Per category: recall = labelled messages of the category that triggered it;
   precision = messages that triggered it that were labelled with it.
@@ -28,9 +28,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from taigimed.serve.safety.conversation import assess_conversation, is_dose_conversation
-from taigimed.serve.safety.rules import RuleSet, load_rules
-from taigimed.serve.safety.triage import TriageResult
+from taigimed.safety.conversation import assess_conversation, is_dose_conversation
+from taigimed.safety.rules import RuleSet, load_rules
+from taigimed.safety.triage import TriageResult
 from taigimed.text.romanize import standardize_input
 
 FORMATS = ("single", "conversation")

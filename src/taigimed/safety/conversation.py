@@ -24,12 +24,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import lru_cache
 
-from taigimed.serve.safety.dose import asks_amount, has_cue, is_dose_question, names_medicine
-from taigimed.serve.safety.hearing import heard_clauses
-from taigimed.serve.safety.inquiry import is_inquiry, topic_only
-from taigimed.serve.safety.resolution import resolved_within
-from taigimed.serve.safety.rules import CueSet, RuleSet
-from taigimed.serve.safety.triage import (
+from taigimed.safety.dose import asks_amount, has_cue, is_dose_question, names_medicine
+from taigimed.safety.hearing import heard_clauses
+from taigimed.safety.inquiry import is_inquiry, topic_only
+from taigimed.safety.resolution import resolved_within
+from taigimed.safety.rules import CueSet, RuleSet
+from taigimed.safety.triage import (
     Hit,
     TriageResult,
     _has_past,
@@ -127,7 +127,7 @@ def assess_conversation(
         result.classifier_fired = False
     if result.classifier_fired and not result.hits and is_inquiry(rules, turns[-1]):
         # An everyday question (diet, prevention, signs, care) with nothing happening now:
-        # the classifier alone does not send "call 119" (serve/safety/inquiry.py).
+        # the classifier alone does not send "call 119" (safety/inquiry.py).
         result.classifier_fired = False
     if len(turns) == 1:
         return result

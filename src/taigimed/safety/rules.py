@@ -4,7 +4,7 @@ The rules are data (``rules/red_flags.yaml``): clinicians edit the YAML, bump it
 ``version``, and the version is stored with every trigger. Each category has
 
 - ``taigi``: phrases written in Han or Tâi-lô; both the phrase and every message are read
-  into the canonical form (:mod:`taigimed.serve.safety.canonical`), so one phrase covers
+  into the canonical form (:mod:`taigimed.safety.canonical`), so one phrase covers
   every Taigi script and mixes. An all-Han phrase also matches the Han text directly, so
   a reading the Han → Tâi-lô reader gets wrong on both sides still meets.
 - ``mandarin``: phrases matched on the standardised Han text.
@@ -24,7 +24,7 @@ from pathlib import Path
 
 import yaml
 
-from taigimed.serve.safety.canonical import CLAUSE_SPLIT, canonical_clauses
+from taigimed.safety.canonical import CLAUSE_SPLIT, canonical_clauses
 
 __all__ = [
     "CLAUSE_SPLIT",
@@ -154,8 +154,8 @@ def compile_han(source: str) -> Pattern:
 
 def compile_pinyin(source: str) -> Pattern | None:
     """A Mandarin phrase of Han characters read as toneless pinyin (homophones of
-    dictation, :mod:`taigimed.serve.safety.pinyin`); None for short or non-Han phrases."""
-    from taigimed.serve.safety.pinyin import MIN_SYLLABLES, pinyin_tokens
+    dictation, :mod:`taigimed.safety.pinyin`); None for short or non-Han phrases."""
+    from taigimed.safety.pinyin import MIN_SYLLABLES, pinyin_tokens
 
     parts = [p.strip() for p in source.split(GAP)]
     if (
@@ -246,11 +246,11 @@ class RuleSet:
     not_past: CueSet | None = None
     onset: CueSet | None = None
     hypothetical: CueSet | None = None
-    # An everyday health question, and words asking for help now (serve/safety/inquiry.py).
+    # An everyday health question, and words asking for help now (safety/inquiry.py).
     inquiry: CueSet | None = None
     urgent: CueSet | None = None
     # A resolution told after the event, and words that make it doubtful
-    # (serve/safety/resolution.py).
+    # (safety/resolution.py).
     resolved_after: CueSet | None = None
     resolution_doubt: CueSet | None = None
     # Condition names that an everyday question may have as its topic (phrases as written

@@ -10,13 +10,13 @@ import time
 
 import pytest
 
-from taigimed.serve.safety.builders import corpus
-from taigimed.serve.safety.builders.classifier import build
-from taigimed.serve.safety.classifier import MODEL_PATH, load_classifier
-from taigimed.serve.safety.config import SafetyConfig
-from taigimed.serve.safety.evaluation import DEFAULT_EVAL, HELDOUT
-from taigimed.serve.safety.in_effect import ClassifierMismatch, classifier_for, rules_in_effect
-from taigimed.serve.safety.layer import safety_hooks
+from taigimed.safety.builders import corpus
+from taigimed.safety.builders.classifier import build
+from taigimed.safety.classifier import MODEL_PATH, load_classifier
+from taigimed.safety.config import SafetyConfig
+from taigimed.safety.evaluation import DEFAULT_EVAL, HELDOUT
+from taigimed.safety.in_effect import ClassifierMismatch, classifier_for, rules_in_effect
+from taigimed.serve.safety_layer import safety_hooks
 
 
 def test_shipped_model_was_trained_on_the_current_tuning_corpus():
@@ -40,7 +40,7 @@ def test_scores_and_a_broken_model_file_names_the_fix(tmp_path):
     assert clf.score("阮阿公胸坎足疼，喘袂過來") > clf.score("今仔日天氣真好")
     bad = tmp_path / "m.json"
     bad.write_text('{"ngrams": []}', encoding="utf-8")
-    rebuild = r"python -m taigimed\.serve\.safety\.builders\.classifier"
+    rebuild = r"python -m taigimed\.safety\.builders\.classifier"
     with pytest.raises(ValueError, match=rebuild):
         load_classifier(bad)
 
@@ -59,8 +59,8 @@ def test_rebuild_reproduces_the_shipped_model():
 
 
 def test_the_syllable_reading_was_calibrated_on_the_current_conversation_tuning_file():
-    from taigimed.serve.safety.builders.classifier import AGREEMENT_FILE
-    from taigimed.serve.safety.evaluation import EVAL_DIR
+    from taigimed.safety.builders.classifier import AGREEMENT_FILE
+    from taigimed.safety.evaluation import EVAL_DIR
 
     syl = json.loads(MODEL_PATH.read_text(encoding="utf-8"))["syllables"]
     assert syl["calibrated_on"] == AGREEMENT_FILE != HELDOUT.name
@@ -73,8 +73,8 @@ def test_a_romanised_everyday_question_needs_the_syllable_reading_to_agree(tmp_p
     """The letters' n-grams of romanised text are fragments of syllables: on a romanised
     question the classifier alone sends 119 only when the syllable reading agrees. Broken
     input: the same JSON without its syllable reading answers the question with 119."""
-    from taigimed.serve.safety.classifier import asks, romanised
-    from taigimed.serve.safety.triage import assess
+    from taigimed.safety.classifier import asks, romanised
+    from taigimed.safety.triage import assess
     from taigimed.text.romanize import standardize_input
 
     rules = rules_in_effect()
@@ -106,7 +106,7 @@ def test_a_classifier_built_for_other_rules_is_refused_naming_the_rebuild(tmp_pa
     tree["rules_version"] = "2026.11.9"
     stale = tmp_path / "stale.json"
     stale.write_text(json.dumps(tree, ensure_ascii=False), encoding="utf-8")
-    fix = r"'2026\.11\.9'.*python -m taigimed\.serve\.safety\.builders\.classifier"
+    fix = r"'2026\.11\.9'.*python -m taigimed\.safety\.builders\.classifier"
     with pytest.raises(ClassifierMismatch, match=fix):
         classifier_for(rules, stale)
     # The server would not start with it; without the classifier the rules run alone.
@@ -131,7 +131,7 @@ def test_serving_never_imports_the_build_time_generators():
         "hooks = default_hooks(load_config('tiny'))\n"
         "assert hooks.pre_model[0].classifier is not None\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'sklearn'\n"
-        "             or m.startswith('taigimed.serve.safety.builders')))\n"
+        "             or m.startswith('taigimed.safety.builders')))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr

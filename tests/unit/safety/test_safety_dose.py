@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from taigimed.safety.dose import find_doses, redact_doses
+from taigimed.safety.rules import load_rules
 from taigimed.serve.hooks import TurnContext
-from taigimed.serve.safety.dose import find_doses, redact_doses
-from taigimed.serve.safety.layer import AnswerSafety
-from taigimed.serve.safety.rules import load_rules
+from taigimed.serve.safety_layer import AnswerSafety
 
 
 def test_doses_found_lab_values_left_alone():
@@ -66,7 +66,7 @@ def test_doses_in_every_script_and_number_form():
 
 
 def test_dose_question_needs_a_medicine_and_an_amount():
-    from taigimed.serve.safety.dose import is_dose_question
+    from taigimed.safety.dose import is_dose_question
     from taigimed.text.romanize import standardize_input
 
     rules = load_rules()
@@ -90,15 +90,15 @@ def test_dose_question_needs_a_medicine_and_an_amount():
 
 
 def test_dosing_hears_what_the_triage_hears():
-    """One owner for the text the safety layer reads (serve/safety/hearing.py): a
+    """One owner for the text the safety layer reads (safety/hearing.py): a
     word-by-word Mandarin dosing question, as foreign care workers write, is a dosing
     question, and the classifier scores it as the closed-up text. Broken input: the spaced
     question read as typed (before hearing.py the dosing check did, and it reached the model)."""
-    from taigimed.serve.safety.classifier import load_classifier
-    from taigimed.serve.safety.conversation import is_dose_conversation
-    from taigimed.serve.safety.dose import is_dose_question
-    from taigimed.serve.safety.hearing import hear, heard_clauses
-    from taigimed.serve.safety.triage import assess
+    from taigimed.safety.classifier import load_classifier
+    from taigimed.safety.conversation import is_dose_conversation
+    from taigimed.safety.dose import is_dose_question
+    from taigimed.safety.hearing import hear, heard_clauses
+    from taigimed.safety.triage import assess
     from taigimed.text.romanize import standardize_input
 
     rules = load_rules()
@@ -132,7 +132,7 @@ def test_dosing_hears_what_the_triage_hears():
 
 def test_dose_question_hook_redirects_a_spaced_question():
     """Through the serving hook: the word-by-word question gets the pharmacist reply."""
-    from taigimed.serve.safety.layer import DoseQuestion
+    from taigimed.serve.safety_layer import DoseQuestion
     from taigimed.text.romanize import standardize_input
 
     rules = load_rules()
@@ -146,7 +146,7 @@ def test_dosing_kinds_of_rules_2026_12_4():
     """Splitting with 掰 / 擘, an antibiotic named by its class with liquor, a frequency
     changed 三次變兩次 (tuning rows tc-s13b-*). Broken input: the same words with no
     medicine (a mooncake split in two) stay with the model."""
-    from taigimed.serve.safety.dose import is_dose_question
+    from taigimed.safety.dose import is_dose_question
     from taigimed.text.romanize import standardize_input
 
     rules = load_rules()
@@ -165,7 +165,7 @@ def test_dosing_kinds_of_rules_2026_12_4():
 def test_review_gate_hears_spaced_keywords():
     """The review gate reads the heard text too: 懷 孕 written word by word is a pregnancy
     question to hold. Broken input: the spaced text as typed holds no keyword."""
-    from taigimed.serve.safety.layer import ReviewGate
+    from taigimed.serve.safety_layer import ReviewGate
 
     rules = load_rules()
     kw = rules.review_keywords

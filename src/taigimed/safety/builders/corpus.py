@@ -1,6 +1,6 @@
 """The tuning corpus for triage: authored messages plus template expansion.
 
-``python -m taigimed.serve.safety.builders.corpus`` writes ``eval/triage_tuning.jsonl`` from
+``python -m taigimed.safety.builders.corpus`` writes ``eval/triage_tuning.jsonl`` from
 
 - the authored tuning messages (``eval/triage_eval.jsonl``, ``eval/triage_heldout_v1.jsonl``,
   both already used to write earlier rules), and
@@ -20,8 +20,8 @@ import json
 import random
 
 from taigimed.artifacts import write_text_atomic
-from taigimed.serve.safety.evaluation import DEFAULT_EVAL as TUNING
-from taigimed.serve.safety.evaluation import EVAL_DIR
+from taigimed.safety.evaluation import DEFAULT_EVAL as TUNING
+from taigimed.safety.evaluation import EVAL_DIR
 
 AUTHORED = ("triage_eval.jsonl", "triage_heldout_v1.jsonl")
 RENAMED = {"infant_fever": "child_danger"}

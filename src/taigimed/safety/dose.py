@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import re
 
-from taigimed.serve.safety.hearing import hear, heard_clauses
-from taigimed.serve.safety.rules import RuleSet
-from taigimed.serve.safety.triage import _canon_spans
+from taigimed.safety.hearing import hear, heard_clauses
+from taigimed.safety.rules import RuleSet
+from taigimed.safety.triage import _canon_spans
 
 _ARABIC = r"\d+(?:[.,]\d+)?(?:\s*(?:-|~|～|–|至|到)\s*\d+(?:[.,]\d+)?)?"
 _HAN_NUMBER = r"[一二兩三四五六七八九十半百千]+"
@@ -104,7 +104,7 @@ def is_dose_question(rules: RuleSet, text: str) -> bool:
     medicine name: names are endless (阿莫西林, brand names), milligrams are not."""
     if rules.dose_medicine is None or rules.dose_ask is None:
         return False
-    # The text as the triage hears it (serve/safety/hearing.py): 可 以 吃 兩 顆 嗎 too.
+    # The text as the triage hears it (safety/hearing.py): 可 以 吃 兩 顆 嗎 too.
     text = hear(rules, text)
     clauses = heard_clauses(rules, text)
 

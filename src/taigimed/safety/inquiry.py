@@ -21,9 +21,9 @@ emergency), so "when unsure, escalate" holds for every symptom they know.
 
 from __future__ import annotations
 
-from taigimed.serve.safety.hearing import heard_clauses
-from taigimed.serve.safety.rules import RuleSet
-from taigimed.serve.safety.triage import TriageResult, _has
+from taigimed.safety.hearing import heard_clauses
+from taigimed.safety.rules import RuleSet
+from taigimed.safety.triage import TriageResult, _has
 
 
 def is_inquiry(rules: RuleSet, text: str) -> bool:

@@ -3,7 +3,7 @@
 - ``standardize``: the input standardiser (script detection + the data pipeline's normalisers).
 - ``RedFlagTriage``: pre-model; a red flag (rules, or the classifier beside them) answers
   at once with emergency guidance; the trigger says which path fired. It reads the recent
-  user turns of the conversation (``serve.safety.conversation``), not only the last one.
+  user turns of the conversation (``safety.conversation``), not only the last one.
 - ``DoseQuestion``: pre-model; a question about how much / how often / doubling or
   skipping a medicine answers at once: ask your pharmacist or doctor, no number.
 - ``ReviewGate``: pre-model; holds the answer for a clinician (all, or flagged turns).
@@ -16,20 +16,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from taigimed.serve.hooks import Hooks, ImmediateReply, Trigger, TurnContext
-from taigimed.serve.safety.classifier import TriageClassifier
-from taigimed.serve.safety.config import SafetyConfig
-from taigimed.serve.safety.conversation import (
+from taigimed.safety.classifier import TriageClassifier
+from taigimed.safety.config import SafetyConfig
+from taigimed.safety.conversation import (
     CONTEXT_TURNS,
     assess_conversation,
     is_dose_conversation,
     user_turns,
 )
-from taigimed.serve.safety.dose import redact_doses
-from taigimed.serve.safety.hearing import hear
-from taigimed.serve.safety.in_effect import classifier_in_effect, rules_in_effect
-from taigimed.serve.safety.rules import RuleSet, fold_roman, strip_tones
-from taigimed.serve.safety.triage import emergency_reply, reply_script
+from taigimed.safety.dose import redact_doses
+from taigimed.safety.hearing import hear
+from taigimed.safety.in_effect import classifier_in_effect, rules_in_effect
+from taigimed.safety.rules import RuleSet, fold_roman, strip_tones
+from taigimed.safety.triage import emergency_reply, reply_script
+from taigimed.serve.hooks import Hooks, ImmediateReply, Trigger, TurnContext
 from taigimed.text.romanize import han_to_tailo, standardize_input
 
 

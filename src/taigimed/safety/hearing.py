@@ -14,7 +14,7 @@ Hearing is what the typist meant rather than what the keyboard produced:
 - the rule file's speech-to-text homophones are replaced (終風 → 中風).
 
 Spelling variants (buē/bē, huih/hueh) and POJ → Tâi-lô are folded one step later, in the
-canonical form (:mod:`taigimed.serve.safety.canonical`), with the rule file's ``variants``:
+canonical form (:mod:`taigimed.safety.canonical`), with the rule file's ``variants``:
 :func:`heard_clauses` is the only way a check gets clauses, so every check folds alike.
 """
 
@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import re
 
-from taigimed.serve.safety.canonical import Clause, canonical_clauses
-from taigimed.serve.safety.rules import RuleSet
+from taigimed.safety.canonical import Clause, canonical_clauses
+from taigimed.safety.rules import RuleSet
 
 # A space between two Han characters (ASCII or ideographic), with the Han runs on each side.
 _HAN = r"[\u3400-\u9fff\uf900-\ufaff]"
@@ -46,7 +46,7 @@ def hear(rules: RuleSet, text: str) -> str:
     """``text`` (standardised) with spaces between Han characters closed up
     (阿嬤 叫 不 醒 → 阿嬤叫不醒) and the rule file's homophones replaced (終風 → 中風).
 
-    >>> from taigimed.serve.safety.rules import load_rules
+    >>> from taigimed.safety.rules import load_rules
     >>> hear(load_rules(), "可 以 吃 兩 顆 嗎")
     '可以吃兩顆嗎'
     """

@@ -8,10 +8,10 @@ import shutil
 
 import pytest
 
-from taigimed.serve.safety.canonical import canonical
-from taigimed.serve.safety.classifier import load_classifier
-from taigimed.serve.safety.conversation import assess_conversation
-from taigimed.serve.safety.evaluation import (
+from taigimed.safety.canonical import canonical
+from taigimed.safety.classifier import load_classifier
+from taigimed.safety.conversation import assess_conversation
+from taigimed.safety.evaluation import (
     DEFAULT_EVAL,
     HELDOUT,
     below_floors,
@@ -19,8 +19,8 @@ from taigimed.serve.safety.evaluation import (
     load_eval,
     wilson,
 )
-from taigimed.serve.safety.rules import DEFAULT_RULES, RuleError, load_rules
-from taigimed.serve.safety.triage import TriageResult, assess, emergency_reply, reply_script
+from taigimed.safety.rules import DEFAULT_RULES, RuleError, load_rules
+from taigimed.safety.triage import TriageResult, assess, emergency_reply, reply_script
 from taigimed.text.romanize import standardize_input
 
 RULES = load_rules()
@@ -147,7 +147,7 @@ def test_wilson_interval():
 
 
 def _decide(rules, classifier):
-    # The server's decision (serve/safety/conversation.py), as benchmarks/eval_triage.py
+    # The server's decision (safety/conversation.py), as benchmarks/eval_triage.py
     # records it: a single message is a conversation of one turn.
     return lambda text, raw: assess_conversation(rules, [text], classifier)
 

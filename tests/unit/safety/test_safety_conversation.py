@@ -7,16 +7,16 @@ import json
 
 import pytest
 
-from taigimed.serve.safety.classifier import load_classifier
-from taigimed.serve.safety.conversation import (
+from taigimed.safety.classifier import load_classifier
+from taigimed.safety.conversation import (
     assess_conversation,
     is_dose_conversation,
     user_turns,
 )
-from taigimed.serve.safety.dose import is_dose_question
-from taigimed.serve.safety.evaluation import EVAL_DIR, evaluate_triage, load_eval
-from taigimed.serve.safety.rules import DEFAULT_RULES, load_rules
-from taigimed.serve.safety.triage import triage
+from taigimed.safety.dose import is_dose_question
+from taigimed.safety.evaluation import EVAL_DIR, evaluate_triage, load_eval
+from taigimed.safety.rules import DEFAULT_RULES, load_rules
+from taigimed.safety.triage import triage
 from taigimed.text.romanize import standardize_input
 
 RULES = load_rules()
@@ -204,7 +204,7 @@ def test_the_evaluator_reads_conversations_and_reports_formats_and_dosing(tmp_pa
 
 
 def test_dictation_homophones_meet_in_the_pinyin_view():
-    from taigimed.serve.safety.pinyin import pinyin_tokens
+    from taigimed.safety.pinyin import pinyin_tokens
 
     assert pinyin_tokens("胸口ab") == ("xiong", "kou", "·", "·")
     assert pinyin_tokens("中風醒") == (

@@ -18,14 +18,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from taigimed.serve.safety.classifier import (
+from taigimed.safety.classifier import (
     MODEL_PATH,
     REBUILD_COMMAND,
     TriageClassifier,
     load_classifier,
 )
-from taigimed.serve.safety.config import SafetyConfig
-from taigimed.serve.safety.rules import DEFAULT_RULES, RuleSet, load_rules
+from taigimed.safety.config import SafetyConfig
+from taigimed.safety.rules import DEFAULT_RULES, RuleSet, load_rules
 
 
 class ClassifierMismatch(ValueError):

@@ -23,10 +23,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from taigimed.serve.safety.canonical import Clause, _read_clause
-from taigimed.serve.safety.hearing import hear, heard_clauses
-from taigimed.serve.safety.pinyin import pinyin_tokens
-from taigimed.serve.safety.rules import CueSet, Pattern, RuleSet
+from taigimed.safety.canonical import Clause, _read_clause
+from taigimed.safety.hearing import hear, heard_clauses
+from taigimed.safety.pinyin import pinyin_tokens
+from taigimed.safety.rules import CueSet, Pattern, RuleSet
 
 # Which reply script answers which detected input script.
 REPLY_SCRIPT = {
@@ -430,10 +430,10 @@ def _now_in(rules: RuleSet, text: str) -> bool:
 
 def assess(rules: RuleSet, text: str, classifier=None) -> TriageResult:
     """The emergency decision: the rules, and beside them the learned second opinion
-    (:class:`taigimed.serve.safety.classifier.TriageClassifier`) when one is given."""
+    (:class:`taigimed.safety.classifier.TriageClassifier`) when one is given."""
     result = triage(rules, text)
     if classifier is not None:
-        # It reads the message as heard, like the rules (serve/safety/hearing.py).
+        # It reads the message as heard, like the rules (safety/hearing.py).
         heard = hear(rules, text)
         result.classifier_score = round(classifier.score(heard, rules.variants), 4)
         # Scope the rules found (an idiom, a lifelong trait, a worry) holds for the classifier

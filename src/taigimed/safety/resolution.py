@@ -14,9 +14,9 @@ does a message with no resolution clause: "when unsure, escalate".
 
 from __future__ import annotations
 
-from taigimed.serve.safety.hearing import heard_clauses
-from taigimed.serve.safety.rules import RuleSet
-from taigimed.serve.safety.triage import TriageResult, _has, _has_past
+from taigimed.safety.hearing import heard_clauses
+from taigimed.safety.rules import RuleSet
+from taigimed.safety.triage import TriageResult, _has, _has_past
 
 # Never "over" on the writer's word: harm shows late after a poisoning (paracetamol), a head
 # knock on blood thinners, a drowning, a blow in pregnancy or anaphylaxis (a second phase),

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import re
 
-from taigimed.serve.safety.classifier import load_classifier
-from taigimed.serve.safety.conversation import assess_conversation, is_dose_conversation
-from taigimed.serve.safety.inquiry import is_inquiry, topic_only
-from taigimed.serve.safety.resolution import resolved_within
-from taigimed.serve.safety.rules import DEFAULT_RULES, load_rules
-from taigimed.serve.safety.triage import triage
+from taigimed.safety.classifier import load_classifier
+from taigimed.safety.conversation import assess_conversation, is_dose_conversation
+from taigimed.safety.inquiry import is_inquiry, topic_only
+from taigimed.safety.resolution import resolved_within
+from taigimed.safety.rules import DEFAULT_RULES, load_rules
+from taigimed.safety.triage import triage
 from taigimed.text.romanize import standardize_input
 
 RULES = load_rules()

@@ -1,5 +1,5 @@
 """Building the triage classifier (scikit-learn is needed only here; serving reads the JSON
-with :mod:`taigimed.serve.safety.classifier`).
+with :mod:`taigimed.safety.classifier`).
 
 A logistic regression over character 1–3-grams of the standardised text and its canonical
 form, trained on the tuning corpus (``eval/triage_tuning.jsonl``; never on the held-out
@@ -13,7 +13,7 @@ emergencies.
 
 Rebuild with one command (deterministic: liblinear, fixed folds)::
 
-    python -m taigimed.serve.safety.builders.classifier
+    python -m taigimed.safety.builders.classifier
 
 It writes ``model/triage_classifier.json`` (n-grams, idf, weights, threshold, the SHA-256
 of the corpus it was trained on and the rules version it was built beside); a test
@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from taigimed.artifacts import file_sha256, write_text_atomic
-from taigimed.serve.safety.classifier import (
+from taigimed.safety.classifier import (
     MODEL_PATH,
     NGRAMS,
     TriageClassifier,
@@ -84,8 +84,8 @@ def _agreement_threshold(letters: TriageClassifier, syllables: _Linear, rules) -
     """The highest threshold (steps of 0.05) at which the syllable reading loses none of
     the emergencies the letters' classifier finds in the romanised single messages of the
     conversation tuning file (a file the classifier never trained on)."""
-    from taigimed.serve.safety.evaluation import EVAL_DIR, load_eval
-    from taigimed.serve.safety.hearing import hear
+    from taigimed.safety.evaluation import EVAL_DIR, load_eval
+    from taigimed.safety.hearing import hear
     from taigimed.text.romanize import standardize_input
 
     rows = load_eval(EVAL_DIR / AGREEMENT_FILE)
@@ -107,17 +107,17 @@ def build(corpus: Path | None = None) -> dict:
     """Train on the tuning corpus and return the model as a JSON-ready dict."""
     from sklearn.model_selection import StratifiedKFold
 
-    from taigimed.serve.safety.evaluation import DEFAULT_EVAL, load_eval
-    from taigimed.serve.safety.hearing import hear
-    from taigimed.serve.safety.rules import load_rules
-    from taigimed.serve.safety.triage import triage
+    from taigimed.safety.evaluation import DEFAULT_EVAL, load_eval
+    from taigimed.safety.hearing import hear
+    from taigimed.safety.rules import load_rules
+    from taigimed.safety.triage import triage
     from taigimed.text.romanize import standardize_input
 
     corpus = Path(corpus or DEFAULT_EVAL)
     rules = load_rules()
     rows = load_eval(corpus)
     std = [standardize_input(r["text"])[0] for r in rows]
-    # Trained on the text as serving hears it (serve/safety/hearing.py).
+    # Trained on the text as serving hears it (safety/hearing.py).
     texts = [features_text(hear(rules, s), rules.variants) for s in std]
     y = np.array([1 if r["categories"] else 0 for r in rows])
     by_rules = np.array([triage(rules, s).rules_fired for s in std])

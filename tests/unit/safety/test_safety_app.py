@@ -10,10 +10,10 @@ from sqlalchemy import select
 
 from support import ws_turn
 from taigimed.config import load_config
+from taigimed.safety.config import SafetyConfig
+from taigimed.safety.rules import load_rules
 from taigimed.serve.app import default_hooks
-from taigimed.serve.safety.config import SafetyConfig
-from taigimed.serve.safety.layer import safety_hooks
-from taigimed.serve.safety.rules import load_rules
+from taigimed.serve.safety_layer import safety_hooks
 from taigimed.serve.storage.models import Message, SafetyEvent
 
 RULES = load_rules()
@@ -34,7 +34,7 @@ def test_the_hook_interface_imports_no_implementation():
     tree = ast.parse(Path(hooks_module.__file__).read_text(encoding="utf-8"))
     imported = [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
     imported += [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
-    assert not [m for m in imported if m.startswith("taigimed.serve.safety")], imported
+    assert not [m for m in imported if m.startswith("taigimed.safety")], imported
 
 
 def test_red_flag_answers_at_once_and_is_recorded(make_client):

@@ -1,14 +1,14 @@
 """The learned second opinion beside the red-flag rules, as serving reads it.
 
 A logistic regression over character 1–3-grams of the standardised text and its canonical
-form (:mod:`taigimed.serve.safety.canonical`), shipped as JSON (``model/triage_classifier.json``:
+form (:mod:`taigimed.safety.canonical`), shipped as JSON (``model/triage_classifier.json``:
 n-grams, idf, weights, threshold, the SHA-256 of its corpus and the rules version it was
 built beside) and scored here with numpy: no fit, no pickle, no scikit-learn. It runs beside
 the rules: a message is an emergency when either fires. ``safety.in_effect`` loads it only
 together with the rules it was built for.
 
-How it is trained and its threshold calibrated: :mod:`taigimed.serve.safety.builders.classifier`,
-rebuilt with ``python -m taigimed.serve.safety.builders.classifier``.
+How it is trained and its threshold calibrated: :mod:`taigimed.safety.builders.classifier`,
+rebuilt with ``python -m taigimed.safety.builders.classifier``.
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ from pathlib import Path
 
 import numpy as np
 
-from taigimed.serve.safety.canonical import canonical
+from taigimed.safety.canonical import canonical
 
 MODEL_PATH = Path(__file__).parent / "model" / "triage_classifier.json"
-REBUILD_COMMAND = "python -m taigimed.serve.safety.builders.classifier"
+REBUILD_COMMAND = "python -m taigimed.safety.builders.classifier"
 NGRAMS = (1, 3)
 SYLLABLE_NGRAMS = (1, 2)  # of the canonical form, for the syllable check
 
