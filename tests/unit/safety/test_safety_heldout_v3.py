@@ -11,14 +11,11 @@ raises these figures must be found on other material (docs/safety.md, "Held-out 
 
 from __future__ import annotations
 
+from floors import below, judged_in_tuning, rules_without, score
+
 from taigimed.safety.classifier import load_classifier
-from taigimed.safety.evaluation import (
-    EVAL_DIR,
-    conversation_decider,
-    evaluate_triage,
-    load_eval,
-)
-from taigimed.safety.rules import DEFAULT_RULES, load_rules
+from taigimed.safety.evaluation import EVAL_DIR, load_eval
+from taigimed.safety.rules import load_rules
 
 V3 = EVAL_DIR / "triage_heldout_v3.jsonl"
 # Measured once (rules 2026.12.2, shipped decision); see the module docstring.
@@ -41,58 +38,21 @@ FLOORS = {
 }
 
 
-def _below(r: dict) -> list[str]:
-    bad = []
-    o, f = r["overall"], r["per_format"]
-    checks = [
-        ("recall", o["recall"]),
-        ("precision", o["precision"]),
-        ("conversation_recall", f["conversation"]["recall"]),
-        ("conversation_precision", f["conversation"]["precision"]),
-        ("single_recall", f["single"]["recall"]),
-        ("single_precision", f["single"]["precision"]),
-        ("dose_redirected", r["dose"]["redirected"]),
-    ]
-    bad += [f"{k} {v} < {FLOORS[k]}" for k, v in checks if (v or 0) < FLOORS[k]]
-    for script, floor in FLOORS["script_recall"].items():
-        got = r["per_script"][script]["recall"]
-        if (got or 0) < floor:
-            bad.append(f"{script} recall {got} < {floor}")
-    return bad
-
-
-def _score(rules, classifier):
-    return evaluate_triage(rules, load_eval(V3), None, conversation_decider(rules, classifier))
-
-
 def test_heldout_v3_figures_do_not_drop_below_the_measured_ones():
     rows = load_eval(V3)
     assert len(rows) >= 300 and sum(r.get("format") == "conversation" for r in rows) >= 80
-    r = _score(load_rules(), load_classifier())
-    assert _below(r) == [], (r["missed"], r["false_alarms"], r["dose"]["missed"])
+    r = score(load_rules(), load_classifier(), rows)
+    assert below(r, FLOORS) == [], (r["missed"], r["false_alarms"], r["dose"]["missed"])
 
 
 def test_the_v3_guard_fails_on_a_crippled_rule_file(tmp_path):
     # Broken input: the stroke and hypoglycaemia lexicons gone, no classifier.
-    text = DEFAULT_RULES.read_text(encoding="utf-8")
-    for cid in ("stroke", "hypoglycaemia"):
-        start = text.index(f"- id: {cid}\n")
-        text = text[:start] + text[text.index("\n- id: ", start + 1) + 1 :]
-    crippled = tmp_path / "rules.yaml"
-    crippled.write_text(text, encoding="utf-8")
-    bad = _below(_score(load_rules(crippled), None))
+    crippled = load_rules(rules_without(tmp_path, "stroke", "hypoglycaemia"))
+    bad = below(score(crippled, None, load_eval(V3)), FLOORS)
     assert any("recall" in b for b in bad), bad
 
 
 def test_no_judged_v3_message_is_in_the_tuning_files():
     # Two short opening turns coincide (我媽在吃抗凝血劑, 阮孫仔咳嗽: written independently);
     # no message that is judged — a single message or a conversation's last turn — does.
-    from taigimed.safety.evaluation import row_turns
-
-    judged = {row_turns(r)[-1] for r in load_eval(V3)}
-    tuning = {
-        row_turns(r)[-1]
-        for f in ("triage_tuning.jsonl", "triage_tuning_conversations.jsonl")
-        for r in load_eval(EVAL_DIR / f)
-    }
-    assert not judged & tuning, sorted(judged & tuning)[:5]
+    assert not judged_in_tuning(V3), sorted(judged_in_tuning(V3))[:5]

@@ -13,14 +13,10 @@ from __future__ import annotations
 
 import re
 
+from floors import below, judged_in_tuning, rules_without, score
+
 from taigimed.safety.classifier import load_classifier
-from taigimed.safety.evaluation import (
-    EVAL_DIR,
-    conversation_decider,
-    evaluate_triage,
-    load_eval,
-    row_turns,
-)
+from taigimed.safety.evaluation import EVAL_DIR, load_eval
 from taigimed.safety.rules import DEFAULT_RULES, load_rules
 
 V4 = EVAL_DIR / "triage_heldout_v4.jsonl"
@@ -51,21 +47,8 @@ EVERYDAY_FIRED_MAX = 3
 
 
 def _below(r: dict, rows: list[dict]) -> list[str]:
-    o, f = r["overall"], r["per_format"]
-    checks = [
-        ("recall", o["recall"]),
-        ("precision", o["precision"]),
-        ("conversation_recall", f["conversation"]["recall"]),
-        ("conversation_precision", f["conversation"]["precision"]),
-        ("single_recall", f["single"]["recall"]),
-        ("single_precision", f["single"]["precision"]),
-        ("dose_redirected", r["dose"]["redirected"]),
-    ]
-    bad = [f"{k} {v} < {FLOORS[k]}" for k, v in checks if (v or 0) < FLOORS[k]]
-    for script, floor in FLOORS["script_recall"].items():
-        got = r["per_script"][script]["recall"]
-        if (got or 0) < floor:
-            bad.append(f"{script} recall {got} < {floor}")
+    """The shared floors, and the everyday questions that got the emergency notice."""
+    bad = below(r, FLOORS)
     everyday = {x["id"] for x in rows if "everyday_question" in x["tags"]}
     fired = everyday & set(r["false_alarms"])
     if len(fired) > EVERYDAY_FIRED_MAX:
@@ -73,15 +56,11 @@ def _below(r: dict, rows: list[dict]) -> list[str]:
     return bad
 
 
-def _score(rules, classifier, rows):
-    return evaluate_triage(rules, rows, None, conversation_decider(rules, classifier))
-
-
 def test_heldout_v4_figures_do_not_drop_below_the_measured_ones():
     rows = load_eval(V4)
     assert len(rows) >= 300 and sum(r.get("format") == "conversation" for r in rows) >= 80
     assert sum("everyday_question" in r["tags"] for r in rows) >= 60
-    r = _score(load_rules(), load_classifier(), rows)
+    r = score(load_rules(), load_classifier(), rows)
     assert _below(r, rows) == [], (r["missed"], r["false_alarms"], r["dose"]["missed"])
 
 
@@ -97,20 +76,14 @@ def test_the_v4_guard_fails_on_a_triage_that_ignores_scope(tmp_path):
     broken = tmp_path / "rules.yaml"
     broken.write_text(text, encoding="utf-8")
     rows = load_eval(V4)
-    bad = _below(_score(load_rules(broken), load_classifier(), rows), rows)
+    bad = _below(score(load_rules(broken), load_classifier(), rows), rows)
     assert any("everyday" in b or "precision" in b for b in bad), bad
 
 
 def test_the_v4_guard_fails_on_a_crippled_rule_file(tmp_path):
     # Broken input: the stroke and suicide lexicons gone, no classifier.
-    text = DEFAULT_RULES.read_text(encoding="utf-8")
-    for cid in ("stroke", "suicide"):
-        start = text.index(f"- id: {cid}\n")
-        text = text[:start] + text[text.index("\n- id: ", start + 1) + 1 :]
-    crippled = tmp_path / "rules.yaml"
-    crippled.write_text(text, encoding="utf-8")
     rows = load_eval(V4)
-    bad = _below(_score(load_rules(crippled), None, rows), rows)
+    bad = _below(score(load_rules(rules_without(tmp_path, "stroke", "suicide")), None, rows), rows)
     assert any("recall" in b for b in bad), bad
 
 
@@ -120,10 +93,5 @@ COINCIDENT = {"慢性處方箋要怎麼續領？", "欲按怎預防中風？", "
 
 
 def test_no_other_judged_v4_message_is_in_the_tuning_files():
-    judged = {row_turns(r)[-1] for r in load_eval(V4)}
-    tuning = {
-        row_turns(r)[-1]
-        for f in ("triage_tuning.jsonl", "triage_tuning_conversations.jsonl")
-        for r in load_eval(EVAL_DIR / f)
-    }
-    assert judged & tuning <= COINCIDENT, sorted(judged & tuning - COINCIDENT)[:5]
+    extra = judged_in_tuning(V4) - COINCIDENT
+    assert not extra, sorted(extra)[:5]
