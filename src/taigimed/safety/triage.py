@@ -21,6 +21,7 @@ cannot tell is listed in docs/safety.md.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from taigimed.safety.canonical import Clause, _read_clause
@@ -293,66 +294,65 @@ def _in_canon_idiom(rules: RuleSet, v: _ClauseView, start: int, end: int) -> boo
     return any(s <= first and last <= e for s, e in v.idiom_canon)
 
 
+def _token_span(joined: str, m: re.Match[str]) -> tuple[int, int, list[tuple[int, int]]]:
+    """A match in space-joined tokens as token indices: (start, end, its groups' spans)."""
+
+    def index(pos: int) -> int:
+        return joined.count(" ", 0, pos)
+
+    gaps = [
+        (index(m.start(g)), index(m.end(g)) + 1)
+        for g in range(1, (m.lastindex or 0) + 1)
+        if m.group(g)
+    ]
+    return index(m.start()), index(m.end()) + 1, gaps
+
+
+def _verdict(in_idiom: bool, negated: bool, context: str | None) -> str:
+    """``"hit"``, or why a match does not count (an idiom, a negation, the clause's context)."""
+    return "idiom" if in_idiom else "negation" if negated else context or "hit"
+
+
 def _match(rules: RuleSet, p: Pattern, v: _ClauseView) -> str | None:
-    """``"hit"``, a suppression reason, or None when the pattern is absent."""
-    reason = None
-    if p.script == "taigi":
-        if p.needle not in v.clause.padded:
+    """``"hit"``, a suppression reason (the last match's), or None when the pattern is absent.
+
+    Syllable and pinyin patterns match space-joined tokens (idioms and negations in token
+    indices; pinyin's tokens are the Han view's characters); Han patterns match characters."""
+    window, reason = rules.negation_window, None
+    if p.script in ("taigi", "pinyin"):
+        taigi = p.script == "taigi"
+        if p.needle not in (v.clause.padded if taigi else v.pinyin):
             return None
-        joined = v.clause.joined
+        joined = v.clause.joined if taigi else v.pinyin
+        idioms, neg, keep = (
+            (v.idiom_canon, v.neg_canon, v.keep_canon)
+            if taigi
+            else (v.idiom_han, v.neg_han, v.keep_han)
+        )
         for m in p.regex.finditer(joined):
-            start = joined.count(" ", 0, m.start())
-            if len(p.tones) == 1 and v.clause.tones[start] not in (None, p.tones[0]):
+            start, end, gaps = _token_span(joined, m)
+            if taigi and len(p.tones) == 1 and v.clause.tones[start] not in (None, p.tones[0]):
                 continue  # one syllable alone: 疹 tsín is not 真 tsin when tones are known
-            gaps = [
-                (joined.count(" ", 0, m.start(g)), joined.count(" ", 0, m.end(g)) + 1)
-                for g in range(1, (m.lastindex or 0) + 1)
-                if m.group(g)
-            ]
-            end = joined.count(" ", 0, m.end()) + 1
-            if any(s <= start and end <= e for s, e in v.idiom_canon):
-                reason = "idiom"
-            elif _negated(v.neg_canon, v.keep_canon, start, gaps, rules.negation_window):
-                reason = "negation"
-            elif v.context:
-                reason = v.context
-            else:
-                return "hit"
-    elif p.script == "pinyin":
-        # Token index = character index, so the Han view's spans apply.
-        if p.needle not in v.pinyin:
-            return None
-        for m in p.regex.finditer(v.pinyin):
-            start = v.pinyin.count(" ", 0, m.start())
-            end = v.pinyin.count(" ", 0, m.end()) + 1
-            gaps = [
-                (v.pinyin.count(" ", 0, m.start(g)), v.pinyin.count(" ", 0, m.end(g)) + 1)
-                for g in range(1, (m.lastindex or 0) + 1)
-                if m.group(g)
-            ]
-            if any(s <= start and end <= e for s, e in v.idiom_han):
-                reason = "idiom"
-            elif _negated(v.neg_han, v.keep_han, start, gaps, rules.negation_window):
-                reason = "negation"
-            elif v.context:
-                reason = v.context
-            else:
-                return "hit"
-    else:
-        if p.needle not in v.clause.lower:
-            return None
-        for m in p.regex.finditer(v.clause.text):
-            gaps = [m.span(g) for g in range(1, (m.lastindex or 0) + 1) if m.group(g)]
-            if any(s <= m.start() and m.end() <= e for s, e in v.idiom_han) or (
-                v.idiom_canon and _in_canon_idiom(rules, v, m.start(), m.end())
-            ):
-                reason = "idiom"
-            elif _negated(v.neg_han, v.keep_han, m.start(), gaps, rules.negation_window):
-                reason = "negation"
-            elif v.context:
-                reason = v.context
-            else:
-                return "hit"
+            reason = _verdict(
+                any(s <= start and end <= e for s, e in idioms),
+                _negated(neg, keep, start, gaps, window),
+                v.context,
+            )
+            if reason == "hit":
+                return reason
+        return reason
+    if p.needle not in v.clause.lower:
+        return None
+    for m in p.regex.finditer(v.clause.text):
+        gaps = [m.span(g) for g in range(1, (m.lastindex or 0) + 1) if m.group(g)]
+        in_idiom = any(s <= m.start() and m.end() <= e for s, e in v.idiom_han) or bool(
+            v.idiom_canon and _in_canon_idiom(rules, v, m.start(), m.end())
+        )
+        reason = _verdict(
+            in_idiom, _negated(v.neg_han, v.keep_han, m.start(), gaps, window), v.context
+        )
+        if reason == "hit":
+            return reason
     return reason
 
 
