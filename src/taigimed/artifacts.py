@@ -67,6 +67,23 @@ def publish_dir(target: Path) -> Iterator[Path]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+@contextmanager
+def publish_file(target: Path) -> Iterator[Path]:
+    """Yield a temp path beside ``target`` for a writer that needs a file name (a download,
+    a GGUF writer); when the block finishes the file replaces ``target``. If the block
+    raises, the temp file is removed and ``target`` is left as it was."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 # "sha256" in a field, tag or variable name always means the bytes of one file
 # (``file_sha256``). A folder has a *digest* (``folder_digest``) and a JSON payload a
 # *fingerprint* (``fingerprint``); each artifact is hashed once, where it is written, and

@@ -18,6 +18,7 @@ from taigimed.artifacts import (
     folder_digest,
     git_commit,
     publish_dir,
+    publish_file,
     write_bytes_atomic,
     write_json_atomic,
     write_text_atomic,
@@ -48,12 +49,32 @@ def test_json_is_replaced_whole_and_an_interrupted_write_keeps_the_old_file(tmp_
     assert _leftovers(path.parent) == []
 
 
-def test_text_write_that_fails_midway_leaves_the_old_file(tmp_path):
+def test_text_write_that_fails_midway_leaves_the_old_file(tmp_path, monkeypatch):
     path = tmp_path / "report.md"
     write_text_atomic(path, "old\n")
     with pytest.raises(UnicodeEncodeError):
         write_text_atomic(path, "half \udc80 written")  # a lone surrogate cannot be UTF-8
+
+    def disk_full(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", disk_full)  # the new text is written, not yet on disk
+    with pytest.raises(OSError, match="No space left"):
+        write_text_atomic(path, "new 台語\n" * 10_000)
+    monkeypatch.undo()
     assert path.read_text() == "old\n" and _leftovers(tmp_path) == []
+
+
+def test_a_published_file_replaces_the_old_one_only_when_its_writer_finishes(tmp_path):
+    path = tmp_path / "models" / "m.gguf"
+    with publish_file(path) as tmp:
+        tmp.write_bytes(b"first")
+        assert not path.exists()  # nothing at the target while the writer runs
+    assert path.read_bytes() == b"first" and _leftovers(path.parent) == []
+    with pytest.raises(RuntimeError, match="writer died"), publish_file(path) as tmp:
+        tmp.write_bytes(b"half")
+        raise RuntimeError("writer died")
+    assert path.read_bytes() == b"first" and _leftovers(path.parent) == []
 
 
 def test_bytes_are_replaced_whole_and_a_failed_write_keeps_the_old_file(tmp_path, monkeypatch):

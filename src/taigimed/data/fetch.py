@@ -17,12 +17,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from taigimed.artifacts import file_sha256, fingerprint, publish_dir
+from taigimed.artifacts import file_sha256, fingerprint, publish_dir, publish_file
 from taigimed.data.config import ObjectStoreConfig
 
 MANIFEST_NAME = "store-manifest.json"
@@ -96,17 +95,15 @@ def _placed(store: ObjectStoreConfig, entries: list[dict]) -> tuple[list[tuple[d
 
 def _download(client, bucket: str, entry: dict, objects: Path) -> None:
     """Fetch one object into the content store, checking its sha256 before it is kept."""
-    target = objects / entry["sha256"]
-    with tempfile.NamedTemporaryFile(dir=objects, delete=False, prefix=".partial-") as tmp:
-        client.download_fileobj(bucket, entry["key"], tmp)
-    got = file_sha256(Path(tmp.name))
-    if got != entry["sha256"]:
-        os.unlink(tmp.name)
-        raise FetchError(
-            f"s3://{bucket}/{entry['key']}: sha256 {got} does not match the manifest's "
-            f"{entry['sha256']}; re-upload the file or fix the manifest"
-        )
-    os.replace(tmp.name, target)
+    with publish_file(objects / entry["sha256"]) as tmp:
+        with tmp.open("wb") as out:
+            client.download_fileobj(bucket, entry["key"], out)
+        got = file_sha256(tmp)
+        if got != entry["sha256"]:  # raising leaves no partial file behind
+            raise FetchError(
+                f"s3://{bucket}/{entry['key']}: sha256 {got} does not match the manifest's "
+                f"{entry['sha256']}; re-upload the file or fix the manifest"
+            )
 
 
 def fetch_sources(store: ObjectStoreConfig, sources_dir: Path) -> FetchResult:

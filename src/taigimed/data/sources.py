@@ -17,6 +17,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from taigimed.artifacts import publish_file
 from taigimed.data.config import DataConfig
 
 ENV_DATA_ROOT = "TAIGIMED_DATA_ROOT"
@@ -170,8 +171,6 @@ def fetch_sinica(cfg: DataConfig, cache_dir: Path) -> Path:
                 )
             src = tar.extractfile(member)
             assert src is not None
-            partial = Path(tmp) / "partial"
-            with partial.open("wb") as out:
+            with publish_file(target) as partial, partial.open("wb") as out:
                 shutil.copyfileobj(src, out)
-        os.replace(partial, target)
     return target

@@ -22,14 +22,13 @@ permutation, so exporting re-applies it.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from taigimed.artifacts import file_sha256, write_text_atomic
+from taigimed.artifacts import file_sha256, publish_file, write_text_atomic
 
 OUTTYPES = ("f32", "f16", "q8_0")
 # Keys the writer sets itself or that depend on the tensors written, never copied.
@@ -245,6 +244,32 @@ def _chat_template(model_dir: Path) -> str | None:
     return template if isinstance(template, str) else None
 
 
+def _write(writer, model_dir: Path, config: dict, state, outtype: str, template, name) -> int:
+    """Metadata, vocabulary and tensors into an open GGUF writer; the tensor count."""
+    import gguf
+
+    chat_template = _chat_template(model_dir)
+    if template is not None:
+        _copy_template(writer, Path(template), config, chat_template)
+    else:
+        writer.add_name(name or model_dir.name)
+        _architecture(writer, config)
+        _vocab_from_folder(writer, model_dir, config)
+        if chat_template:
+            writer.add_chat_template(chat_template)
+    writer.add_file_type(_file_type(outtype))
+    writer.add_quantization_version(gguf.GGML_QUANT_VERSION)
+    n = 0
+    for tname, data in _tensors(config, state):
+        arr, raw = _encode(data, outtype)
+        writer.add_tensor(tname, arr, raw_dtype=raw)
+        n += 1
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    return n
+
+
 def export_gguf(
     model_dir: str | Path,
     out_path: str | Path,
@@ -260,35 +285,12 @@ def export_gguf(
     model_dir, out_path = Path(model_dir), Path(out_path)
     config = _read_config(model_dir)
     state = _state_dict(model_dir)
-    tmp = out_path.with_name(f".{out_path.name}.tmp")
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    writer = gguf.GGUFWriter(str(tmp), "llama")
-    try:
-        chat_template = _chat_template(model_dir)
-        if template is not None:
-            _copy_template(writer, Path(template), config, chat_template)
-        else:
-            writer.add_name(name or model_dir.name)
-            _architecture(writer, config)
-            _vocab_from_folder(writer, model_dir, config)
-            if chat_template:
-                writer.add_chat_template(chat_template)
-        writer.add_file_type(_file_type(outtype))
-        writer.add_quantization_version(gguf.GGML_QUANT_VERSION)
-        n = 0
-        for tname, data in _tensors(config, state):
-            arr, raw = _encode(data, outtype)
-            writer.add_tensor(tname, arr, raw_dtype=raw)
-            n += 1
-        writer.write_header_to_file()
-        writer.write_kv_data_to_file()
-        writer.write_tensors_to_file()
-    except BaseException:
-        writer.close()
-        tmp.unlink(missing_ok=True)
-        raise
-    writer.close()
-    os.replace(tmp, out_path)
+    with publish_file(out_path) as tmp:
+        writer = gguf.GGUFWriter(str(tmp), "llama")
+        try:
+            n = _write(writer, model_dir, config, state, outtype, template, name)
+        finally:
+            writer.close()
     return GGUFExport(
         out_path, outtype, file_sha256(out_path), n, str(template) if template else None
     )
