@@ -47,17 +47,8 @@ def registered_knowledge(
         return None, f"the configured cards ({resolved.name} v{resolved.version} has none)"
     target = knowledge_dir(workdir) / version
     if not _complete(target, version):
-        import mlflow.artifacts
-
         with publish_dir(target) as tmp:
-            mlflow.artifacts.download_artifacts(
-                run_id=mv.run_id,
-                artifact_path=store.KNOWLEDGE_ARTIFACT,
-                dst_path=str(tmp),
-                tracking_uri=client.tracking_uri,
+            store.download_into(
+                tmp, client.tracking_uri, run_id=mv.run_id, artifact_path=store.KNOWLEDGE_ARTIFACT
             )
-            got = tmp / store.KNOWLEDGE_ARTIFACT
-            for item in got.iterdir():
-                item.rename(tmp / item.name)
-            got.rmdir()
     return target, f"registered with {resolved.name} v{resolved.version}"

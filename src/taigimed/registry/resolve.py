@@ -8,11 +8,10 @@ and renamed, so an interrupted download is never mistaken for a model).
 from __future__ import annotations
 
 import re
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from taigimed.artifacts import publish_dir
 from taigimed.config import Config
 from taigimed.registry import store
 from taigimed.workdir import Workdir
@@ -38,19 +37,9 @@ def _download(client, name: str, version: int, workdir: Workdir) -> Path:
     if (dest / _DONE).exists():
         return dest
     mv = client.get_model_version(name, str(version))
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    import mlflow.artifacts
-
-    with tempfile.TemporaryDirectory(dir=dest.parent, prefix=f".{dest.name}-") as tmp:
-        got = Path(
-            mlflow.artifacts.download_artifacts(
-                artifact_uri=mv.source, dst_path=tmp, tracking_uri=client.tracking_uri
-            )
-        )
-        (got / _DONE).write_text(f"{mv.source}\n")
-        if dest.exists():
-            shutil.rmtree(dest)
-        got.rename(dest)
+    with publish_dir(dest) as tmp:
+        store.download_into(tmp, client.tracking_uri, artifact_uri=mv.source)
+        (tmp / _DONE).write_text(f"{mv.source}\n")
     return dest
 
 

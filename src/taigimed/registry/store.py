@@ -7,6 +7,8 @@ agree on where versions and aliases live.
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from taigimed.config import Config
@@ -60,3 +62,21 @@ def client(cfg: Config, workdir: Workdir, override: str | None = None) -> Mlflow
 
     uri = resolve_uri(cfg, workdir, override)
     return MlflowClient(tracking_uri=uri, registry_uri=uri)
+
+
+def download_into(folder: Path, tracking_uri: str, **where) -> None:
+    """Download MLflow artifacts (``artifact_uri=…`` or ``run_id=…, artifact_path=…``) and
+    leave their content directly in ``folder`` (a ``publish_dir`` temp folder), whatever
+    sub-folder MLflow put them in."""
+    import mlflow.artifacts
+
+    staging = Path(folder) / ".download"
+    staging.mkdir()
+    got = Path(
+        mlflow.artifacts.download_artifacts(
+            dst_path=str(staging), tracking_uri=tracking_uri, **where
+        )
+    )
+    for item in got.iterdir():
+        item.rename(Path(folder) / item.name)
+    shutil.rmtree(staging)
