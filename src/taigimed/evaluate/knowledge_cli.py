@@ -27,8 +27,9 @@ def eval_cmd(
     workdir_: WorkdirOpt = None,
     out: Annotated[Path | None, typer.Option("--out", help="Write the report here.")] = None,
 ) -> None:
-    """Retrieval recall@1/@3, MRR and abstention per script on both question sets, and the
-    rubric recall of `cards`-mode answers, with 95 % intervals.
+    """Retrieval recall@1/@3, MRR and abstention per script on each question set (dev, the
+    v1 regression set, the v2 held-out set), and the rubric recall of `cards`-mode answers,
+    with 95 % intervals.
 
     taigimed knowledge eval --out knowledge-report.json
     """
