@@ -1,6 +1,6 @@
 """How well the knowledge base answers: retrieval per script, abstention, served answers.
 
-    taigimed eval knowledge                 # the shipped cards, both question sets
+    taigimed knowledge eval                 # the shipped cards, every question set
 
 Question sets (``evaluate/sets/knowledge_questions_*.jsonl``, docs/evaluation.md): one
 question a line with its ``script`` and the ``cards`` that answer it (best first), or ``[]``
@@ -164,7 +164,7 @@ def served_rubric(
 def evaluate_knowledge(
     kb: KnowledgeBase, top_k: int, min_score: float, n_resamples: int = 1000, seed: int = 0
 ) -> dict[str, Any]:
-    """Both question sets and the served-answer rubric, as one report."""
+    """Every question set (``QUESTION_SETS``) and the served-answer rubric, as one report."""
     ids = set(kb.cards)
     report: dict[str, Any] = {"knowledge_version": kb.version, "top_k": top_k}
     report["min_score"] = min_score
