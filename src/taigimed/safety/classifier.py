@@ -56,6 +56,18 @@ def asks(standardised: str) -> bool:
     return "?" in standardised or "？" in standardised
 
 
+# How a Mandarin yes/no question ends when it has no question mark (typed or dictated). Not
+# 怎麼辦 / 按怎 ("what do I do"): a carer reporting an emergency ends with it too (阿公…叫他
+# 沒有回答…我要怎麼辦, held-out v3), and that reading lost it.
+_ASKING_END = re.compile(r"(?:嗎|吗|呢)[\s。.!！…~]*$")
+
+
+def inquires(standardised: str) -> bool:
+    """Is the message a question: a question mark, or a final question particle (嗎, 呢)
+    that dictation and quick typing leave without one?"""
+    return asks(standardised) or bool(_ASKING_END.search(standardised))
+
+
 def syllable_features(text: str) -> list[str]:
     """The n-grams of one :func:`features_text` for the syllable check: character 1–3-grams
     of the text with its Latin words taken out (Han characters, digits, punctuation), and
@@ -156,7 +168,7 @@ class EverydayCheck:
         return self.model.score_grams(_letter_features(features_text(standardised, variants)))
 
     def agrees(self, standardised: str, variants: dict[str, str] | None = None) -> bool:
-        if not asks(standardised):
+        if not inquires(standardised):
             return True
         return self.score(standardised, variants) >= self.threshold
 
