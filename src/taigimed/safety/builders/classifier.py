@@ -11,7 +11,13 @@ The threshold is calibrated for recall: on 5-fold cross-validated scores of the 
 corpus, the highest threshold at which the classifier alone still finds 95 % of the
 emergencies.
 
-Rebuild with one command (deterministic: liblinear, fixed folds)::
+A third fit, the **everyday reading** (``classifier.EverydayCheck``), adds thousands of
+everyday negatives in every script (``builders/everyday.py``: Sinica Han-Lo sentences read
+from the data root, the cards' clauses, everyday questions) with the same recall
+calibration; on a question the letters' classifier alone fires only when it agrees.
+
+Rebuild with one command (deterministic: liblinear, fixed folds); it needs the data root
+(``TAIGIMED_DATA_ROOT`` or ``../shared/data``) and stops naming it when absent::
 
     python -m taigimed.safety.builders.classifier
 
