@@ -88,6 +88,9 @@ def test_without_the_data_root_the_build_fails_naming_it_and_keeps_the_shipped_m
     with pytest.raises(SystemExit, match="TAIGIMED_DATA_ROOT") as exc:
         builder.main()
     assert "sinica_hanlo_sentences" in str(exc.value)
+    monkeypatch.setenv("TAIGIMED_DATA_ROOT", str(tmp_path / "nowhere"))  # not a folder
+    with pytest.raises(SystemExit, match="TAIGIMED_DATA_ROOT"):
+        builder.main()
     assert MODEL_PATH.read_bytes() == before
 
 

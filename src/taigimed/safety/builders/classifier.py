@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from taigimed.artifacts import file_sha256, write_text_atomic
+from taigimed.data.sources import SourceError
 from taigimed.safety.builders import everyday
 from taigimed.safety.classifier import (
     MODEL_PATH,
@@ -245,7 +246,7 @@ def build(corpus: Path | None = None) -> dict:
 def main() -> None:
     try:
         model = build()
-    except everyday.EverydayDataMissing as e:
+    except (everyday.EverydayDataMissing, SourceError) as e:
         sys.exit(f"cannot rebuild the triage classifier: {e}")
     write_text_atomic(MODEL_PATH, json.dumps(model, ensure_ascii=False, indent=0) + "\n")
     print(
