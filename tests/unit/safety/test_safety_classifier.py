@@ -25,6 +25,11 @@ def test_shipped_model_was_trained_on_the_current_tuning_corpus():
     assert model["corpus_sha256"] == hashlib.sha256(DEFAULT_EVAL.read_bytes()).hexdigest()
     assert 0.3 <= model["threshold"] < 1 and model["cv_recall"] >= 0.95
     assert model["rules_version"] == rules_in_effect().version  # built beside these rules
+    daily = model["everyday"]  # the everyday reading and what it was trained on
+    assert daily["negatives"] >= 3000 and 0.3 <= daily["threshold"] < 1
+    assert daily["cv_recall"] >= 0.95 and len(daily["sha256"]) == 64
+    scripts = {"taigi_han", "tailo", "tailo_num", "poj", "mandarin", "mandarin_simplified"}
+    assert scripts <= set(daily["per_script"])
 
 
 def test_tuning_corpus_rebuilds_exactly():
@@ -45,8 +50,19 @@ def test_scores_and_a_broken_model_file_names_the_fix(tmp_path):
         load_classifier(bad)
 
 
+def _data_root_or_skip() -> None:
+    from taigimed.safety.builders.everyday import EverydayDataMissing, sinica_file
+
+    try:
+        sinica_file()
+    except EverydayDataMissing as exc:  # only where the data root is absent (CI has it)
+        pytest.skip(str(exc))
+
+
 @pytest.mark.slow
+@pytest.mark.shared_data
 def test_rebuild_reproduces_the_shipped_model():
+    _data_root_or_skip()
     shipped = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
     rebuilt = json.loads(json.dumps(build(), ensure_ascii=False))
     assert rebuilt["ngrams"] == shipped["ngrams"]
@@ -56,6 +72,69 @@ def test_rebuild_reproduces_the_shipped_model():
     syl, shipped_syl = rebuilt["syllables"], shipped["syllables"]
     assert syl["ngrams"] == shipped_syl["ngrams"] and syl["threshold"] == shipped_syl["threshold"]
     assert syl["coef"] == pytest.approx(shipped_syl["coef"], abs=1e-8)
+    day, shipped_day = rebuilt["everyday"], shipped["everyday"]
+    assert day["sha256"] == shipped_day["sha256"] and day["ngrams"] == shipped_day["ngrams"]
+    assert day["threshold"] == shipped_day["threshold"]
+    assert day["coef"] == pytest.approx(shipped_day["coef"], abs=1e-8)
+
+
+def test_without_the_data_root_the_build_fails_naming_it_and_keeps_the_shipped_model(
+    tmp_path, monkeypatch, capsys
+):
+    from taigimed.safety.builders import classifier as builder
+
+    before = MODEL_PATH.read_bytes()
+    monkeypatch.setenv("TAIGIMED_DATA_ROOT", str(tmp_path))  # a folder without taigi/
+    with pytest.raises(SystemExit, match="TAIGIMED_DATA_ROOT") as exc:
+        builder.main()
+    assert "sinica_hanlo_sentences" in str(exc.value)
+    monkeypatch.setenv("TAIGIMED_DATA_ROOT", str(tmp_path / "nowhere"))  # not a folder
+    with pytest.raises(SystemExit, match="TAIGIMED_DATA_ROOT"):
+        builder.main()
+    assert MODEL_PATH.read_bytes() == before
+
+
+def test_everyday_negatives_hold_no_emergency_wording():
+    """Only text in which no rule pattern matches and no emergency word stands is taught as
+    everyday. Broken input: emergencies (a rule phrase, a word of the list, a suppressed
+    past event) are refused."""
+    from taigimed.safety.builders.everyday import QUESTIONS, _quiet, questions
+
+    rules = rules_in_effect()
+    assert _quiet(rules, "我今仔日去市場買菜。", "Guá kin-á-ji̍t khì tshī-tiûnn bé tshài.")
+    assert not _quiet(rules, "阮阿公胸坎足疼")  # a red flag
+    assert not _quiet(rules, "伊舊年喙歪一爿，這馬攏好矣")  # suppressed as past: still refused
+    assert not _quiet(rules, "Guá beh khì sí")  # an emergency word in Tâi-lô
+    assert not _quiet(rules, "今仔日足燒")  # 燒 (fever, burns) is on the list
+    made = questions(rules)
+    assert len(made) >= 10 * len(QUESTIONS)  # every script, bare and with an asker
+    assert {s for s, _ in made} >= {"mandarin", "mandarin_simplified", "taigi_han", "poj"}
+
+
+def test_an_everyday_question_needs_the_everyday_reading_to_agree(tmp_path):
+    """On a question, the classifier alone sends 119 only when the reading trained with
+    everyday negatives agrees. Broken input: the same JSON without it answers with 119. A
+    carer who tells (no question mark, no final 嗎) is decided by the letters as before."""
+    from taigimed.safety.classifier import inquires
+    from taigimed.safety.triage import assess
+    from taigimed.text.romanize import standardize_input
+
+    rules = rules_in_effect()
+    clf = classifier_for(rules)
+    assert clf.everyday is not None
+    # Mum stays at home all day and will not go out: how do I encourage her? (our wording)
+    q = standardize_input("阮阿母規工攏佇厝內，毋出門，欲按怎鼓勵伊？")[0]
+    assert clf.fires(clf.score(q, rules.variants))  # the letters alone would say 119
+    assert not assess(rules, q, clf).triggered
+    tree = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
+    del tree["everyday"]
+    letters_only = tmp_path / "letters.json"
+    letters_only.write_text(json.dumps(tree, ensure_ascii=False), encoding="utf-8")
+    assert assess(rules, q, load_classifier(letters_only)).triggered
+    assert inquires("我爸腰很痠，可以貼藥布嗎") and inquires("要去配助聽器吗。")
+    # "What do I do" ends carers' reports of emergencies too: not read as a question.
+    assert not inquires("阿公坐著頭垂下去，叫他都不回，我要怎麼辦")
+    assert clf.everyday.agrees("阿公坐著頭垂下去，叫他都不回，我要怎麼辦", rules.variants)
 
 
 def test_the_syllable_reading_was_calibrated_on_the_current_conversation_tuning_file():
@@ -89,12 +168,17 @@ def test_a_romanised_everyday_question_needs_the_syllable_reading_to_agree(tmp_p
     assert clf.fires(clf.score(q, rules.variants))  # the letters alone would say 119
     assert not assess(rules, q, clf).triggered
     tree = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
+    del tree["everyday"]  # the syllable reading alone already keeps it from 119
+    syllables_only = tmp_path / "syllables.json"
+    syllables_only.write_text(json.dumps(tree, ensure_ascii=False), encoding="utf-8")
+    assert not assess(rules, q, load_classifier(syllables_only)).triggered
     del tree["syllables"]
     letters_only = tmp_path / "letters.json"
     letters_only.write_text(json.dumps(tree, ensure_ascii=False), encoding="utf-8")
     assert assess(rules, q, load_classifier(letters_only)).triggered
-    # Han text and romanised statements are not asked: the letters decide as before.
-    assert clf.agrees("阿公的假喙齒愛按怎洗？", rules.variants)
+    # Han text and romanised statements are not the syllable reading's: the letters decide
+    # (a Han question goes to the everyday reading instead, below).
+    assert clf.syllables.agrees("阿公的假喙齒愛按怎洗？", rules.variants)
     told = standardize_input("A-má ê tshiú tsit-má giah bē khí-lâi, kóng-uē mā bô tsing-tshó")[0]
     assert clf.agrees(told, rules.variants) and assess(rules, told, clf).triggered
 

@@ -11,7 +11,13 @@ The threshold is calibrated for recall: on 5-fold cross-validated scores of the 
 corpus, the highest threshold at which the classifier alone still finds 95 % of the
 emergencies.
 
-Rebuild with one command (deterministic: liblinear, fixed folds)::
+A third fit, the **everyday reading** (``classifier.EverydayCheck``), adds thousands of
+everyday negatives in every script (``builders/everyday.py``: Sinica Han-Lo sentences read
+from the data root, the cards' clauses, everyday questions) with the same recall
+calibration; on a question the letters' classifier alone fires only when it agrees.
+
+Rebuild with one command (deterministic: liblinear, fixed folds); it needs the data root
+(``TAIGIMED_DATA_ROOT`` or ``../shared/data``) and stops naming it when absent::
 
     python -m taigimed.safety.builders.classifier
 
@@ -23,11 +29,15 @@ rebuilds it and compares.
 from __future__ import annotations
 
 import json
+import sys
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
 
 from taigimed.artifacts import file_sha256, write_text_atomic
+from taigimed.data.sources import SourceError
+from taigimed.safety.builders import everyday
 from taigimed.safety.classifier import (
     MODEL_PATH,
     NGRAMS,
@@ -43,9 +53,27 @@ C = 4.0
 SEED = 20261201
 RECALL_TARGET = 0.95
 AGREEMENT_FILE = "triage_tuning_conversations.jsonl"
+# The everyday negatives' total weight, against the emergencies' and the tuning corpus's
+# negatives' (1 each): see _weights.
+EVERYDAY_SHARE = 1.0
 
 
-def _fit(texts: list[str], y: np.ndarray, vocabulary=None, analyzer="char"):
+def _weights(y: np.ndarray, daily: np.ndarray) -> np.ndarray:
+    """Per-row weights: the emergencies, the tuning corpus's negatives and the everyday
+    negatives weigh 1 : 1 : EVERYDAY_SHARE in total (scaled to a mean of 1). Without
+    everyday rows this is scikit-learn's "balanced". Weighed as one class with the tuning
+    negatives, thousands of everyday sentences would make each hard negative (past,
+    hearsay, negated) cheap and the emergencies' phrases dear: recall held, precision on the
+    tuning look-alikes fell."""
+    pos, neg = (y == 1), (y == 0) & ~daily
+    w = np.zeros(len(y))
+    w[pos] = 1 / max(1, pos.sum())
+    w[neg] = 1 / max(1, neg.sum())
+    w[daily] = EVERYDAY_SHARE / max(1, daily.sum())
+    return w * len(y) / w.sum()
+
+
+def _fit(texts: list[str], y: np.ndarray, w: np.ndarray, vocabulary=None, analyzer="char"):
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 
@@ -58,17 +86,17 @@ def _fit(texts: list[str], y: np.ndarray, vocabulary=None, analyzer="char"):
         vocabulary=vocabulary,
     )
     x = vec.fit_transform(texts)
-    clf = LogisticRegression(C=C, solver="liblinear", class_weight="balanced", random_state=SEED)
-    clf.fit(x, y)
+    clf = LogisticRegression(C=C, solver="liblinear", random_state=SEED)
+    clf.fit(x, y, sample_weight=w)
     return vec, clf
 
 
-def _train(texts: list[str], y: np.ndarray, analyzer="char"):
-    vec, clf = _fit(texts, y, analyzer=analyzer)
+def _train(texts: list[str], y: np.ndarray, w: np.ndarray, analyzer="char"):
+    vec, clf = _fit(texts, y, w, analyzer=analyzer)
     names = vec.get_feature_names_out()
     keep = np.argsort(-np.abs(clf.coef_[0]), kind="stable")[:MAX_FEATURES]
     vocab = sorted(names[k] for k in keep)
-    return _fit(texts, y, vocabulary=vocab, analyzer=analyzer)
+    return _fit(texts, y, w, vocabulary=vocab, analyzer=analyzer)
 
 
 def _linear(vec, clf) -> dict:
@@ -103,10 +131,48 @@ def _agreement_threshold(letters: TriageClassifier, syllables: _Linear, rules) -
     return best
 
 
-def build(corpus: Path | None = None) -> dict:
-    """Train on the tuning corpus and return the model as a JSON-ready dict."""
+def _calibrated(texts: list[str], y: np.ndarray, daily: np.ndarray):
+    """5-fold cross-validated scores and the threshold calibrated for recall: the highest at
+    which the classifier alone still finds RECALL_TARGET of the emergencies."""
     from sklearn.model_selection import StratifiedKFold
 
+    cv = np.zeros(len(texts))
+    for tr, te in StratifiedKFold(5, shuffle=True, random_state=SEED).split(texts, y):
+        vec, clf = _train([texts[i] for i in tr], y[tr], _weights(y[tr], daily[tr]))
+        cv[te] = clf.predict_proba(vec.transform([texts[i] for i in te]))[:, 1]
+    threshold, cv_recall, cv_precision = 0.5, 0.0, 0.0
+    for t in np.round(np.arange(0.30, 0.99, 0.01), 2):
+        pred = cv >= t
+        rec = float((pred & (y == 1)).sum() / max(1, (y == 1).sum()))
+        if rec >= RECALL_TARGET:
+            threshold, cv_recall = float(t), rec
+            cv_precision = float((pred & (y == 1)).sum() / max(1, pred.sum()))
+    return cv, threshold, cv_recall, cv_precision
+
+
+def _everyday_reading(texts: list[str], y: np.ndarray, daily: np.ndarray, rows: list) -> dict:
+    """The letters' regression refitted with the everyday negatives (classifier.EverydayCheck),
+    its threshold calibrated for recall the same way, on the same folds."""
+    _, threshold, cv_recall, cv_precision = _calibrated(texts, y, daily)
+    vec, clf = _train(texts, y, _weights(y, daily))
+    return {
+        **_linear(vec, clf),
+        "threshold": threshold,
+        "cv_recall": round(cv_recall, 4),
+        "cv_precision": round(cv_precision, 4),
+        "negatives": len(rows),
+        "weight_share": EVERYDAY_SHARE,
+        "per_script": dict(sorted(Counter(sc for sc, _ in rows).items())),
+        "sha256": everyday.digest(rows),
+        "sources": "Sinica Han-Lo sentences (data root), demo card clauses, "
+        "builders/everyday.QUESTIONS; only text no rule pattern matches",
+        "kind": "the letters' regression refitted with everyday negatives in every script; "
+        "on a message that asks, the letters' classifier alone fires only when this agrees",
+    }
+
+
+def build(corpus: Path | None = None) -> dict:
+    """Train on the tuning corpus and return the model as a JSON-ready dict."""
     from taigimed.safety.evaluation import DEFAULT_EVAL, load_eval
     from taigimed.safety.hearing import hear
     from taigimed.safety.rules import load_rules
@@ -116,33 +182,30 @@ def build(corpus: Path | None = None) -> dict:
     corpus = Path(corpus or DEFAULT_EVAL)
     rules = load_rules()
     rows = load_eval(corpus)
+    # Everyday negatives in every script (builders/everyday.py), read from the data root at
+    # build time and never committed; without it this raises, naming TAIGIMED_DATA_ROOT.
+    daily_rows = everyday.build(rules)
     std = [standardize_input(r["text"])[0] for r in rows]
+    std += [standardize_input(t)[0] for _, t in daily_rows]
     # Trained on the text as serving hears it (safety/hearing.py).
-    texts = [features_text(hear(rules, s), rules.variants) for s in std]
-    y = np.array([1 if r["categories"] else 0 for r in rows])
-    by_rules = np.array([triage(rules, s).rules_fired for s in std])
+    texts_all = [features_text(hear(rules, s), rules.variants) for s in std]
+    y_all = np.array([1 if r["categories"] else 0 for r in rows] + [0] * len(daily_rows))
+    daily_all = np.array([False] * len(rows) + [True] * len(daily_rows))
+    # The letters' and the syllables' classifiers: the tuning corpus alone.
+    n = len(rows)
+    texts, y, daily = texts_all[:n], y_all[:n], daily_all[:n]
+    by_rules = np.array([triage(rules, s).rules_fired for s in std[:n]])
 
-    cv = np.zeros(len(rows))
-    for tr, te in StratifiedKFold(5, shuffle=True, random_state=SEED).split(texts, y):
-        vec, clf = _train([texts[i] for i in tr], y[tr])
-        cv[te] = clf.predict_proba(vec.transform([texts[i] for i in te]))[:, 1]
-    # Calibrated for recall: the highest threshold at which the classifier alone still
-    # finds RECALL_TARGET of the emergencies in cross-validation.
-    threshold, cv_recall, cv_precision = 0.5, 0.0, 0.0
-    for t in np.round(np.arange(0.30, 0.99, 0.01), 2):
-        pred = cv >= t
-        rec = float((pred & (y == 1)).sum() / max(1, (y == 1).sum()))
-        if rec >= RECALL_TARGET:
-            threshold, cv_recall = float(t), rec
-            cv_precision = float((pred & (y == 1)).sum() / max(1, pred.sum()))
+    cv, threshold, cv_recall, cv_precision = _calibrated(texts, y, daily)
     union = by_rules | (cv >= threshold)
     union_recall = float((union & (y == 1)).sum() / max(1, (y == 1).sum()))
 
-    vec, clf = _train(texts, y)
+    w = _weights(y, daily)
+    vec, clf = _train(texts, y, w)
     letters = _linear(vec, clf)
     # The syllable reading of romanised messages (classifier.SyllableCheck), fitted on the
     # same corpus; its threshold is calibrated against the letters' classifier.
-    svec, sclf = _train(texts, y, analyzer=syllable_features)
+    svec, sclf = _train(texts, y, w, analyzer=syllable_features)
     syllables = _linear(svec, sclf)
     as_served = TriageClassifier(
         vocabulary={g: i for i, g in enumerate(letters["ngrams"])},
@@ -174,13 +237,17 @@ def build(corpus: Path | None = None) -> dict:
         "cv_recall": round(cv_recall, 4),
         "cv_precision": round(cv_precision, 4),
         "cv_recall_with_rules": round(union_recall, 4),
+        "everyday": _everyday_reading(texts_all, y_all, daily_all, daily_rows),
         **letters,
         "syllables": syllables,
     }
 
 
 def main() -> None:
-    model = build()
+    try:
+        model = build()
+    except (everyday.EverydayDataMissing, SourceError) as e:
+        sys.exit(f"cannot rebuild the triage classifier: {e}")
     write_text_atomic(MODEL_PATH, json.dumps(model, ensure_ascii=False, indent=0) + "\n")
     print(
         f"{len(model['ngrams'])} n-grams, threshold {model['threshold']} "
