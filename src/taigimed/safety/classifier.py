@@ -7,8 +7,8 @@ built beside) and scored here with numpy: no fit, no pickle, no scikit-learn. It
 the rules: a message is an emergency when either fires. ``safety.in_effect`` loads it only
 together with the rules it was built for.
 
-How it is trained and its threshold calibrated: :mod:`taigimed.safety.builders.classifier`,
-rebuilt with ``python -m taigimed.safety.builders.classifier``.
+How it is trained and its threshold calibrated: :mod:`taigimed.generate.classifier`,
+rebuilt with ``python -m taigimed.generate.classifier``.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import numpy as np
 from taigimed.safety.canonical import canonical
 
 MODEL_PATH = Path(__file__).parent / "model" / "triage_classifier.json"
-REBUILD_COMMAND = "python -m taigimed.safety.builders.classifier"
+REBUILD_COMMAND = "python -m taigimed.generate.classifier"
 NGRAMS = (1, 3)
 SYLLABLE_NGRAMS = (1, 2)  # of the canonical form, for the syllable check
 
@@ -129,7 +129,7 @@ class SyllableCheck:
     meaning there, as a character is in Han. On a romanised message the letters' classifier
     alone answers with 119 only when this reading agrees (score ≥ ``threshold``); the
     threshold is the highest that loses none of the emergencies the letters' classifier
-    finds in the romanised rows of the conversation tuning file (builders/classifier.py).
+    finds in the romanised rows of the conversation tuning file (generate/classifier.py).
     """
 
     model: _Linear
@@ -148,7 +148,7 @@ class SyllableCheck:
 class EverydayCheck:
     """The everyday reading of a question: the letters' regression refitted with thousands
     of everyday negatives in every script (Sinica Han-Lo sentences, the cards' clauses,
-    everyday questions; builders/everyday.py).
+    everyday questions; generate/everyday.py).
 
     Trained on emergencies and hard negatives built from emergency phrases, the letters'
     classifier finds everyday language in any script unfamiliar and leans "emergency"

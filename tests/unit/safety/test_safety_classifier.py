@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from taigimed.safety.builders import corpus
-from taigimed.safety.builders.classifier import build
+from taigimed.generate import corpus
+from taigimed.generate.classifier import build
 from taigimed.safety.classifier import MODEL_PATH, load_classifier
 from taigimed.safety.config import SafetyConfig
 from taigimed.safety.evaluation import DEFAULT_EVAL, HELDOUT
@@ -45,13 +45,13 @@ def test_scores_and_a_broken_model_file_names_the_fix(tmp_path):
     assert clf.score("阮阿公胸坎足疼，喘袂過來") > clf.score("今仔日天氣真好")
     bad = tmp_path / "m.json"
     bad.write_text('{"ngrams": []}', encoding="utf-8")
-    rebuild = r"python -m taigimed\.safety\.builders\.classifier"
+    rebuild = r"python -m taigimed\.generate\.classifier"
     with pytest.raises(ValueError, match=rebuild):
         load_classifier(bad)
 
 
 def _data_root_or_skip() -> None:
-    from taigimed.safety.builders.everyday import EverydayDataMissing, sinica_file
+    from taigimed.generate.everyday import EverydayDataMissing, sinica_file
 
     try:
         sinica_file()
@@ -81,7 +81,7 @@ def test_rebuild_reproduces_the_shipped_model():
 def test_without_the_data_root_the_build_fails_naming_it_and_keeps_the_shipped_model(
     tmp_path, monkeypatch, capsys
 ):
-    from taigimed.safety.builders import classifier as builder
+    from taigimed.generate import classifier as builder
 
     before = MODEL_PATH.read_bytes()
     monkeypatch.setenv("TAIGIMED_DATA_ROOT", str(tmp_path))  # a folder without taigi/
@@ -98,7 +98,7 @@ def test_everyday_negatives_hold_no_emergency_wording():
     """Only text in which no rule pattern matches and no emergency word stands is taught as
     everyday. Broken input: emergencies (a rule phrase, a word of the list, a suppressed
     past event) are refused."""
-    from taigimed.safety.builders.everyday import QUESTIONS, _quiet, questions
+    from taigimed.generate.everyday import QUESTIONS, _quiet, questions
 
     rules = rules_in_effect()
     assert _quiet(rules, "我今仔日去市場買菜。", "Guá kin-á-ji̍t khì tshī-tiûnn bé tshài.")
@@ -138,7 +138,7 @@ def test_an_everyday_question_needs_the_everyday_reading_to_agree(tmp_path):
 
 
 def test_the_syllable_reading_was_calibrated_on_the_current_conversation_tuning_file():
-    from taigimed.safety.builders.classifier import AGREEMENT_FILE
+    from taigimed.generate.classifier import AGREEMENT_FILE
     from taigimed.safety.evaluation import EVAL_DIR
 
     syl = json.loads(MODEL_PATH.read_text(encoding="utf-8"))["syllables"]
@@ -190,7 +190,7 @@ def test_a_classifier_built_for_other_rules_is_refused_naming_the_rebuild(tmp_pa
     tree["rules_version"] = "2026.11.9"
     stale = tmp_path / "stale.json"
     stale.write_text(json.dumps(tree, ensure_ascii=False), encoding="utf-8")
-    fix = r"'2026\.11\.9'.*python -m taigimed\.safety\.builders\.classifier"
+    fix = r"'2026\.11\.9'.*python -m taigimed\.generate\.classifier"
     with pytest.raises(ClassifierMismatch, match=fix):
         classifier_for(rules, stale)
     # The server would not start with it; without the classifier the rules run alone.
@@ -215,7 +215,7 @@ def test_serving_never_imports_the_build_time_generators():
         "hooks = default_hooks(load_config('tiny'))\n"
         "assert hooks.pre_model[0].classifier is not None\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'sklearn'\n"
-        "             or m.startswith('taigimed.safety.builders')))\n"
+        "             or m.startswith('taigimed.generate')))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr

@@ -32,12 +32,12 @@ from pathlib import Path
 
 import yaml
 
+from taigimed.artifacts import SOURCE_CHECKOUT
 from taigimed.data.config import DataConfig
 from taigimed.data.sinica import parse_sentence
 from taigimed.data.sources import ENV_DATA_ROOT, ROOT_SINICA, data_root
+from taigimed.knowledge.config import DEMO_CARDS as CARDS
 
-REPO = Path(__file__).resolve().parents[4]
-CARDS = Path(__file__).resolve().parents[2] / "knowledge" / "demo_cards"
 SEED = 20261206
 SINICA_SENTENCES = 1200  # each in Han, Tâi-lô, tone numbers and POJ
 MIN_HAN, MAX_HAN = 6, 40
@@ -167,7 +167,9 @@ ASKERS = [("我爸", "阮老爸", "Guán lāu-pē"), ("阿嬤", "阮阿嬤", "Gu
 def sinica_file() -> Path:
     """The Sinica corpus under the data root (TAIGIMED_DATA_ROOT, else ../shared/data)."""
     root = data_root(
-        DataConfig(data_root_search=[Path("../shared/data"), REPO.parent / "shared" / "data"])
+        DataConfig(
+            data_root_search=[Path("../shared/data"), SOURCE_CHECKOUT.parent / "shared" / "data"]
+        )
     )
     path = root / ROOT_SINICA if root else None
     if path is None or not path.is_file():
@@ -238,7 +240,10 @@ def cards(rules) -> list[Text]:
     from taigimed.text.normalize import to_simplified
 
     out: list[Text] = []
-    for f in sorted(CARDS.glob("*.yaml")):
+    files = sorted(CARDS.glob("*.yaml"))
+    if not files:  # a moved folder must not quietly drop every card negative
+        raise FileNotFoundError(f"no card files in {CARDS}")
+    for f in files:
         card = yaml.safe_load(f.read_text(encoding="utf-8"))
         blocks = [card.get("title") or {}, card.get("text") or {}, *(card.get("key_facts") or [])]
         for b in blocks:

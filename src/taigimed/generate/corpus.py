@@ -1,6 +1,6 @@
 """The tuning corpus for triage: authored messages plus template expansion.
 
-``python -m taigimed.safety.builders.corpus`` writes ``eval/triage_tuning.jsonl`` from
+``python -m taigimed.generate.corpus`` writes ``eval/triage_tuning.jsonl`` from
 
 - the authored tuning messages (``eval/triage_eval.jsonl``, ``eval/triage_heldout_v1.jsonl``,
   both already used to write earlier rules), and

@@ -12,14 +12,14 @@ corpus, the highest threshold at which the classifier alone still finds 95 % of 
 emergencies.
 
 A third fit, the **everyday reading** (``classifier.EverydayCheck``), adds thousands of
-everyday negatives in every script (``builders/everyday.py``: Sinica Han-Lo sentences read
+everyday negatives in every script (``generate/everyday.py``: Sinica Han-Lo sentences read
 from the data root, the cards' clauses, everyday questions) with the same recall
 calibration; on a question the letters' classifier alone fires only when it agrees.
 
 Rebuild with one command (deterministic: liblinear, fixed folds); it needs the data root
 (``TAIGIMED_DATA_ROOT`` or ``../shared/data``) and stops naming it when absent::
 
-    python -m taigimed.safety.builders.classifier
+    python -m taigimed.generate.classifier
 
 It writes ``model/triage_classifier.json`` (n-grams, idf, weights, threshold, the SHA-256
 of the corpus it was trained on and the rules version it was built beside); a test
@@ -37,7 +37,7 @@ import numpy as np
 
 from taigimed.artifacts import file_sha256, write_text_atomic
 from taigimed.data.sources import SourceError
-from taigimed.safety.builders import everyday
+from taigimed.generate import everyday
 from taigimed.safety.classifier import (
     MODEL_PATH,
     NGRAMS,
@@ -165,7 +165,7 @@ def _everyday_reading(texts: list[str], y: np.ndarray, daily: np.ndarray, rows: 
         "per_script": dict(sorted(Counter(sc for sc, _ in rows).items())),
         "sha256": everyday.digest(rows),
         "sources": "Sinica Han-Lo sentences (data root), demo card clauses, "
-        "builders/everyday.QUESTIONS; only text no rule pattern matches",
+        "generate/everyday.QUESTIONS; only text no rule pattern matches",
         "kind": "the letters' regression refitted with everyday negatives in every script; "
         "on a message that asks, the letters' classifier alone fires only when this agrees",
     }
@@ -182,7 +182,7 @@ def build(corpus: Path | None = None) -> dict:
     corpus = Path(corpus or DEFAULT_EVAL)
     rules = load_rules()
     rows = load_eval(corpus)
-    # Everyday negatives in every script (builders/everyday.py), read from the data root at
+    # Everyday negatives in every script (generate/everyday.py), read from the data root at
     # build time and never committed; without it this raises, naming TAIGIMED_DATA_ROOT.
     daily_rows = everyday.build(rules)
     std = [standardize_input(r["text"])[0] for r in rows]
