@@ -253,11 +253,12 @@ def test_chat_page_reads_the_conversation(server, browser):
 
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     page.goto(url)
-    # The turn itself still raises the notice: its resolution comes after the event in the
-    # same message, and a past cue reaches forward only (docs/safety.md, what the rules
-    # cannot tell). The question after it is about an event that is over.
+    # A hypo already corrected, told in one message: the resolution after the event reaches
+    # back (safety/resolution.py), so neither it nor the prevention question after it raises
+    # the notice.
     settled = _send(page, "阿嬤拄才血糖低，啉糖仔水已經好矣")
-    assert "red_flag" in settled.get_attribute("class")
+    assert "red_flag" not in (settled.get_attribute("class") or "")
+    assert page.locator("#emergency").is_hidden()
     reply = _send(page, "以後欲按怎預防？")
     assert "red_flag" not in (reply.get_attribute("class") or "")
     page.close()
