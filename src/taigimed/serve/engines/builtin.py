@@ -104,6 +104,11 @@ class BuiltinEngine(Engine):
         self._ready = False
         self.max_batch_seen = 0  # largest batch decoded together (tests, benchmark)
         self._load_lock = threading.Lock()
+        # split_special_tokens works by switching a flag on the shared Rust tokenizer for the
+        # length of one call, and requests are tokenised on several threads at once: one
+        # owner of that switch, or another request's markup is spelt out (or a typed control
+        # token becomes a real one). Tokenising takes well under a millisecond.
+        self._tokenize_lock = threading.Lock()
         self.tokenizer = None
         self.model = None
 
@@ -149,6 +154,10 @@ class BuiltinEngine(Engine):
         """The ChatML prompt: markup from ``chat.render_segments`` is tokenised with its
         special tokens, message content always as plain text."""
         self._load()
+        with self._tokenize_lock:
+            return self._tokenize(prompt_messages)
+
+    def _tokenize(self, prompt_messages: Sequence[dict[str, str]]) -> list[int]:
         ids: list[int] = []
         for m in prompt_messages:
             ids += self.tokenizer(f"{chat.IM_START}{m['role']}\n", add_special_tokens=False)[
@@ -161,7 +170,8 @@ class BuiltinEngine(Engine):
 
     def count_text_tokens(self, text: str) -> int:
         self._load()
-        return len(self._plain(text))
+        with self._tokenize_lock:
+            return len(self._plain(text))
 
     def count_tokens(self, prompt_messages: Sequence[dict[str, str]]) -> int:
         return len(self.tokenize(prompt_messages))
