@@ -104,6 +104,16 @@ def _ratio(num: int, den: int) -> float | None:
     return None if den == 0 else round(num / den, 4)
 
 
+def _rates(v: dict[str, int]) -> dict:
+    """Recall and precision of a tp/fn/fp count, each with its Wilson interval."""
+    return {
+        "recall": _ratio(v["tp"], v["tp"] + v["fn"]),
+        "recall_ci": wilson(v["tp"], v["tp"] + v["fn"]),
+        "precision": _ratio(v["tp"], v["tp"] + v["fp"]),
+        "precision_ci": wilson(v["tp"], v["tp"] + v["fp"]),
+    }
+
+
 def evaluate_triage(
     rules: RuleSet | None = None,
     rows: list[dict] | None = None,
@@ -150,27 +160,11 @@ def evaluate_triage(
             misses.append(row["id"])
         elif got and not want:
             false_alarms.append(row["id"])
-    per_cat = {
-        c: {
-            "n": v["tp"] + v["fn"],
-            "recall": _ratio(v["tp"], v["tp"] + v["fn"]),
-            "recall_ci": wilson(v["tp"], v["tp"] + v["fn"]),
-            "precision": _ratio(v["tp"], v["tp"] + v["fp"]),
-            "precision_ci": wilson(v["tp"], v["tp"] + v["fp"]),
-        }
-        for c, v in sorted(cat.items())
-    }
+    per_cat = {c: {"n": v["tp"] + v["fn"], **_rates(v)} for c, v in sorted(cat.items())}
     tot = {k: sum(v[k] for v in scr.values()) for k in ("tp", "fn", "fp", "tn")}
     per_script, per_format = (
         {
-            s: {
-                "emergencies": v["tp"] + v["fn"],
-                "look_alikes": v["fp"] + v["tn"],
-                "recall": _ratio(v["tp"], v["tp"] + v["fn"]),
-                "recall_ci": wilson(v["tp"], v["tp"] + v["fn"]),
-                "precision": _ratio(v["tp"], v["tp"] + v["fp"]),
-                "precision_ci": wilson(v["tp"], v["tp"] + v["fp"]),
-            }
+            s: {"emergencies": v["tp"] + v["fn"], "look_alikes": v["fp"] + v["tn"], **_rates(v)}
             for s, v in sorted(table.items())
         }
         for table in (scr, fmt)
