@@ -106,9 +106,12 @@ def test_two_processes_train_and_save_what_one_does(tmp_path, prepared_dir):
 def test_fsdp_on_cpu_is_ddp_in_accelerate(tmp_path):
     script = tmp_path / "state.py"
     script.write_text(
+        "import sys\n"
+        "from pathlib import Path\n"
         "from accelerate import Accelerator\n"
         "a = Accelerator(cpu=True)\n"
-        "print(a.distributed_type.name, a.num_processes)\n"
+        "out = Path(sys.argv[1]) / f'rank{a.process_index}.txt'\n"
+        "out.write_text(f'{a.distributed_type.name} {a.num_processes}')\n"
     )
     # the shipped FSDP config, on CPU (`use_cpu: true`: the launcher's --cpu alone would start
     # a single plain process)
@@ -116,10 +119,12 @@ def test_fsdp_on_cpu_is_ddp_in_accelerate(tmp_path):
     text = (REPO / "configs/accelerate/fsdp.yaml").read_text(encoding="utf-8")
     config.write_text(text.replace("use_cpu: false", "use_cpu: true"), encoding="utf-8")
     cmd = [_accelerate(), "launch", "--config_file", str(config), "--num_processes", "2",
-           "--main_process_port", str(_free_port()), str(script)]  # fmt: skip
+           "--main_process_port", str(_free_port()), str(script), str(tmp_path)]  # fmt: skip
     r = subprocess.run(cmd, capture_output=True, text=True, env=_env(tmp_path), timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
-    assert r.stdout.split().count("MULTI_CPU") == 2, r.stdout
+    # one file per rank: the two ranks share the launcher's stdout, where their lines interleave
+    states = sorted(p.read_text() for p in tmp_path.glob("rank*.txt"))
+    assert states == ["MULTI_CPU 2", "MULTI_CPU 2"], states
 
 
 def test_pipeline_launches_a_stage_on_two_processes(tmp_path, prepared_dir, monkeypatch):
