@@ -8,7 +8,9 @@ Two kinds of term, so that a question in any script finds a card in any script:
 - **syllable terms** (``s:``): the project's canonical toneless Tâi-lô form
   (``safety.canonical``: Han read by ``taibun``, POJ and tone numbers folded) as
   syllables and syllable bigrams inside a clause, so *hueh-ap kuân*, *hoeh-ap koân*,
-  *hueh4-ap4 kuan5* and 血壓懸 all share ``s:hueh ap`` and ``s:ap kuan``.
+  *hueh4-ap4 kuan5* and 血壓懸 all share ``s:hueh ap`` and ``s:ap kuan``. Syllables
+  are also folded across **accents** (``fold_accent``): a writer spells what she says, and
+  病 is *pēnn* in the MOE spelling the cards use but *pīnn* in much of northern Taiwan.
 
 Bigrams carry most of the meaning in Chinese and Taigi (single characters and syllables
 are highly ambiguous); unigrams are kept so a one-syllable word still matches.
@@ -26,7 +28,7 @@ from functools import lru_cache
 
 from taigimed.text import normalize_text, to_taiwan_traditional
 
-TERMS_VERSION = 2  # bump when the terms change: it is part of the knowledge version
+TERMS_VERSION = 3  # bump when the terms change: it is part of the knowledge version
 
 _HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 
@@ -52,6 +54,29 @@ QUERY_STOP_SYLLABLES = frozenset(
 )  # fmt: skip
 
 
+# Regular sound correspondences between Taigi accents (the MOE dictionary lists them as 又音
+# of one word), folded to one spelling on both sides (question and card).
+# 病 pēnn/pīnn, 想 siūnn/siōnn, 魚 hî/hîr, 尿 jiō/liō: the same word, not near-homophones.
+_ACCENT_FOLDS = (
+    (re.compile(r"^([^aeiou]*)inn$"), r"\1enn"),  # 病 pīnn → pēnn (not 歹 pháinn)
+    (re.compile(r"^([^aeiou]*)ir(n?)$"), r"\1i\2"),  # 魚 hîr → hî
+    (re.compile(r"ionn$"), "iunn"),  # 想 siōnn → siūnn
+    (re.compile(r"^j"), "l"),  # 尿 jiō / liō: folded to l, which both accents have
+)
+
+
+@lru_cache(maxsize=4096)
+def fold_accent(syllable: str) -> str:
+    """One toneless canonical syllable in its accent-neutral spelling.
+
+    >>> [fold_accent(s) for s in ("pinn", "phainn", "hir", "sionn", "jio")]
+    ['penn', 'phainn', 'hi', 'siunn', 'lio']
+    """
+    for pattern, repl in _ACCENT_FOLDS:
+        syllable = pattern.sub(repl, syllable)
+    return syllable
+
+
 def _grams(units: list[str], prefix: str, joiner: str) -> list[str]:
     out = [prefix + u for u in units]
     out += [prefix + units[i] + joiner + units[i + 1] for i in range(len(units) - 1)]
@@ -72,7 +97,7 @@ def syllable_terms(text: str) -> list[str]:
 
     out: list[str] = []
     for clause in canonical_clauses(text):
-        syls = [s for s in clause.syllables if s.isascii() and s.isalpha()]
+        syls = [fold_accent(s) for s in clause.syllables if s.isascii() and s.isalpha()]
         out += _grams(syls, "s:", " ")
     return out
 

@@ -141,3 +141,36 @@ def test_the_topic_field_survives_save_and_load(tmp_path):
     ]
     with pytest.raises(ValueError, match="topic texts"):
         Index.build(docs, topics=["only one"], boost=2.0)
+
+
+def test_a_question_in_another_accent_finds_the_card(monkeypatch):
+    """病 is *pēnn* in the cards' MOE spelling and *pīnn* where the writer lives; 尿 *jiō* is
+    *liō* in much of Taiwan. Without the accent folds the question's own accent picks the
+    wrong card (the one that only shares 按怎照顧)."""
+    from taigimed.knowledge import terms
+    from taigimed.knowledge.index import Index
+
+    docs = [
+        ("foot", "Thn̂g-jiō-pēnn ài kòo kha: kha ta̍k-kang ài khuànn, kha-té ū siong-kháu."),
+        ("care", "Án-tsuánn tsiàu-kòo lāu-lâng: ài tsiàu-kòo sin-khu, tsiàu-kòo sim-tsîng."),
+    ]  # fmt: skip
+    question = "thn̂g-liō-pīnn ê kha beh án-tsuánn tsiàu-kòo"
+    assert Index.build(docs).search(question, 1)[0].doc_id == "foot"
+    monkeypatch.setattr(terms, "_ACCENT_FOLDS", ())
+    terms._terms.cache_clear()
+    terms.fold_accent.cache_clear()
+    try:
+        assert Index.build(docs).search(question, 1)[0].doc_id == "care"
+    finally:
+        terms._terms.cache_clear()
+        terms.fold_accent.cache_clear()
+
+
+def test_accent_folds_keep_rhymes_that_are_not_variants():
+    from taigimed.knowledge.terms import fold_accent
+
+    assert [fold_accent(s) for s in ("pinn", "sinn", "hir", "sionn", "jit")] == [
+        "penn", "senn", "hi", "siunn", "lit",
+    ]  # fmt: skip
+    # 歹 pháinn, 關 kuainn keep their rhymes: -inn there is not the rhyme that varies
+    assert [fold_accent(s) for s in ("phainn", "kuainn", "ainn")] == ["phainn", "kuainn", "ainn"]
