@@ -35,6 +35,15 @@ NO_CARD = Texts(
     "khuànn i-sing, kín-kip ê sî tshiánn khà 119.",
 )
 
+# Above the card shown under an alarm only the classifier raised (serve/answers.AlarmCard):
+# the emergency notice stays first; this says when the card is the one to read.
+NOT_NOW = Texts(
+    mandarin="如果這不是現在正在發生的緊急狀況，以下是一般衛教資訊：",
+    taigi_han="若毋是這馬當咧發生的緊急狀況，下跤是一般的衛教資料：",
+    tailo="Nā m̄-sī tsit-má tng-leh huat-sing ê kín-kip tsōng-hóng, ē-kha sī it-puann ê "
+    "uē-kàu tsu-liāu:",
+)
+
 
 def in_script(texts: Texts, script: str) -> str:
     """One of ``texts`` in a reply script (``REPLY_SCRIPTS``)."""
@@ -90,6 +99,12 @@ def source_line(card: Card, script: str) -> str:
 def card_answer(card: Card, script: str) -> str:
     """The card's text in ``script`` followed by its source line."""
     return f"{in_script(card.text, script)}\n\n{source_line(card, script)}"
+
+
+def card_beside_alarm(card: Card, script: str) -> str:
+    """The card under an uncertain alarm, introduced as information for when it is not
+    happening now."""
+    return f"{in_script(NOT_NOW, script)}\n\n{card_answer(card, script)}"
 
 
 def no_card_answer(script: str) -> str:

@@ -5,6 +5,9 @@
   mode but ``model``. ``cards`` → the best card in the user's script with its source.
   ``rag`` → the top cards go into the model's prompt (``TurnContext.context``) and the
   best card is kept as the fallback.
+- ``AlarmCard`` (called by the triage, not a hook of its own): the best card for a
+  message only the triage classifier took for an emergency, shown under the emergency
+  notice (``serve/safety_layer.RedFlagTriage``).
 - ``AnswerGuard`` (post-model, before the safety layer's dose filter and disclaimer):
   checks each sentence-sized piece before it is sent (``knowledge.guard``): a loop, a
   repeat, an echo of the question, the wrong script, or (``rag``) text the cards do not
@@ -25,6 +28,7 @@ from taigimed.knowledge.base import KnowledgeBase
 from taigimed.knowledge.render import (
     NO_CARD,
     card_answer,
+    card_beside_alarm,
     in_script,
     no_card_answer,
     rag_reference,
@@ -78,6 +82,40 @@ class CardAnswer:
         ctx.scratch["reference"] = guard.reference_terms([ctx.context])
         _fallback(ctx, best, script)
         return None
+
+
+@dataclass
+class AlarmCard:
+    """The card beside an alarm only the classifier raised.
+
+    The classifier is the triage's uncertain reading: on everyday messages no rule took for
+    an emergency it still fires (*gua2 tiann7-tiann7 thau5-khak4 hin5*, "I am often dizzy",
+    got the 119 notice and nothing else). The notice stays, first and unchanged (when unsure,
+    escalate); under it the patient also reads the vetted card for the message, introduced
+    as what to read when this is not happening now. ``None`` when no card is close enough.
+    """
+
+    kb: KnowledgeBase
+    top_k: int
+    min_score: float
+
+    def __call__(self, ctx: TurnContext) -> tuple[str, list[dict]] | None:
+        found = self.kb.retrieve(ctx.user_text, self.top_k, self.min_score)
+        ctx.meta["knowledge_version"] = self.kb.version
+        ctx.meta["retrieved"] = [[h.card.id, round(h.hit.relevance, 3)] for h in found.hits]
+        if found.best is None:
+            return None
+        script, best = _script(ctx), found.hits[0]
+        note = asdict(source_note(best.card, script, best.hit.relevance))
+        return card_beside_alarm(best.card, script), [note]
+
+
+def alarm_card(cfg, kb: KnowledgeBase | None) -> AlarmCard | None:
+    """The ``AlarmCard`` for a server answering from cards (``cards``, ``rag``); ``model``
+    mode shows the model's own answers, and no card beside an alarm either."""
+    if kb is None or cfg.serve.answer_mode == "model":
+        return None
+    return AlarmCard(kb, cfg.knowledge.top_k, cfg.knowledge.min_score)
 
 
 def _fallback(ctx: TurnContext, best, script: str) -> None:

@@ -23,7 +23,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from taigimed import __version__
 from taigimed.config import Config
 from taigimed.knowledge.base import KnowledgeBase
-from taigimed.serve.answers import answer_hooks
+from taigimed.serve.answers import alarm_card, answer_hooks
 from taigimed.serve.engines.base import Engine
 from taigimed.serve.errors import install_handlers
 from taigimed.serve.generation import TurnRunner
@@ -123,8 +123,8 @@ def default_hooks(cfg: Config, knowledge: KnowledgeBase | None = None) -> Hooks:
     """The hooks ``create_app`` uses when none are passed: the safety layer's standardiser,
     red-flag triage and dosing first, then the answer mode's card retrieval
     (``serve/answers.py``); after the model, the answer guard, then the safety layer's dose
-    filter and disclaimer."""
-    hooks = safety_hooks(cfg.serve.safety)
+    filter and disclaimer. An alarm only the triage classifier raised carries the card too."""
+    hooks = safety_hooks(cfg.serve.safety, alarm_card(cfg, knowledge))
     pre, post = answer_hooks(cfg, knowledge)
     hooks.pre_model += pre
     hooks.post_model = post + hooks.post_model

@@ -3,7 +3,9 @@
 - ``standardize``: the input standardiser (script detection + the data pipeline's normalisers).
 - ``RedFlagTriage``: pre-model; a red flag (rules, or the classifier beside them) answers
   at once with emergency guidance; the trigger says which path fired. It reads the recent
-  user turns of the conversation (``safety.conversation``), not only the last one.
+  user turns of the conversation (``safety.conversation``), not only the last one. When
+  the classifier alone fired, the vetted card for the message follows the notice
+  (``beside_alarm``: ``serve.answers.AlarmCard``).
 - ``DoseQuestion``: pre-model; a question about how much / how often / doubling or
   skipping a medicine answers at once: ask your pharmacist or doctor, no number.
 - ``ReviewGate``: pre-model; holds the answer for a clinician (all, or flagged turns).
@@ -14,6 +16,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from taigimed.safety.classifier import TriageClassifier
@@ -56,11 +59,16 @@ def _tailo_view(ctx: TurnContext, text: str) -> None:
         ctx.meta.pop("answer_tailo", None)
 
 
+# What follows an alarm only the classifier raised: (text, sources), or None.
+BesideAlarm = Callable[[TurnContext], "tuple[str, list[dict]] | None"]
+
+
 @dataclass
 class RedFlagTriage:
     rules: RuleSet
     answer_tailo: bool = True
     classifier: TriageClassifier | None = None
+    beside_alarm: BesideAlarm | None = None
 
     def __call__(self, ctx: TurnContext) -> ImmediateReply | None:
         # The classifier learnt from Taigi (Han, Tâi-lô, POJ), Mandarin and mixed messages;
@@ -101,6 +109,10 @@ class RedFlagTriage:
         ctx.meta["red_flags"] = result.categories
         ctx.meta["triage_path"] = path
         text = emergency_reply(self.rules, result, _script(ctx))
+        card = self.beside_alarm(ctx) if self.beside_alarm and not result.hits else None
+        if card is not None:
+            text = f"{text}\n\n{card[0]}"
+            ctx.meta["sources"] = card[1]
         if self.answer_tailo:
             _tailo_view(ctx, text)
         return ImmediateReply(text, "red_flag", triggers)
@@ -198,14 +210,16 @@ class AnswerSafety:
         return suffix
 
 
-def safety_hooks(cfg: SafetyConfig) -> Hooks:
-    """The safety layer's hooks for ``serve.app.default_hooks``."""
+def safety_hooks(cfg: SafetyConfig, beside_alarm: BesideAlarm | None = None) -> Hooks:
+    """The safety layer's hooks for ``serve.app.default_hooks``; ``beside_alarm`` adds the
+    card under an alarm only the classifier raised."""
     if not cfg.enabled:
         return Hooks()
     rules = rules_in_effect(cfg)
     pre: list = []
     if cfg.red_flag_triage:
-        pre.append(RedFlagTriage(rules, cfg.answer_tailo, classifier_in_effect(cfg, rules)))
+        classifier = classifier_in_effect(cfg, rules)
+        pre.append(RedFlagTriage(rules, cfg.answer_tailo, classifier, beside_alarm))
     if cfg.dose_questions:
         pre.append(DoseQuestion(rules, cfg.answer_tailo))
     if cfg.review_mode != "off":

@@ -197,3 +197,50 @@ def test_a_wrong_report_puts_the_card_in_the_review_queue(answer_client, tmp_pat
     with db.session_factory(db.make_engine(url))() as session:
         queue = card_review_queue(session)
     assert [(q["card_id"], q["inaccuracy"]) for q in queue] == [("test-hypertension-salt", 1)]
+
+
+@pytest.fixture()
+def eager_classifier(tmp_path):
+    """The shipped triage classifier with its threshold at 0 and no second readings: it
+    takes every message for an emergency, as it wrongly takes some everyday ones."""
+    import json
+
+    from taigimed.safety.classifier import MODEL_PATH
+
+    tree = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
+    tree["threshold"] = 0.0
+    tree.pop("everyday", None)
+    tree.pop("syllables", None)
+    path = tmp_path / "eager.json"
+    path.write_text(json.dumps(tree, ensure_ascii=False), encoding="utf-8")
+    return str(path)
+
+
+def test_an_alarm_only_the_classifier_raised_carries_the_card(answer_client, eager_classifier):
+    """The 119 notice stays first; the vetted card for the message follows it, with its
+    source. An alarm the rules raised, and a message no card answers, get the notice alone.
+    Broken input: ``model`` mode, which shows no card, answers with the notice alone."""
+    safety = load_config("tiny").serve.safety.model_copy(
+        update={"classifier": True, "classifier_path": eager_classifier}
+    )
+    client = answer_client("cards", safety=safety)
+    statement = "阮阿母血壓傷懸"  # a statement: an everyday question is never the classifier's
+    out = _ask(client, statement)
+    info, text = out["taigimed"], out["choices"][0]["message"]["content"]
+    assert info["reply_kind"] == "red_flag"
+    assert info["triggers"][-1]["rule_id"].endswith(":classifier")
+    assert text.index("119") < text.index("若毋是這馬當咧發生的緊急狀況") < text.index("血壓懸的人")
+    assert [s["card_id"] for s in info["sources"]] == ["test-hypertension-salt"]
+
+    by_rules = _ask(client, "我爸爸突然倒在地上，叫他都沒有反應，也沒有呼吸")
+    assert by_rules["taigimed"]["reply_kind"] == "red_flag"
+    assert by_rules["taigimed"]["sources"] == []
+    assert "緊急狀況，以下是一般衛教資訊" not in by_rules["choices"][0]["message"]["content"]
+    no_card = _ask(client, "明天會不會下雨？要不要帶傘出門？")
+    assert no_card["taigimed"]["reply_kind"] == "red_flag"
+    assert no_card["taigimed"]["sources"] == []
+
+    model = answer_client("model", ReplayEngine(GROUNDED), safety=safety)
+    plain = _ask(model, statement)
+    assert plain["taigimed"]["reply_kind"] == "red_flag"
+    assert plain["taigimed"]["sources"] == []
