@@ -166,7 +166,9 @@ class Index:
         if meta.get("terms_version") != TERMS_VERSION:
             raise KnowledgeIndexError(
                 f"{folder}: built with terms version {meta.get('terms_version')}, this "
-                f"package reads version {TERMS_VERSION}; rebuild with 'taigimed data prepare'"
+                f"package reads version {TERMS_VERSION}; rebuild with 'taigimed data prepare' "
+                "(a build registered with a model: run 'taigimed pipeline run', so that the "
+                "new build is evaluated and registered before it is served)"
             )
         return cls(
             bm25, meta["doc_ids"], meta["df"], meta["k1"], meta["b"], topic, meta.get("boost", 0.0)

@@ -174,3 +174,19 @@ def test_accent_folds_keep_rhymes_that_are_not_variants():
     ]  # fmt: skip
     # 歹 pháinn, 關 kuainn keep their rhymes: -inn there is not the rhyme that varies
     assert [fold_accent(s) for s in ("phainn", "kuainn", "ainn")] == ["phainn", "kuainn", "ainn"]
+
+
+def test_an_index_built_with_other_terms_is_refused_naming_the_rebuild(tmp_path):
+    """Terms decide what a question meets: an index built with other terms (an older package's
+    build registered with a model) would answer differently from what was evaluated."""
+    import json
+
+    from taigimed.knowledge.index import INDEX_JSON, Index, KnowledgeIndexError
+
+    Index.build([("a", "血壓懸愛食較汫"), ("b", "喙齒愛照顧")]).save(tmp_path / "ix")
+    assert Index.load(tmp_path / "ix").doc_ids == ["a", "b"]
+    meta = json.loads((tmp_path / "ix" / INDEX_JSON).read_text(encoding="utf-8"))
+    meta["terms_version"] -= 1
+    (tmp_path / "ix" / INDEX_JSON).write_text(json.dumps(meta), encoding="utf-8")
+    with pytest.raises(KnowledgeIndexError, match="taigimed pipeline run"):
+        Index.load(tmp_path / "ix")
