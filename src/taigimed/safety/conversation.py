@@ -24,9 +24,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import lru_cache
 
+from taigimed.safety.classifier import romanised
 from taigimed.safety.dose import asks_amount, has_cue, is_dose_question, names_medicine
-from taigimed.safety.hearing import heard_clauses
-from taigimed.safety.inquiry import is_inquiry, topic_only
+from taigimed.safety.hearing import hear, heard_clauses
+from taigimed.safety.inquiry import (
+    asks_by_word,
+    is_inquiry,
+    tells_habit,
+    tells_no_alarm,
+    topic_only,
+)
 from taigimed.safety.resolution import resolved_within
 from taigimed.safety.rules import CueSet, RuleSet
 from taigimed.safety.triage import (
@@ -104,6 +111,21 @@ def _settled(rules: RuleSet, text: str, dated: bool = False) -> tuple[bool, set[
     return bool(past) and not r.hits, cats
 
 
+def _romanised_everyday(rules: RuleSet, text: str, classifier) -> bool:
+    """A romanised message that the everyday reading does not take for an emergency
+    (classifier.EverydayCheck) and that either asks by its words without a mark
+    (*tshài-thâu-kué beh án-tsuánn tshuē*) or holds no word of harm (``cues.alarm``): the
+    letters' classifier alone, reading syllable fragments, is not trusted there. Questions
+    with a mark are judged by the classifier's own second readings."""
+    check = getattr(classifier, "everyday", None)
+    if check is None:
+        return False
+    heard = hear(rules, text)
+    if not romanised(heard) or not (asks_by_word(rules, text) or tells_no_alarm(rules, text)):
+        return False
+    return check.score(heard, rules.variants) < check.threshold
+
+
 def assess_conversation(
     rules: RuleSet, turns: Sequence[str], classifier=None, limit: int = CONTEXT_TURNS
 ) -> TriageResult:
@@ -128,6 +150,17 @@ def assess_conversation(
     if result.classifier_fired and not result.hits and is_inquiry(rules, turns[-1]):
         # An everyday question (diet, prevention, signs, care) with nothing happening now:
         # the classifier alone does not send "call 119" (safety/inquiry.py).
+        result.classifier_fired = False
+    if result.classifier_fired and not result.hits and tells_habit(rules, turns[-1]):
+        # A habit told (guá tiānn-tiānn thâu-khak hîn, 常常晚上起來尿尿) with nothing of now.
+        result.classifier_fired = False
+    if (
+        result.classifier_fired
+        and not result.hits
+        and _romanised_everyday(rules, turns[-1], classifier)
+    ):
+        # A romanised question without "?" (tshài-thâu-kué beh án-tsuánn tshuē), or a
+        # romanised statement with no word of harm: the everyday reading must agree.
         result.classifier_fired = False
     if len(turns) == 1:
         return result

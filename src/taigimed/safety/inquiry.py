@@ -57,3 +57,42 @@ def topic_only(rules: RuleSet, text: str, result: TriageResult) -> bool:
         if named and (rules.having is None or not _has(c, rules.having)):
             return False  # 我媽低血糖，可以吃什麼? may be now
     return True
+
+
+def _present(rules: RuleSet, clauses) -> bool:
+    """Something in the message says now, onset, or asks for help now."""
+    cues = [x for x in (rules.onset, rules.now, rules.urgent) if x is not None]
+    return any(_has(c, x) for c in clauses for x in cues)
+
+
+def asks_by_word(rules: RuleSet, text: str) -> bool:
+    """A romanised message that asks with a question word instead of a mark (*tshài-thâu-kué
+    beh án-tsuánn tshuē*, *ài tsē tó tsi̍t-pan tshia*) and says nothing of now. Not a clause
+    that ends on *án-tsuánn* ("… what now?"): a carer's report ends so. The caller decides
+    romanisation (``classifier.romanised``); False without ``cues.asking``."""
+    if rules.asking is None:
+        return False
+    clauses = heard_clauses(rules, text)
+    asked = any(_has(c, rules.asking) and not c.joined.endswith("an tsuann") for c in clauses)
+    return asked and not _present(rules, clauses)
+
+
+def tells_habit(rules: RuleSet, text: str) -> bool:
+    """The message tells a habit or a long-standing complaint (*guá tiānn-tiānn thâu-khak
+    hîn*, 我常常晚上起來尿尿: ``cues.habitual``) and nothing in it says now, onset or asks
+    for help now. The classifier alone does not send "119" on one; the rules still fire
+    (a symptom they know is escalated whatever the habit). False without ``cues.habitual``."""
+    if rules.habitual is None:
+        return False
+    clauses = heard_clauses(rules, text)
+    return any(_has(c, rules.habitual) for c in clauses) and not _present(rules, clauses)
+
+
+def tells_no_alarm(rules: RuleSet, text: str) -> bool:
+    """No word of harm (``cues.alarm``: blood, pain, breath, a fall, not answering, medicine,
+    "leaving" …) anywhere in the message. Read on romanised statements only, where the
+    letters' classifier leans "emergency" on syllable fragments (*Guá kin-á-ji̍t khì
+    tshī-tiûnn bé tshài.* scored 0.70). False without ``cues.alarm``."""
+    if rules.alarm is None:
+        return False
+    return not any(_has(c, rules.alarm) for c in heard_clauses(rules, text))
