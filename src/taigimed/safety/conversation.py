@@ -111,17 +111,17 @@ def _settled(rules: RuleSet, text: str, dated: bool = False) -> tuple[bool, set[
     return bool(past) and not r.hits, cats
 
 
-def _romanised_everyday(rules: RuleSet, text: str, classifier) -> bool:
-    """A romanised message that the everyday reading does not take for an emergency
-    (classifier.EverydayCheck) and that either asks by its words without a mark
-    (*tshài-thâu-kué beh án-tsuánn tshuē*) or holds no word of harm (``cues.alarm``): the
-    letters' classifier alone, reading syllable fragments, is not trusted there. Questions
-    with a mark are judged by the classifier's own second readings."""
+def _everyday_disagrees(rules: RuleSet, text: str, classifier) -> bool:
+    """The everyday reading (classifier.EverydayCheck) does not take the message for an
+    emergency, and the message either asks by its words without a mark (*tshài-thâu-kué
+    beh án-tsuánn tshuē*, LINE的字怎麼調大) or is romanised and holds no word of harm
+    (``cues.alarm``: the letters' n-grams of romanised text are syllable fragments).
+    Questions with a mark are judged by the classifier's own second readings."""
     check = getattr(classifier, "everyday", None)
     if check is None:
         return False
     heard = hear(rules, text)
-    if not romanised(heard) or not (asks_by_word(rules, text) or tells_no_alarm(rules, text)):
+    if not (asks_by_word(rules, text) or (romanised(heard) and tells_no_alarm(rules, text))):
         return False
     return check.score(heard, rules.variants) < check.threshold
 
@@ -157,10 +157,10 @@ def assess_conversation(
     if (
         result.classifier_fired
         and not result.hits
-        and _romanised_everyday(rules, turns[-1], classifier)
+        and _everyday_disagrees(rules, turns[-1], classifier)
     ):
-        # A romanised question without "?" (tshài-thâu-kué beh án-tsuánn tshuē), or a
-        # romanised statement with no word of harm: the everyday reading must agree.
+        # A question without "?" (tshài-thâu-kué beh án-tsuánn tshuē, LINE的字怎麼調大), or
+        # a romanised statement with no word of harm: the everyday reading must agree.
         result.classifier_fired = False
     if len(turns) == 1:
         return result

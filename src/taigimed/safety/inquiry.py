@@ -65,16 +65,30 @@ def _present(rules: RuleSet, clauses) -> bool:
     return any(_has(c, x) for c in clauses for x in cues)
 
 
+# "Not long / not much" (無外久就足疼, 沒多久就, bô guā-tsē): a measure in a report, not a
+# question.
+_NOT_ASKING = ("bo gua", "沒多", "沒有多", "不多", "無偌", "無外")
+# "I don't know what / how much" (吃了多少我不知道, 毋知食著啥): a carer's report holds the
+# question word; the message does not ask.
+_REPORTED = ("不知道", "不曉得", "不清楚", "毋知", "m tsai", "bo tsai")
+
+
 def asks_by_word(rules: RuleSet, text: str) -> bool:
-    """A romanised message that asks with a question word instead of a mark (*tshài-thâu-kué
-    beh án-tsuánn tshuē*, *ài tsē tó tsi̍t-pan tshia*) and says nothing of now. Not a clause
-    that ends on *án-tsuánn* ("… what now?"): a carer's report ends so. The caller decides
-    romanisation (``classifier.romanised``); False without ``cues.asking``."""
+    """A message that asks with a question word instead of a mark (*tshài-thâu-kué beh
+    án-tsuánn tshuē*, 假喙齒暗時愛按怎洗, LINE的字怎麼調大: ``cues.asking``) and says nothing
+    of now. Not a clause that ends on *án-tsuánn* ("… what now?"): a carer's report ends so;
+    怎麼辦 / 按怎辦 are ``cues.urgent``. False without ``cues.asking``."""
     if rules.asking is None:
         return False
     clauses = heard_clauses(rules, text)
-    asked = any(_has(c, rules.asking) and not c.joined.endswith("an tsuann") for c in clauses)
-    return asked and not _present(rules, clauses)
+    asked = any(
+        _has(c, rules.asking)
+        and not c.joined.endswith("an tsuann")
+        and not any(w in c.joined or w in c.text for w in _NOT_ASKING)
+        for c in clauses
+    )
+    reported = any(w in c.joined or w in c.text for c in clauses for w in _REPORTED)
+    return asked and not reported and not _present(rules, clauses)
 
 
 def tells_habit(rules: RuleSet, text: str) -> bool:

@@ -169,3 +169,17 @@ def test_lexicon_gaps_of_the_fifth_round(tmp_path):
     # Broken input: without the i/e fold, tshínn is not tshénn.
     broken = _edited(tmp_path, r"\n  tshinn: tshenn\n")
     assert "unconscious" not in triage(broken, _std("I tsit-má kiò bē tshínn")).categories
+
+
+def test_a_han_question_asked_by_its_words_but_not_a_reported_one(tmp_path):
+    asked = "LINE的字怎麼調大"  # no question mark
+    assert CLF.fires(CLF.score(_std(asked), RULES.variants))
+    assert asks_by_word(RULES, _std(asked)) and not _decide(asked).triggered
+    # "I don't know how much" is a carer's report holding the question word: it still fires.
+    told = "小孩子吃了多少我不知道，整瓶都空了"
+    assert not asks_by_word(RULES, _std(told))
+    assert _decide(told).triggered
+    # "Not long after" is a measure, not a question (無外久就足疼).
+    assert not asks_by_word(RULES, _std("伊講予球 kòng 著，無外久就足疼"))
+    # Broken input: without cues.asking the question gets 119 again.
+    assert _decide(asked, rules=_without_cue(tmp_path, "asking")).triggered
