@@ -45,8 +45,9 @@ def test_the_classifier_alone_does_not_answer_an_everyday_question_with_119(tmp_
     assert CLF.fires(score)  # the second opinion alone would say 119
     assert is_inquiry(RULES, _std(EVERYDAY))
     assert not _decide(EVERYDAY).triggered
-    # Broken input: without cues.inquiry the false alarm is back.
-    broken = _without(tmp_path, "inquiry")
+    # Broken input: without cues.inquiry (and cues.asking, which since rules 2026.12.7 also
+    # lets the everyday reading judge "要怎麼處理" without a mark) the false alarm is back.
+    broken = _without(tmp_path, "inquiry", "asking")
     assert _decide(EVERYDAY, rules=broken).triggered
 
 
