@@ -126,6 +126,13 @@ def _everyday_disagrees(rules: RuleSet, text: str, classifier) -> bool:
     return check.score(heard, rules.variants) < check.threshold
 
 
+def _asks_aftercare(rules: RuleSet, text: str) -> bool:
+    """An everyday or aftercare question (復健, 運動, 可以吃什麼) with nothing urgent in it."""
+    return is_inquiry(rules, text) or (
+        _has(rules, text, rules.aftercare) and not _has(rules, text, rules.urgent)
+    )
+
+
 def assess_conversation(
     rules: RuleSet, turns: Sequence[str], classifier=None, limit: int = CONTEXT_TURNS
 ) -> TriageResult:
@@ -176,6 +183,16 @@ def assess_conversation(
         done, cats = _settled(rules, t, dated)
         if done:
             start, settled_cats, settled_any = i + 1, settled_cats | cats, True
+    if not now and not result.hits and _asks_aftercare(rules, last):
+        # 我先生上個月中風，現在右手還是比較沒力 … 復健要做多久?: a condition named on an
+        # earlier day (or month) is the background of a question about care, even with
+        # the deficit it left told as "still" (還是, iáu-koh); not when something in that
+        # turn is new (cues.new_event: 突然, 又, 剛剛).
+        for i, t in enumerate(turns[:-1]):
+            r = _earlier(rules, t)
+            named = {h.category for h in r.hits if h.pattern in rules.topic}
+            if named and _has(rules, t, rules.earlier_day) and not _has(rules, t, rules.new_event):
+                start, settled_cats, settled_any = i + 1, settled_cats | named, True
     if _resolved(rules, last) and not now:
         # The last turn says it is over (醫生說沒事，已經出院): the earlier turns are settled.
         for t in turns[:-1]:

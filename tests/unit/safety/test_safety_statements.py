@@ -183,3 +183,39 @@ def test_a_han_question_asked_by_its_words_but_not_a_reported_one(tmp_path):
     assert not asks_by_word(RULES, _std("伊講予球 kòng 著，無外久就足疼"))
     # Broken input: without cues.asking the question gets 119 again.
     assert _decide(asked, rules=_without_cue(tmp_path, "asking")).triggered
+
+
+def test_a_care_question_after_a_stroke_last_month(tmp_path):
+    before = "我先生上個月中風，現在右手還是比較沒力"
+    assert not _decide(before, "復健大概要做多久才會進步？在家可以做哪些動作？").triggered
+    assert not _decide(
+        "Gún a-kong sann-gue̍h tiòng-hong, tsit-má tò-tshiú iáu-koh khah bô-la̍t.",
+        "Tī tshù-lāi ē-sái tsò siánn-mih ūn-tōng pang-tsān i?",
+    ).triggered
+    # Something new in either turn, or a plea for help, is no care question.
+    assert _decide("我爸上個月中風，剛剛突然講不出話", "可以吃什麼？").triggered
+    assert _decide(before, "他現在又講不出話了，怎麼辦").triggered
+    # Broken input: without cues.earlier_day the stroke last month is read as now.
+    broken = _without_cue(tmp_path, "earlier_day")
+    assert _decide(before, "復健大概要做多久才會進步？", rules=broken).triggered
+
+
+def test_a_blood_pressure_reading_in_its_own_clause():
+    for text in (
+        "Guá tú-tsiah niû hiat-ap, nn̄g-pah-tsa̍p, thâu-khak thiànn, ba̍k-tsiu bū-bū",
+        "我爸量血壓，210，頭很痛",
+    ):
+        assert "hypertensive_crisis" in triage(RULES, _std(text)).categories, text
+    # A high reading alone, or no reading, is not a crisis.
+    assert "hypertensive_crisis" not in triage(RULES, _std("我爸量血壓，210")).categories
+    assert "hypertensive_crisis" not in triage(RULES, _std("我爸血壓120，頭有點痛")).categories
+
+
+def test_dosing_kinds_of_rules_2026_12_8():
+    for text in (
+        "大人咳嗽的藥水會使予阮三歲的孫仔啉寡仔無？",  # an adult's syrup for a child
+        "Gín-á ê ka-sàu io̍h-tsuí tsi̍t-pái ài lim kuí cc?",
+        "一工三擺 ê 藥，我 kan-na 食早頓 kap 暗頓，ē-sái 改兩擺無？",
+        "阿嬤的血糖藥，今天晚上她沒吃飯，那包藥還要吃嗎？",
+    ):
+        assert is_dose_conversation(RULES, [_std(text)]), text
