@@ -76,6 +76,9 @@ def test_a_romanised_question_asked_by_its_words(tmp_path):
 def test_a_romanised_statement_with_no_word_of_harm(tmp_path):
     assert tells_no_alarm(RULES, _std(MARKET))
     assert not _decide(MARKET).triggered
+    # Even where the everyday reading agrees with the letters (it scores this 0.96): no word
+    # of harm, no 119 from the classifier alone.
+    assert not _decide("Guán sun-á kin-á-ji̍t tsò-sit tsiok kut-la̍t.").triggered
     # A romanised emergency with a word of harm still fires on the classifier alone.
     told = "A-pa ê kha hueh lâu tsin tsē, mōo-kin at bē tiâu"
     assert not tells_no_alarm(RULES, _std(told))
