@@ -222,3 +222,18 @@ def test_dosing_kinds_of_rules_2026_12_8():
         "阿嬤的血糖藥，今天晚上她沒吃飯，那包藥還要吃嗎？",
     ):
         assert is_dose_conversation(RULES, [_std(text)]), text
+
+
+def test_f_and_hu_meet_in_the_pinyin_view(monkeypatch):
+    from taigimed.safety import pinyin
+
+    heard = _std("我媽突然分過去了")  # 分 fen dictated for 昏 hun
+    assert "unconscious" in triage(RULES, heard).categories
+    assert "breathing" in triage(RULES, _std("阿公夫吸困難")).categories
+    # Broken input: without the f/hu fold the dictated word is not heard.
+    monkeypatch.setattr(pinyin, "_F_TO_HU", {})
+    pinyin.pinyin_tokens.cache_clear()
+    try:
+        assert "unconscious" not in triage(RULES, heard).categories
+    finally:
+        pinyin.pinyin_tokens.cache_clear()
