@@ -31,7 +31,6 @@ _F_TO_HU = {
     "fang": "huang",
     "fei": "hui",
     "fen": "hun",
-    "feng": "hong",
     "fo": "huo",
     "fou": "hou",
     "fu": "hu",
@@ -39,14 +38,14 @@ _F_TO_HU = {
 
 
 def fold(syllable: str) -> str:
-    syllable = _F_TO_HU.get(syllable, syllable)
     for a, b in _FOLD:
         if syllable.startswith(a):
             syllable = b + syllable[2:]
             break
     if syllable.endswith("ng") and syllable[-3:-2] in ("i", "e"):
         syllable = syllable[:-1]
-    return syllable
+    # After the nasal fold, so 風 feng and 分 fen still meet (both hun).
+    return _F_TO_HU.get(syllable, syllable)
 
 
 @lru_cache(maxsize=4096)
