@@ -237,3 +237,18 @@ def test_f_and_hu_meet_in_the_pinyin_view(monkeypatch):
         assert "unconscious" not in triage(RULES, heard).categories
     finally:
         pinyin.pinyin_tokens.cache_clear()
+
+
+def test_an_object_swallowed_told_by_what_the_child_does():
+    for text in (
+        "Gín-á thun tsi̍t lia̍p tsînn, tsit-má lâu nuā bē thun",
+        "孩子吞了一個硬幣，現在一直流口水",
+    ):
+        assert "choking" in triage(RULES, _std(text)).categories, text
+    assert not _decide("小孩吞口水會痛，喉嚨發炎要吃什麼").triggered
+    # Broken input: the category without its combos misses them.
+    cats = tuple(
+        dataclasses.replace(c, combos=()) if c.id == "choking" else c for c in RULES.categories
+    )
+    broken = dataclasses.replace(RULES, categories=cats)
+    assert "choking" not in triage(broken, _std("孩子吞了一個硬幣，現在一直流口水")).categories
