@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from taigimed.safety.hearing import heard_clauses
 from taigimed.safety.rules import RuleSet
-from taigimed.safety.triage import TriageResult, _has
+from taigimed.safety.triage import TriageResult, _canon_spans, _has
 
 
 def is_inquiry(rules: RuleSet, text: str) -> bool:
@@ -109,4 +109,8 @@ def tells_no_alarm(rules: RuleSet, text: str) -> bool:
     tshī-tiûnn bé tshài.* scored 0.70). False without ``cues.alarm``."""
     if rules.alarm is None:
         return False
-    return not any(_has(c, rules.alarm) for c in heard_clauses(rules, text))
+    # With tones where the writer gave them: lāu (old, lāu-lâng) is not lâu (to flow).
+    return not any(
+        _canon_spans(c, rules.alarm, check_tone=True) or any(w in c.text for w in rules.alarm.han)
+        for c in heard_clauses(rules, text)
+    )

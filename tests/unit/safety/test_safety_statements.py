@@ -136,6 +136,7 @@ def test_poisoning_told_by_what_was_swallowed():
         "孩子吃了洗衣球，現在一直吐",
         "阿公把漂白水當水喝了一口",
         "家裡熱水器好像壞了，全家都頭痛想吐",
+        "我孫子把洗碗精喝了一口",  # the writer's own grandchild and a product: no sign needed
     ):
         assert "poisoning" in triage(RULES, _std(text)).categories, text
     for text in (
@@ -143,6 +144,8 @@ def test_poisoning_told_by_what_was_swallowed():
         "小孩吃了退燒藥，多久可以再吃一次？",
         "冬天全家都感冒頭痛，要吃什麼？",
         "熱水器要裝在哪裡比較安全？",
+        "有個小孩吃了洗衣球送醫，家裡有小孩要怎麼收？",  # a story, no sign
+        "阮囡仔嗽，大人的藥仔會使予伊食無？",  # the cough is why, not a sign after
     ):
         assert "poisoning" not in triage(RULES, _std(text)).categories, text
     # Broken input: the category without its combos misses them.
@@ -252,3 +255,15 @@ def test_an_object_swallowed_told_by_what_the_child_does():
     )
     broken = dataclasses.replace(RULES, categories=cats)
     assert "choking" not in triage(broken, _std("孩子吞了一個硬幣，現在一直流口水")).categories
+
+
+def test_the_alarm_words_keep_their_tones(tmp_path):
+    # a-kong (grandfather) is not kòng (to hit); lāu-lâng (old people) is not lâu (to flow).
+    everyday = "Guá a-kong kin-á-ji̍t beh khì tsò kiān-khong kiám-tsa"
+    assert CLF.fires(CLF.score(_std(everyday), RULES.variants))
+    assert tells_no_alarm(RULES, _std(everyday)) and not _decide(everyday).triggered
+    assert tells_no_alarm(RULES, _std("Lāu-lâng ē-sái tsia̍h siánn"))
+    assert not tells_no_alarm(RULES, _std("A-pa ê kha hueh lâu tsin tsē"))
+    # Broken input: an alarm list holding kòng reads a-kong as a blow.
+    broken = _edited(tmp_path, r"(\n  alarm:\n    taigi: \[)", r"\1kòng, ")
+    assert not tells_no_alarm(broken, _std(everyday))
