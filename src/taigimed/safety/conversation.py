@@ -24,9 +24,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import lru_cache
 
+from taigimed.safety.classifier import romanised
 from taigimed.safety.dose import asks_amount, has_cue, is_dose_question, names_medicine
-from taigimed.safety.hearing import heard_clauses
-from taigimed.safety.inquiry import is_inquiry, topic_only
+from taigimed.safety.hearing import hear, heard_clauses
+from taigimed.safety.inquiry import (
+    asks_by_word,
+    is_inquiry,
+    tells_habit,
+    tells_no_alarm,
+    topic_only,
+)
 from taigimed.safety.resolution import resolved_within
 from taigimed.safety.rules import CueSet, RuleSet
 from taigimed.safety.triage import (
@@ -104,6 +111,32 @@ def _settled(rules: RuleSet, text: str, dated: bool = False) -> tuple[bool, set[
     return bool(past) and not r.hits, cats
 
 
+def _everyday_disagrees(rules: RuleSet, text: str, classifier) -> bool:
+    """Is the classifier alone not to be trusted here? A romanised message with no word of
+    harm at all (``cues.alarm``): the letters' n-grams of romanised text are syllable
+    fragments (*Guá kin-á-ji̍t khì tshī-tiûnn bé tshài.* scored 0.70), and the everyday
+    reading, trained on Han-Lo sentences, agrees with them too often to decide alone. Or a
+    message that asks by its words without a mark (*tshài-thâu-kué beh án-tsuánn tshuē*,
+    LINE的字怎麼調大) whose everyday reading (classifier.EverydayCheck) does not take it for
+    an emergency. Questions with a mark are judged by the classifier's own second readings."""
+    check = getattr(classifier, "everyday", None)
+    if check is None:
+        return False
+    heard = hear(rules, text)
+    if romanised(heard) and tells_no_alarm(rules, text):
+        return True
+    if not asks_by_word(rules, text):
+        return False
+    return check.score(heard, rules.variants) < check.threshold
+
+
+def _asks_aftercare(rules: RuleSet, text: str) -> bool:
+    """An everyday or aftercare question (復健, 運動, 可以吃什麼) with nothing urgent in it."""
+    return is_inquiry(rules, text) or (
+        _has(rules, text, rules.aftercare) and not _has(rules, text, rules.urgent)
+    )
+
+
 def assess_conversation(
     rules: RuleSet, turns: Sequence[str], classifier=None, limit: int = CONTEXT_TURNS
 ) -> TriageResult:
@@ -129,6 +162,17 @@ def assess_conversation(
         # An everyday question (diet, prevention, signs, care) with nothing happening now:
         # the classifier alone does not send "call 119" (safety/inquiry.py).
         result.classifier_fired = False
+    if result.classifier_fired and not result.hits and tells_habit(rules, turns[-1]):
+        # A habit told (guá tiānn-tiānn thâu-khak hîn, 常常晚上起來尿尿) with nothing of now.
+        result.classifier_fired = False
+    if (
+        result.classifier_fired
+        and not result.hits
+        and _everyday_disagrees(rules, turns[-1], classifier)
+    ):
+        # A question without "?" (tshài-thâu-kué beh án-tsuánn tshuē, LINE的字怎麼調大), or
+        # a romanised statement with no word of harm: the everyday reading must agree.
+        result.classifier_fired = False
     if len(turns) == 1:
         return result
     last = turns[-1]
@@ -143,6 +187,16 @@ def assess_conversation(
         done, cats = _settled(rules, t, dated)
         if done:
             start, settled_cats, settled_any = i + 1, settled_cats | cats, True
+    if not now and not result.hits and _asks_aftercare(rules, last):
+        # 我先生上個月中風，現在右手還是比較沒力 … 復健要做多久?: a condition named on an
+        # earlier day (or month) is the background of a question about care, even with
+        # the deficit it left told as "still" (還是, iáu-koh); not when something in that
+        # turn is new (cues.new_event: 突然, 又, 剛剛).
+        for i, t in enumerate(turns[:-1]):
+            r = _earlier(rules, t)
+            named = {h.category for h in r.hits if h.pattern in rules.topic}
+            if named and _has(rules, t, rules.earlier_day) and not _has(rules, t, rules.new_event):
+                start, settled_cats, settled_any = i + 1, settled_cats | named, True
     if _resolved(rules, last) and not now:
         # The last turn says it is over (醫生說沒事，已經出院): the earlier turns are settled.
         for t in turns[:-1]:

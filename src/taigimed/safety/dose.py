@@ -94,7 +94,21 @@ def asks_amount(rules: RuleSet, text: str) -> bool:
     if rules.dose_ask is None:
         return False
     heard = hear(rules, text)
-    return has_cue(heard_clauses(rules, heard), rules.dose_ask) or bool(DOSE_RE.search(heard))
+    clauses = heard_clauses(rules, heard)
+    return (
+        has_cue(clauses, rules.dose_ask)
+        or bool(DOSE_RE.search(heard))
+        or missed_dose(rules, clauses)
+    )
+
+
+def missed_dose(rules: RuleSet, clauses) -> bool:
+    """A missed dose told (袂記得食, 忘記吃, ``dose_intent.forgot``) and not a question about
+    remembering: with a habit or a request for a way (``dose_intent.adherence``: 定定, 常常,
+    辦法, 提醒) it is about adherence, not an amount (我定定袂記得食藥仔，有啥物好辦法？)."""
+    if rules.dose_forgot is None or not has_cue(clauses, rules.dose_forgot):
+        return False
+    return rules.dose_adherence is None or not has_cue(clauses, rules.dose_adherence)
 
 
 def is_dose_question(rules: RuleSet, text: str) -> bool:
@@ -114,4 +128,6 @@ def is_dose_question(rules: RuleSet, text: str) -> bool:
     if rules.dose_ask_alone is not None and has(rules.dose_ask_alone):
         return True
     # Asking with the amount itself (會當食兩粒無？, chia̍h nn̄g lia̍p bô?) counts as asking.
-    return has(rules.dose_medicine) and (has(rules.dose_ask) or bool(DOSE_RE.search(text)))
+    return has(rules.dose_medicine) and (
+        has(rules.dose_ask) or bool(DOSE_RE.search(text)) or missed_dose(rules, clauses)
+    )

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from taigimed.safety.hearing import heard_clauses
 from taigimed.safety.rules import RuleSet
-from taigimed.safety.triage import TriageResult, _has
+from taigimed.safety.triage import TriageResult, _canon_spans, _has
 
 
 def is_inquiry(rules: RuleSet, text: str) -> bool:
@@ -57,3 +57,60 @@ def topic_only(rules: RuleSet, text: str, result: TriageResult) -> bool:
         if named and (rules.having is None or not _has(c, rules.having)):
             return False  # 我媽低血糖，可以吃什麼? may be now
     return True
+
+
+def _present(rules: RuleSet, clauses) -> bool:
+    """Something in the message says now, onset, or asks for help now."""
+    cues = [x for x in (rules.onset, rules.now, rules.urgent) if x is not None]
+    return any(_has(c, x) for c in clauses for x in cues)
+
+
+# "Not long / not much" (無外久就足疼, 沒多久就, bô guā-tsē): a measure in a report, not a
+# question.
+_NOT_ASKING = ("bo gua", "沒多", "沒有多", "不多", "無偌", "無外")
+# "I don't know what / how much" (吃了多少我不知道, 毋知食著啥): a carer's report holds the
+# question word; the message does not ask.
+_REPORTED = ("不知道", "不曉得", "不清楚", "毋知", "m tsai", "bo tsai")
+
+
+def asks_by_word(rules: RuleSet, text: str) -> bool:
+    """A message that asks with a question word instead of a mark (*tshài-thâu-kué beh
+    án-tsuánn tshuē*, 假喙齒暗時愛按怎洗, LINE的字怎麼調大: ``cues.asking``) and says nothing
+    of now. Not a clause that ends on *án-tsuánn* ("… what now?"): a carer's report ends so;
+    怎麼辦 / 按怎辦 are ``cues.urgent``. False without ``cues.asking``."""
+    if rules.asking is None:
+        return False
+    clauses = heard_clauses(rules, text)
+    asked = any(
+        _has(c, rules.asking)
+        and not c.joined.endswith("an tsuann")
+        and not any(w in c.joined or w in c.text for w in _NOT_ASKING)
+        for c in clauses
+    )
+    reported = any(w in c.joined or w in c.text for c in clauses for w in _REPORTED)
+    return asked and not reported and not _present(rules, clauses)
+
+
+def tells_habit(rules: RuleSet, text: str) -> bool:
+    """The message tells a habit or a long-standing complaint (*guá tiānn-tiānn thâu-khak
+    hîn*, 我常常晚上起來尿尿: ``cues.habitual``) and nothing in it says now, onset or asks
+    for help now. The classifier alone does not send "119" on one; the rules still fire
+    (a symptom they know is escalated whatever the habit). False without ``cues.habitual``."""
+    if rules.habitual is None:
+        return False
+    clauses = heard_clauses(rules, text)
+    return any(_has(c, rules.habitual) for c in clauses) and not _present(rules, clauses)
+
+
+def tells_no_alarm(rules: RuleSet, text: str) -> bool:
+    """No word of harm (``cues.alarm``: blood, pain, breath, a fall, not answering, medicine,
+    "leaving" …) anywhere in the message. Read on romanised statements only, where the
+    letters' classifier leans "emergency" on syllable fragments (*Guá kin-á-ji̍t khì
+    tshī-tiûnn bé tshài.* scored 0.70). False without ``cues.alarm``."""
+    if rules.alarm is None:
+        return False
+    # With tones where the writer gave them: lāu (old, lāu-lâng) is not lâu (to flow).
+    return not any(
+        _canon_spans(c, rules.alarm, check_tone=True) or any(w in c.text for w in rules.alarm.han)
+        for c in heard_clauses(rules, text)
+    )

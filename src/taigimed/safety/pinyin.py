@@ -6,7 +6,7 @@ homophones (賣/袂 are both *bē*); for Mandarin the message is also read as to
 (``pypinyin``), one token per character so a token index is a character index and the Han
 view's negation and scope spans apply unchanged. The retroflex and nasal pairs that
 Taiwanese Mandarin and its dictation confuse fold together (zh/z, ch/c, sh/s, ing/in,
-eng/en).
+eng/en, and f with hu: fen/hun, fu/hu).
 
 Only Mandarin phrases of at least :data:`MIN_SYLLABLES` characters are matched this way:
 one or two syllables have too many homophones (血 *xue* is also 學, 雪).
@@ -23,6 +23,18 @@ MIN_SYLLABLES = 3
 PLACEHOLDER = "·"  # a character with no Mandarin reading (Latin, digits, punctuation)
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _FOLD = (("zh", "z"), ("ch", "c"), ("sh", "s"))
+# Taiwanese-accented Mandarin, and its dictation, merges f with hu (分過去 fen for 昏過去 hun,
+# 夫吸 fu for 呼吸 hu): an f-syllable reads as its hu- twin.
+_F_TO_HU = {
+    "fa": "hua",
+    "fan": "huan",
+    "fang": "huang",
+    "fei": "hui",
+    "fen": "hun",
+    "fo": "huo",
+    "fou": "hou",
+    "fu": "hu",
+}
 
 
 def fold(syllable: str) -> str:
@@ -32,7 +44,8 @@ def fold(syllable: str) -> str:
             break
     if syllable.endswith("ng") and syllable[-3:-2] in ("i", "e"):
         syllable = syllable[:-1]
-    return syllable
+    # After the nasal fold, so 風 feng and 分 fen still meet (both hun).
+    return _F_TO_HU.get(syllable, syllable)
 
 
 @lru_cache(maxsize=4096)

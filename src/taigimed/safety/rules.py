@@ -249,6 +249,10 @@ class RuleSet:
     # An everyday health question, and words asking for help now (safety/inquiry.py).
     inquiry: CueSet | None = None
     urgent: CueSet | None = None
+    # A question asked by its words, and a habit told (safety/inquiry.py).
+    asking: CueSet | None = None
+    habitual: CueSet | None = None
+    alarm: CueSet | None = None
     # A resolution told after the event, and words that make it doubtful
     # (safety/resolution.py).
     resolved_after: CueSet | None = None
@@ -261,11 +265,16 @@ class RuleSet:
     idiom: CueSet | None = None
     # Degree idioms as expressions: (Han text, canonical joined syllables).
     idiom_re: tuple[tuple[re.Pattern[str], ...], tuple[re.Pattern[str], ...]] = ((), ())
+    # Look-alikes as expressions (粉倒出來: 倒 "pour" before 出/進/掉), same shape.
+    lookalike_re: tuple[tuple[re.Pattern[str], ...], tuple[re.Pattern[str], ...]] = ((), ())
     # Speech-to-text homophones replaced in the Han text before matching (終風 → 中風).
     homophones: dict[str, str] = field(default_factory=dict)
     dose_medicine: CueSet | None = None
     dose_ask: CueSet | None = None
     dose_ask_alone: CueSet | None = None
+    # A missed dose, and words that make it a question about remembering (safety/dose.py).
+    dose_forgot: CueSet | None = None
+    dose_adherence: CueSet | None = None
     replies: dict[str, dict[str, str]] = field(default_factory=dict)
     review_keywords: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
@@ -315,9 +324,12 @@ def _labels(label: dict, where: str) -> dict[str, str]:
     return out
 
 
-def _idiom_res(tree, path: Path) -> tuple[tuple[re.Pattern[str], ...], ...]:
-    """``cues.idiom_expressions``: ``han`` expressions on the standardised text and
-    ``canonical`` ones on the toneless syllables joined by spaces."""
+def _idiom_res(
+    tree, path: Path, key_name: str = "idiom_expressions"
+) -> tuple[tuple[re.Pattern[str], ...], ...]:
+    """``cues.idiom_expressions`` (or ``cues.lookalike_expressions``): ``han`` expressions
+    on the standardised text and ``canonical`` ones on the toneless syllables joined by
+    spaces."""
     out = []
     for key in ("han", "canonical"):
         compiled = []
@@ -325,7 +337,7 @@ def _idiom_res(tree, path: Path) -> tuple[tuple[re.Pattern[str], ...], ...]:
             try:
                 compiled.append(re.compile(x, re.IGNORECASE))
             except (re.error, TypeError) as exc:
-                raise RuleError(f"{path}: cues.idiom_expressions.{key}: {x!r}: {exc}") from exc
+                raise RuleError(f"{path}: cues.{key_name}.{key}: {x!r}: {exc}") from exc
         out.append(tuple(compiled))
     return tuple(out)
 
@@ -415,6 +427,9 @@ def _load_rules(path: Path, mtime_ns: int) -> RuleSet:
                 "hypothetical",
                 "inquiry",
                 "urgent",
+                "asking",
+                "habitual",
+                "alarm",
                 "resolved_after",
                 "resolution_doubt",
                 "having",
@@ -440,6 +455,9 @@ def _load_rules(path: Path, mtime_ns: int) -> RuleSet:
             str(w) for k in ("taigi", "mandarin") for w in (cues.get("topic") or {}).get(k) or []
         ),
         idiom_re=_idiom_res(cues.get("idiom_expressions") or {}, path),
+        lookalike_re=_idiom_res(
+            cues.get("lookalike_expressions") or {}, path, "lookalike_expressions"
+        ),
         homophones=_homophones(tree.get("homophones") or {}, path),
         dose_medicine=_cues(
             _need(_need(tree, "dose_intent", str(path)), "medicine", f"{path}: dose_intent"),
@@ -456,6 +474,12 @@ def _load_rules(path: Path, mtime_ns: int) -> RuleSet:
             f"{path}: dose_intent.ask_alone",
             variants,
         ),
+        **{
+            f"dose_{k}": _cues(tree["dose_intent"][k], f"{path}: dose_intent.{k}", variants)
+            if k in tree["dose_intent"]
+            else None
+            for k in ("forgot", "adherence")
+        },
         replies=replies,
         review_keywords={
             "han": tuple(rk.get("han", ())),

@@ -23,11 +23,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from taigimed.safety.canonical import Clause, _read_clause
 from taigimed.safety.hearing import hear, heard_clauses
 from taigimed.safety.pinyin import pinyin_tokens
-from taigimed.safety.rules import CueSet, Pattern, RuleSet
+from taigimed.safety.rules import CueSet, Pattern, RuleSet, _canon_tokens
 
 # Which reply script answers which detected input script.
 REPLY_SCRIPT = {
@@ -196,6 +197,15 @@ class _ClauseView:
 CARRY_CLAUSES = 2
 
 
+def _han_to_tokens(rules: RuleSet, text: str, m: re.Match[str]) -> tuple[int, int]:
+    """A Han expression's match as canonical token indices: a Taigi phrase read in the
+    canonical view of the same words (sim-tsōng … thîng in 看到心臟快停了, hūn-tó in 粉倒)
+    lies inside it too."""
+    key = tuple(sorted(rules.variants.items()))
+    first = len(_read_clause(text[: m.start()], key).syllables) if m.start() else 0
+    return first, first + len(_read_clause(m.group(0), key).syllables)
+
+
 def _idiom_spans(rules: RuleSet, c: Clause) -> tuple[list, list, bool]:
     """Spans that no hit inside may raise an alarm from: idioms (笑死, 氣甲欲中風) and
     look-alike words (正常 tsìng-siông holds 腫 tsìng); and whether an idiom stood there."""
@@ -203,7 +213,10 @@ def _idiom_spans(rules: RuleSet, c: Clause) -> tuple[list, list, bool]:
     if rules.idiom is not None:
         canon, han = _canon_spans(c, rules.idiom), _han_spans(c.text, rules.idiom.han)
     han_res, canon_res = rules.idiom_re
-    han += [m.span() for r in han_res for m in r.finditer(c.text)]
+    for r in han_res:
+        for m in r.finditer(c.text):
+            han.append(m.span())
+            canon.append(_han_to_tokens(rules, c.text, m))
     for r in canon_res:
         for m in r.finditer(c.joined):
             start = c.joined.count(" ", 0, m.start())
@@ -212,7 +225,47 @@ def _idiom_spans(rules: RuleSet, c: Clause) -> tuple[list, list, bool]:
     if rules.lookalike is not None:
         canon += _canon_spans(c, rules.lookalike)
         han += _han_spans(c.text, rules.lookalike.han)
+    look_han, look_canon = rules.lookalike_re
+    for r in look_han:
+        for m in r.finditer(c.text):
+            han.append(m.span())
+            canon.append(_han_to_tokens(rules, c.text, m))
+    for r in look_canon:
+        for m in r.finditer(c.joined):
+            start = c.joined.count(" ", 0, m.start())
+            canon.append((start, start + m.group(0).count(" ") + 1))
     return canon, han, seen
+
+
+# "After" a condition (中風後, 中風了以後, 心肌梗塞過, tiòng-hong liáu-āu): the condition is
+# the background of what is told, an event that is over, like a past cue.
+_AFTER_HAN = r"(?:了以後|了之後|了後|以後|之後|過後|後|過)(?![來去])"
+_AFTER_CANON = r"(?: liau)? (?:au|i au|tsi au|kue au|kue)\b"
+
+
+@lru_cache(maxsize=8)
+def _after_res(topic: frozenset[str], variants: tuple) -> tuple[re.Pattern[str], ...]:
+    han = sorted((t for t in topic if all(_HAN_CHAR.match(ch) for ch in t)), key=len)[::-1]
+    roman = {" ".join(_canon_tokens(t, dict(variants))[0]) for t in topic if t not in han} - {""}
+    out = []
+    if han:
+        out.append(re.compile("(?:" + "|".join(map(re.escape, han)) + ")" + _AFTER_HAN))
+    if roman:
+        alts = "|".join(map(re.escape, sorted(roman, key=len, reverse=True)))
+        out.append(re.compile(rf"(?:^| )(?:{alts}){_AFTER_CANON}"))
+    return tuple(out)
+
+
+_HAN_CHAR = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+def _after_condition(rules: RuleSet, c: Clause) -> bool:
+    """Does the clause name a condition (``cues.topic``) followed by "after" (中風後的復健,
+    阿公中風了後, tiòng-hong liáu-āu)? The condition is then background, not an event now."""
+    if not rules.topic:
+        return False
+    han, *canon = _after_res(rules.topic, tuple(sorted(rules.variants.items())))
+    return bool(han.search(c.text)) or any(r.search(c.joined) for r in canon)
 
 
 def _pinyin_view(text: str) -> tuple[str, frozenset[str]]:
@@ -225,6 +278,11 @@ def _views(rules: RuleSet, text: str) -> list[_ClauseView]:
     named = any(
         _canon_spans(c, rules.person, check_tone=True) or any(w in c.text for w in rules.person.han)
         for c in clauses
+    )
+    # "After a stroke" is background unless the message says something is starting or
+    # going on (突然, 又, 一直, 救命): 中風後一直吐 is no aftercare question.
+    after = not any(
+        _has(c, cues) for c in clauses for cues in (rules.onset, rules.urgent) if cues is not None
     )
     out = []
     # Past and hearsay reach the clauses after theirs until a "now" cue (這馬, tsit-má).
@@ -239,7 +297,7 @@ def _views(rules: RuleSet, text: str) -> list[_ClauseView]:
         else:
             if _has(c, rules.hearsay):
                 carried, left = "hearsay", CARRY_CLAUSES + 1
-            elif _has_past(rules, c):
+            elif _has_past(rules, c) or (after and _after_condition(rules, c)):
                 carried, left = carried or "past", CARRY_CLAUSES + 1
             context = carried if left > 0 else None
             left -= 1

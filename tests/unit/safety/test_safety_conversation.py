@@ -209,9 +209,9 @@ def test_dictation_homophones_meet_in_the_pinyin_view():
     assert pinyin_tokens("胸口ab") == ("xiong", "kou", "·", "·")
     assert pinyin_tokens("中風醒") == (
         "zong",
-        "fen",
+        "hun",
         "xin",
-    )  # zh/z, eng/en, ing/in fold  # one token per character
+    )  # zh/z, eng/en, ing/in fold, f/hu (rules 2026.12.9)  # one token per character
     hits = triage(RULES, "我爸兇口很痛，串不過氣").hits
     assert {(h.category, h.script) for h in hits} >= {
         ("chest_pain", "pinyin"),

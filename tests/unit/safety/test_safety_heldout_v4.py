@@ -30,7 +30,8 @@ FLOORS = {
     "conversation_precision": 0.92,
     "single_recall": 0.955,
     "single_precision": 0.92,
-    "dose_redirected": 47,  # 42 at 2026.12.3; 45 with safety/hearing.py, 47 at 2026.12.4
+    # 42 at 2026.12.3; 45 with safety/hearing.py, 47 at 2026.12.4, 51 at 2026.12.8
+    "dose_redirected": 51,
     "script_recall": {
         "mandarin": 0.92,
         "mandarin_simplified": 0.95,

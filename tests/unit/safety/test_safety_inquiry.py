@@ -45,8 +45,9 @@ def test_the_classifier_alone_does_not_answer_an_everyday_question_with_119(tmp_
     assert CLF.fires(score)  # the second opinion alone would say 119
     assert is_inquiry(RULES, _std(EVERYDAY))
     assert not _decide(EVERYDAY).triggered
-    # Broken input: without cues.inquiry the false alarm is back.
-    broken = _without(tmp_path, "inquiry")
+    # Broken input: without cues.inquiry (and cues.asking, which since rules 2026.12.7 also
+    # lets the everyday reading judge "要怎麼處理" without a mark) the false alarm is back.
+    broken = _without(tmp_path, "inquiry", "asking")
     assert _decide(EVERYDAY, rules=broken).triggered
 
 
@@ -71,7 +72,9 @@ def test_a_condition_named_as_the_topic_of_a_question_does_not_fire(tmp_path):
     ):
         r = _decide(text)
         assert not r.triggered, text
-        assert topic_only(RULES, _std(text), triage(RULES, _std(text)))
+        # Either a topic, or (中風過, "has had a stroke": rules 2026.12.6) background.
+        read = triage(RULES, _std(text))
+        assert not read.hits or topic_only(RULES, _std(text), read)
     # Just happened, suspected, or a state that may be now: it fires.
     for text in ("我爸中風了，要注意什麼", "我爸好像中風，要看哪一科", "我媽低血糖，可以吃什麼"):
         assert _decide(text).rules_fired, text
