@@ -236,7 +236,7 @@ def test_an_alarm_only_the_classifier_raised_carries_the_card(answer_client, eag
     assert by_rules["taigimed"]["reply_kind"] == "red_flag"
     assert by_rules["taigimed"]["sources"] == []
     assert "緊急狀況，以下是一般衛教資訊" not in by_rules["choices"][0]["message"]["content"]
-    no_card = _ask(client, "明天會不會下雨？要不要帶傘出門？")
+    no_card = _ask(client, "我明天要去台北")  # a statement no card answers
     assert no_card["taigimed"]["reply_kind"] == "red_flag"
     assert no_card["taigimed"]["sources"] == []
 
