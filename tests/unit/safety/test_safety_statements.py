@@ -16,7 +16,11 @@ from taigimed.safety.triage import triage
 from taigimed.text.romanize import standardize_input
 
 RULES = load_rules()
-CLF = load_classifier()
+# These readings only cancel the classifier alone. Since the sixth round the shipped letters,
+# trained on real writing too, no longer fire on most of the everyday sentences below (the
+# market trip scores 0.37 against 0.58, LINE的字怎麼調大 0.05); lowered to 0.04 they do, as
+# an eager classifier would, and what is tested is that the readings hold it back.
+CLF = dataclasses.replace(load_classifier(), threshold=0.04)
 
 
 def _std(text: str) -> str:
