@@ -49,10 +49,13 @@ def test_the_classifier_alone_does_not_answer_an_everyday_question_with_119(tmp_
     assert EAGER.fires(score)  # the second opinion alone would say 119
     assert is_inquiry(RULES, _std(EVERYDAY))
     assert not _decide(EVERYDAY, clf=EAGER).triggered
-    # Broken input: without cues.inquiry (and cues.asking, which since rules 2026.12.7 also
-    # lets the everyday reading judge "要怎麼處理" without a mark) the false alarm is back.
+    # Without the everyday reading (which since the sixth round judges Han statements too)
+    # the inquiry scope alone holds it back; broken input: without cues.inquiry (and
+    # cues.asking) the false alarm is back.
+    letters = dataclasses.replace(EAGER, everyday=None)
+    assert not _decide(EVERYDAY, clf=letters).triggered
     broken = _without(tmp_path, "inquiry", "asking")
-    assert _decide(EVERYDAY, rules=broken, clf=EAGER).triggered
+    assert _decide(EVERYDAY, rules=broken, clf=letters).triggered
 
 
 def test_something_happening_now_keeps_a_question_out_of_the_inquiry_scope():

@@ -169,3 +169,22 @@ def test_kinds_of_event_of_the_sixth_round(tmp_path):
     path = tmp_path / "rules.yaml"
     path.write_text(text[:start] + text[end:], encoding="utf-8")
     assert not _fires("阮翁去田裡噴農藥，轉來一直吐，規身軀汗", rules=load_rules(path))
+
+
+def test_the_everyday_reading_judges_han_statements_not_romanised_ones():
+    import dataclasses
+
+    from taigimed.safety.classifier import load_classifier
+    from taigimed.safety.triage import assess
+
+    # An eager copy of the shipped classifier, so that the letters alone would say 119.
+    eager = dataclasses.replace(load_classifier(), threshold=0.05)
+    han = standardize_input("阮阿母規工攏佇厝內，毋出門。")[0]  # a statement, no question
+    assert eager.fires(eager.score(han, RULES.variants))
+    assert not eager.everyday.agrees(han, RULES.variants)
+    assert not assess(RULES, han, eager).triggered
+    # Broken input: without the everyday reading the statement gets 119.
+    assert assess(RULES, han, dataclasses.replace(eager, everyday=None)).triggered
+    # A romanised statement is not its to judge (it lost a wound still bleeding).
+    told = standardize_input("Guá kin-á-ji̍t khì tshī-tiûnn bé tshài.")[0]
+    assert eager.everyday.agrees(told, RULES.variants)

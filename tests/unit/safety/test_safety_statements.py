@@ -191,8 +191,12 @@ def test_a_han_question_asked_by_its_words_but_not_a_reported_one(tmp_path):
     assert _decide(told).triggered
     # "Not long after" is a measure, not a question (無外久就足疼).
     assert not asks_by_word(RULES, _std("伊講予球 kòng 著，無外久就足疼"))
-    # Broken input: without cues.asking the question gets 119 again.
-    assert _decide(asked, rules=_without_cue(tmp_path, "asking")).triggered
+    # Broken input: without cues.asking, and without the everyday reading (which since the
+    # sixth round judges a Han statement by itself), the question gets 119 again.
+    letters = dataclasses.replace(CLF, everyday=None)
+    assert _decide(asked, rules=_without_cue(tmp_path, "asking"), clf=letters).triggered
+    # The everyday reading alone now holds it back too.
+    assert not _decide(asked, rules=_without_cue(tmp_path, "asking")).triggered
 
 
 def test_a_care_question_after_a_stroke_last_month(tmp_path):
