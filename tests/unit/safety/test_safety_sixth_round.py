@@ -188,3 +188,19 @@ def test_the_everyday_reading_judges_han_statements_not_romanised_ones():
     # A romanised statement is not its to judge (it lost a wound still bleeding).
     told = standardize_input("Guá kin-á-ji̍t khì tshī-tiûnn bé tshài.")[0]
     assert eager.everyday.agrees(told, RULES.variants)
+
+
+def test_a_self_introduction_is_not_read_by_the_classifier(monkeypatch):
+    import re
+
+    import taigimed.safety.classifier as clf_module
+
+    clf = clf_module.load_classifier()
+    text = standardize_input("我叫陳大明，頭殼痛欲按怎？")[0]
+    assert not assess_conversation(RULES, [text], clf).triggered
+    # An emergency after the name still fires.
+    told = standardize_input("我叫黃小華，阿公叫不醒")[0]
+    assert assess_conversation(RULES, [told], clf).triggered
+    # Broken input: with the name read (叫 as in 叫不醒), the headache question gets 119.
+    monkeypatch.setattr(clf_module, "_SELF_INTRO", re.compile(r"(?!)"))
+    assert assess_conversation(RULES, [text], clf).triggered
