@@ -37,7 +37,7 @@ import numpy as np
 
 from taigimed.artifacts import file_sha256, write_text_atomic
 from taigimed.data.sources import SourceError
-from taigimed.generate import everyday
+from taigimed.generate import everyday, read_files
 from taigimed.safety.classifier import (
     MODEL_PATH,
     NGRAMS,
@@ -171,8 +171,12 @@ def _everyday_reading(texts: list[str], y: np.ndarray, daily: np.ndarray, rows: 
     }
 
 
-def build(corpus: Path | None = None) -> dict:
-    """Train on the tuning corpus and return the model as a JSON-ready dict."""
+def build(
+    corpus: Path | None = None, exclude: tuple[str, ...] = (), daily_rows: list | None = None
+) -> dict:
+    """Train on the tuning corpus and the read files (``generate/read_files.py``; those named
+    in ``exclude`` left out) and return the model as a JSON-ready dict. ``daily_rows``: the
+    everyday negatives when the caller already built them (the leave-one-file-out check)."""
     from taigimed.safety.evaluation import DEFAULT_EVAL, load_eval
     from taigimed.safety.hearing import hear
     from taigimed.safety.rules import load_rules
@@ -182,17 +186,25 @@ def build(corpus: Path | None = None) -> dict:
     corpus = Path(corpus or DEFAULT_EVAL)
     rules = load_rules()
     rows = load_eval(corpus)
+    # Real writing: the read evaluation files' rows beside the tuning corpus's.
+    real, trained_on = read_files.training_rows(exclude)
     # Everyday negatives in every script (generate/everyday.py), read from the data root at
     # build time and never committed; without it this raises, naming TAIGIMED_DATA_ROOT.
-    daily_rows = everyday.build(rules)
+    if daily_rows is None:
+        daily_rows = everyday.build(rules)
     std = [standardize_input(r["text"])[0] for r in rows]
+    std += [standardize_input(t)[0] for t, _, _ in real]
     std += [standardize_input(t)[0] for _, t in daily_rows]
     # Trained on the text as serving hears it (safety/hearing.py).
     texts_all = [features_text(hear(rules, s), rules.variants) for s in std]
-    y_all = np.array([1 if r["categories"] else 0 for r in rows] + [0] * len(daily_rows))
-    daily_all = np.array([False] * len(rows) + [True] * len(daily_rows))
-    # The letters' and the syllables' classifiers: the tuning corpus alone.
-    n = len(rows)
+    y_all = np.array(
+        [1 if r["categories"] else 0 for r in rows]
+        + [y for _, y, _ in real]
+        + [0] * len(daily_rows)
+    )
+    n = len(rows) + len(real)
+    daily_all = np.array([False] * n + [True] * len(daily_rows))
+    # The letters' and the syllables' classifiers: the tuning corpus and the read files.
     texts, y, daily = texts_all[:n], y_all[:n], daily_all[:n]
     by_rules = np.array([triage(rules, s).rules_fired for s in std[:n]])
 
@@ -232,6 +244,8 @@ def build(corpus: Path | None = None) -> dict:
         "kind": "logistic regression over char 1-3-grams (sublinear tf-idf, l2)",
         "corpus": corpus.name,
         "corpus_sha256": file_sha256(corpus),
+        # The read evaluation files it also trained on (generate/read_files.py).
+        "trained_on": trained_on,
         "rules_version": rules.version,
         "threshold": threshold,
         "cv_recall": round(cv_recall, 4),
@@ -246,7 +260,7 @@ def build(corpus: Path | None = None) -> dict:
 def main() -> None:
     try:
         model = build()
-    except (everyday.EverydayDataMissing, SourceError) as e:
+    except (everyday.EverydayDataMissing, SourceError, read_files.ReadFileError) as e:
         sys.exit(f"cannot rebuild the triage classifier: {e}")
     write_text_atomic(MODEL_PATH, json.dumps(model, ensure_ascii=False, indent=0) + "\n")
     print(

@@ -38,8 +38,19 @@ _WORD_CHAR = re.compile(r"\w")
 HAN_SHARE = 0.3
 
 
+# A self-introduction opening the message (我叫陳大明，…, 我號做…): 叫 "to be called" is the
+# 叫 of 叫不醒 / 叫袂應 in carers' reports, and the classifier trained on real writing took
+# 我叫陳大明，頭殼痛欲按怎？ for an emergency (0.67; 0.23 without the name). A name says
+# nothing about an emergency, so the classifier does not read it.
+_SELF_INTRO = re.compile(
+    r"^\s*(?:你好|您好)?[，,\s]*我(?:叫做|號做|叫)\s*[\u4e00-\u9fff]{2,3}\s*[，,。]\s*"
+)
+
+
 def features_text(standardised: str, variants: dict[str, str] | None = None) -> str:
-    """What the classifier reads: the standardised text and its canonical form."""
+    """What the classifier reads: the standardised text and its canonical form, without a
+    self-introduction opening it."""
+    standardised = _SELF_INTRO.sub("", standardised, count=1) or standardised
     return f"{standardised.lower()} ‖ {canonical(standardised, variants)}"
 
 
@@ -158,7 +169,8 @@ class EverydayCheck:
     it is still bleeding* fell from 0.68 to 0.30), so it does not replace the letters: on a
     message that **asks** (a question mark), the letters' classifier alone answers with 119
     only when this reading agrees (score ≥ ``threshold``, calibrated for recall by the
-    builder as the letters' one is). A carer telling what she sees is decided as before.
+    builder as the letters' one is). Since the sixth round a Han statement too; a romanised
+    carer telling what she sees is decided by the letters (and cues.alarm) as before.
     """
 
     model: _Linear
@@ -168,7 +180,11 @@ class EverydayCheck:
         return self.model.score_grams(_letter_features(features_text(standardised, variants)))
 
     def agrees(self, standardised: str, variants: dict[str, str] | None = None) -> bool:
-        if not inquires(standardised):
+        # Since the sixth round (both readings trained on real writing too) it judges Han
+        # statements as well: left out of training, no emergency of any triage file was
+        # lost and fewer everyday statements got 119 (docs/safety.md, sixth round). Not a
+        # romanised statement: there it lost two (a wound still bleeding through a towel).
+        if not inquires(standardised) and romanised(standardised):
             return True
         return self.score(standardised, variants) >= self.threshold
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import subprocess
@@ -120,17 +121,16 @@ def test_an_everyday_question_needs_the_everyday_reading_to_agree(tmp_path):
     from taigimed.text.romanize import standardize_input
 
     rules = rules_in_effect()
-    clf = classifier_for(rules)
+    # Since the sixth round the letters, trained on real writing too, no longer fire on this
+    # question (0.45 against 0.58): lowered to 0.40 they do, and the gate is what is tested.
+    clf = dataclasses.replace(classifier_for(rules), threshold=0.40)
     assert clf.everyday is not None
     # Mum stays at home all day and will not go out: how do I encourage her? (our wording)
     q = standardize_input("阮阿母規工攏佇厝內，毋出門，欲按怎鼓勵伊？")[0]
     assert clf.fires(clf.score(q, rules.variants))  # the letters alone would say 119
     assert not assess(rules, q, clf).triggered
-    tree = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
-    del tree["everyday"]
-    letters_only = tmp_path / "letters.json"
-    letters_only.write_text(json.dumps(tree, ensure_ascii=False), encoding="utf-8")
-    assert assess(rules, q, load_classifier(letters_only)).triggered
+    # Broken input: the same classifier without its everyday reading answers with 119.
+    assert assess(rules, q, dataclasses.replace(clf, everyday=None)).triggered
     assert inquires("我爸腰很痠，可以貼藥布嗎") and inquires("要去配助聽器吗。")
     # "What do I do" ends carers' reports of emergencies too: not read as a question.
     assert not inquires("阿公坐著頭垂下去，叫他都不回，我要怎麼辦")
@@ -157,7 +157,9 @@ def test_a_romanised_everyday_question_needs_the_syllable_reading_to_agree(tmp_p
     from taigimed.text.romanize import standardize_input
 
     rules = rules_in_effect()
-    clf = classifier_for(rules)
+    # Since the sixth round the letters, trained on real writing too, score this question
+    # 0.07: lowered to 0.05 they fire, and the gate is what is tested.
+    clf = dataclasses.replace(classifier_for(rules), threshold=0.05)
     assert clf.syllables is not None
     # Grandma leaks urine when she coughs or sneezes: what to do? (a dev knowledge question)
     q = standardize_input(
@@ -167,15 +169,10 @@ def test_a_romanised_everyday_question_needs_the_syllable_reading_to_agree(tmp_p
     assert romanised(q) and asks(q)
     assert clf.fires(clf.score(q, rules.variants))  # the letters alone would say 119
     assert not assess(rules, q, clf).triggered
-    tree = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
-    del tree["everyday"]  # the syllable reading alone already keeps it from 119
-    syllables_only = tmp_path / "syllables.json"
-    syllables_only.write_text(json.dumps(tree, ensure_ascii=False), encoding="utf-8")
-    assert not assess(rules, q, load_classifier(syllables_only)).triggered
-    del tree["syllables"]
-    letters_only = tmp_path / "letters.json"
-    letters_only.write_text(json.dumps(tree, ensure_ascii=False), encoding="utf-8")
-    assert assess(rules, q, load_classifier(letters_only)).triggered
+    # The syllable reading alone already keeps it from 119; broken input: without it, 119.
+    syllables_only = dataclasses.replace(clf, everyday=None)
+    assert not assess(rules, q, syllables_only).triggered
+    assert assess(rules, q, dataclasses.replace(syllables_only, syllables=None)).triggered
     # Han text and romanised statements are not the syllable reading's: the letters decide
     # (a Han question goes to the everyday reading instead, below).
     assert clf.syllables.agrees("阿公的假喙齒愛按怎洗？", rules.variants)

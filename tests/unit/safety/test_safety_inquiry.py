@@ -3,6 +3,7 @@ drowning and suicide told as "leaving first" (issue 21); each with an input that
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from taigimed.safety.classifier import load_classifier
@@ -36,19 +37,25 @@ def _without(tmp_path, *keys: str):
     return load_rules(path)
 
 
-# An everyday question the classifier alone scores over its threshold (dev knowledge set).
+# An everyday question the classifier alone scored over its threshold (dev knowledge set).
 EVERYDAY = "小腿後面青筋浮起來一條一條的像蚯蚓，是靜脈曲張嗎 要怎麼處理"
+# Since the sixth round the shipped letters, trained on real writing too, score it under
+# their threshold; an eager copy (threshold 0.02) fires, and the scope must hold it back.
+EAGER = dataclasses.replace(CLF, threshold=0.02)
 
 
 def test_the_classifier_alone_does_not_answer_an_everyday_question_with_119(tmp_path):
-    score = CLF.score(_std(EVERYDAY), RULES.variants)
-    assert CLF.fires(score)  # the second opinion alone would say 119
+    score = EAGER.score(_std(EVERYDAY), RULES.variants)
+    assert EAGER.fires(score)  # the second opinion alone would say 119
     assert is_inquiry(RULES, _std(EVERYDAY))
-    assert not _decide(EVERYDAY).triggered
-    # Broken input: without cues.inquiry (and cues.asking, which since rules 2026.12.7 also
-    # lets the everyday reading judge "要怎麼處理" without a mark) the false alarm is back.
+    assert not _decide(EVERYDAY, clf=EAGER).triggered
+    # Without the everyday reading (which since the sixth round judges Han statements too)
+    # the inquiry scope alone holds it back; broken input: without cues.inquiry (and
+    # cues.asking) the false alarm is back.
+    letters = dataclasses.replace(EAGER, everyday=None)
+    assert not _decide(EVERYDAY, clf=letters).triggered
     broken = _without(tmp_path, "inquiry", "asking")
-    assert _decide(EVERYDAY, rules=broken).triggered
+    assert _decide(EVERYDAY, rules=broken, clf=letters).triggered
 
 
 def test_something_happening_now_keeps_a_question_out_of_the_inquiry_scope():

@@ -16,7 +16,11 @@ from taigimed.safety.triage import triage
 from taigimed.text.romanize import standardize_input
 
 RULES = load_rules()
-CLF = load_classifier()
+# These readings only cancel the classifier alone. Since the sixth round the shipped letters,
+# trained on real writing too, no longer fire on most of the everyday sentences below (the
+# market trip scores 0.37 against 0.58, LINE的字怎麼調大 0.05); lowered to 0.04 they do, as
+# an eager classifier would, and what is tested is that the readings hold it back.
+CLF = dataclasses.replace(load_classifier(), threshold=0.04)
 
 
 def _std(text: str) -> str:
@@ -187,8 +191,12 @@ def test_a_han_question_asked_by_its_words_but_not_a_reported_one(tmp_path):
     assert _decide(told).triggered
     # "Not long after" is a measure, not a question (無外久就足疼).
     assert not asks_by_word(RULES, _std("伊講予球 kòng 著，無外久就足疼"))
-    # Broken input: without cues.asking the question gets 119 again.
-    assert _decide(asked, rules=_without_cue(tmp_path, "asking")).triggered
+    # Broken input: without cues.asking, and without the everyday reading (which since the
+    # sixth round judges a Han statement by itself), the question gets 119 again.
+    letters = dataclasses.replace(CLF, everyday=None)
+    assert _decide(asked, rules=_without_cue(tmp_path, "asking"), clf=letters).triggered
+    # The everyday reading alone now holds it back too.
+    assert not _decide(asked, rules=_without_cue(tmp_path, "asking")).triggered
 
 
 def test_a_care_question_after_a_stroke_last_month(tmp_path):
