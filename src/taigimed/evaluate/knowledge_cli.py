@@ -39,7 +39,7 @@ def eval_cmd(
     cfg = load(config, set_)
     kb = open_or_exit(cfg, workdir(workdir_))
     report = evaluate_knowledge(
-        kb, cfg.knowledge.top_k, cfg.knowledge.min_score, cfg.eval.bootstrap_samples, cfg.seed
+        kb, cfg.knowledge.top_k, cfg.knowledge.min_confidence, cfg.eval.bootstrap_samples, cfg.seed
     )
     for name in QUESTION_SETS:
         typer.echo(f"{name}:")
@@ -119,7 +119,7 @@ def grounding_cmd(
     )
     k = cfg.knowledge
     report = rag_grounding(
-        kb, lm, rows, k.top_k, k.min_score, cfg.serve.rag_min_support,
+        kb, lm, rows, k.top_k, k.min_confidence, cfg.serve.rag_min_support,
         n_resamples=cfg.eval.bootstrap_samples, seed=cfg.seed,
     )  # fmt: skip
     typer.echo(

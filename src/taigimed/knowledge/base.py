@@ -4,11 +4,12 @@
 
 ``build_knowledge`` validates the cards (``knowledge.cards``), indexes them
 (``knowledge.index``) and publishes one folder, named by a content hash of the card
-files, the retrieval settings and the term version, so the same cards always give the
-same version and an interrupted build never leaves a half-written one:
+files, the retrieval settings, the term version and the answer decision, so the same cards
+always give the same version and an interrupted build never leaves a half-written one:
 
     cards.jsonl   the validated cards, one JSON object per line
     index/        the BM25 index (``Index.save``)
+    decision.json the answer-or-refuse decision (``knowledge.decide``) it is served with
     manifest.json version, card count, unreviewed ids, sources, each file's sha256
     DATA_CARD.md  what the set is, where it came from, and that demo cards are unreviewed
 
@@ -36,6 +37,7 @@ from taigimed.artifacts import (
 )
 from taigimed.knowledge.cards import Card, CardError, CardSet, load_cards
 from taigimed.knowledge.config import KnowledgeConfig
+from taigimed.knowledge.decide import DECISION_FILE, SEARCH_DEPTH, AnswerDecision, DecisionError
 from taigimed.knowledge.index import Hit, Index
 from taigimed.knowledge.terms import TERMS_VERSION
 from taigimed.workdir import Workdir
@@ -77,8 +79,20 @@ def knowledge_version(cfg: KnowledgeConfig, cards: CardSet) -> str:
         "b": cfg.bm25_b,
         "topic_boost": cfg.topic_boost,
         "terms": TERMS_VERSION,
+        "decision": file_sha256(cfg.decision_path),
     }
     return fingerprint(payload)[:12]
+
+
+def build_index(cfg: KnowledgeConfig, cards: list[Card]) -> Index:
+    """The BM25 index over ``cards`` with the configured settings."""
+    return Index.build(
+        [(c.id, card_document(c)) for c in cards],
+        cfg.bm25_k1,
+        cfg.bm25_b,
+        topics=[card_topic(c) for c in cards],
+        boost=cfg.topic_boost,
+    )
 
 
 def _data_card(manifest: dict) -> str:
@@ -110,8 +124,9 @@ Links point to the publisher's site; the card's `source.title` names the materia
 ## Limits
 
 Cards are general health information, not diagnosis. Retrieval is lexical (BM25 on Han
-bigrams and toneless Tâi-lô syllables); a question worded far from every card gets the
-honest "no vetted information" reply instead of a guess.
+bigrams and toneless Tâi-lô syllables); a learned decision over the retrieval's evidence
+(`decision.json`, docs/knowledge.md) gives a question worded far from every card the honest
+"no vetted information" reply instead of a guess.
 """
 
 
@@ -125,20 +140,15 @@ def _is_built(folder: Path, version: str) -> bool:
 def build_knowledge(cfg: KnowledgeConfig, workdir: Workdir, *, today: date | None = None) -> Path:
     """Validate, index and publish the cards; returns the version folder (cached by hash)."""
     cards = load_cards(cfg.cards_dirs, require_reviewed=cfg.require_reviewed, today=today)
+    decision = AnswerDecision.load(cfg.decision_path)  # a bad file stops the build, not serving
     version = knowledge_version(cfg, cards)
     target = knowledge_dir(workdir) / version
     if not _is_built(target, version):
         with publish_dir(target) as tmp:
             lines = [json.dumps(c.model_dump(mode="json"), ensure_ascii=False) for c in cards.cards]
             write_text_atomic(tmp / CARDS, "\n".join(lines) + "\n")
-            index = Index.build(
-                [(c.id, card_document(c)) for c in cards.cards],
-                cfg.bm25_k1,
-                cfg.bm25_b,
-                topics=[card_topic(c) for c in cards.cards],
-                boost=cfg.topic_boost,
-            )
-            index.save(tmp / "index")
+            build_index(cfg, cards.cards).save(tmp / "index")
+            write_json_atomic(tmp / DECISION_FILE, decision.to_json())
             publishers: dict[str, int] = {}
             for c in cards.cards:
                 publishers[c.source.publisher] = publishers.get(c.source.publisher, 0) + 1
@@ -155,6 +165,8 @@ def build_knowledge(cfg: KnowledgeConfig, workdir: Workdir, *, today: date | Non
                     "b": cfg.bm25_b,
                     "topic_boost": cfg.topic_boost,
                     "terms": TERMS_VERSION,
+                    "decision_threshold": decision.threshold,
+                    "decision_trained_on": [t["file"] for t in decision.meta["trained_on"]],
                 },
                 "built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                 "package": __version__,
@@ -181,10 +193,12 @@ class Retrieved:
 
 @dataclass(frozen=True)
 class Retrieval:
-    """The cards found for one question; ``answered`` when the best is close enough."""
+    """The cards found for one question; ``answered`` when the decision (``confidence``,
+    ``knowledge.decide``) says the best one answers it."""
 
     hits: tuple[Retrieved, ...]
     answered: bool
+    confidence: float = 0.0
 
     @property
     def best(self) -> Card | None:
@@ -192,8 +206,17 @@ class Retrieval:
 
 
 class KnowledgeBase:
-    def __init__(self, folder: Path, manifest: dict, cards: dict[str, Card], index: Index):
+    def __init__(
+        self,
+        folder: Path,
+        manifest: dict,
+        cards: dict[str, Card],
+        index: Index,
+        decision: AnswerDecision,
+    ):
         self.folder, self.manifest, self.cards, self.index = folder, manifest, cards, index
+        self.decision = decision
+        self.topics = {c.id: c.topic for c in cards.values()}
 
     @property
     def version(self) -> str:
@@ -229,15 +252,24 @@ class KnowledgeBase:
                 log.warning("card %s expired on %s: not served", card.id, card.expires)
                 continue
             cards[card.id] = card
-        return cls(folder, manifest, cards, Index.load(folder / "index"))
+        try:
+            decision = AnswerDecision.load(folder / DECISION_FILE)
+        except DecisionError as exc:
+            raise CardError(
+                f"{folder}: {exc} (a build from before the answer decision: run "
+                "'taigimed pipeline run' so that a new build is evaluated and registered)"
+            ) from exc
+        return cls(folder, manifest, cards, Index.load(folder / "index"), decision)
 
-    def retrieve(self, question: str, k: int, min_score: float) -> Retrieval:
-        hits = tuple(
-            Retrieved(self.cards[h.doc_id], h)
-            for h in self.index.search(question, k + 2)
-            if h.doc_id in self.cards
-        )[:k]
-        return Retrieval(hits, bool(hits) and hits[0].hit.relevance >= min_score)
+    def retrieve(self, question: str, k: int, min_confidence: float | None = None) -> Retrieval:
+        """The ``k`` best cards for a standardised question, and whether the best answers it:
+        the decision's confidence at least ``min_confidence`` (default: its own threshold)."""
+        depth = max(k, SEARCH_DEPTH)
+        found = [h for h in self.index.search(question, depth) if h.doc_id in self.cards]
+        confidence = self.decision.confidence(question, found, self.topics)
+        floor = self.decision.threshold if min_confidence is None else min_confidence
+        hits = tuple(Retrieved(self.cards[h.doc_id], h) for h in found[:k])
+        return Retrieval(hits, bool(hits) and confidence >= floor, confidence)
 
 
 def standardised(question: str) -> tuple[str, str]:
@@ -250,10 +282,12 @@ def standardised(question: str) -> tuple[str, str]:
     return text, reply_script(meta.get("script"))
 
 
-def answer_question(kb: KnowledgeBase, question: str, top_k: int, min_score: float):
+def answer_question(
+    kb: KnowledgeBase, question: str, top_k: int, min_confidence: float | None = None
+):
     """(retrieval, reply script) for a raw question (``standardised``)."""
     text, script = standardised(question)
-    return kb.retrieve(text, top_k, min_score), script
+    return kb.retrieve(text, top_k, min_confidence), script
 
 
 def current_knowledge(workdir: Workdir) -> Path | None:

@@ -52,7 +52,8 @@ def ask_cmd(
     set_: SetOpt = None,
     workdir_: WorkdirOpt = None,
 ) -> None:
-    """What `cards` mode would answer, with the retrieved cards and their relevance.
+    """What `cards` mode would answer, with the retrieved cards, their relevance and the
+    decision's confidence that the best one answers the question.
 
     taigimed knowledge ask "高血壓的人飲食要注意什麼？"
     """
@@ -61,10 +62,12 @@ def ask_cmd(
 
     cfg = load(config, set_)
     kb = open_or_exit(cfg, workdir(workdir_))
-    found, script = answer_question(kb, question, cfg.knowledge.top_k, cfg.knowledge.min_score)
+    k = cfg.knowledge
+    found, script = answer_question(kb, question, k.top_k, k.min_confidence)
     for h in found.hits:
         typer.echo(f"  {h.hit.relevance:.3f}  {h.card.id}")
-    typer.echo("")
+    verdict = "answers" if found.answered else "no vetted information"
+    typer.echo(f"confidence {found.confidence:.2f}: {verdict}\n")
     typer.echo(card_answer(found.best, script) if found.best else no_card_answer(script))
 
 

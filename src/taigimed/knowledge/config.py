@@ -7,6 +7,7 @@ from pathlib import Path
 from pydantic import Field
 
 from taigimed.configbase import StrictModel
+from taigimed.knowledge.decide import DECISION_PATH
 
 DEMO_CARDS = Path(__file__).parent / "demo_cards"
 
@@ -24,13 +25,19 @@ class KnowledgeConfig(StrictModel):
         "building, the gate and serving then fail closed on an unreviewed card.",
     )
     top_k: int = Field(3, ge=1, le=20, description="Cards retrieved per question.")
-    min_score: float = Field(
-        0.08,
+    decision_path: Path = Field(
+        DECISION_PATH,
+        description="The fitted answer-or-refuse decision (knowledge/decide.py) a build is "
+        "served with; the shipped one was fitted on the read question sets for the demo cards "
+        "(docs/knowledge.md). Its SHA-256 is part of the knowledge version.",
+    )
+    min_confidence: float | None = Field(
+        None,
         ge=0,
         le=1,
-        description="Below this relevance (the idf-weighted share of the question's bigrams "
-        "the best card holds, knowledge/index.py) no card answers: the reply says there is no "
-        "vetted information. Tuned on the development questions only (docs/evaluation.md).",
+        description="Below this probability that the best card answers the question no card "
+        "answers: the reply says there is no vetted information. None: the decision's own "
+        "threshold (0.5). Higher refuses more.",
     )
     bm25_k1: float = Field(
         1.5, gt=0, description="BM25 term-frequency saturation (flat from 1.2 to 2.2 on dev)."

@@ -14,7 +14,9 @@ Besides its score, a hit carries a **relevance** between 0 and 1: the idf-weight
 share of the question's bigrams (Han character pairs, syllable pairs: the terms that carry
 meaning) that the card holds. Words of the question that no card uses (an off-topic
 question's) have the largest idf, so they pull relevance down; words every card uses
-(注意, 按怎) weigh almost nothing. ``knowledge.min_score`` is a threshold on it.
+(注意, 按怎) weigh almost nothing. It is the main evidence of the answer-or-refuse
+decision (``knowledge.decide``), beside how many of those bigrams the card holds and the
+share of the question's single characters and syllables it holds.
 
 On disk (``save``/``load``): ``bm25/`` and ``bm25_topic/`` (bm25s's files), ``index.json``
 (document ids, document frequencies, the settings).
@@ -45,7 +47,9 @@ class KnowledgeIndexError(RuntimeError):
 class Hit:
     doc_id: str
     score: float
-    relevance: float
+    relevance: float  # idf-weighted share of the question's bigrams the document holds
+    held: int = 0  # how many of those bigrams it holds
+    unigram_share: float = 0.0  # idf-weighted share of the single characters/syllables
 
 
 def _bm25(texts: Sequence[str], k1: float, b: float):
@@ -105,12 +109,15 @@ class Index:
         i = int(np.searchsorted(column, doc))
         return i < len(column) and int(column[i]) == doc
 
-    def relevance(self, bigrams: list[str], doc: int) -> float:
-        """The idf-weighted share of ``bigrams`` that document ``doc`` holds."""
-        weights = [self._idf(t) for t in bigrams]
-        total = sum(weights)
-        held = sum(w for t, w in zip(bigrams, weights, strict=True) if self._holds(t, doc))
-        return held / total if total else 0.0
+    def coverage(self, terms: list[str], doc: int) -> tuple[float, int]:
+        """(the idf-weighted share of ``terms`` that document ``doc`` holds, how many it holds)."""
+        held = [t for t in terms if self._holds(t, doc)]
+        total = sum(self._idf(t) for t in terms)
+        return (sum(self._idf(t) for t in held) / total if total else 0.0), len(held)
+
+    def _hit(self, doc: int, score: float, bigrams: list[str], unigrams: list[str]) -> Hit:
+        relevance, held = self.coverage(bigrams, doc)
+        return Hit(self.doc_ids[doc], score, relevance, held, self.coverage(unigrams, doc)[0])
 
     def search(self, text: str, k: int = 3) -> list[Hit]:
         """The ``k`` best documents for ``text``, best first (fewer when fewer match)."""
@@ -121,13 +128,12 @@ class Index:
         if self.topic is not None:
             scores = scores + self.boost * self.topic.get_scores(query)
         bigrams = [t for t in query if is_bigram(t)]
+        unigrams = [t for t in query if not is_bigram(t)]
         k = min(k, len(self.doc_ids))
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]
         return [
-            Hit(self.doc_ids[i], float(scores[i]), self.relevance(bigrams, int(i)))
-            for i in top
-            if scores[i] > 0
+            self._hit(int(i), float(scores[i]), bigrams, unigrams) for i in top if scores[i] > 0
         ]
 
     def save(self, folder: Path) -> None:

@@ -49,13 +49,13 @@ class CardAnswer:
     kb: KnowledgeBase
     mode: str
     top_k: int
-    min_score: float
+    min_confidence: float | None
     disclaimer: Disclaimer
     tailo_view: bool = True  # the Tâi-lô line under a Taigi Han answer (serve.safety.answer_tailo)
 
     def __call__(self, ctx: TurnContext) -> ImmediateReply | None:
         script = _script(ctx)
-        found = self.kb.retrieve(ctx.user_text, self.top_k, self.min_score)
+        found = self.kb.retrieve(ctx.user_text, self.top_k, self.min_confidence)
         ctx.meta["knowledge_version"] = self.kb.version
         ctx.meta["retrieved"] = [[h.card.id, round(h.hit.relevance, 3)] for h in found.hits]
         if self.mode == "model":
@@ -97,10 +97,10 @@ class AlarmCard:
 
     kb: KnowledgeBase
     top_k: int
-    min_score: float
+    min_confidence: float | None
 
     def __call__(self, ctx: TurnContext) -> tuple[str, list[dict]] | None:
-        found = self.kb.retrieve(ctx.user_text, self.top_k, self.min_score)
+        found = self.kb.retrieve(ctx.user_text, self.top_k, self.min_confidence)
         ctx.meta["knowledge_version"] = self.kb.version
         ctx.meta["retrieved"] = [[h.card.id, round(h.hit.relevance, 3)] for h in found.hits]
         if found.best is None:
@@ -115,7 +115,7 @@ def alarm_card(cfg, kb: KnowledgeBase | None) -> AlarmCard | None:
     mode shows the model's own answers, and no card beside an alarm either."""
     if kb is None or cfg.serve.answer_mode == "model":
         return None
-    return AlarmCard(kb, cfg.knowledge.top_k, cfg.knowledge.min_score)
+    return AlarmCard(kb, cfg.knowledge.top_k, cfg.knowledge.min_confidence)
 
 
 def _fallback(ctx: TurnContext, best, script: str) -> None:
@@ -188,6 +188,6 @@ def answer_hooks(cfg, kb: KnowledgeBase | None) -> tuple[list, list]:
 
         k = cfg.knowledge
         tailo = s.safety.enabled and s.safety.answer_tailo
-        pre.append(CardAnswer(kb, s.answer_mode, k.top_k, k.min_score, disclaimer, tailo))
+        pre.append(CardAnswer(kb, s.answer_mode, k.top_k, k.min_confidence, disclaimer, tailo))
     post = [AnswerGuard(s.rag_min_support)] if s.answer_guard else []
     return pre, post

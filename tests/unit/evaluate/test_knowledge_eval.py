@@ -24,7 +24,7 @@ ROWS = [
 
 
 def test_retrieval_metrics_per_script_and_abstention(test_kb):
-    report = evaluate_retrieval(test_kb, ROWS, 3, 0.03, n_resamples=100)
+    report = evaluate_retrieval(test_kb, ROWS, 3, None, n_resamples=100)  # the decision's own
     overall = report["overall"]
     assert overall["n_on_topic"] == 2 and overall["n_off_topic"] == 1
     assert overall["recall@1"]["value"] == 1.0 and overall["mrr"]["value"] == 1.0
@@ -48,7 +48,7 @@ def test_a_question_set_naming_an_unknown_card_is_refused(tmp_path):
 
 
 def test_rag_grounding_asks_only_answered_questions_and_judges_every_answer(test_kb, tiny_lm):
-    report = rag_grounding(test_kb, tiny_lm, ROWS, 3, 0.03, 0.6, max_new_tokens=12, n_resamples=100)
+    report = rag_grounding(test_kb, tiny_lm, ROWS, 3, None, 0.6, max_new_tokens=12, n_resamples=100)
     assert report["n"] == 2  # the off-topic question never reaches the model
     assert sum(report["verdicts"].values()) == 2
     assert set(report["verdicts"]) <= {
