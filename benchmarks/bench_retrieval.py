@@ -12,8 +12,10 @@ standardiser first, as the server does. Both engines index the same terms
 (``knowledge.terms``): the comparison is of the engines, not of tokenisers.
 
 bm25s runs twice: full text only, and with the topic field the cards are served with
-(``knowledge.topic_boost``). Per engine: build time, per-query p50/p95/max in ms (terms +
-search + top-k, what a turn pays), with the machine's ``lscpu`` flags. tantivy is optional
+(``knowledge.topic_boost``); on the second index a third row times the served path, the
+search as deep as the answer decision reads (``knowledge.decide.SEARCH_DEPTH``) plus the
+decision itself. Per engine: build time, per-query p50/p95/max in ms (terms + search +
+top-k, what a turn pays), with the machine's ``lscpu`` flags. tantivy is optional
 (``pip install tantivy``).
 """
 
@@ -85,23 +87,45 @@ def _cold() -> None:
     _read_clause.cache_clear()
 
 
-def bench_bm25s(docs, queries, rounds: int, boost: float = 0.0) -> dict:
-    """``boost`` > 0: also a topic field, as cards have (a chunk's topic: its first line)."""
-    from taigimed.knowledge.index import Index
-
-    topics = [text.split("\n", 1)[0][:40] for _, text in docs] if boost else None
-    t0 = time.perf_counter()
-    index = Index.build(docs, topics=topics, boost=boost)
-    build = time.perf_counter() - t0
+def _timed(queries, rounds: int, ask) -> dict[str, float]:
     ms = []
     for _ in range(rounds):
         _cold()
         for q in queries:
             t = time.perf_counter()
-            index.search(q, 3)
+            ask(q)
             ms.append((time.perf_counter() - t) * 1000)
+    return _percentiles(ms)
+
+
+def bench_bm25s(docs, queries, rounds: int, boost: float = 0.0) -> list[dict]:
+    """``boost`` > 0: also a topic field, as cards have (a chunk's topic: its first line),
+    and the served path with the answer decision on that index."""
+    from taigimed.knowledge.decide import SEARCH_DEPTH, AnswerDecision
+    from taigimed.knowledge.index import Index
+
+    topics = [text.split("\n", 1)[0][:40] for _, text in docs] if boost else None
+    t0 = time.perf_counter()
+    index = Index.build(docs, topics=topics, boost=boost)
+    build = round(time.perf_counter() - t0, 2)
     name = f"bm25s + topic field (boost {boost})" if boost else "bm25s"
-    return {"engine": name, "build_s": round(build, 2), **_percentiles(ms)}
+    out = [
+        {"engine": name, "build_s": build, **_timed(queries, rounds, lambda q: index.search(q, 3))}
+    ]
+    if boost:
+        decision, topic_of = AnswerDecision.load(), dict(zip(index.doc_ids, topics, strict=True))
+
+        def served(q: str) -> float:
+            return decision.confidence(q, index.search(q, SEARCH_DEPTH), topic_of)
+
+        out.append(
+            {
+                "engine": name + " + answer decision",
+                "build_s": build,
+                **_timed(queries, rounds, served),
+            }
+        )
+    return out
 
 
 def bench_tantivy(docs, queries, rounds: int) -> dict | None:
@@ -152,8 +176,8 @@ def main() -> None:
     print(f"machine: {_flags()}")
     print(f"corpus: {len(docs)} chunks; queries: {len(queries)} x {args.rounds} rounds")
     for result in (
-        bench_bm25s(docs, queries, args.rounds),
-        bench_bm25s(docs, queries, args.rounds, boost=2.0),
+        *bench_bm25s(docs, queries, args.rounds),
+        *bench_bm25s(docs, queries, args.rounds, boost=2.0),
         bench_tantivy(docs, queries, args.rounds),
     ):
         if result is None:

@@ -130,6 +130,14 @@ bigrams and toneless Tâi-lô syllables); a learned decision over the retrieval'
 """
 
 
+def _decision(path: Path, context: str) -> AnswerDecision:
+    """The answer decision at ``path``; a bad one is a ``CardError`` the commands report."""
+    try:
+        return AnswerDecision.load(path)
+    except DecisionError as exc:
+        raise CardError(f"{exc} ({context})") from exc
+
+
 def _is_built(folder: Path, version: str) -> bool:
     try:
         return json.loads((folder / MANIFEST).read_text("utf-8")).get("version") == version
@@ -140,7 +148,7 @@ def _is_built(folder: Path, version: str) -> bool:
 def build_knowledge(cfg: KnowledgeConfig, workdir: Workdir, *, today: date | None = None) -> Path:
     """Validate, index and publish the cards; returns the version folder (cached by hash)."""
     cards = load_cards(cfg.cards_dirs, require_reviewed=cfg.require_reviewed, today=today)
-    decision = AnswerDecision.load(cfg.decision_path)  # a bad file stops the build, not serving
+    decision = _decision(cfg.decision_path, "knowledge.decision_path")  # stops the build
     version = knowledge_version(cfg, cards)
     target = knowledge_dir(workdir) / version
     if not _is_built(target, version):
@@ -166,7 +174,7 @@ def build_knowledge(cfg: KnowledgeConfig, workdir: Workdir, *, today: date | Non
                     "topic_boost": cfg.topic_boost,
                     "terms": TERMS_VERSION,
                     "decision_threshold": decision.threshold,
-                    "decision_trained_on": [t["file"] for t in decision.meta["trained_on"]],
+                    "decision_trained_on": [t["file"] for t in decision.meta.get("trained_on", [])],
                 },
                 "built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                 "package": __version__,
@@ -252,13 +260,11 @@ class KnowledgeBase:
                 log.warning("card %s expired on %s: not served", card.id, card.expires)
                 continue
             cards[card.id] = card
-        try:
-            decision = AnswerDecision.load(folder / DECISION_FILE)
-        except DecisionError as exc:
-            raise CardError(
-                f"{folder}: {exc} (a build from before the answer decision: run "
-                "'taigimed pipeline run' so that a new build is evaluated and registered)"
-            ) from exc
+        decision = _decision(
+            folder / DECISION_FILE,
+            "a build from before the answer decision: run 'taigimed pipeline run' so that a "
+            "new build is evaluated and registered",
+        )
         return cls(folder, manifest, cards, Index.load(folder / "index"), decision)
 
     def retrieve(self, question: str, k: int, min_confidence: float | None = None) -> Retrieval:

@@ -113,7 +113,7 @@ def test_the_decision_is_part_of_the_knowledge_version_and_travels_with_it(cards
     assert KnowledgeBase.load(shipped).decision.threshold == 0.5
 
     broken = _changed(tmp_path, "broken.json", coef=[])
-    with pytest.raises(DecisionError, match="need 7 values"):
+    with pytest.raises(CardError, match=r"need 7 values each.*knowledge\.decision_path"):
         build_knowledge(KnowledgeConfig(cards_dirs=[cards_dir], decision_path=broken), wd)
 
 
