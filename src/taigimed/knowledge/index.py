@@ -99,25 +99,29 @@ class Index:
         df = self.df.get(term, 0)
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
-    def _holds(self, term: str, doc: int) -> bool:
-        """Whether document ``doc`` contains ``term`` (bm25s's term → documents columns)."""
-        v = self.bm25.vocab_dict.get(term)
-        if v is None:
-            return False
-        ptr, docs = self.bm25.scores["indptr"], self.bm25.scores["indices"]
-        column = docs[ptr[v] : ptr[v + 1]]
-        i = int(np.searchsorted(column, doc))
-        return i < len(column) and int(column[i]) == doc
+    def _held(self, terms: list[str], docs: np.ndarray) -> np.ndarray:
+        """(terms × docs) booleans: which of ``docs`` contain each term (bm25s's sorted
+        term → documents columns, one binary search per term for all ``docs`` at once)."""
+        out = np.zeros((len(terms), len(docs)), dtype=bool)
+        ptr, indices = self.bm25.scores["indptr"], self.bm25.scores["indices"]
+        for j, term in enumerate(terms):
+            v = self.bm25.vocab_dict.get(term)
+            if v is None:
+                continue
+            column = indices[ptr[v] : ptr[v + 1]]
+            if len(column):
+                at = np.minimum(np.searchsorted(column, docs), len(column) - 1)
+                out[j] = column[at] == docs
+        return out
 
-    def coverage(self, terms: list[str], doc: int) -> tuple[float, int]:
-        """(the idf-weighted share of ``terms`` that document ``doc`` holds, how many it holds)."""
-        held = [t for t in terms if self._holds(t, doc)]
-        total = sum(self._idf(t) for t in terms)
-        return (sum(self._idf(t) for t in held) / total if total else 0.0), len(held)
-
-    def _hit(self, doc: int, score: float, bigrams: list[str], unigrams: list[str]) -> Hit:
-        relevance, held = self.coverage(bigrams, doc)
-        return Hit(self.doc_ids[doc], score, relevance, held, self.coverage(unigrams, doc)[0])
+    def coverage(self, terms: list[str], docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per document of ``docs``: the idf-weighted share of ``terms`` it holds, and how many
+        it holds."""
+        if not terms:
+            return np.zeros(len(docs)), np.zeros(len(docs), dtype=int)
+        held = self._held(terms, docs)
+        weights = np.array([self._idf(t) for t in terms])
+        return weights @ held / weights.sum(), held.sum(axis=0)
 
     def search(self, text: str, k: int = 3) -> list[Hit]:
         """The ``k`` best documents for ``text``, best first (fewer when fewer match)."""
@@ -127,13 +131,15 @@ class Index:
         scores = self.bm25.get_scores(query)
         if self.topic is not None:
             scores = scores + self.boost * self.topic.get_scores(query)
-        bigrams = [t for t in query if is_bigram(t)]
-        unigrams = [t for t in query if not is_bigram(t)]
         k = min(k, len(self.doc_ids))
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]
+        top = top[scores[top] > 0]
+        relevance, held = self.coverage([t for t in query if is_bigram(t)], top)
+        unigram_share, _ = self.coverage([t for t in query if not is_bigram(t)], top)
         return [
-            self._hit(int(i), float(scores[i]), bigrams, unigrams) for i in top if scores[i] > 0
+            Hit(self.doc_ids[d], float(scores[d]), float(r), int(h), float(u))
+            for d, r, h, u in zip(top, relevance, held, unigram_share, strict=True)
         ]
 
     def save(self, folder: Path) -> None:
