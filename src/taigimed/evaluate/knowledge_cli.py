@@ -28,8 +28,8 @@ def eval_cmd(
     out: Annotated[Path | None, typer.Option("--out", help="Write the report here.")] = None,
 ) -> None:
     """Retrieval recall@1/@3, MRR and abstention per script on each question set (dev, the
-    v1 regression set, the v2 held-out set), and the rubric recall of `cards`-mode answers,
-    with 95 % intervals.
+    v1 regression set, the v2 held-out set the gate judges, the v3 held-out set), and the
+    rubric recall of `cards`-mode answers, with 95 % intervals.
 
     taigimed knowledge eval --out knowledge-report.json
     """
