@@ -129,6 +129,11 @@ class _Linear:
         return 1.0 / (1.0 + math.exp(-z))
 
 
+# Since the seventh round the syllable reading judges romanised statements too, not only
+# questions (docs/safety.md); benchmarks turn it off to measure what it adds.
+STATEMENTS_TOO = True
+
+
 @dataclass(frozen=True)
 class SyllableCheck:
     """The second reading of a romanised message: the same regression over syllables.
@@ -150,7 +155,7 @@ class SyllableCheck:
         return self.model.score_grams(syllable_features(features_text(standardised, variants)))
 
     def agrees(self, standardised: str, variants: dict[str, str] | None = None) -> bool:
-        if not romanised(standardised) or not asks(standardised):
+        if not romanised(standardised) or not (STATEMENTS_TOO or asks(standardised)):
             return True
         return self.score(standardised, variants) >= self.threshold
 

@@ -49,6 +49,9 @@ from taigimed.text.romanize import standardize_input
 # The user turns read together: enough for a carer's "she has diabetes … now she is
 # sweating … and won't answer", short enough that last week's question is not evidence.
 CONTEXT_TURNS = 4
+# The classifier's reading of the unsettled user turns joined (seventh round); benchmarks
+# turn it off to measure what it adds.
+READ_JOINED = True
 
 
 @lru_cache(maxsize=2048)
@@ -95,7 +98,9 @@ def _settled(rules: RuleSet, text: str, dated: bool = False) -> tuple[bool, set[
     ``dated``: a turn that places its event on an earlier day (昨天, 上禮拜, tsa-hng) with
     nothing saying it goes on (還, 一直, 到現在) counts as over too."""
     r = _earlier(rules, text)
-    cats = {h.category for h in r.hits} | {h.category for h, _ in r.suppressed}
+    # Not a word dropped as an idiom or look-alike (檢查攏正常: 正常 holds 腫 tsìng): the turn
+    # was never about that category, and "again" must not bring it back.
+    cats = {h.category for h in r.hits} | {h.category for h, w in r.suppressed if w != "idiom"}
     if _resolved(rules, text):
         return True, cats
     if (
@@ -226,6 +231,21 @@ def assess_conversation(
         result.hits = []
         result.classifier_fired = False
         start = len(turns) - 1  # nor does reading the turns together undo it
+    if (
+        result.hits
+        and not now
+        and rules.learning is not None
+        and any(_has(rules, t, rules.learning) and not _earlier(rules, t).hits for t in turns[:-1])
+        and not _has(rules, last, rules.person)
+        and not _has(rules, last, rules.now)
+        and not _has(rules, last, rules.urgent)
+    ):
+        # 我想欲學救人 … 若有人哽著欲按怎共救?: the lesson's topic, not an event; a turn that
+        # names somebody, now or a call for help (阮阿公這馬…, 怎麼辦) still fires.
+        result.suppressed.extend((h, "general") for h in result.hits)
+        result.hits = []
+        result.classifier_fired = False
+        start = len(turns) - 1
     framed = (
         not result.hits
         and result.suppressed
@@ -242,6 +262,22 @@ def assess_conversation(
             if h.category not in have:
                 result.hits.append(Hit(h.category, h.pattern, "conversation", h.clause))
                 have.add(h.category)
+        if (
+            READ_JOINED
+            and classifier is not None
+            and not result.hits
+            and not result.classifier_fired
+            and not (settled_any and not now)
+        ):
+            # 阿嬤今仔日較無愛食 … 伊這馬規身軀冷吱吱，喝伊攏無啥反應 … 欲按怎？: the last turn
+            # only asks what to do; the classifier reads the unsettled user turns joined (as
+            # it learnt conversations, generate/read_files.py), with the same scope and second
+            # readings as a single message. Scored first, read in full only when it fires.
+            joined = "。".join(turns[start:])
+            if classifier.fires(
+                classifier.score(hear(rules, joined), rules.variants)
+            ) and not is_dose_conversation(rules, turns):
+                result.classifier_fired = assess(rules, joined, classifier).classifier_fired
     return result
 
 

@@ -59,6 +59,25 @@ DOSE_RE = re.compile(
 )
 
 
+# Tsit / chit with no tone mark in a message whose other syllables carry marks, or with
+# tone number 4, is 這 "this" (tsit lia̍p io̍h-á: this pill), not 一 tsi̍t / tsit8 "one".
+_THIS = re.compile(r"(?:tsit|chit)4?", re.IGNORECASE)
+_MARKED = re.compile(r"[\u00c0-\u024f\u1e00-\u1eff\u0300-\u036f]")
+
+
+def asked_doses(text: str) -> list[str]:
+    """The dose expressions of a question: :data:`DOSE_RE`'s, less "this pill" read as "one
+    pill" (*Tsit lia̍p âng-sik ê io̍h-á sī teh ī siánn?*: what is this red pill for?)."""
+    marked = bool(_MARKED.search(text))
+    out = []
+    for m in DOSE_RE.finditer(text):
+        first = m.group(0).split()[0] if " " in m.group(0) else ""
+        if _THIS.fullmatch(first) and (marked or first.endswith("4")):
+            continue
+        out.append(m.group(0))
+    return out
+
+
 def find_doses(text: str) -> list[str]:
     """The dose expressions in ``text``.
 
@@ -96,9 +115,7 @@ def asks_amount(rules: RuleSet, text: str) -> bool:
     heard = hear(rules, text)
     clauses = heard_clauses(rules, heard)
     return (
-        has_cue(clauses, rules.dose_ask)
-        or bool(DOSE_RE.search(heard))
-        or missed_dose(rules, clauses)
+        has_cue(clauses, rules.dose_ask) or bool(asked_doses(heard)) or missed_dose(rules, clauses)
     )
 
 
@@ -129,5 +146,5 @@ def is_dose_question(rules: RuleSet, text: str) -> bool:
         return True
     # Asking with the amount itself (會當食兩粒無？, chia̍h nn̄g lia̍p bô?) counts as asking.
     return has(rules.dose_medicine) and (
-        has(rules.dose_ask) or bool(DOSE_RE.search(text)) or missed_dose(rules, clauses)
+        has(rules.dose_ask) or bool(asked_doses(text)) or missed_dose(rules, clauses)
     )

@@ -246,6 +246,10 @@ class RuleSet:
     not_past: CueSet | None = None
     onset: CueSet | None = None
     hypothetical: CueSet | None = None
+    # Learning first aid: a frame later turns keep (safety/conversation.py).
+    learning: CueSet | None = None
+    # The writer turning to himself (我也, guá mā): a story's hearsay stops there.
+    first_person: CueSet | None = None
     # An everyday health question, and words asking for help now (safety/inquiry.py).
     inquiry: CueSet | None = None
     urgent: CueSet | None = None
@@ -425,6 +429,8 @@ def _load_rules(path: Path, mtime_ns: int) -> RuleSet:
                 "lookalike",
                 "not_past",
                 "hypothetical",
+                "learning",
+                "first_person",
                 "inquiry",
                 "urgent",
                 "asking",

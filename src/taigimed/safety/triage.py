@@ -297,6 +297,13 @@ def _views(rules: RuleSet, text: str) -> list[_ClauseView]:
         else:
             if _has(c, rules.hearsay):
                 carried, left = "hearsay", CARRY_CLAUSES + 1
+            elif (
+                carried == "hearsay"
+                and rules.first_person is not None
+                and _has(c, rules.first_person)
+            ):
+                # 我看完連續劇，我也想自殺: the writer turns from the story to himself.
+                carried = None
             elif _has_past(rules, c) or (after and _after_condition(rules, c)):
                 carried, left = carried or "past", CARRY_CLAUSES + 1
             context = carried if left > 0 else None

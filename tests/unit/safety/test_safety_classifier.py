@@ -122,8 +122,9 @@ def test_an_everyday_question_needs_the_everyday_reading_to_agree(tmp_path):
 
     rules = rules_in_effect()
     # Since the sixth round the letters, trained on real writing too, no longer fire on this
-    # question (0.45 against 0.58): lowered to 0.40 they do, and the gate is what is tested.
-    clf = dataclasses.replace(classifier_for(rules), threshold=0.40)
+    # question (0.45 against 0.58; rebuilt for rules 2026.12.13, 0.32 against 0.60): lowered
+    # to 0.30 they do, and the gate is what is tested.
+    clf = dataclasses.replace(classifier_for(rules), threshold=0.30)
     assert clf.everyday is not None
     # Mum stays at home all day and will not go out: how do I encourage her? (our wording)
     q = standardize_input("阮阿母規工攏佇厝內，毋出門，欲按怎鼓勵伊？")[0]

@@ -62,7 +62,8 @@ def test_without_the_new_intent_words_those_questions_reach_the_model(tmp_path):
     path.write_text(text, encoding="utf-8")
     broken = load_rules(path)
     missed = [t for t in DOSING if not _dose(t, broken)]
-    assert len(missed) >= 6, missed
+    # Since the seventh round 一半 / tsi̍t-puànn (any half) also reads half a pill: 5, not 6.
+    assert len(missed) >= 5, missed
 
 
 def test_shipped_classifier_names_every_read_file_it_trained_on():

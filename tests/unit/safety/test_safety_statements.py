@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import re
 
+from taigimed.safety import classifier as clf_module
 from taigimed.safety.classifier import load_classifier
 from taigimed.safety.conversation import assess_conversation, is_dose_conversation
 from taigimed.safety.inquiry import asks_by_word, tells_habit, tells_no_alarm
@@ -19,7 +20,9 @@ RULES = load_rules()
 # These readings only cancel the classifier alone. Since the sixth round the shipped letters,
 # trained on real writing too, no longer fire on most of the everyday sentences below (the
 # market trip scores 0.37 against 0.58, LINE的字怎麼調大 0.05); lowered to 0.04 they do, as
-# an eager classifier would, and what is tested is that the readings hold it back.
+# an eager classifier would, and what is tested is that the readings hold it back. Since the
+# seventh round the syllable reading judges romanised statements too and holds these back as
+# well; each broken input below turns it off (``_statements_off``) so the cue is what counts.
 CLF = dataclasses.replace(load_classifier(), threshold=0.04)
 
 
@@ -40,6 +43,11 @@ def _edited(tmp_path, pattern: str, repl: str = "\n"):
     return load_rules(path)
 
 
+def _statements_off(monkeypatch):
+    """The syllable reading on romanised questions only, as before the seventh round."""
+    monkeypatch.setattr(clf_module, "STATEMENTS_TOO", False)
+
+
 def _without_cue(tmp_path, key: str):
     return _edited(tmp_path, rf"\n  {key}:\n(?:    .*\n)+")
 
@@ -56,7 +64,7 @@ def test_the_classifier_alone_fires_on_these_romanised_statements():
         assert CLF.fires(CLF.score(_std(text), RULES.variants)), text
 
 
-def test_a_habit_told_is_not_an_emergency_now(tmp_path):
+def test_a_habit_told_is_not_an_emergency_now(tmp_path, monkeypatch):
     assert tells_habit(RULES, _std(HABIT))
     assert not _decide(HABIT).triggered
     assert not _decide("我常常晚上起來尿尿，睡不好").triggered
@@ -65,19 +73,23 @@ def test_a_habit_told_is_not_an_emergency_now(tmp_path):
         RULES, _std("Guá tiānn-tiānn thâu-khak hîn, tsit-má hiông-hiông khuànn bô")
     )
     # Broken input: without cues.habitual the 119 reply is back.
+    _statements_off(monkeypatch)
+    assert not _decide(HABIT).triggered
     assert _decide(HABIT, rules=_without_cue(tmp_path, "habitual")).triggered
 
 
-def test_a_romanised_question_asked_by_its_words(tmp_path):
+def test_a_romanised_question_asked_by_its_words(tmp_path, monkeypatch):
     assert asks_by_word(RULES, _std(ASKED))
     assert not _decide(ASKED).triggered
     # "What do I do now" at the end is a carer's report, not an everyday question.
     assert not asks_by_word(RULES, _std("A-kong kiò bē tsing-sîn, guá beh án-tsuánn"))
     # Broken input: without cues.asking the mouth (a word of harm) keeps the 119 reply.
+    _statements_off(monkeypatch)
+    assert not _decide(ASKED).triggered
     assert _decide(ASKED, rules=_without_cue(tmp_path, "asking")).triggered
 
 
-def test_a_romanised_statement_with_no_word_of_harm(tmp_path):
+def test_a_romanised_statement_with_no_word_of_harm(tmp_path, monkeypatch):
     assert tells_no_alarm(RULES, _std(MARKET))
     assert not _decide(MARKET).triggered
     # Even where the everyday reading agrees with the letters (it scores this 0.96): no word
@@ -88,6 +100,8 @@ def test_a_romanised_statement_with_no_word_of_harm(tmp_path):
     assert not tells_no_alarm(RULES, _std(told))
     assert _decide(told).triggered
     # Broken input: without cues.alarm the market trip gets 119 again.
+    _statements_off(monkeypatch)
+    assert not _decide(MARKET).triggered
     assert _decide(MARKET, rules=_without_cue(tmp_path, "alarm")).triggered
 
 
