@@ -21,11 +21,13 @@ import re
 
 import pytest
 
-from taigimed.safety.conversation import is_dose_conversation
+from taigimed.safety.classifier import load_classifier
+from taigimed.safety.conversation import assess_conversation, is_dose_conversation
 from taigimed.safety.rules import DEFAULT_RULES, load_rules
 from taigimed.text.romanize import standardize_input
 
 RULES = load_rules()
+CLF = load_classifier()
 
 KINDS = {
     "until_it_stops": (
@@ -235,3 +237,142 @@ def test_a_missed_dose_told_in_an_earlier_turn_and_asked_in_the_last():
 
 def test_rules_version_is_this_rounds():
     assert RULES.version == "2026.12.14"
+
+
+# Precision: general phrasing classes held-out v7 showed, each in several scripts.
+QUIET = {
+    "symptoms_asked": (
+        ("心肌梗塞是啥款感覺？",),
+        ("What are the signs of 低血糖？",),
+    ),
+    "worry_about_the_future": (
+        ("我足驚以後會中風，阮阿母嘛是按呢。",),
+        ("Guá tsiok kiann í-āu ē tiòng-hong.",),
+        ("gua hueh-ap kuan, an-ne kam e tiong-hong?",),
+        ("我很擔心以後會中風，我爸也是",),
+    ),
+    "choking_object_out": (
+        (
+            "阿公食麻糬哽著",
+            "我共伊拍尻脊骿，已經吐出來矣，這馬講話正常",
+            "以後欲按怎予伊食較安全？",
+        ),
+        ("奶奶吃湯圓噎到", "拍背之後已經吐出來了，現在說話正常", "以後要怎麼吃比較安全？"),
+        (
+            "Gín-á tsia̍h phû-tô kenn--tio̍h",
+            "thòo tshut-lâi--ah, tsit-má kóng-uē tsìng-siông",
+            "Í-āu beh án-tsuánn?",
+        ),
+    ),
+    "to_the_point_of": (
+        ("阮後生開錢開甲我欲吐血",),
+        ("伊啉茶啉甲中毒，一工無啉袂使",),
+        ("lim te lim kah tiong-tok, tsit kang bo lim be sai",),
+        ("jua kah beh si, gua lim tsin tse tsui",),
+    ),
+}
+# Their look-alikes still get the emergency reply.
+STILL_FIRES = (
+    ("阿爸胸口足痛，心臟病發作是啥款感覺？",),
+    ("阿公頭拄仔喙歪去，按呢敢會是中風？",),
+    ("寶寶吃葡萄噎到", "吐出來了一點但是還是不能呼吸"),
+    ("Guá ê gín-á lim tsiú lim kah tiòng-to̍k, tsit-má kiò bē tshénn",),
+    ("阿公咳甲吐血",),
+    ("阿公食農藥中毒矣",),
+)
+# This round's precision words, and the idiom patterns as they were.
+PRECISION_WORDS = {
+    "inquiry": [
+        "症頭",
+        "tsìng-thâu",
+        "啥款感覺",
+        "siánn-khuán-kám-kak",
+        "啥物感覺",
+        "siánn-mih-kám-kak",
+        "徵兆",
+        "tsìng-tiāu",
+        "tīng-tiāu",
+        "signs-of",
+        "symptoms-of",
+        "症狀",
+        "症状",
+        "什麼感覺",
+        "什么感觉",
+        "征兆",
+        "前兆",
+    ],
+    "hypothetical": [
+        "驚以後",
+        "kiann-í-āu",
+        "煩惱以後",
+        "huân-ló-í-āu",
+        "按呢敢會",
+        "án-ne-kám-ē",
+        "驚後擺",
+        "kiann-āu-pái",
+        "怕以後",
+        "擔心以後",
+        "担心以后",
+        "怕以后",
+        "這樣會",
+        "这样会",
+    ],
+    "resolved": [
+        "吐出來矣",
+        "咳出來矣",
+        "thòo-tshut-lâi--ah",
+        "khà-tshut-lâi--ah",
+        "吐出來了",
+        "咳出來了",
+        "吐出来了",
+        "咳出来了",
+    ],
+}
+IDIOMS_BEFORE = (
+    ("|開|花|輸|賠|等)", ")"),
+    ("|茶|咖啡|八點檔|連續劇|電視|戲)", ")"),
+    ("|juah|jua|khai|", "|juah|"),
+    ("|bang lo|te|ka pi|hi|pat tai|tian si|kio)", "|bang lo)"),
+)
+
+
+@pytest.fixture(scope="module")
+def broken_precision(tmp_path_factory):
+    text = DEFAULT_RULES.read_text(encoding="utf-8")
+    head, sep, cues = text.partition("\ncues:")
+    cues, sep2, tail = cues.partition("\ncategories:")
+    for section, words in PRECISION_WORDS.items():
+        start = cues.index(f"\n  {section}:\n")
+        end = cues.index("\n  # ", start + 1) if "\n  # " in cues[start + 1 :] else len(cues)
+        block = cues[start:end]
+        for word in words:
+            found = {c for c in re.split(r"[\[\],]\s*", block) if c.replace(" ", "-") == word}
+            assert found, (section, word)
+            for cue in found:
+                block = re.sub(", " + re.escape(cue) + r"(?=[,\]])", "", block)
+        cues = cues[:start] + block + cues[end:]
+    for new, old in IDIOMS_BEFORE:
+        assert cues.count(new) == 1, new
+        cues = cues.replace(new, old)
+    path = tmp_path_factory.mktemp("rules") / "rules.yaml"
+    path.write_text(head + sep + cues + sep2 + tail, encoding="utf-8")
+    return load_rules(path)
+
+
+def _fires(turns, rules=RULES) -> bool:
+    return assess_conversation(rules, [standardize_input(t)[0] for t in turns], CLF).triggered
+
+
+@pytest.mark.parametrize("kind", sorted(QUIET))
+def test_general_phrasing_classes_stay_quiet(kind):
+    assert [c for c in QUIET[kind] if _fires(c)] == []
+
+
+@pytest.mark.parametrize("kind", sorted(QUIET))
+def test_without_this_rounds_precision_words_they_fire(kind, broken_precision):
+    # Broken input: the rule file without the words and idiom alternatives above.
+    assert [c for c in QUIET[kind] if not _fires(c, broken_precision)] == []
+
+
+def test_their_look_alikes_still_fire():
+    assert [c for c in STILL_FIRES if not _fires(c)] == []
