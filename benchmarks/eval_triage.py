@@ -42,6 +42,8 @@ FILES = {
     # Scored once for issue 21 and read afterwards: a regression set now. Held-out v4 is
     # scored only with --only (docs/safety.md, "Held-out v4").
     "held-out v3 (regression)": EVAL_DIR / "triage_heldout_v3.jsonl",
+    # Scored once blind at rules 2026.12.13 (docs/safety.md, "The eighth round"), read since.
+    "held-out v7 (regression)": EVAL_DIR / "triage_heldout_v7.jsonl",
 }
 
 RECORDED = DEFAULT_EVAL.parent / "recorded.json"

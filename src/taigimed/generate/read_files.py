@@ -44,6 +44,7 @@ FILES: list[tuple[Path, str]] = [
     (_SAFETY_EVAL / "triage_heldout_v4.jsonl", "triage"),
     (_SAFETY_EVAL / "triage_heldout_v5.jsonl", "triage"),
     (_SAFETY_EVAL / "triage_heldout_v6.jsonl", "triage"),
+    (_SAFETY_EVAL / "triage_heldout_v7.jsonl", "triage"),
     (_SAFETY_EVAL / "everyday_heldout_v3.jsonl", "everyday"),
     (_SAFETY_EVAL / "everyday_heldout_v4.jsonl", "everyday"),
     (_SETS / "knowledge_questions_dev.jsonl", "everyday"),

@@ -218,12 +218,14 @@ SCOPE_WORDS = (
     (", 想死你了, 想死妳了, 想死你們了, 想死我了, 想死你啦, 想死你囉, 想死妳啦", ""),
     (", siūnn kah beh sí, 想甲欲死, siūnn lí siūnn kah beh sí", ""),
     (
-        ", '(?:遊戲|手機|電動|網路|追劇|韓劇|網購|糖仔|甜食|甜點)"
+        # Eighth round: tea, coffee and dramas joined the pastimes.
+        ", '(?:遊戲|手機|電動|網路|追劇|韓劇|網購|糖仔|甜食|甜點|茶|咖啡|八點檔|連續劇|電視|戲)"
         "[^，。！？,!?]{0,8}?(?:甲|到|得)?中毒'",
         "",
     ),
     (
-        ", '(?:thng a|tinn|iu hi|tian tong|tshiu ki|bang lo)(?: \\S+){0,5}? (?:kah|kau) tiong tok'",
+        ", '(?:thng a|tinn|iu hi|tian tong|tshiu ki|bang lo|te|ka pi|hi|pat tai|tian si|kio)"
+        "(?: \\S+){0,5}? (?:kah|kau) tiong tok'",
         "",
     ),
     (", 八點檔, 連續劇, 電視劇, 劇裡, 劇中, 戲裡, 電影, 小說, 卡通, 演的, 劇情", ""),

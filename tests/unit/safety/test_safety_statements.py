@@ -197,8 +197,12 @@ def test_lexicon_gaps_of_the_fifth_round(tmp_path):
 
 def test_a_han_question_asked_by_its_words_but_not_a_reported_one(tmp_path):
     asked = "LINE的字怎麼調大"  # no question mark
-    assert CLF.fires(CLF.score(_std(asked), RULES.variants))
-    assert asks_by_word(RULES, _std(asked)) and not _decide(asked).triggered
+    # The classifier rebuilt for rules 2026.12.14 no longer fires on it (0.04); a classifier
+    # whose threshold sits just below its score stands in for the eager one this guards against.
+    score = CLF.score(_std(asked), RULES.variants)
+    eager = dataclasses.replace(CLF, threshold=min(CLF.threshold, score - 0.001))
+    assert eager.fires(score)
+    assert asks_by_word(RULES, _std(asked)) and not _decide(asked, clf=eager).triggered
     # "I don't know how much" is a carer's report holding the question word: it still fires.
     told = "小孩子吃了多少我不知道，整瓶都空了"
     assert not asks_by_word(RULES, _std(told))
@@ -207,10 +211,10 @@ def test_a_han_question_asked_by_its_words_but_not_a_reported_one(tmp_path):
     assert not asks_by_word(RULES, _std("伊講予球 kòng 著，無外久就足疼"))
     # Broken input: without cues.asking, and without the everyday reading (which since the
     # sixth round judges a Han statement by itself), the question gets 119 again.
-    letters = dataclasses.replace(CLF, everyday=None)
+    letters = dataclasses.replace(eager, everyday=None)
     assert _decide(asked, rules=_without_cue(tmp_path, "asking"), clf=letters).triggered
     # The everyday reading alone now holds it back too.
-    assert not _decide(asked, rules=_without_cue(tmp_path, "asking")).triggered
+    assert not _decide(asked, rules=_without_cue(tmp_path, "asking"), clf=eager).triggered
 
 
 def test_a_care_question_after_a_stroke_last_month(tmp_path):
