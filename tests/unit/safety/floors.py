@@ -53,6 +53,17 @@ def rules_without(tmp_path: Path, *categories: str) -> Path:
     return crippled
 
 
+def rules_without_cue(tmp_path: Path, cue: str) -> Path:
+    """A copy of the shipped rule file without the cue list ``cue`` (an indented
+    ``  <cue>:`` block, up to the next comment line)."""
+    text = DEFAULT_RULES.read_text(encoding="utf-8")
+    start = text.index(f"\n  {cue}:\n")
+    end = text.index("\n  #", start + 1)
+    path = tmp_path / "rules.yaml"
+    path.write_text(text[:start] + text[end:], encoding="utf-8")
+    return path
+
+
 def judged_in_tuning(path: Path) -> set[str]:
     """Judged messages of ``path`` (a single message or a conversation's last turn) that the
     tuning files also hold."""

@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from floors import rules_without_cue
 
 from taigimed.safety import classifier as clf_module
 from taigimed.safety import conversation
@@ -177,12 +178,8 @@ def test_a_learning_frame_keeps_first_aid_questions_general():
 
 
 def test_without_the_learning_cue_the_lesson_fires(tmp_path):
-    text = DEFAULT_RULES.read_text(encoding="utf-8")
-    start = text.index("\n  learning:\n")
-    end = text.index("\n  #", start + 1)
-    path = tmp_path / "rules.yaml"
-    path.write_text(text[:start] + text[end:], encoding="utf-8")
-    assert _fires("我想學急救", "心臟停止的人，CPR要怎麼做？", rules=load_rules(path))
+    rules = load_rules(rules_without_cue(tmp_path, "learning"))
+    assert _fires("我想學急救", "心臟停止的人，CPR要怎麼做？", rules=rules)
 
 
 # Hyperbole and stories: the emergency word is not an event.
@@ -206,12 +203,8 @@ SCOPE_FIRES = (
 
 
 def test_without_the_first_person_cue_the_story_hides_the_writer(tmp_path):
-    text = DEFAULT_RULES.read_text(encoding="utf-8")
-    start = text.index("\n  first_person:\n")
-    end = text.index("\n  #", start + 1)
-    path = tmp_path / "rules.yaml"
-    path.write_text(text[:start] + text[end:], encoding="utf-8")
-    assert not _fires("聽說有人燒炭，我也想燒炭", rules=load_rules(path), clf=None)
+    rules = load_rules(rules_without_cue(tmp_path, "first_person"))
+    assert not _fires("聽說有人燒炭，我也想燒炭", rules=rules, clf=None)
 
 
 SCOPE_WORDS = (
