@@ -22,8 +22,8 @@ import time
 
 from taigimed.safety.canonical import _read_clause
 from taigimed.safety.classifier import load_classifier
-from taigimed.safety.conversation import assess_conversation, is_dose_conversation
-from taigimed.safety.dose import is_dose_question
+from taigimed.safety.conversation import assess_conversation
+from taigimed.safety.dose import dose_reading_for, is_dose_conversation, is_dose_question
 from taigimed.safety.evaluation import DEFAULT_EVAL, EVAL_DIR, HELDOUT, load_eval, row_turns
 from taigimed.safety.rules import load_rules
 from taigimed.safety.triage import assess, triage
@@ -109,25 +109,35 @@ def main() -> None:
         ("classifier, first sight", per_message(lambda s: clf.score(s, rules.variants), std))
     )
     rows.append(("dosing intent", per_message(lambda s: is_dose_question(rules, s), std)))
-    _read_clause.cache_clear()
-
-    def chain(s: str) -> None:
-        assess(rules, s, clf)
-        is_dose_question(rules, s)
-
-    rows.append(("whole pre-model chain, first sight", per_message(chain, std)))
-    _read_clause.cache_clear()
-
-    def conv_chain(turns: list[str]) -> None:
-        assess_conversation(rules, turns, clf)
-        is_dose_conversation(rules, turns)
-
+    reading = dose_reading_for(rules)
     rows.append(
         (
-            f"conversation chain per turn, first sight ({len(prefixes)} turns)",
-            per_message(conv_chain, prefixes),
+            "dosing decision, rules or learned reading",
+            per_message(lambda s: is_dose_conversation(rules, [s], reading), std),
         )
     )
+    # Before (the rules' redirect alone) and after (with the learned reading), back to back.
+    for label, dose_reading in (("rules' redirect", None), ("with the learned reading", reading)):
+        _read_clause.cache_clear()
+
+        def chain(s: str, r=dose_reading) -> None:
+            if not assess(rules, s, clf).triggered:
+                is_dose_conversation(rules, [s], r)
+
+        rows.append((f"whole pre-model chain, first sight, {label}", per_message(chain, std)))
+    for label, dose_reading in (("rules' redirect", None), ("with the learned reading", reading)):
+        _read_clause.cache_clear()
+
+        def conv_chain(turns: list[str], r=dose_reading) -> None:
+            if not assess_conversation(rules, turns, clf).triggered:
+                is_dose_conversation(rules, turns, r)
+
+        rows.append(
+            (
+                f"conversation chain per turn, first sight, {label} ({len(prefixes)} turns)",
+                per_message(conv_chain, prefixes),
+            )
+        )
     base = rows[0][1][0]
     print(f"\n{len(texts)} messages\n")
     print("| step | p50 ms | p95 ms | p50 ÷ standardise |\n|---|---|---|---|")

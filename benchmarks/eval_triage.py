@@ -22,6 +22,7 @@ import json
 from pathlib import Path
 
 from taigimed.safety.classifier import load_classifier
+from taigimed.safety.dose import dose_reading_for
 from taigimed.safety.evaluation import (
     DEFAULT_EVAL,
     EVAL_DIR,
@@ -113,12 +114,15 @@ def main() -> None:
     ap.add_argument("--only", type=Path, help="score this one file (both decisions) and stop")
     args = ap.parse_args()
     rules, clf = load_rules(), load_classifier()
+    reading = dose_reading_for(rules)  # the shipped redirect: the rules or the learned reading
     files = {args.only.name: args.only} if args.only else FILES
     results = {}
     for name, path in files.items():
         rows = load_eval(path)
         for mode, c in (("rules alone", None), ("rules + classifier (shipped)", clf)):
-            r = evaluate_triage(rules, rows, None, conversation_decider(rules, c))
+            r = evaluate_triage(
+                rules, rows, None, conversation_decider(rules, c), reading if c else None
+            )
             results[(name, mode)] = r
             print(markdown(f"{name}, {mode}", r), end="\n\n")
     if args.only:

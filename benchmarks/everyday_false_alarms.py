@@ -19,7 +19,8 @@ from collections import Counter
 from pathlib import Path
 
 from taigimed.safety.classifier import load_classifier
-from taigimed.safety.conversation import assess_conversation, is_dose_conversation, standardized
+from taigimed.safety.conversation import assess_conversation, standardized
+from taigimed.safety.dose import dose_reading_for, is_dose_conversation
 from taigimed.safety.evaluation import wilson
 from taigimed.safety.rules import load_rules
 
@@ -30,9 +31,9 @@ def _turns(row: dict) -> list[str]:
     return [row.get("question") or row["text"]]
 
 
-def count(path: Path, rules, clf) -> dict:
+def count(path: Path, rules, clf, reading=None) -> dict:
     rows = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
-    flagged, path_of, per_script, dose = [], Counter(), Counter(), 0
+    flagged, path_of, per_script, dose, dose_rules = [], Counter(), Counter(), 0, 0
     for r in rows:
         turns = [standardized(t) for t in _turns(r)]
         res = assess_conversation(rules, turns, clf)
@@ -45,8 +46,9 @@ def count(path: Path, rules, clf) -> dict:
                 else ("rules alone" if res.rules_fired else "classifier alone")
             )
             path_of[kind] += 1
-        elif is_dose_conversation(rules, turns):
-            dose += 1
+        else:
+            dose_rules += is_dose_conversation(rules, turns)
+            dose += is_dose_conversation(rules, turns, reading)
     k, n = len(flagged), len(rows)
     return {
         "file": path.name,
@@ -56,7 +58,10 @@ def count(path: Path, rules, clf) -> dict:
         "ci": [round(x, 2) for x in wilson(k, n)] if n else None,
         "path": dict(path_of),
         "per_script": dict(per_script),
+        # The pharmacist reply: the shipped redirect (rules or the learned reading) and the
+        # rules' alone.
         "dose_redirect": dose,
+        "dose_redirect_rules_alone": dose_rules,
         "flagged": flagged,
     }
 
@@ -67,8 +72,9 @@ def main() -> None:
     ap.add_argument("--ids", action="store_true", help="list the flagged rows (tuning only)")
     args = ap.parse_args()
     rules, clf = load_rules(), load_classifier()
+    reading = dose_reading_for(rules)
     for f in args.files:
-        out = count(f, rules, clf)
+        out = count(f, rules, clf, reading)
         if not args.ids:
             del out["flagged"]
         print(json.dumps(out, ensure_ascii=False))

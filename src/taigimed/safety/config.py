@@ -32,6 +32,15 @@ class SafetyConfig(StrictModel):
         description="Answer questions about how much / how often / doubling or skipping a "
         "medicine at once: ask the pharmacist or doctor (no model, no number).",
     )
+    dose_reading: bool = Field(
+        True,
+        description="Beside the dosing rules, the learned dosing reading (model/"
+        "dose_classifier.json): a turn naming a medicine that it scores at its threshold gets "
+        "the pharmacist reply too. Only with dose_questions.",
+    )
+    dose_reading_path: str | None = Field(
+        None, description="Dosing reading JSON; None: the one shipped in the package."
+    )
     dose_filter: bool = Field(
         True, description="Replace specific doses in answers and tell the user why."
     )

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from taigimed.safety.classifier import romanised
-from taigimed.safety.dose import asks_amount, has_cue, is_dose_question, names_medicine
+from taigimed.safety.dose import has_cue, is_dose_conversation, is_dose_question
 from taigimed.safety.hearing import hear, heard_clauses
 from taigimed.safety.inquiry import (
     asks_by_word,
@@ -279,16 +279,3 @@ def assess_conversation(
             ) and not is_dose_conversation(rules, turns):
                 result.classifier_fired = assess(rules, joined, classifier).classifier_fired
     return result
-
-
-def is_dose_conversation(rules: RuleSet, turns: Sequence[str]) -> bool:
-    """A dosing question in the last turn, the medicine perhaps named in an earlier user
-    turn (我爸在吃華法林 … 他昨天忘記吃，今天可以吃兩倍嗎?)."""
-    turns = list(turns)
-    if is_dose_question(rules, turns[-1]):
-        return True
-    return (
-        len(turns) > 1
-        and asks_amount(rules, turns[-1])
-        and any(names_medicine(rules, t) for t in turns[:-1])
-    )

@@ -12,15 +12,33 @@ doctor or pharmacist who knows the patient.
   followed by a dosing unit (mg, mL, c.c., IU, 單位, 粒, 顆, 錠, 片, 包, lia̍p, pau …), and
   "double / two times the dose" (兩倍, 加倍, siang-puē, nn̄g puē). Lab values (mg/dL,
   mmol/L) and percentages are left alone.
+- **Beside the rules** (:class:`DoseReading`, since 2026-12-06): a learned reading of the
+  same question (``model/dose_classifier.json``, built by
+  :mod:`taigimed.generate.dose_classifier`). :func:`is_dose_conversation` is the one
+  redirect decision: the rules, or the reading's score at its threshold on a turn that names
+  a medicine. Triage answers first: an emergency is never redirected (the serving order,
+  and the evaluation counts a redirect only where no alarm fired).
 """
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
+import numpy as np
+
+from taigimed.safety.classifier import _Linear, features_text, syllable_features
 from taigimed.safety.hearing import hear, heard_clauses
 from taigimed.safety.rules import RuleSet
 from taigimed.safety.triage import _canon_spans
+
+DOSE_MODEL_PATH = Path(__file__).parent / "model" / "dose_classifier.json"
+DOSE_REBUILD_COMMAND = "python -m taigimed.generate.dose_classifier"
+FORMAT = "taigimed-dose-reading/1"
 
 _ARABIC = r"\d+(?:[.,]\d+)?(?:\s*(?:-|~|～|–|至|到)\s*\d+(?:[.,]\d+)?)?"
 _HAN_NUMBER = r"[一二兩三四五六七八九十半百千]+"
@@ -148,3 +166,105 @@ def is_dose_question(rules: RuleSet, text: str) -> bool:
     return has(rules.dose_medicine) and (
         has(rules.dose_ask) or bool(asked_doses(text)) or missed_dose(rules, clauses)
     )
+
+
+class DoseReadingError(ValueError):
+    """The dosing reading's JSON is broken, of another format, or built for other rules."""
+
+
+@dataclass(frozen=True)
+class DoseReading:
+    """The learned dosing reading as serving scores it (numpy, no scikit-learn)."""
+
+    model: _Linear
+    threshold: float
+    rules_version: str
+    needs_medicine: bool = True
+
+    def score(self, rules: RuleSet, standardised: str) -> float:
+        """P(dosing question) for one standardised turn, read as the triage hears it."""
+        heard = hear(rules, standardised)
+        return self.model.score_grams(syllable_features(features_text(heard, rules.variants)))
+
+
+def load_dose_reading(path: Path | str = DOSE_MODEL_PATH) -> DoseReading:
+    """The reading at ``path`` (cached); a broken file or another format is refused, naming
+    the rebuild command."""
+    return _load(str(Path(path).resolve()))
+
+
+@lru_cache(maxsize=4)
+def _load(path: str) -> DoseReading:
+    try:
+        tree = json.loads(Path(path).read_text(encoding="utf-8"))
+        if tree.get("format") != FORMAT:
+            raise ValueError(f"format {tree.get('format')!r}, expected {FORMAT!r}")
+        model = _Linear(
+            vocabulary={g: i for i, g in enumerate(tree["ngrams"])},
+            idf=np.asarray(tree["idf"], dtype=np.float64),
+            coef=np.asarray(tree["coef"], dtype=np.float64),
+            intercept=float(tree["intercept"]),
+        )
+        if not (len(model.vocabulary) == len(model.idf) == len(model.coef) > 0):
+            raise ValueError("ngrams, idf and coef differ in length or are empty")
+        return DoseReading(
+            model,
+            float(tree["threshold"]),
+            str(tree["rules_version"]),
+            bool(tree["needs_medicine"]),
+        )
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise DoseReadingError(
+            f"{path}: cannot load the dosing reading ({exc}); rebuild it with "
+            f"`{DOSE_REBUILD_COMMAND}`"
+        ) from exc
+
+
+def dose_reading_for(rules: RuleSet, path: Path | str = DOSE_MODEL_PATH) -> DoseReading:
+    """The reading at ``path``, refused unless it was built beside ``rules``' version: it
+    reads through the rule file's spelling variants and its threshold was calibrated beside
+    those rules' redirects."""
+    reading = load_dose_reading(path)
+    if reading.rules_version != rules.version:
+        raise DoseReadingError(
+            f"{path}: the dosing reading was built for rules version "
+            f"{reading.rules_version!r}, but the rules in effect are version "
+            f"{rules.version!r}; rebuild it with `{DOSE_REBUILD_COMMAND}`, or set "
+            "serve.safety.dose_reading: false to redirect by the rules alone"
+        )
+    return reading
+
+
+def learned_dose(rules: RuleSet, turns: Sequence[str], reading: DoseReading) -> bool:
+    """Does the reading take the last of ``turns`` for a dosing question (a medicine named
+    in one of the turns when the reading needs one)?"""
+    if reading.needs_medicine and not any(names_medicine(rules, t) for t in turns):
+        return False
+    return reading.score(rules, turns[-1]) >= reading.threshold
+
+
+def dose_path(
+    rules: RuleSet, turns: Sequence[str], reading: DoseReading | None = None
+) -> str | None:
+    """Which reading takes the last of ``turns`` for a dosing question: ``"rules"``,
+    ``"learned"`` (only when ``reading`` is given) or None."""
+    turns = list(turns)
+    if is_dose_question(rules, turns[-1]) or (
+        len(turns) > 1
+        and asks_amount(rules, turns[-1])
+        and any(names_medicine(rules, t) for t in turns[:-1])
+    ):
+        return "rules"
+    if reading is not None and learned_dose(rules, turns, reading):
+        return "learned"
+    return None
+
+
+def is_dose_conversation(
+    rules: RuleSet, turns: Sequence[str], reading: DoseReading | None = None
+) -> bool:
+    """The redirect decision: a dosing question in the last of the standardised user
+    ``turns``, the medicine perhaps named in an earlier one (我爸在吃華法林 … 他昨天忘記吃，
+    今天可以吃兩倍嗎?) — by the rules, or by ``reading`` when one is given. Ask only where
+    the triage found no emergency: an emergency is answered first."""
+    return dose_path(rules, turns, reading) is not None

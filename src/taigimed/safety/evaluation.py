@@ -28,7 +28,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from taigimed.safety.conversation import assess_conversation, is_dose_conversation
+from taigimed.safety.conversation import assess_conversation
+from taigimed.safety.dose import is_dose_conversation
 from taigimed.safety.rules import RuleSet, load_rules
 from taigimed.safety.triage import TriageResult
 from taigimed.text.romanize import standardize_input
@@ -119,9 +120,10 @@ def evaluate_triage(
     rows: list[dict] | None = None,
     decide: Callable[[str, str], TriageResult] | None = None,
     decide_turns: Callable[[list[str]], TriageResult] | None = None,
+    dose_reading=None,
 ) -> dict[str, Any]:
     """Figures per category, per script, per format and overall, the dosing redirect
-    rate, and the misses for reading.
+    rate (the rules, and ``dose_reading`` beside them when given), and the misses.
 
     ``decide_turns(standardised user turns)`` judges conversations and defaults to the
     server's reading with the rules alone; single messages go through it too (as one
@@ -144,7 +146,7 @@ def evaluate_triage(
         want = set(row["categories"])
         if row.get("intent") == "dose":
             dose["n"] += 1
-            if not got and is_dose_conversation(rules, turns):
+            if not got and is_dose_conversation(rules, turns, dose_reading):
                 dose["redirected"] += 1
             else:
                 dose["missed"].append(row["id"])

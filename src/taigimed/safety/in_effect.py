@@ -25,6 +25,7 @@ from taigimed.safety.classifier import (
     load_classifier,
 )
 from taigimed.safety.config import SafetyConfig
+from taigimed.safety.dose import DOSE_MODEL_PATH, DoseReading, dose_reading_for
 from taigimed.safety.rules import DEFAULT_RULES, RuleSet, load_rules
 
 
@@ -62,3 +63,13 @@ def classifier_in_effect(cfg: SafetyConfig, rules: RuleSet) -> TriageClassifier 
     if not cfg.classifier:
         return None
     return classifier_for(rules, Path(cfg.classifier_path) if cfg.classifier_path else MODEL_PATH)
+
+
+def dose_reading_in_effect(cfg: SafetyConfig, rules: RuleSet) -> DoseReading | None:
+    """The learned dosing reading ``cfg`` asks for beside ``rules`` (refused, naming the
+    rebuild command, when broken or built for other rules); None when switched off."""
+    if not (cfg.dose_questions and cfg.dose_reading):
+        return None
+    return dose_reading_for(
+        rules, Path(cfg.dose_reading_path) if cfg.dose_reading_path else DOSE_MODEL_PATH
+    )

@@ -7,7 +7,9 @@
   the classifier alone fired, the vetted card for the message follows the notice
   (``beside_alarm``: ``serve.answers.AlarmCard``).
 - ``DoseQuestion``: pre-model; a question about how much / how often / doubling or
-  skipping a medicine answers at once: ask your pharmacist or doctor, no number.
+  skipping a medicine answers at once: ask your pharmacist or doctor, no number. The
+  decision is ``safety.dose.is_dose_conversation``: the rules, or the learned dosing
+  reading on a turn naming a medicine.
 - ``ReviewGate``: pre-model; holds the answer for a clinician (all, or flagged turns).
 - ``AnswerSafety``: post-model; dose filter per chunk, then dose note, disclaimer and
   the Tâi-lô view of the answer (``meta.answer_tailo``, only when the answer is Taigi Han:
@@ -21,15 +23,14 @@ from dataclasses import dataclass
 
 from taigimed.safety.classifier import TriageClassifier
 from taigimed.safety.config import SafetyConfig
-from taigimed.safety.conversation import (
-    CONTEXT_TURNS,
-    assess_conversation,
-    is_dose_conversation,
-    user_turns,
-)
-from taigimed.safety.dose import redact_doses
+from taigimed.safety.conversation import CONTEXT_TURNS, assess_conversation, user_turns
+from taigimed.safety.dose import DoseReading, dose_path, redact_doses
 from taigimed.safety.hearing import hear
-from taigimed.safety.in_effect import classifier_in_effect, rules_in_effect
+from taigimed.safety.in_effect import (
+    classifier_in_effect,
+    dose_reading_in_effect,
+    rules_in_effect,
+)
 from taigimed.safety.rules import RuleSet, fold_roman, strip_tones
 from taigimed.safety.triage import emergency_reply, reply_script
 from taigimed.serve.hooks import Hooks, ImmediateReply, Trigger, TurnContext
@@ -124,9 +125,13 @@ class DoseQuestion:
 
     rules: RuleSet
     answer_tailo: bool = True
+    # The learned reading beside the rules (safety/dose.py); None: the rules alone. It runs
+    # after RedFlagTriage, so an emergency has been answered before it is asked.
+    reading: DoseReading | None = None
 
     def __call__(self, ctx: TurnContext) -> ImmediateReply | None:
-        if not is_dose_conversation(self.rules, _turns(ctx)):
+        path = dose_path(self.rules, _turns(ctx), self.reading)
+        if path is None:
             return None
         text = "\n".join(
             [
@@ -136,7 +141,9 @@ class DoseQuestion:
         )
         if self.answer_tailo:
             _tailo_view(ctx, text)
-        trigger = Trigger(f"{self.rules.version}:dose_question", "dose_question", "pre", None)
+        ctx.meta["dose_path"] = path
+        detail = "path: learned" if path == "learned" else None
+        trigger = Trigger(f"{self.rules.version}:dose_question", "dose_question", "pre", detail)
         return ImmediateReply(text, "dose_question", [trigger])
 
 
@@ -221,7 +228,7 @@ def safety_hooks(cfg: SafetyConfig, beside_alarm: BesideAlarm | None = None) -> 
         classifier = classifier_in_effect(cfg, rules)
         pre.append(RedFlagTriage(rules, cfg.answer_tailo, classifier, beside_alarm))
     if cfg.dose_questions:
-        pre.append(DoseQuestion(rules, cfg.answer_tailo))
+        pre.append(DoseQuestion(rules, cfg.answer_tailo, dose_reading_in_effect(cfg, rules)))
     if cfg.review_mode != "off":
         kw = rules.review_keywords
         pre.append(ReviewGate(rules, cfg.review_mode, kw.get("han", ()), kw.get("roman", ())))

@@ -115,8 +115,11 @@ def test_one_rule_file_in_effect_for_triage_holding_and_the_users_notice(
     text = text.replace(RULES.reply("review_pending", "taigi_han"), theirs, 1)
     rules_file = tmp_path / "clinic.yaml"
     rules_file.write_text(text, encoding="utf-8")
-    # The shipped classifier was built for the shipped rules: with these it cannot run.
-    cfg = SafetyConfig(review_mode="all", rules_path=str(rules_file), classifier=False)
+    # The shipped classifier and dosing reading were built for the shipped rules: with these
+    # they cannot run.
+    cfg = SafetyConfig(
+        review_mode="all", rules_path=str(rules_file), classifier=False, dose_reading=False
+    )
     client = make_client(hooks=safety_hooks(cfg), safety=cfg)
     with client.websocket_connect("/v1/chat/ws") as ws:
         ws.receive_json()
