@@ -212,7 +212,19 @@ def _idiom_spans(rules: RuleSet, c: Clause) -> tuple[list, list, bool]:
     canon, han = [], []
     if rules.idiom is not None:
         canon, han = _canon_spans(c, rules.idiom), _han_spans(c.text, rules.idiom.han)
-    han_res, canon_res = rules.idiom_re
+    _regex_spans(rules, c, rules.idiom_re, canon, han)
+    seen = bool(canon or han)
+    if rules.lookalike is not None:
+        canon += _canon_spans(c, rules.lookalike)
+        han += _han_spans(c.text, rules.lookalike.han)
+    _regex_spans(rules, c, rules.lookalike_re, canon, han)
+    return canon, han, seen
+
+
+def _regex_spans(rules: RuleSet, c: Clause, regexes: tuple, canon: list, han: list) -> None:
+    """Add the spans of an expression pair (Han regexes over the text, canonical ones over
+    the joined syllables) to ``canon`` and ``han``; a Han match covers its syllables too."""
+    han_res, canon_res = regexes
     for r in han_res:
         for m in r.finditer(c.text):
             han.append(m.span())
@@ -221,20 +233,6 @@ def _idiom_spans(rules: RuleSet, c: Clause) -> tuple[list, list, bool]:
         for m in r.finditer(c.joined):
             start = c.joined.count(" ", 0, m.start())
             canon.append((start, start + m.group(0).count(" ") + 1))
-    seen = bool(canon or han)
-    if rules.lookalike is not None:
-        canon += _canon_spans(c, rules.lookalike)
-        han += _han_spans(c.text, rules.lookalike.han)
-    look_han, look_canon = rules.lookalike_re
-    for r in look_han:
-        for m in r.finditer(c.text):
-            han.append(m.span())
-            canon.append(_han_to_tokens(rules, c.text, m))
-    for r in look_canon:
-        for m in r.finditer(c.joined):
-            start = c.joined.count(" ", 0, m.start())
-            canon.append((start, start + m.group(0).count(" ") + 1))
-    return canon, han, seen
 
 
 # "After" a condition (中風後, 中風了以後, 心肌梗塞過, tiòng-hong liáu-āu): the condition is
