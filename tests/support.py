@@ -8,6 +8,7 @@ module imports these as ``from support import ...``.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
@@ -177,3 +178,13 @@ def wait_for_scrapes(prometheus: str, targets: Sequence[str], after: float, n: i
         time.sleep(0.2)
     counts = {t: len(s) for t, s in seen.items()}
     raise AssertionError(f"Prometheus scraped {counts} times since the load, wanted {n} each")
+
+
+def without_ways(rules_text: str) -> str:
+    """The rule file's text without the ways-of-taking reading (``dose_intent`` modal / take
+    / may_i, the ninth round): an older round's broken-input test removes its own words
+    and must see them missing, not caught by the later general reading."""
+    out = re.sub(r"^  (?:modal|take|may_i):\n(?:    .*\n)+", "", rules_text, flags=re.MULTILINE)
+    if out == rules_text:
+        raise AssertionError("no ways-of-taking blocks in the rule text")
+    return out

@@ -149,7 +149,11 @@ def assess_conversation(
     first), reading the ones before it as described in the module docstring."""
     turns = list(turns)[-limit:]
     result = assess(rules, turns[-1], classifier)
-    if result.classifier_fired and not result.hits and is_dose_question(rules, turns[-1]):
+    if (
+        result.classifier_fired
+        and not result.hits
+        and is_dose_question(rules, turns[-1], ways=False)
+    ):
         # A recognised dosing question (小孩可以喝大人的藥水嗎?) goes to the pharmacist
         # reply; the classifier alone does not turn it into an emergency.
         result.classifier_fired = False
@@ -276,6 +280,6 @@ def assess_conversation(
             joined = "。".join(turns[start:])
             if classifier.fires(
                 classifier.score(hear(rules, joined), rules.variants)
-            ) and not is_dose_conversation(rules, turns):
+            ) and not is_dose_conversation(rules, turns, ways=False):
                 result.classifier_fired = assess(rules, joined, classifier).classifier_fired
     return result

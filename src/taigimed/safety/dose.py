@@ -34,7 +34,7 @@ import numpy as np
 from taigimed.safety.classifier import _Linear, features_text, syllable_features
 from taigimed.safety.hearing import hear, heard_clauses
 from taigimed.safety.rules import RuleSet
-from taigimed.safety.triage import _canon_spans
+from taigimed.safety.triage import _canon_spans, _han_spans
 
 DOSE_MODEL_PATH = Path(__file__).parent / "model" / "dose_classifier.json"
 DOSE_REBUILD_COMMAND = "python -m taigimed.generate.dose_classifier"
@@ -125,15 +125,31 @@ def names_medicine(rules: RuleSet, text: str) -> bool:
     )
 
 
-def asks_amount(rules: RuleSet, text: str) -> bool:
+def asking_clauses(rules: RuleSet, text: str) -> tuple[list, bool]:
+    """The heard clauses of ``text`` that may ask an amount — not one about storage, refills
+    or cost (``cues.logistics``: 一個月愛偌濟錢? asks a price), nor one about a side effect,
+    what a pill is for or which is which (``dose_intent.not_amount``) — and whether a dose
+    written in them is asked: not when the message asks about something else (我每天吃兩顆
+    降血壓藥，會是藥的副作用嗎? tells its amount)."""
+    away = [x for x in (rules.logistics, rules.dose_not_amount) if x is not None]
+    heard = heard_clauses(rules, text)
+    asking = [c for c in heard if not any(has_cue([c], x) for x in away)]
+    return asking, len(asking) == len(heard) and any(asked_doses(c.text) for c in asking)
+
+
+def asks_amount(rules: RuleSet, text: str, ways: bool = True) -> bool:
     """Does ``text`` ask about an amount, a frequency, doubling, skipping … (an asking word
-    or a dose expression), whether or not it names the medicine?"""
+    or a dose expression, and with ``ways`` a way of taking asked), whether or not it names
+    the medicine?"""
     if rules.dose_ask is None:
         return False
     heard = hear(rules, text)
-    clauses = heard_clauses(rules, heard)
+    clauses, doses = asking_clauses(rules, heard)
     return (
-        has_cue(clauses, rules.dose_ask) or bool(asked_doses(heard)) or missed_dose(rules, clauses)
+        has_cue(clauses, rules.dose_ask)
+        or doses
+        or missed_dose(rules, clauses)
+        or (ways and asks_how_to_take(rules, clauses))
     )
 
 
@@ -146,16 +162,89 @@ def missed_dose(rules: RuleSet, clauses) -> bool:
     return rules.dose_adherence is None or not has_cue(clauses, rules.dose_adherence)
 
 
-def is_dose_question(rules: RuleSet, text: str) -> bool:
+# How far a way of taking may stand after the modal: 可以|磨成粉, 要先|停, ē-sái ka-kī|kiám.
+_TAKE_REACH_HAN = 3
+_TAKE_REACH_SYLLABLES = 2
+# How far the leave asked may stand after the way of taking: 吞藥這樣|OK嗎, tsia̍h|kám ē-sái.
+_LEAVE_REACH_HAN = 6
+_LEAVE_REACH_SYLLABLES = 4
+
+
+# A "what" in the clause: which food or which medicine (可以吃什麼?, ài buah siánn-mih
+# io̍h-á?), not how to take the one named; "when" (什麼時候, siánn-mih sî-tsūn) still asks.
+_WHAT = re.compile(
+    r"(?>什麼|甚麼|啥物|啥)(?!時候|時陣)"
+    r"|\bsi[aá]n++(?>(?:[- ]?mi[h̍]+)?)(?![- ]?s[iî][- ]?ts)",
+    re.IGNORECASE,
+)
+# A clause that asks: a question particle, an A-not-A or kám (a carer seldom types "?").
+_ASKS = re.compile(
+    r"[嗎吗呢否]|可不可|能不能|要不要|會不會|敢|\b(?:b[oô]|kám|kam|kiám|kiam)\b|[?？]$",
+    re.IGNORECASE,
+)
+_LATIN = re.compile(r"[A-Za-z]")
+
+
+def _follows(first: list[tuple[int, int]], then: list[tuple[int, int]], reach: int) -> bool:
+    return any(0 <= s - e <= reach for _, e in first for s, _ in then)
+
+
+def _spans(clause, cues) -> tuple[list, list]:
+    """``cues`` in the clause: in its Han characters, and in its syllables only where it is
+    written in letters (the Taigi reading of Mandarin characters is no spelling: 檢 kiám
+    read so is not 減 kiám)."""
+    canon = _canon_spans(clause, cues, check_tone=True) if _LATIN.search(clause.text) else []
+    return _han_spans(clause.text, cues.han), canon
+
+
+def asks_how_to_take(rules: RuleSet, clauses) -> bool:
+    """Does a clause ask whether or how one may take, use or change a medicine? A modal
+    (可以, 要不要, ē-sái, kám ài, 按怎 …) with a way of taking right after it (吃, 點, 停, 磨,
+    tsia̍h, thîng …) in a clause that asks, or a way of taking with leave asked after it
+    (吃可以嗎?, tsia̍h ē-sái bô?), in its clause or the next (``dose_intent.modal`` /
+    ``take`` / ``may_i``). Not a clause asking "what" (:data:`_WHAT`). The caller drops
+    clauses about logistics and checks that a medicine is named."""
+    modal, take, may_i = rules.dose_modal, rules.dose_take, rules.dose_may_i
+    if modal is None or take is None:
+        return False
+    last = len(clauses) - 1
+    for i, c in enumerate(clauses):
+        if _WHAT.search(c.text):
+            continue
+        han_take, canon_take = _spans(c, take)
+        han_modal, canon_modal = _spans(c, modal)
+        asking = i == last or bool(_ASKS.search(c.text))
+        if asking and (
+            _follows(han_modal, han_take, _TAKE_REACH_HAN)
+            or _follows(canon_modal, canon_take, _TAKE_REACH_SYLLABLES)
+        ):
+            return True
+        if may_i is None:
+            continue
+        han_may, canon_may = _spans(c, may_i)
+        if _follows(han_take, han_may, _LEAVE_REACH_HAN) or _follows(
+            canon_take, canon_may, _LEAVE_REACH_SYLLABLES
+        ):
+            return True
+        # 家己減半粒，按呢敢會使?: the leave asked in a clause of its own, of the one before.
+        if (han_may or canon_may) and i > 0 and any(_spans(clauses[i - 1], take)):
+            return True
+    return False
+
+
+def is_dose_question(rules: RuleSet, text: str, ways: bool = True) -> bool:
     """Does the standardised ``text`` ask how much / how often / whether to double, skip
     or stop a medicine? Either a medicine word with an asking word or a dose, or an amount
     asked in a unit used only for medicines (幾毫克, 幾單位, kuí tan-uī), which needs no
-    medicine name: names are endless (阿莫西林, brand names), milligrams are not."""
+    medicine name: names are endless (阿莫西林, brand names), milligrams are not. With
+    ``ways``, also a way of taking it asked (:func:`asks_how_to_take`): the redirect reads
+    so; the triage, which lets a dosing question silence its classifier, does not (阿公打
+    insulin 之後不要吃飯，他流汗很多，叫他不回答 asks a way and is an emergency)."""
     if rules.dose_medicine is None or rules.dose_ask is None:
         return False
     # The text as the triage hears it (safety/hearing.py): 可 以 吃 兩 顆 嗎 too.
     text = hear(rules, text)
-    clauses = heard_clauses(rules, text)
+    clauses, doses = asking_clauses(rules, text)
 
     def has(cues) -> bool:
         return has_cue(clauses, cues)
@@ -163,8 +252,11 @@ def is_dose_question(rules: RuleSet, text: str) -> bool:
     if rules.dose_ask_alone is not None and has(rules.dose_ask_alone):
         return True
     # Asking with the amount itself (會當食兩粒無？, chia̍h nn̄g lia̍p bô?) counts as asking.
-    return has(rules.dose_medicine) and (
-        has(rules.dose_ask) or bool(asked_doses(text)) or missed_dose(rules, clauses)
+    return names_medicine(rules, text) and (
+        has(rules.dose_ask)
+        or doses
+        or missed_dose(rules, clauses)
+        or (ways and asks_how_to_take(rules, clauses))
     )
 
 
@@ -244,14 +336,15 @@ def learned_dose(rules: RuleSet, turns: Sequence[str], reading: DoseReading) -> 
 
 
 def dose_path(
-    rules: RuleSet, turns: Sequence[str], reading: DoseReading | None = None
+    rules: RuleSet, turns: Sequence[str], reading: DoseReading | None = None, ways: bool = True
 ) -> str | None:
     """Which reading takes the last of ``turns`` for a dosing question: ``"rules"``,
-    ``"learned"`` (only when ``reading`` is given) or None."""
+    ``"learned"`` (only when ``reading`` is given) or None (``ways``: see
+    :func:`is_dose_question`)."""
     turns = list(turns)
-    if is_dose_question(rules, turns[-1]) or (
+    if is_dose_question(rules, turns[-1], ways) or (
         len(turns) > 1
-        and asks_amount(rules, turns[-1])
+        and asks_amount(rules, turns[-1], ways)
         and any(names_medicine(rules, t) for t in turns[:-1])
     ):
         return "rules"
@@ -261,10 +354,10 @@ def dose_path(
 
 
 def is_dose_conversation(
-    rules: RuleSet, turns: Sequence[str], reading: DoseReading | None = None
+    rules: RuleSet, turns: Sequence[str], reading: DoseReading | None = None, ways: bool = True
 ) -> bool:
     """The redirect decision: a dosing question in the last of the standardised user
     ``turns``, the medicine perhaps named in an earlier one (我爸在吃華法林 … 他昨天忘記吃，
     今天可以吃兩倍嗎?) — by the rules, or by ``reading`` when one is given. Ask only where
     the triage found no emergency: an emergency is answered first."""
-    return dose_path(rules, turns, reading) is not None
+    return dose_path(rules, turns, reading, ways) is not None

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from taigimed.safety.hearing import heard_clauses
 from taigimed.safety.rules import RuleSet
-from taigimed.safety.triage import TriageResult, _canon_spans, _has
+from taigimed.safety.triage import TriageResult, _canon_spans, _has, names_person
 
 
 def is_inquiry(rules: RuleSet, text: str) -> bool:
@@ -49,7 +49,7 @@ def topic_only(rules: RuleSet, text: str, result: TriageResult) -> bool:
     clauses = {c.text: c for c in listed}
     if any(h.clause not in clauses for h in result.hits):
         return False  # read across turns: not this message's alone
-    named = any(_has(c, rules.person) for c in listed)
+    named = any(names_person(rules, c) for c in listed)
     for h in result.hits:
         c = clauses[h.clause]
         if rules.suspected is not None and _has(c, rules.suspected):

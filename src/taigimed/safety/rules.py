@@ -10,6 +10,8 @@ The rules are data (``rules/red_flags.yaml``): clinicians edit the YAML, bump it
 - ``mandarin``: phrases matched on the standardised Han text.
 - ``combos``: lists of groups; the category fires when every group of one combo hits
   somewhere in the message (an infant word and a fever word).
+- ``plan: true``: the combos are a plan (a means prepared and a time), and a preparation is
+  told as done (藥都攢好了, í-king siá hó phue--ah): a past cue does not set them aside.
 
 ``…`` allows a gap of up to 3 syllables (canonical form) or 6 characters (Han).
 """
@@ -103,6 +105,8 @@ class Pattern:
     needle: str = ""
     # The needle's first syllable (canonical) or character (Han): a set lookup first.
     first: str = ""
+    # Pinyin patterns: characters that must stand as written in the matched span.
+    exact: tuple[str, ...] = ()
 
     @property
     def canonical(self) -> bool:
@@ -171,7 +175,10 @@ def compile_pinyin(source: str) -> Pattern | None:
     body = gap.join(" ".join(re.escape(x) for x in part) for part in syls)
     regex = re.compile(rf"(?<!\S){body}(?!\S)")
     longest = max(syls, key=len)
-    return Pattern(source, "pinyin", regex, (), f" {' '.join(longest)} ", longest[0])
+    # One toneless syllable beside a gap stands for too many characters (血糖…低 would hear
+    # 降血糖藥本底, dǐ, as "sugar low"): such a part must be written as it is.
+    exact = tuple(p for p in parts if len(p) == 1) if len(parts) > 1 else ()
+    return Pattern(source, "pinyin", regex, (), f" {' '.join(longest)} ", longest[0], exact)
 
 
 def _compile_group(tree: dict, where: str, variants: dict[str, str]) -> tuple[Pattern, ...]:
@@ -218,6 +225,7 @@ class Category:
     label: dict[str, str]
     patterns: tuple[Pattern, ...]
     combos: tuple[tuple[tuple[Pattern, ...], ...], ...] = ()
+    plan: bool = False
 
 
 @dataclass(frozen=True)
@@ -279,6 +287,12 @@ class RuleSet:
     # A missed dose, and words that make it a question about remembering (safety/dose.py).
     dose_forgot: CueSet | None = None
     dose_adherence: CueSet | None = None
+    # May / must one take it (可以, kám ài) and a way of taking it (吃, 點, 磨, thîng):
+    # together, a question about how to take a medicine (safety/dose.py).
+    dose_modal: CueSet | None = None
+    dose_take: CueSet | None = None
+    dose_may_i: CueSet | None = None
+    dose_not_amount: CueSet | None = None
     replies: dict[str, dict[str, str]] = field(default_factory=dict)
     review_keywords: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
@@ -394,7 +408,10 @@ def _load_rules(path: Path, mtime_ns: int) -> RuleSet:
         )
         if not pats and not combos:
             raise RuleError(f"{where} ({cid}): needs taigi/mandarin phrases or combos")
-        cats.append(Category(cid, _labels(_need(c, "label", where), where), pats, combos))
+        plan = c.get("plan", False)
+        if not isinstance(plan, bool):
+            raise RuleError(f"{where} ({cid}): plan must be true or false, not {plan!r}")
+        cats.append(Category(cid, _labels(_need(c, "label", where), where), pats, combos, plan))
     cues = _need(tree, "cues", str(path))
     replies = _need(tree, "replies", str(path))
     for key, by_script in replies.items():
@@ -484,7 +501,7 @@ def _load_rules(path: Path, mtime_ns: int) -> RuleSet:
             f"dose_{k}": _cues(tree["dose_intent"][k], f"{path}: dose_intent.{k}", variants)
             if k in tree["dose_intent"]
             else None
-            for k in ("forgot", "adherence")
+            for k in ("forgot", "adherence", "modal", "take", "may_i", "not_amount")
         },
         replies=replies,
         review_keywords={

@@ -22,7 +22,7 @@ cannot tell is listed in docs/safety.md.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from taigimed.safety.canonical import Clause, _read_clause
@@ -271,12 +271,17 @@ def _pinyin_view(text: str) -> tuple[str, frozenset[str]]:
     return f" {' '.join(toks)} ", frozenset(toks)
 
 
+def names_person(rules: RuleSet, clause: Clause) -> bool:
+    """Does ``clause`` name somebody concrete (``cues.person``)? Read with tones where they
+    are known: 女 lú (女性會不一樣嗎?) is not lí "you"."""
+    return bool(_canon_spans(clause, rules.person, check_tone=True)) or any(
+        w in clause.text for w in rules.person.han
+    )
+
+
 def _views(rules: RuleSet, text: str) -> list[_ClauseView]:
     clauses = heard_clauses(rules, text)
-    named = any(
-        _canon_spans(c, rules.person, check_tone=True) or any(w in c.text for w in rules.person.han)
-        for c in clauses
-    )
+    named = any(names_person(rules, c) for c in clauses)
     # "After a stroke" is background unless the message says something is starting or
     # going on (突然, 又, 一直, 救命): 中風後一直吐 is no aftercare question.
     after = not any(
@@ -396,6 +401,8 @@ def _match(rules: RuleSet, p: Pattern, v: _ClauseView) -> str | None:
             start, end, gaps = _token_span(joined, m)
             if taigi and len(p.tones) == 1 and v.clause.tones[start] not in (None, p.tones[0]):
                 continue  # one syllable alone: 疹 tsín is not 真 tsin when tones are known
+            if p.exact and not all(ch in v.clause.text[start:end] for ch in p.exact):
+                continue  # pinyin tokens are the clause's characters, one each
             reason = _verdict(
                 any(s <= start and end <= e for s, e in idioms),
                 _negated(neg, keep, start, gaps, window),
@@ -462,12 +469,17 @@ def triage_turns(rules: RuleSet, turns: list[str]) -> TriageResult:
 def triage_views(rules: RuleSet, views: list[_ClauseView]) -> TriageResult:
     result = TriageResult()
     result.idiom_seen = any(v.idiom_seen for v in views)
+    # A plan's preparation is told as done (藥都攢好了, 明天…我就走): past is no scope there.
+    planned = [replace(v, context=None) if v.context == "past" else v for v in views]
     for cat in rules.categories:
         if _find(rules, cat.id, cat.patterns, views, result, first_only=True):
             continue
         for combo in cat.combos:
             scratch = TriageResult()
-            if all(_find(rules, cat.id, g, views, scratch, first_only=True) for g in combo):
+            if all(
+                _find(rules, cat.id, g, planned if cat.plan else views, scratch, first_only=True)
+                for g in combo
+            ):
                 src = " + ".join(h.pattern for h in scratch.hits)
                 result.hits.append(Hit(cat.id, src, "combo", scratch.hits[0].clause))
                 break

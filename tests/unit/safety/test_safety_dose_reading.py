@@ -33,8 +33,8 @@ REBUILD = r"python -m taigimed\.generate\.dose_classifier"
     "text",
     [
         # The prescribed times against the meals eaten (Mandarin, Simplified).
-        "醫生開一天三次飯後吃，但我媽一天只吃兩餐，那她的藥要怎麼吃？",
-        "医生开一天三次饭后吃，但我妈一天只吃两餐，那她的药要怎么吃？",
+        "醫生開一天三次飯後吃，但我媽一天只吃兩餐，那她的藥怎麼辦？",
+        "医生开一天三次饭后吃，但我妈一天只吃两餐，那她的药怎么办？",
         # How many patches a day (Tâi-lô).
         "Guá ê io̍h-thiap tsi̍t kang ē-sái thiap kuí tiunn?",
     ],

@@ -21,6 +21,7 @@ import re
 
 import pytest
 
+from support import without_ways
 from taigimed.safety.classifier import load_classifier
 from taigimed.safety.conversation import assess_conversation, is_dose_conversation
 from taigimed.safety.rules import DEFAULT_RULES, load_rules
@@ -199,7 +200,7 @@ def broken(tmp_path_factory):
             block = re.sub(", " + re.escape(cue) + r"(?=[,\]])", "", block)
     text = head + sep + block + sep2 + tail
     path = tmp_path_factory.mktemp("rules") / "rules.yaml"
-    path.write_text(text, encoding="utf-8")
+    path.write_text(without_ways(text), encoding="utf-8")
     return load_rules(path)
 
 
@@ -233,10 +234,6 @@ def test_a_missed_dose_told_in_an_earlier_turn_and_asked_in_the_last():
         "E7-sai2 kah4 e7-poo1 e5 ioh8 tsit8-tsue7 tsiah8 bo5?",
     ]
     assert is_dose_conversation(RULES, [standardize_input(t)[0] for t in turns])
-
-
-def test_rules_version_is_this_rounds():
-    assert RULES.version == "2026.12.14"
 
 
 # Precision: general phrasing classes held-out v7 showed, each in several scripts.
