@@ -133,6 +133,14 @@ def _has(clause: Clause, cues: CueSet) -> bool:
     return bool(_canon_spans(clause, cues)) or any(w in clause.text for w in cues.han)
 
 
+def _heard_of(clause: Clause, cues: CueSet) -> bool:
+    """A hearsay cue, read with tones where both sides have them: 疼講 (thiànn kóng, "it
+    hurts, he says") is not 聽講 (thiann-kóng, "I heard")."""
+    return bool(_canon_spans(clause, cues, check_tone=True)) or any(
+        w in clause.text for w in cues.han
+    )
+
+
 def _within(inner: list[tuple[int, int]], outer: list[tuple[int, int]]) -> bool:
     """Every inner span lies inside an outer one."""
     return all(any(os <= s and e <= oe for os, oe in outer) for s, e in inner)
@@ -294,11 +302,11 @@ def _views(rules: RuleSet, text: str) -> list[_ClauseView]:
         context = None
         if _has(c, rules.now):
             carried = None
-            if not named and _has(c, rules.hearsay):
+            if not named and _heard_of(c, rules.hearsay):
                 # 新聞說有人打籃球突然心臟停止: the "now" is the story's, about nobody here.
                 context = "story"
         else:
-            if _has(c, rules.hearsay):
+            if _heard_of(c, rules.hearsay):
                 carried, left = "hearsay", CARRY_CLAUSES + 1
             elif (
                 carried == "hearsay"

@@ -14,7 +14,7 @@ import pytest
 from support import without_ways
 from taigimed.safety.classifier import load_classifier
 from taigimed.safety.conversation import assess_conversation, standardized
-from taigimed.safety.dose import dose_path, is_dose_conversation, is_dose_question
+from taigimed.safety.dose import is_dose_conversation, is_dose_question
 from taigimed.safety.hearing import heard_clauses
 from taigimed.safety.rules import DEFAULT_RULES, RuleError, load_rules
 from taigimed.safety.triage import names_person, triage
