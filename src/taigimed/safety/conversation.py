@@ -15,6 +15,10 @@ are never evidence (they repeat the user's words, and an emergency notice would 
    last turn says it is happening now or again (`cues.now`, `cues.again`: 又, 閣, 再次);
    `cues.again` with no symptom word (又發作了, koh huat-tsok) brings the settled
    categories back.
+4. **Worse after "it was nothing"**: a last turn that reports (asks nothing) and speaks of
+   now (`cues.now`, `cues.onset`, `cues.ongoing`) and says nothing is over reads the turns
+   set aside again with it (跋倒撞著頭，伊講無代誌 … 今仔早起一直吐，足愛睏): the delayed
+   signs of a head injury are told exactly so.
 
 Anything else escalates, as in the single-message rules.
 """
@@ -24,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import lru_cache
 
-from taigimed.safety.classifier import romanised
+from taigimed.safety.classifier import asks, romanised
 from taigimed.safety.dose import has_cue, is_dose_conversation, is_dose_question
 from taigimed.safety.hearing import hear, heard_clauses
 from taigimed.safety.inquiry import (
@@ -135,6 +139,16 @@ def _everyday_disagrees(rules: RuleSet, text: str, classifier) -> bool:
     return check.score(heard, rules.variants) < check.threshold
 
 
+def _worse_now(rules: RuleSet, text: str) -> bool:
+    """A last turn that tells of now (now, onset or ongoing words), asks nothing and says
+    nothing is over (吐出來了，現在可以正常講話，之後要注意什麼 is settled)."""
+    if asks(text) or _has(rules, text, rules.asking) or is_inquiry(rules, text):
+        return False
+    if _resolved(rules, text):
+        return False
+    return any(_has(rules, text, c) for c in (rules.now, rules.onset, rules.ongoing))
+
+
 def _asks_aftercare(rules: RuleSet, text: str) -> bool:
     """An everyday or aftercare question (復健, 運動, 可以吃什麼) with nothing urgent in it."""
     return is_inquiry(rules, text) or (
@@ -221,6 +235,12 @@ def assess_conversation(
     if settled_cats and _has(rules, last, rules.again):
         for c in sorted(settled_cats - {h.category for h in result.hits}):
             result.hits.append(Hit(c, "again", "conversation", last))
+    if start > 0 and not result.hits and _worse_now(rules, last):
+        # 跋倒撞著頭，伊講無代誌 … 今仔早起一直吐，足愛睏: what was "nothing" is back, worse.
+        # The turns set aside are read again with the last one.
+        for h in triage_turns(rules, turns).hits:
+            if h.category not in result.categories:
+                result.hits.append(Hit(h.category, "worse", "conversation", last))
     prev = _earlier(rules, turns[-2])
     if (
         not now

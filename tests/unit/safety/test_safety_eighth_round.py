@@ -313,6 +313,8 @@ PRECISION_WORDS = {
         "怕以后",
         "這樣會",
         "这样会",
+        # The eleventh round's, which reads the same class.
+        "kám-ē-tiòng-hong",
     ],
     "resolved": [
         "吐出來矣",
