@@ -11,6 +11,7 @@ from taigimed.safety.classifier import load_classifier
 from taigimed.safety.conversation import assess_conversation, standardized
 from taigimed.safety.dose import is_dose_conversation
 from taigimed.safety.rules import load_rules
+from taigimed.safety.triage import triage
 
 RULES = load_rules()
 CLF = load_classifier()
@@ -46,6 +47,13 @@ def test_without_the_worse_reading_it_stays_settled(monkeypatch):
 )
 def test_a_question_or_a_recovery_after_it_stays_settled(turns):
     assert _fires(*turns) == []
+
+
+def test_a_bottle_saved_with_tonight_is_a_plan():
+    text = "醫生開的安眠藥我攏無食，儉一罐矣，今暗就欲去揣伊"
+    assert "suicide" in triage(RULES, standardized(text)).categories
+    # Broken input: the bottle without a time is no plan by the rules.
+    assert "suicide" not in triage(RULES, standardized("安眠藥儉一罐矣")).categories
 
 
 def test_pills_taken_all_at_once_and_a_chest_pain_that_spreads():
