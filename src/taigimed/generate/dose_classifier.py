@@ -10,7 +10,7 @@ by its syllables) scores "is this a question about an amount, a frequency, doubl
 skipping or stopping a medicine".
 
 Trained on every row of the read files (``generate/read_files.FILES``), the two tuning
-corpora, held-out v8 to v11 (tuning sets since they were judged blind) and the dosing
+corpora, held-out v8 to v12 (tuning sets since they were judged blind) and the dosing
 training file (``dose_tuning.jsonl``): ``"intent": "dose"`` rows against every other row. Each row is read as serving reads the turn it judges: the last
 user turn, standardised and heard (``safety/hearing.py``).
 
@@ -62,6 +62,7 @@ FILES: list[tuple[Path, str]] = [
     (EVAL_DIR / "triage_heldout_v9.jsonl", "triage"),
     (EVAL_DIR / "triage_heldout_v10.jsonl", "triage"),
     (EVAL_DIR / "triage_heldout_v11.jsonl", "triage"),
+    (EVAL_DIR / "triage_heldout_v12.jsonl", "triage"),
     # Written as training material by a writer who saw none of the rules (480 rows, 272
     # dosing, 128 medication questions about something else, 56 of them hard negatives).
     (EVAL_DIR / "dose_tuning.jsonl", "triage"),
