@@ -11,8 +11,9 @@ skipping or stopping a medicine".
 
 Trained on every row of the read files (``generate/read_files.FILES``), the two tuning
 corpora, held-out v8 to v12 (tuning sets since they were judged blind) and the dosing
-training file (``dose_tuning.jsonl``): ``"intent": "dose"`` rows against every other row. Each row is read as serving reads the turn it judges: the last
-user turn, standardised and heard (``safety/hearing.py``).
+training file (``dose_tuning.jsonl``): ``"intent": "dose"`` rows against every other row.
+Each row is read as serving reads the turn it judges: the last user turn, standardised and
+heard (``safety/hearing.py``).
 
 The threshold is calibrated on 5-fold cross-validated scores of those rows only: the lowest
 (the highest recall) at which the reading adds redirects to at most ``MAX_EXTRA`` of the
