@@ -93,7 +93,7 @@ def test_review_flagged_holds_only_flagged(make_client, monkeypatch):
     with client.websocket_connect("/v1/chat/ws") as ws:
         ws.receive_json()
         _, plain = ws_turn(ws, "今仔日天氣真好", max_tokens=6)
-        _, medicine = ws_turn(ws, "降血壓的藥仔欲按怎食？", max_tokens=6)
+        _, medicine = ws_turn(ws, "降血壓的藥仔有啥物副作用？", max_tokens=6)
         _, negated = ws_turn(ws, "我無胸坎疼", max_tokens=6)
         _, emergency = ws_turn(ws, "我胸坎真疼", max_tokens=6)
     assert plain["reply_kind"] == "model"
