@@ -188,3 +188,12 @@ def without_ways(rules_text: str) -> str:
     if out == rules_text:
         raise AssertionError("no ways-of-taking blocks in the rule text")
     return out
+
+
+def fired(rules, classifier, *turns: str) -> list[str]:
+    """The categories the server's conversation triage fires on these user turns (typed as
+    a user would; standardised first), or [] when nothing fires."""
+    from taigimed.safety.conversation import assess_conversation, standardized
+
+    r = assess_conversation(rules, [standardized(t) for t in turns], classifier)
+    return r.categories if r.triggered else []

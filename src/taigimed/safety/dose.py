@@ -239,7 +239,7 @@ def is_dose_question(rules: RuleSet, text: str, ways: bool = True) -> bool:
     medicine name: names are endless (阿莫西林, brand names), milligrams are not. With
     ``ways``, also a way of taking it asked (:func:`asks_how_to_take`): the redirect reads
     so; the triage, which lets a dosing question silence its classifier, does not (阿公打
-    insulin 之後不要吃飯，他流汗很多，叫他不回答 asks a way and is an emergency)."""
+    insulin 之後要不要吃飯，他流汗很多，叫他不回答 asks a way and is an emergency)."""
     if rules.dose_medicine is None or rules.dose_ask is None:
         return False
     # The text as the triage hears it (safety/hearing.py): 可 以 吃 兩 顆 嗎 too.

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import pytest
 
+from support import fired
 from taigimed.safety import conversation
 from taigimed.safety.classifier import load_classifier
-from taigimed.safety.conversation import assess_conversation, standardized
+from taigimed.safety.conversation import standardized
 from taigimed.safety.dose import is_dose_conversation
 from taigimed.safety.rules import load_rules
 from taigimed.safety.triage import triage
@@ -24,8 +25,7 @@ WORSE = (
 
 
 def _fires(*turns: str) -> list[str]:
-    r = assess_conversation(RULES, [standardized(t) for t in turns], CLF)
-    return r.categories if r.triggered else []
+    return fired(RULES, CLF, *turns)
 
 
 def test_worse_after_it_was_nothing_fires():

@@ -11,9 +11,9 @@ import re
 
 import pytest
 
-from support import without_ways
+from support import fired, without_ways
 from taigimed.safety.classifier import load_classifier
-from taigimed.safety.conversation import assess_conversation, standardized
+from taigimed.safety.conversation import standardized
 from taigimed.safety.dose import is_dose_conversation, is_dose_question
 from taigimed.safety.hearing import heard_clauses
 from taigimed.safety.rules import DEFAULT_RULES, RuleError, load_rules
@@ -28,8 +28,7 @@ def _dose(*turns: str, rules=RULES) -> bool:
 
 
 def _fires(*turns: str, rules=RULES) -> list[str]:
-    r = assess_conversation(rules, [standardized(t) for t in turns], CLF)
-    return r.categories if r.triggered else []
+    return fired(rules, CLF, *turns)
 
 
 def _rules_from(tmp_path, text: str):

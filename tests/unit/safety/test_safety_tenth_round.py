@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import pytest
 
+from support import fired
 from taigimed.safety.classifier import load_classifier
-from taigimed.safety.conversation import assess_conversation, standardized
+from taigimed.safety.conversation import standardized
 from taigimed.safety.hearing import heard_clauses
 from taigimed.safety.rules import load_rules
 from taigimed.safety.triage import _has, _heard_of, triage
@@ -17,8 +18,7 @@ CLF = load_classifier()
 
 
 def _fires(*turns: str) -> list[str]:
-    r = assess_conversation(RULES, [standardized(t) for t in turns], CLF)
-    return r.categories if r.triggered else []
+    return fired(RULES, CLF, *turns)
 
 
 def test_it_hurts_he_says_is_no_hearsay():

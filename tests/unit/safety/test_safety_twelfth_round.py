@@ -4,8 +4,9 @@ input that makes it fail."""
 
 from __future__ import annotations
 
+from support import fired
 from taigimed.safety.classifier import load_classifier
-from taigimed.safety.conversation import assess_conversation, standardized
+from taigimed.safety.conversation import standardized
 from taigimed.safety.dose import is_dose_conversation
 from taigimed.safety.rules import load_rules
 
@@ -14,8 +15,7 @@ CLF = load_classifier()
 
 
 def _fires(*turns: str) -> list[str]:
-    r = assess_conversation(RULES, [standardized(t) for t in turns], CLF)
-    return r.categories if r.triggered else []
+    return fired(RULES, CLF, *turns)
 
 
 def test_a_low_sugar_treated_and_fine_now_settles():
