@@ -190,6 +190,17 @@ def without_ways(rules_text: str) -> str:
     return out
 
 
+def without_cues(rules_text: str, *blocks: str) -> str:
+    """The rule file's text without these ``cues`` blocks: a broken input that removes a
+    round's reading, or an older round's test that must not see a later general one (the
+    thirteenth round's ``well`` settles what the eighth round's words did)."""
+    for block in blocks:
+        rules_text, n = re.subn(rf"^  {block}:\n(?:    .*\n)+", "", rules_text, flags=re.MULTILINE)
+        if n != 1:
+            raise AssertionError(f"no cues block {block!r} in the rule text")
+    return rules_text
+
+
 def fired(rules, classifier, *turns: str) -> list[str]:
     """The categories the server's conversation triage fires on these user turns (typed as
     a user would; standardised first), or [] when nothing fires."""

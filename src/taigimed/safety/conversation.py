@@ -45,8 +45,10 @@ from taigimed.safety.triage import (
     TriageResult,
     _has_past,
     assess,
+    new_onset,
     triage,
     triage_turns,
+    well_now,
 )
 from taigimed.text.romanize import standardize_input
 
@@ -76,10 +78,23 @@ def _has(rules: RuleSet, text: str, cues: CueSet | None) -> bool:
     return cues is not None and has_cue(heard_clauses(rules, text), cues)
 
 
+def _onset(rules: RuleSet, text: str) -> bool:
+    """Something in the turn is sudden or again (triage.new_onset)."""
+    return rules.onset is not None and any(new_onset(rules, c) for c in heard_clauses(rules, text))
+
+
 def _resolved(rules: RuleSet, text: str) -> bool:
-    """A resolved cue that is not a finished preparation (想好了, 存好了 are not "over")."""
-    return rules.resolved is not None and any(
-        _has_past(rules, c, ("resolved",)) for c in heard_clauses(rules, text)
+    """A resolved cue that is not a finished preparation (想好了, 存好了 are not "over"), or
+    a turn that says the person is well now (現在她在看電視，講話都正常; tsit-má i lóng
+    hó-hó: triage.well_now) with no emergency word of its own and nothing sudden in it."""
+    clauses = heard_clauses(rules, text)
+    if rules.resolved is not None and any(_has_past(rules, c, ("resolved",)) for c in clauses):
+        return True
+    return (
+        rules.well is not None
+        and well_now(rules, clauses)
+        and not _earlier(rules, text).hits
+        and not _onset(rules, text)
     )
 
 
@@ -112,7 +127,7 @@ def _settled(rules: RuleSet, text: str, dated: bool = False) -> tuple[bool, set[
         and cats
         and _has(rules, text, rules.earlier_day)
         and not _has(rules, text, rules.now)
-        and not _has(rules, text, rules.onset)
+        and not _onset(rules, text)
         and not _has(rules, text, rules.ongoing)
     ):
         return True, cats
@@ -201,7 +216,7 @@ def assess_conversation(
     last = turns[-1]
     # A new onset (突然, 又, 閣, 拄才) or "again", not a plain 現在/tsit-má: 他現在手沒力，
     # 要怎麼復健 is about the stroke that is over.
-    now = _has(rules, last, rules.onset) or _has(rules, last, rules.again)
+    now = _onset(rules, last) or _has(rules, last, rules.again)
     start, settled_cats, settled_any = 0, set(), False
     # An earlier day settles a turn only when the last turn says nothing of now: 我爸昨天
     # 跌倒 … 他現在還站不起來 is one event going on.
@@ -275,7 +290,7 @@ def assess_conversation(
         and result.suppressed
         and all(why in ("general", "hearsay", "worry", "story") for _, why in result.suppressed)
     )
-    if framed and not any(_has(rules, t, rules.onset) for t in turns[start:-1]):
+    if framed and not any(_onset(rules, t) for t in turns[start:-1]):
         # 如果家裡老人家中風，要做什麼? after 我想問中風: the last turn frames the topic as a
         # question; an earlier mention of it is not a present event either.
         start = len(turns) - 1

@@ -254,6 +254,16 @@ class RuleSet:
     not_past: CueSet | None = None
     onset: CueSet | None = None
     hypothetical: CueSet | None = None
+    # A worry about some day, a prevention, and "now and well" (safety/triage._ahead_from).
+    worry: CueSet | None = None
+    someday: CueSet | None = None
+    prevent: CueSet | None = None
+    well: CueSet | None = None
+    # A speech trait (口吃, kat-kat): 大舌 beside it is no stroke sign.
+    speech_trait: CueSet | None = None
+    slurred: CueSet | None = None
+    # A generic subject (中風的人愛, ê lâng ài): a general question even with a person named.
+    generic: CueSet | None = None
     # Learning first aid: a frame later turns keep (safety/conversation.py).
     learning: CueSet | None = None
     # The writer turning to himself (我也, guá mā): a story's hearsay stops there.
@@ -446,6 +456,13 @@ def _load_rules(path: Path, mtime_ns: int) -> RuleSet:
                 "lookalike",
                 "not_past",
                 "hypothetical",
+                "worry",
+                "someday",
+                "prevent",
+                "well",
+                "speech_trait",
+                "slurred",
+                "generic",
                 "learning",
                 "first_person",
                 "inquiry",

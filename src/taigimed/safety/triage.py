@@ -198,6 +198,9 @@ class _ClauseView:
     # The toneless pinyin view: one token per character (homophones of dictation).
     pinyin: str = ""
     pinyin_set: frozenset[str] = frozenset()
+    # The token from which a worry about some day or a prevention governs the rest of the
+    # clause (:func:`_ahead_from`), or None.
+    ahead: int | None = None
 
 
 # How many clauses a past or hearsay cue reaches after its own: in a long, rambling message
@@ -212,6 +215,71 @@ def _han_to_tokens(rules: RuleSet, text: str, m: re.Match[str]) -> tuple[int, in
     key = tuple(sorted(rules.variants.items()))
     first = len(_read_clause(text[: m.start()], key).syllables) if m.start() else 0
     return first, first + len(_read_clause(m.group(0), key).syllables)
+
+
+def _token_spans(
+    rules: RuleSet, c: Clause, cues: CueSet | None, check_tone: bool = False
+) -> list[tuple[int, int]]:
+    """Where ``cues`` stand in the clause, in canonical token indices: syllable cues as
+    found, Han-only cues (the ``mandarin`` lists) by reading the text before them."""
+    if cues is None:
+        return []
+    key = tuple(sorted(rules.variants.items()))
+    out = _canon_spans(c, cues, check_tone)
+    for s, e in _han_spans(c.text, cues.han):
+        first = len(_read_clause(c.text[:s], key).syllables) if s else 0
+        out.append((first, first + len(_read_clause(c.text[s:e], key).syllables)))
+    return out
+
+
+def new_onset(rules: RuleSet, c: Clause) -> bool:
+    """Something in the clause is sudden or again (``cues.onset``: 突然, 剛剛, 又, 閣), not
+    counting the again-word of a prevention (比較不會又低血糖, 較袂閣低)."""
+    inside = _token_spans(rules, c, rules.prevent)
+    return any(not _within([span], inside) for span in _token_spans(rules, c, rules.onset))
+
+
+def well_now(rules: RuleSet, clauses: list[Clause]) -> bool:
+    """The clauses say the person is well now: a now cue with a ``cues.well`` word after it,
+    in its clause or a later one (現在她在看電視，講話都正常; tsit-má i lóng hó-hó)."""
+    # (clause, token) positions; with tones where the writer gave them: hôo-hôo (dazed) is
+    # not hó-hó (fine).
+    now, well = [], []
+    for i, c in enumerate(clauses):
+        now += [(i, s) for s, _ in _token_spans(rules, c, rules.now)]
+        well += [(i, s) for s, _ in _token_spans(rules, c, rules.well, check_tone=True)]
+    return any(w > n for n in now for w in well)
+
+
+def _ahead_from(rules: RuleSet, c: Clause) -> int | None:
+    """The token from which the rest of the clause is a worry or a prevention, not an event.
+
+    A worry about some day (擔心她有一天會中風, kiann ka-kī ū tsi̍t-kang tiòng-hong:
+    ``cues.worry`` before ``cues.someday``) or a prevention (比較不會又低血糖, 較袂閣低:
+    ``cues.prevent``) governs what comes after it in its clause, even where the clause has
+    said "now" before it (現在他在看電視 … 想問怎麼吃比較不會又低血糖). What stands before it
+    is read as usual (阿公現在胸口痛，我擔心他哪天會中風 fires). It does not hold when
+    something after it is new (突然, 剛剛: ``cues.onset``), or is now (現在, tsit-má) without
+    being well (現在她很好: ``cues.well``): 擔心他有一天會中風，他現在講話不清楚 fires."""
+    prevent = _token_spans(rules, c, rules.prevent)
+    starts = [s for s, _ in prevent]
+    someday = [s for s, _ in _token_spans(rules, c, rules.someday)]
+    if someday:
+        starts += [w for w, _ in _token_spans(rules, c, rules.worry) if any(d > w for d in someday)]
+    if not starts:
+        return None
+    ahead = min(starts)
+    # 比較不會又 / khah bē koh: the again-word is the prevention's own.
+    if any(
+        s >= ahead and not _within([(s, e)], prevent)
+        for s, e in _token_spans(rules, c, rules.onset)
+    ):
+        return None
+    well = [s for s, _ in _token_spans(rules, c, rules.well, check_tone=True)]
+    for s, e in _token_spans(rules, c, rules.now):
+        if s >= ahead and not _within([(s, e)], prevent) and not any(w > s for w in well):
+            return None
+    return ahead
 
 
 def _idiom_spans(rules: RuleSet, c: Clause) -> tuple[list, list, bool]:
@@ -290,10 +358,23 @@ def names_person(rules: RuleSet, clause: Clause) -> bool:
 def _views(rules: RuleSet, text: str) -> list[_ClauseView]:
     clauses = heard_clauses(rules, text)
     named = any(names_person(rules, c) for c in clauses)
+    # For a story's scope, the writer as a learner names nobody here (新聞講有阿伯倒落去，
+    # 路人共伊做 CPR，CPR guá mā siūnn beh o̍h).
+    own = any(
+        names_person(rules, c) and not (rules.learning is not None and _has(c, rules.learning))
+        for c in clauses
+    )
     # "After a stroke" is background unless the message says something is starting or
     # going on (突然, 又, 一直, 救命): 中風後一直吐 is no aftercare question.
     after = not any(
         _has(c, cues) for c in clauses for cues in (rules.onset, rules.urgent) if cues is not None
+    )
+    # 我孫講話大舌，一句話頭一字講足濟擺，語言治療…: a stutter, unless something is sudden.
+    stutter = (
+        rules.speech_trait is not None
+        and rules.slurred is not None
+        and any(_has(c, rules.speech_trait) for c in clauses)
+        and not any(new_onset(rules, c) for c in clauses)
     )
     out = []
     # Past and hearsay reach the clauses after theirs until a "now" cue (這馬, tsit-má).
@@ -302,9 +383,11 @@ def _views(rules: RuleSet, text: str) -> list[_ClauseView]:
         context = None
         if _has(c, rules.now):
             carried = None
-            if not named and _heard_of(c, rules.hearsay):
-                # 新聞說有人打籃球突然心臟停止: the "now" is the story's, about nobody here.
+            if not own and _heard_of(c, rules.hearsay):
+                # 新聞說有人打籃球突然心臟停止: the "now" is the story's, about nobody here,
+                # and so are the clauses it carries to (路人共伊做 CPR).
                 context = "story"
+                carried, left = "hearsay", CARRY_CLAUSES
         else:
             if _heard_of(c, rules.hearsay):
                 carried, left = "hearsay", CARRY_CLAUSES + 1
@@ -319,11 +402,17 @@ def _views(rules: RuleSet, text: str) -> list[_ClauseView]:
                 carried, left = carried or "past", CARRY_CLAUSES + 1
             context = carried if left > 0 else None
             left -= 1
-            if context is None and not named and _has(c, rules.general):
-                context = "general"
+            if context is None and (
+                (not named and _has(c, rules.general))
+                or (rules.generic is not None and _has(c, rules.generic))
+            ):
+                context = "general"  # 中風的人愛偌久內送病院?: whoever has it, not someone here
             if context is None and rules.hypothetical and _has(c, rules.hypothetical):
                 context = "worry"  # 我很怕會中風: a worry, even with a person named
         idioms = _idiom_spans(rules, c)
+        if stutter:
+            idioms[0].extend(_canon_spans(c, rules.slurred))
+            idioms[1].extend(_han_spans(c.text, rules.slurred.han))
         out.append(
             _ClauseView(
                 c,
@@ -336,6 +425,7 @@ def _views(rules: RuleSet, text: str) -> list[_ClauseView]:
                 frozenset(c.lower),
                 *idioms,
                 *_pinyin_view(c.text),
+                _ahead_from(rules, c),
             )
         )
     new = rules.new_event
@@ -384,6 +474,22 @@ def _token_span(joined: str, m: re.Match[str]) -> tuple[int, int, list[tuple[int
     return index(m.start()), index(m.end()) + 1, gaps
 
 
+def _context_at(v: _ClauseView, token: int) -> str | None:
+    """The clause's context, or "worry" from the token a worry or prevention governs on."""
+    if v.context is None and v.ahead is not None and token >= v.ahead:
+        return "worry"
+    return v.context
+
+
+def _context_char(rules: RuleSet, v: _ClauseView, start: int) -> str | None:
+    """:func:`_context_at` for a match at character ``start`` of the clause's text (Han and
+    pinyin matches: one pinyin token per character)."""
+    if v.context is not None or v.ahead is None:
+        return v.context
+    key = tuple(sorted(rules.variants.items()))
+    return _context_at(v, len(_read_clause(v.clause.text[:start], key).syllables) if start else 0)
+
+
 def _verdict(in_idiom: bool, negated: bool, context: str | None) -> str:
     """``"hit"``, or why a match does not count (an idiom, a negation, the clause's context)."""
     return "idiom" if in_idiom else "negation" if negated else context or "hit"
@@ -399,7 +505,8 @@ def _match(rules: RuleSet, p: Pattern, v: _ClauseView) -> str | None:
         taigi = p.script == "taigi"
         if p.needle not in (v.clause.padded if taigi else v.pinyin):
             return None
-        joined = v.clause.joined if taigi else v.pinyin
+        # The pinyin view is padded with a space: without it, token i is character i.
+        joined = v.clause.joined if taigi else v.pinyin[1:]
         idioms, neg, keep = (
             (v.idiom_canon, v.neg_canon, v.keep_canon)
             if taigi
@@ -414,7 +521,7 @@ def _match(rules: RuleSet, p: Pattern, v: _ClauseView) -> str | None:
             reason = _verdict(
                 any(s <= start and end <= e for s, e in idioms),
                 _negated(neg, keep, start, gaps, window),
-                v.context,
+                _context_at(v, start) if taigi else _context_char(rules, v, start),
             )
             if reason == "hit":
                 return reason
@@ -427,7 +534,9 @@ def _match(rules: RuleSet, p: Pattern, v: _ClauseView) -> str | None:
             v.idiom_canon and _in_canon_idiom(rules, v, m.start(), m.end())
         )
         reason = _verdict(
-            in_idiom, _negated(v.neg_han, v.keep_han, m.start(), gaps, window), v.context
+            in_idiom,
+            _negated(v.neg_han, v.keep_han, m.start(), gaps, window),
+            _context_char(rules, v, m.start()),
         )
         if reason == "hit":
             return reason

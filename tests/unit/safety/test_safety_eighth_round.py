@@ -21,7 +21,7 @@ import re
 
 import pytest
 
-from support import without_ways
+from support import without_cues, without_ways
 from taigimed.safety.classifier import load_classifier
 from taigimed.safety.conversation import assess_conversation, is_dose_conversation
 from taigimed.safety.rules import DEFAULT_RULES, load_rules
@@ -337,7 +337,9 @@ IDIOMS_BEFORE = (
 
 @pytest.fixture(scope="module")
 def broken_precision(tmp_path_factory):
-    text = DEFAULT_RULES.read_text(encoding="utf-8")
+    # Without the thirteenth round's "well now" and worry about some day too: they settle
+    # and scope these as well.
+    text = without_cues(DEFAULT_RULES.read_text(encoding="utf-8"), "well", "worry")
     head, sep, cues = text.partition("\ncues:")
     cues, sep2, tail = cues.partition("\ncategories:")
     for section, words in PRECISION_WORDS.items():
