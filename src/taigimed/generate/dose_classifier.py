@@ -59,11 +59,6 @@ FILES: list[tuple[Path, str]] = [
     *read_files.FILES,
     (EVAL_DIR / "triage_tuning.jsonl", "triage"),
     (EVAL_DIR / "triage_tuning_conversations.jsonl", "triage"),
-    (EVAL_DIR / "triage_heldout_v8.jsonl", "triage"),
-    (EVAL_DIR / "triage_heldout_v9.jsonl", "triage"),
-    (EVAL_DIR / "triage_heldout_v10.jsonl", "triage"),
-    (EVAL_DIR / "triage_heldout_v11.jsonl", "triage"),
-    (EVAL_DIR / "triage_heldout_v12.jsonl", "triage"),
     # Written as training material by a writer who saw none of the rules (480 rows, 272
     # dosing, 128 medication questions about something else, 56 of them hard negatives).
     (EVAL_DIR / "dose_tuning.jsonl", "triage"),

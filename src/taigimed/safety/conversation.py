@@ -46,6 +46,7 @@ from taigimed.safety.triage import (
     _has_past,
     assess,
     new_onset,
+    told_again,
     triage,
     triage_turns,
     well_now,
@@ -81,6 +82,11 @@ def _has(rules: RuleSet, text: str, cues: CueSet | None) -> bool:
 def _onset(rules: RuleSet, text: str) -> bool:
     """Something in the turn is sudden or again (triage.new_onset)."""
     return rules.onset is not None and any(new_onset(rules, c) for c in heard_clauses(rules, text))
+
+
+def _again(rules: RuleSet, text: str) -> bool:
+    """The turn says it is back (triage.told_again), not asks whether it will be."""
+    return rules.again is not None and any(told_again(rules, c) for c in heard_clauses(rules, text))
 
 
 def _resolved(rules: RuleSet, text: str) -> bool:
@@ -216,7 +222,7 @@ def assess_conversation(
     last = turns[-1]
     # A new onset (突然, 又, 閣, 拄才) or "again", not a plain 現在/tsit-má: 他現在手沒力，
     # 要怎麼復健 is about the stroke that is over.
-    now = _onset(rules, last) or _has(rules, last, rules.again)
+    now = _onset(rules, last) or _again(rules, last)
     start, settled_cats, settled_any = 0, set(), False
     # An earlier day settles a turn only when the last turn says nothing of now: 我爸昨天
     # 跌倒 … 他現在還站不起來 is one event going on.
@@ -247,7 +253,7 @@ def assess_conversation(
         result.suppressed.extend((h, "resolved") for h in dropped)
         if not result.hits:
             result.classifier_fired = False  # nor does the second opinion on the same words
-    if settled_cats and _has(rules, last, rules.again):
+    if settled_cats and _again(rules, last):
         for c in sorted(settled_cats - {h.category for h in result.hits}):
             result.hits.append(Hit(c, "again", "conversation", last))
     if start > 0 and not result.hits and _worse_now(rules, last):

@@ -11,7 +11,9 @@ Hearing is what the typist meant rather than what the keyboard produced:
 
 - spaces between Han characters are closed up (阿嬤 叫 不 醒 → 阿嬤叫不醒): a Han phrase
   does not match across them;
-- the rule file's speech-to-text homophones are replaced (終風 → 中風).
+- the rule file's speech-to-text homophones are replaced (終風 → 中風);
+- the English words of a code-mixed message are heard in Han (我爸chest pain 冒cold sweat
+  → 我爸胸口痛 冒冷汗): carers mix them in, and every check reads Han and Taigi.
 
 Spelling variants (buē/bē, huih/hueh) and POJ → Tâi-lô are folded one step later, in the
 canonical form (:mod:`taigimed.safety.canonical`), with the rule file's ``variants``:
@@ -50,6 +52,8 @@ def hear(rules: RuleSet, text: str) -> str:
     >>> hear(load_rules(), "可 以 吃 兩 顆 嗎")
     '可以吃兩顆嗎'
     """
+    if rules.english_re is not None:
+        text = rules.english_re.sub(lambda m: rules.english[m.group(0).lower()], text)
     text = _HAN_SPACE.sub(_close, text)
     for wrong, right in rules.homophones.items():
         if wrong in text:

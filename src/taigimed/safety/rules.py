@@ -258,6 +258,7 @@ class RuleSet:
     worry: CueSet | None = None
     someday: CueSet | None = None
     prevent: CueSet | None = None
+    imagined: CueSet | None = None
     well: CueSet | None = None
     # A speech trait (口吃, kat-kat): 大舌 beside it is no stroke sign.
     speech_trait: CueSet | None = None
@@ -291,6 +292,10 @@ class RuleSet:
     lookalike_re: tuple[tuple[re.Pattern[str], ...], tuple[re.Pattern[str], ...]] = ((), ())
     # Speech-to-text homophones replaced in the Han text before matching (終風 → 中風).
     homophones: dict[str, str] = field(default_factory=dict)
+    # English words of code-mixed messages heard in Han (chest pain → 胸口痛): one expression
+    # for them all, and the Han of each (its key in lower case).
+    english_re: re.Pattern[str] | None = None
+    english: dict[str, str] = field(default_factory=dict)
     dose_medicine: CueSet | None = None
     dose_ask: CueSet | None = None
     dose_ask_alone: CueSet | None = None
@@ -378,6 +383,21 @@ def _homophones(tree, path: Path) -> dict[str, str]:
     return dict(tree)
 
 
+def _english(tree, path: Path) -> tuple[re.Pattern[str] | None, dict[str, str]]:
+    """English words as whole words, any case (``now`` is not in ``know``), the longest first
+    so ``sleeping pills`` is read before ``sleeping pill``: one expression, one pass."""
+    if not isinstance(tree, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and k.strip() and v for k, v in tree.items()
+    ):
+        raise RuleError(f"{path}: english must map non-empty English words to Han")
+    if not tree:
+        return None, {}
+    words = sorted(tree, key=len, reverse=True)
+    alternatives = "|".join(re.escape(w) for w in words)
+    pattern = re.compile(rf"(?<![A-Za-z])(?:{alternatives})(?![A-Za-z])", re.IGNORECASE)
+    return pattern, {w.lower(): tree[w] for w in words}
+
+
 def load_rules(path: Path | str = DEFAULT_RULES) -> RuleSet:
     """Load and compile a rule file (cached until the file changes); every problem names
     the file and the entry to fix."""
@@ -432,6 +452,7 @@ def _load_rules(path: Path, mtime_ns: int) -> RuleSet:
         if key not in replies:
             raise RuleError(f"{path}: replies lacks {key!r}")
     rk = tree.get("review_keywords", {})
+    english_re, english = _english(tree.get("english") or {}, path)
     return RuleSet(
         version=str(_need(tree, "version", str(path))),
         categories=tuple(cats),
@@ -459,6 +480,7 @@ def _load_rules(path: Path, mtime_ns: int) -> RuleSet:
                 "worry",
                 "someday",
                 "prevent",
+                "imagined",
                 "well",
                 "speech_trait",
                 "slurred",
@@ -499,6 +521,8 @@ def _load_rules(path: Path, mtime_ns: int) -> RuleSet:
             cues.get("lookalike_expressions") or {}, path, "lookalike_expressions"
         ),
         homophones=_homophones(tree.get("homophones") or {}, path),
+        english_re=english_re,
+        english=english,
         dose_medicine=_cues(
             _need(_need(tree, "dose_intent", str(path)), "medicine", f"{path}: dose_intent"),
             f"{path}: dose_intent.medicine",

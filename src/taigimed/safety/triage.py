@@ -232,11 +232,34 @@ def _token_spans(
     return out
 
 
+def _not_now(rules: RuleSet, c: Clause) -> list[tuple[int, int]]:
+    """Spans whose again- or sudden-word tells of no event now: a prevention (比較不會又低血糖,
+    較袂閣低: ``cues.prevent``) or an imagined one (會不會再發作, 哪天會突然: ``cues.imagined``)."""
+    return _token_spans(rules, c, rules.prevent) + _token_spans(rules, c, rules.imagined)
+
+
+def _told(rules: RuleSet, c: Clause, cues: CueSet | None) -> list[tuple[int, int]]:
+    """Where ``cues`` (onset or again words) stand in the clause as told, not imagined."""
+    if cues is None:
+        return []
+    masked = _not_now(rules, c)  # 會不會再 overlaps 再發作: the again-word is imagined
+    return [
+        (s, e)
+        for s, e in _token_spans(rules, c, cues)
+        if not any(ms < e and s < me for ms, me in masked)
+    ]
+
+
 def new_onset(rules: RuleSet, c: Clause) -> bool:
-    """Something in the clause is sudden or again (``cues.onset``: 突然, 剛剛, 又, 閣), not
-    counting the again-word of a prevention (比較不會又低血糖, 較袂閣低)."""
-    inside = _token_spans(rules, c, rules.prevent)
-    return any(not _within([span], inside) for span in _token_spans(rules, c, rules.onset))
+    """Something in the clause is sudden or again (``cues.onset``: 突然, 剛剛, 又, 閣), as
+    told rather than prevented or imagined (:func:`_not_now`)."""
+    return bool(_told(rules, c, rules.onset))
+
+
+def told_again(rules: RuleSet, c: Clause) -> bool:
+    """The clause says it is back (``cues.again``: 又發作, koh huat-tsok), not asks whether it
+    will be (耳石症會不會再發作?)."""
+    return bool(_told(rules, c, rules.again))
 
 
 def well_now(rules: RuleSet, clauses: list[Clause]) -> bool:
@@ -247,8 +270,17 @@ def well_now(rules: RuleSet, clauses: list[Clause]) -> bool:
     now, well = [], []
     for i, c in enumerate(clauses):
         now += [(i, s) for s, _ in _token_spans(rules, c, rules.now)]
-        well += [(i, s) for s, _ in _token_spans(rules, c, rules.well, check_tone=True)]
+        if not _doubted(rules, c):
+            well += [(i, s) for s, _ in _token_spans(rules, c, rules.well, check_tone=True)]
     return any(w > n for n in now for w in well)
+
+
+def _doubted(rules: RuleSet, c: Clause) -> bool:
+    """A clause that asks (現在這樣沒事嗎?) or doubts (他說沒事, 好像很好: the patient's own
+    word or a guess, ``cues.resolution_doubt``) says nobody is well."""
+    if c.text.rstrip().endswith(("?", "？", "嗎")):
+        return True
+    return rules.resolution_doubt is not None and _has(c, rules.resolution_doubt)
 
 
 def _ahead_from(rules: RuleSet, c: Clause) -> int | None:
@@ -259,25 +291,22 @@ def _ahead_from(rules: RuleSet, c: Clause) -> int | None:
     ``cues.prevent``) governs what comes after it in its clause, even where the clause has
     said "now" before it (現在他在看電視 … 想問怎麼吃比較不會又低血糖). What stands before it
     is read as usual (阿公現在胸口痛，我擔心他哪天會中風 fires). It does not hold when
-    something after it is new (突然, 剛剛: ``cues.onset``), or is now (現在, tsit-má) without
-    being well (現在她很好: ``cues.well``): 擔心他有一天會中風，他現在講話不清楚 fires."""
-    prevent = _token_spans(rules, c, rules.prevent)
-    starts = [s for s, _ in prevent]
+    something after it is new as told (突然, 剛剛: ``cues.onset``; not 哪天會突然, which is the
+    worry's), or is now (現在, tsit-má) without being well (現在她很好: ``cues.well``):
+    擔心他有一天會中風，他現在講話不清楚 fires."""
+    starts = [s for s, _ in _token_spans(rules, c, rules.prevent)]
     someday = [s for s, _ in _token_spans(rules, c, rules.someday)]
     if someday:
         starts += [w for w, _ in _token_spans(rules, c, rules.worry) if any(d > w for d in someday)]
     if not starts:
         return None
     ahead = min(starts)
-    # 比較不會又 / khah bē koh: the again-word is the prevention's own.
-    if any(
-        s >= ahead and not _within([(s, e)], prevent)
-        for s, e in _token_spans(rules, c, rules.onset)
-    ):
+    if any(s >= ahead for s, _ in _told(rules, c, rules.onset)):
         return None
     well = [s for s, _ in _token_spans(rules, c, rules.well, check_tone=True)]
+    masked = _not_now(rules, c)
     for s, e in _token_spans(rules, c, rules.now):
-        if s >= ahead and not _within([(s, e)], prevent) and not any(w > s for w in well):
+        if s >= ahead and not _within([(s, e)], masked) and not any(w > s for w in well):
             return None
     return ahead
 
@@ -355,8 +384,23 @@ def names_person(rules: RuleSet, clause: Clause) -> bool:
     )
 
 
-def _views(rules: RuleSet, text: str) -> list[_ClauseView]:
+def _stutter(rules: RuleSet, clauses: list[Clause]) -> bool:
+    """A stutter told (``cues.speech_trait``: 口吃, kat-kat, 矯正) and nothing sudden: 大舌 /
+    tuā-tsi̍h (``cues.slurred``) is then the trait, not slurred speech."""
+    return (
+        rules.speech_trait is not None
+        and rules.slurred is not None
+        and any(_has(c, rules.speech_trait) for c in clauses)
+        and not any(new_onset(rules, c) for c in clauses)
+    )
+
+
+def _views(rules: RuleSet, text: str, stutter: bool | None = None) -> list[_ClauseView]:
+    """The clauses of ``text`` with their scope. ``stutter``: read over the whole
+    conversation by :func:`triage_turns` (阮孫仔講話大舌 … 大舌敢會當矯正?)."""
     clauses = heard_clauses(rules, text)
+    if stutter is None:
+        stutter = _stutter(rules, clauses)
     named = any(names_person(rules, c) for c in clauses)
     # For a story's scope, the writer as a learner names nobody here (新聞講有阿伯倒落去，
     # 路人共伊做 CPR，CPR guá mā siūnn beh o̍h).
@@ -368,13 +412,6 @@ def _views(rules: RuleSet, text: str) -> list[_ClauseView]:
     # going on (突然, 又, 一直, 救命): 中風後一直吐 is no aftercare question.
     after = not any(
         _has(c, cues) for c in clauses for cues in (rules.onset, rules.urgent) if cues is not None
-    )
-    # 我孫講話大舌，一句話頭一字講足濟擺，語言治療…: a stutter, unless something is sudden.
-    stutter = (
-        rules.speech_trait is not None
-        and rules.slurred is not None
-        and any(_has(c, rules.speech_trait) for c in clauses)
-        and not any(new_onset(rules, c) for c in clauses)
     )
     out = []
     # Past and hearsay reach the clauses after theirs until a "now" cue (這馬, tsit-má).
@@ -580,7 +617,8 @@ def triage_turns(rules: RuleSet, turns: list[str]) -> TriageResult:
     """The rules over several user turns read together: each turn keeps its own time and
     person cues (a past cue in one turn says nothing of the next), while a combo may take
     its groups from different turns (寶寶兩個月大 … 這馬發燒)."""
-    return triage_views(rules, [v for t in turns for v in _views(rules, t)])
+    stutter = _stutter(rules, [c for t in turns for c in heard_clauses(rules, t)])
+    return triage_views(rules, [v for t in turns for v in _views(rules, t, stutter)])
 
 
 def triage_views(rules: RuleSet, views: list[_ClauseView]) -> TriageResult:

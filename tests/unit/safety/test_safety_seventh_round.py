@@ -244,7 +244,9 @@ def test_without_the_scope_words_hyperbole_and_stories_fire(tmp_path):
 
 
 def test_the_syllable_reading_judges_romanised_statements(monkeypatch):
-    quiet = "gua tsui-kin am-tsing khun be khi, tsiok tsiap tshenn--khi-lai"
+    # Since the fourteenth round's classifier (trained on held-out v8–v14 too) the letters
+    # no longer fire on "gua tsui-kin am-tsing khun be khi …"; this one they still do.
+    quiet = "gua tsui-kin am-si long khun be khi, khun tioh ma tsin kin tioh tshenn--khi-lai"
     assert not _fires(quiet)
     assert _fires("guan a-ma tsit-ma tshuan be kue-lai, tshui-tun oo-oo")
     # Broken input: the syllable reading on questions only, as before this round.
