@@ -201,6 +201,16 @@ def without_cues(rules_text: str, *blocks: str) -> str:
     return rules_text
 
 
+def rules_from(tmp_path: Path, text: str):
+    """The rule set of ``text`` (a rule file's text, usually the shipped one broken on
+    purpose), written under ``tmp_path`` and loaded as the server would."""
+    from taigimed.safety.rules import load_rules
+
+    path = tmp_path / "rules.yaml"
+    path.write_text(text, encoding="utf-8")
+    return load_rules(path)
+
+
 def fired(rules, classifier, *turns: str) -> list[str]:
     """The categories the server's conversation triage fires on these user turns (typed as
     a user would; standardised first), or [] when nothing fires."""

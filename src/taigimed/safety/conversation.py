@@ -98,7 +98,7 @@ def _resolved(rules: RuleSet, text: str) -> bool:
         return True
     return (
         rules.well is not None
-        and well_now(rules, clauses)
+        and well_now(rules, text)
         and not _earlier(rules, text).hits
         and not _onset(rules, text)
     )

@@ -13,7 +13,9 @@ phrase). A hit is dropped when
 - its clause is about **the past or hearsay** (舊年, 以前, 聽講, 新聞, kū-nî …) or is a
   **general question** (徵兆, 預防, 是啥物 …) while the message names nobody
   (我, 阮, 阿公 …), and the same clause holds no **now** cue (這馬, 猶咧, 煞, 突然,
-  tsit-má, iáu-teh …), which cancels them.
+  tsit-má, iáu-teh …), which cancels them;
+- it stands after **a worry about some day or a prevention** in its clause (擔心她有一天會
+  中風, 比較不會又低血糖: :func:`_ahead_from`), which a "now" before it does not cancel.
 
 Anything else escalates: a missed emergency costs far more than a false alarm. What this
 cannot tell is listed in docs/safety.md.
@@ -262,23 +264,34 @@ def told_again(rules: RuleSet, c: Clause) -> bool:
     return bool(_told(rules, c, rules.again))
 
 
-def well_now(rules: RuleSet, clauses: list[Clause]) -> bool:
-    """The clauses say the person is well now: a now cue with a ``cues.well`` word after it,
-    in its clause or a later one (現在她在看電視，講話都正常; tsit-má i lóng hó-hó)."""
+def well_now(rules: RuleSet, text: str) -> bool:
+    """``text`` (standardised) says the person is well now: a now cue with a ``cues.well``
+    word after it, in its clause or a later one (現在她在看電視，講話都正常; tsit-má i lóng
+    hó-hó), in a clause that neither asks nor doubts (:func:`_doubted`)."""
+    heard = hear(rules, text)
     # (clause, token) positions; with tones where the writer gave them: hôo-hôo (dazed) is
     # not hó-hó (fine).
-    now, well = [], []
-    for i, c in enumerate(clauses):
+    now, well, at = [], [], 0
+    for i, c in enumerate(heard_clauses(rules, text)):
+        # The clause's own text lost its mark: look at what follows it in the heard text.
+        pos = heard.find(c.text, at)
+        asked = pos >= 0 and heard[pos + len(c.text) : pos + len(c.text) + 1] in ("?", "？")
+        at = pos + len(c.text) if pos >= 0 else at
         now += [(i, s) for s, _ in _token_spans(rules, c, rules.now)]
-        if not _doubted(rules, c):
+        if not _doubted(rules, c, asked):
             well += [(i, s) for s, _ in _token_spans(rules, c, rules.well, check_tone=True)]
     return any(w > n for n in now for w in well)
 
 
-def _doubted(rules: RuleSet, c: Clause) -> bool:
-    """A clause that asks (現在這樣沒事嗎?) or doubts (他說沒事, 好像很好: the patient's own
-    word or a guess, ``cues.resolution_doubt``) says nobody is well."""
-    if c.text.rstrip().endswith(("?", "？", "嗎")):
+# A clause that ends on one of these asks (講話正常無? 現在沒事嗎; kám … bô).
+_ASKED_END = ("嗎", "無", "否", "呢", "沒", " bô", "--bô", " bo", "--bo")
+
+
+def _doubted(rules: RuleSet, c: Clause, asked: bool = False) -> bool:
+    """A clause that asks (伊這馬講話正常無? 現在這樣沒事嗎: ``asked`` when a question mark
+    follows it) or doubts (他說沒事, 好像很好: the patient's own word or a guess,
+    ``cues.resolution_doubt``) says nobody is well."""
+    if asked or c.text.rstrip().endswith(_ASKED_END):
         return True
     return rules.resolution_doubt is not None and _has(c, rules.resolution_doubt)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from support import fired, without_cues
+from support import fired, rules_from, without_cues
 from taigimed.safety.classifier import load_classifier
 from taigimed.safety.conversation import standardized
 from taigimed.safety.dose import is_dose_conversation
@@ -24,12 +24,6 @@ TEXT = DEFAULT_RULES.read_text(encoding="utf-8")
 
 def _fires(*turns: str, rules=RULES) -> list[str]:
     return fired(rules, CLF, *turns)
-
-
-def _rules_from(tmp_path, text: str):
-    path = tmp_path / "rules.yaml"
-    path.write_text(text, encoding="utf-8")
-    return load_rules(path)
 
 
 def _rule_hits(text: str, rules=RULES) -> list[str]:
@@ -50,7 +44,7 @@ def test_asking_whether_it_comes_back_is_no_again():
 
 
 def test_without_imagined_the_question_brings_it_back(tmp_path):
-    broken = _rules_from(tmp_path, without_cues(TEXT, "imagined"))
+    broken = rules_from(tmp_path, without_cues(TEXT, "imagined"))
     assert _fires(*VERTIGO, rules=broken)
 
 
@@ -66,6 +60,8 @@ LOW_SUGAR = ("阿嬤下午血糖掉到50，一直冒冷汗", "我給她喝果汁
 def test_a_well_word_asked_or_doubted_settles_nothing():
     assert _fires(*LOW_SUGAR, "她現在講話正常，晚餐要吃什麼比較好") == []
     assert "hypoglycaemia" in _fires(*LOW_SUGAR, "她現在講話正常嗎？怎麼一直叫不太醒")
+    # Asked in Taigi by its last word (正常無?), and the mark is gone from the clause.
+    assert "hypoglycaemia" in _fires(*LOW_SUGAR, "伊這馬講話正常無？")
     assert "hypoglycaemia" in _fires(*LOW_SUGAR, "她說她現在很好，可是手還在抖，冒冷汗")
 
 
@@ -89,7 +85,7 @@ def test_english_words_of_a_mixed_message_are_heard(text):
 
 
 def test_without_the_english_glossary_they_are_missed(tmp_path):
-    broken = _rules_from(tmp_path, TEXT.replace("\nenglish:\n", "\nenglish_unused:\n", 1))
+    broken = rules_from(tmp_path, TEXT.replace("\nenglish:\n", "\nenglish_unused:\n", 1))
     missed = [t for t in ENGLISH if ENGLISH[t] not in _rule_hits(t, broken)]
     assert len(missed) >= 2
 
@@ -101,7 +97,7 @@ def test_english_is_heard_as_whole_words_only():
 
 def test_a_bad_english_entry_is_named(tmp_path):
     with pytest.raises(RuleError, match="english"):
-        _rules_from(tmp_path, TEXT.replace("\nenglish:\n", '\nenglish:\n  "": 空\n', 1))
+        rules_from(tmp_path, TEXT.replace("\nenglish:\n", '\nenglish:\n  "": 空\n', 1))
 
 
 DOSING = (
@@ -120,5 +116,5 @@ def test_without_the_new_words_they_are_not(tmp_path):
         ", 免食, 研, 共伊研, 共伊磨, 多打, 注較]", "]", 1
     )
     assert text.count("共伊研") == 0 and text.count("幾個單位") == 0
-    broken = _rules_from(tmp_path, text)
+    broken = rules_from(tmp_path, text)
     assert not any(is_dose_conversation(broken, [standardized(t)]) for t in DOSING)

@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from support import fired, without_ways
+from support import fired, rules_from, without_ways
 from taigimed.safety.classifier import load_classifier
 from taigimed.safety.conversation import standardized
 from taigimed.safety.dose import is_dose_conversation, is_dose_question
@@ -29,12 +29,6 @@ def _dose(*turns: str, rules=RULES) -> bool:
 
 def _fires(*turns: str, rules=RULES) -> list[str]:
     return fired(rules, CLF, *turns)
-
-
-def _rules_from(tmp_path, text: str):
-    path = tmp_path / "rules.yaml"
-    path.write_text(text, encoding="utf-8")
-    return load_rules(path)
 
 
 # A way of taking asked: may / must / how with the way right after it, or leave asked after
@@ -75,7 +69,7 @@ def test_medication_questions_about_something_else_reach_the_model(text):
 
 def test_without_the_ways_most_of_them_reach_the_model(tmp_path):
     # Broken input: the rule file without dose_intent modal / take / may_i.
-    broken = _rules_from(tmp_path, without_ways(DEFAULT_RULES.read_text(encoding="utf-8")))
+    broken = rules_from(tmp_path, without_ways(DEFAULT_RULES.read_text(encoding="utf-8")))
     missed = [t for t in WAYS if not _dose(t, rules=broken)]
     assert len(missed) >= 6, missed
 
@@ -84,7 +78,7 @@ def test_without_not_amount_a_told_amount_is_read_as_asked(tmp_path):
     text = DEFAULT_RULES.read_text(encoding="utf-8")
     broken, n = re.subn(r"^  not_amount:\n(?:    .*\n)+", "", text, flags=re.MULTILINE)
     assert n == 1
-    assert _dose(NOT_WAYS[0], rules=_rules_from(tmp_path, broken))
+    assert _dose(NOT_WAYS[0], rules=rules_from(tmp_path, broken))
 
 
 def test_a_way_of_taking_does_not_silence_the_emergency():
@@ -114,7 +108,7 @@ def test_a_plan_told_as_done_fires(text):
 def test_without_the_plan_flag_the_past_sets_them_aside(tmp_path):
     text = DEFAULT_RULES.read_text(encoding="utf-8")
     assert text.count("\n  plan: true\n") == 1
-    broken = _rules_from(tmp_path, text.replace("\n  plan: true\n", "\n"))
+    broken = rules_from(tmp_path, text.replace("\n  plan: true\n", "\n"))
     assert [t for t in PLANS if triage(broken, standardized(t)).triggered] == []
     assert all(triage(RULES, standardized(t)).triggered for t in PLANS)
 
@@ -128,7 +122,7 @@ def test_plan_must_be_true_or_false(tmp_path):
         "  plan: true\n", "  plan: yes please\n"
     )
     with pytest.raises(RuleError, match="plan must be true or false"):
-        _rules_from(tmp_path, text)
+        rules_from(tmp_path, text)
 
 
 def test_tonight_ends_the_past():

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from support import fired, without_cues
+from support import fired, rules_from, without_cues
 from taigimed.safety.classifier import load_classifier
 from taigimed.safety.conversation import standardized
 from taigimed.safety.rules import DEFAULT_RULES, load_rules
@@ -26,9 +26,7 @@ def _fires(*turns: str, rules=RULES) -> list[str]:
 
 
 def _rules_without(tmp_path, *blocks: str):
-    path = tmp_path / "rules.yaml"
-    path.write_text(without_cues(TEXT, *blocks), encoding="utf-8")
-    return load_rules(path)
+    return rules_from(tmp_path, without_cues(TEXT, *blocks))
 
 
 def _rule_hits(text: str, rules=RULES) -> list[str]:
