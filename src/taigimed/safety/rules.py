@@ -259,12 +259,17 @@ class RuleSet:
     someday: CueSet | None = None
     prevent: CueSet | None = None
     imagined: CueSet | None = None
+    suppose: CueSet | None = None
+    choice: CueSet | None = None
     well: CueSet | None = None
     # A speech trait (口吃, kat-kat): 大舌 beside it is no stroke sign.
     speech_trait: CueSet | None = None
     slurred: CueSet | None = None
     # A generic subject (中風的人愛, ê lâng ài): a general question even with a person named.
     generic: CueSet | None = None
+    # A stranger told of (有個阿伯, ū tsi̍t ê): third-person pronouns (他, 她) may be theirs.
+    stranger: CueSet | None = None
+    third_person: CueSet | None = None
     # Learning first aid: a frame later turns keep (safety/conversation.py).
     learning: CueSet | None = None
     # The writer turning to himself (我也, guá mā): a story's hearsay stops there.
@@ -481,10 +486,14 @@ def _load_rules(path: Path, mtime_ns: int) -> RuleSet:
                 "someday",
                 "prevent",
                 "imagined",
+                "suppose",
+                "choice",
                 "well",
                 "speech_trait",
                 "slurred",
                 "generic",
+                "stranger",
+                "third_person",
                 "learning",
                 "first_person",
                 "inquiry",

@@ -236,15 +236,24 @@ def _token_spans(
 
 def _not_now(rules: RuleSet, c: Clause) -> list[tuple[int, int]]:
     """Spans whose again- or sudden-word tells of no event now: a prevention (比較不會又低血糖,
-    較袂閣低: ``cues.prevent``) or an imagined one (會不會再發作, 哪天會突然: ``cues.imagined``)."""
-    return _token_spans(rules, c, rules.prevent) + _token_spans(rules, c, rules.imagined)
+    較袂閣低: ``cues.prevent``), an imagined one (會不會再發作: ``cues.imagined``), or a choice
+    (還是可以: ``cues.choice``)."""
+    return [
+        s
+        for cues in (rules.prevent, rules.imagined, rules.choice)
+        for s in _token_spans(rules, c, cues)
+    ]
 
 
-def _told(rules: RuleSet, c: Clause, cues: CueSet | None) -> list[tuple[int, int]]:
-    """Where ``cues`` (onset or again words) stand in the clause as told, not imagined."""
+def _told(
+    rules: RuleSet, c: Clause, cues: CueSet | None, masked: list[tuple[int, int]] | None = None
+) -> list[tuple[int, int]]:
+    """Where ``cues`` (onset, again or now words) stand in the clause as told, outside the
+    ``masked`` spans (by default :func:`_not_now`'s)."""
     if cues is None:
         return []
-    masked = _not_now(rules, c)  # 會不會再 overlaps 再發作: the again-word is imagined
+    if masked is None:
+        masked = _not_now(rules, c)  # 會不會再 overlaps 再發作: the again-word is imagined
     return [
         (s, e)
         for s, e in _token_spans(rules, c, cues)
@@ -300,14 +309,16 @@ def _ahead_from(rules: RuleSet, c: Clause) -> int | None:
     """The token from which the rest of the clause is a worry or a prevention, not an event.
 
     A worry about some day (擔心她有一天會中風, kiann ka-kī ū tsi̍t-kang tiòng-hong:
-    ``cues.worry`` before ``cues.someday``) or a prevention (比較不會又低血糖, 較袂閣低:
-    ``cues.prevent``) governs what comes after it in its clause, even where the clause has
+    ``cues.worry`` before ``cues.someday``), a prevention (比較不會又低血糖, 較袂閣低:
+    ``cues.prevent``) or a supposition (若是中風，面會變按怎?: ``cues.suppose``) governs what
+    comes after it in its clause, even where the clause has
     said "now" before it (現在他在看電視 … 想問怎麼吃比較不會又低血糖). What stands before it
     is read as usual (阿公現在胸口痛，我擔心他哪天會中風 fires). It does not hold when
     something after it is new as told (突然, 剛剛: ``cues.onset``; not 哪天會突然, which is the
     worry's), or is now (現在, tsit-má) without being well (現在她很好: ``cues.well``):
     擔心他有一天會中風，他現在講話不清楚 fires."""
     starts = [s for s, _ in _token_spans(rules, c, rules.prevent)]
+    starts += [s for s, _ in _token_spans(rules, c, rules.suppose)]
     someday = [s for s, _ in _token_spans(rules, c, rules.someday)]
     if someday:
         starts += [w for w, _ in _token_spans(rules, c, rules.worry) if any(d > w for d in someday)]
@@ -389,12 +400,26 @@ def _pinyin_view(text: str) -> tuple[str, frozenset[str]]:
     return f" {' '.join(toks)} ", frozenset(toks)
 
 
-def names_person(rules: RuleSet, clause: Clause) -> bool:
+def names_person(rules: RuleSet, clause: Clause, stranger: bool = False) -> bool:
     """Does ``clause`` name somebody concrete (``cues.person``)? Read with tones where they
-    are known: 女 lú (女性會不一樣嗎?) is not lí "you"."""
-    return bool(_canon_spans(clause, rules.person, check_tone=True)) or any(
-        w in clause.text for w in rules.person.han
-    )
+    are known: 女 lú (女性會不一樣嗎?) is not lí "you". With ``stranger`` (a message that
+    tells of one: 有個阿公), not by a third-person pronoun (``cues.third_person``) nor by the
+    word right after the stranger cue (有個阿公 … 路人幫他: the 阿公 and 他 are the stranger)."""
+    if not stranger:
+        return bool(_canon_spans(clause, rules.person, check_tone=True)) or any(
+            w in clause.text for w in rules.person.han
+        )
+    pronouns = rules.third_person.han if rules.third_person is not None else ()
+    strangers = rules.stranger.han if rules.stranger is not None else ()
+    if _HAN_CHAR.search(clause.text):
+        # Han text by its words: a Han character's reading is no person (哪裡 ná-lí is no lí).
+        text = clause.text
+        for cue in strangers:
+            for w in rules.person.han:
+                text = text.replace(cue + w, cue)
+        return any(w in text for w in rules.person.han if w not in pronouns)
+    theirs = {e for _, e in _token_spans(rules, clause, rules.stranger)}
+    return any(s not in theirs for s, _ in _canon_spans(clause, rules.person, check_tone=True))
 
 
 def _stutter(rules: RuleSet, clauses: list[Clause]) -> bool:
@@ -415,10 +440,13 @@ def _views(rules: RuleSet, text: str, stutter: bool | None = None) -> list[_Clau
     if stutter is None:
         stutter = _stutter(rules, clauses)
     named = any(names_person(rules, c) for c in clauses)
+    # 有個阿伯 … 路人幫他做 CPR: with a stranger in the message, 他 and 她 may be the stranger's.
+    stranger = rules.stranger is not None and any(_has(c, rules.stranger) for c in clauses)
     # For a story's scope, the writer as a learner names nobody here (新聞講有阿伯倒落去，
     # 路人共伊做 CPR，CPR guá mā siūnn beh o̍h).
     own = any(
-        names_person(rules, c) and not (rules.learning is not None and _has(c, rules.learning))
+        names_person(rules, c, stranger)
+        and not (rules.learning is not None and _has(c, rules.learning))
         for c in clauses
     )
     # "After a stroke" is background unless the message says something is starting or
@@ -431,7 +459,12 @@ def _views(rules: RuleSet, text: str, stutter: bool | None = None) -> list[_Clau
     carried, left = None, 0
     for c in clauses:
         context = None
-        if _has(c, rules.now):
+        # 還是可以 is "or", not "still" (cues.choice): no now there.
+        if _has(c, rules.now) and (
+            rules.choice is None
+            or not _has(c, rules.choice)
+            or _told(rules, c, rules.now, _token_spans(rules, c, rules.choice))
+        ):
             carried = None
             if not own and _heard_of(c, rules.hearsay):
                 # 新聞說有人打籃球突然心臟停止: the "now" is the story's, about nobody here,
