@@ -211,6 +211,14 @@ def rules_from(tmp_path: Path, text: str):
     return load_rules(path)
 
 
+def rule_hits(rules, text: str) -> list[str]:
+    """The categories the rules alone fire on one message typed as a user would."""
+    from taigimed.safety.conversation import standardized
+    from taigimed.safety.triage import triage
+
+    return sorted({h.category for h in triage(rules, standardized(text)).hits})
+
+
 def fired(rules, classifier, *turns: str) -> list[str]:
     """The categories the server's conversation triage fires on these user turns (typed as
     a user would; standardised first), or [] when nothing fires."""

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from support import fired, rules_from, without_cues
+from support import fired, rule_hits, rules_from, without_cues
 from taigimed.safety.classifier import load_classifier
-from taigimed.safety.conversation import standardized
 from taigimed.safety.rules import DEFAULT_RULES, load_rules
-from taigimed.safety.triage import triage
 
 RULES = load_rules()
 CLF = load_classifier()
@@ -25,7 +23,7 @@ def _fires(*turns: str, rules=RULES) -> list[str]:
 
 
 def _rule_hits(text: str, rules=RULES) -> list[str]:
-    return sorted({h.category for h in triage(rules, standardized(text)).hits})
+    return rule_hits(rules, text)
 
 
 NEWS = "剛剛看新聞說有個阿公在市場突然倒下 路人幫他做CPR 好佩服 想問CPR要去哪裡學"

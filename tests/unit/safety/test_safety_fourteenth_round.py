@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import pytest
 
-from support import fired, rules_from, without_cues
+from support import fired, rule_hits, rules_from, without_cues
 from taigimed.safety.classifier import load_classifier
 from taigimed.safety.conversation import standardized
 from taigimed.safety.dose import is_dose_conversation
 from taigimed.safety.hearing import hear
 from taigimed.safety.rules import DEFAULT_RULES, RuleError, load_rules
-from taigimed.safety.triage import triage
 
 RULES = load_rules()
 CLF = load_classifier()
@@ -27,7 +26,7 @@ def _fires(*turns: str, rules=RULES) -> list[str]:
 
 
 def _rule_hits(text: str, rules=RULES) -> list[str]:
-    return sorted({h.category for h in triage(rules, standardized(text)).hits})
+    return rule_hits(rules, text)
 
 
 VERTIGO = (

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from support import fired, rules_from, without_cues
+from support import fired, rule_hits, rules_from, without_cues
 from taigimed.safety.classifier import load_classifier
 from taigimed.safety.conversation import standardized
 from taigimed.safety.rules import DEFAULT_RULES, load_rules
@@ -30,7 +30,7 @@ def _rules_without(tmp_path, *blocks: str):
 
 
 def _rule_hits(text: str, rules=RULES) -> list[str]:
-    return sorted({h.category for h in triage(rules, standardized(text)).hits})
+    return rule_hits(rules, text)
 
 
 WORRIES = (
