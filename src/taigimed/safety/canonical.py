@@ -57,6 +57,9 @@ class Clause:
     padded: str = ""  # `` joined `` for whole-syllable containment tests
     lower: str = ""  # the text in lower case, for Han/Latin containment tests
     present: frozenset[str] = frozenset()  # the syllables, for cheap set lookups
+    # Every syllable was read from Han text by the Han reader, which read the rule file's
+    # Han words too: its tones are the reader's, not a writer's guess, and can be held.
+    read: bool = False
 
 
 def split_clauses(text: str) -> list[str]:
@@ -97,6 +100,7 @@ def _read_clause(
     variants = dict(variants_key)
     syls: list[str] = []
     tones: list[int | None] = []
+    written = False  # a syllable the writer spelt
     for n, run in enumerate(_HAN_RUN.split(clause)):
         from_han = n % 2 == 1
         read = han_to_tailo(run) if from_han else run
@@ -116,13 +120,21 @@ def _read_clause(
                     tones.append(None)
                     continue
                 syl, tone = _syllable(tok, variants)
+                written = written or not from_han
                 if tone is None and (from_han or marked):
                     tone = _default_tone(syl)
                 syls.append(syl)
                 tones.append(tone)
     joined = " ".join(syls)
     return Clause(
-        clause, tuple(syls), tuple(tones), joined, f" {joined} ", clause.lower(), frozenset(syls)
+        clause,
+        tuple(syls),
+        tuple(tones),
+        joined,
+        f" {joined} ",
+        clause.lower(),
+        frozenset(syls),
+        bool(syls) and not written and not marked,
     )
 
 

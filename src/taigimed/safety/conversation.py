@@ -38,7 +38,7 @@ from taigimed.safety.inquiry import (
     tells_no_alarm,
     topic_only,
 )
-from taigimed.safety.resolution import resolved_within
+from taigimed.safety.resolution import NEVER_RESOLVED, resolved_within
 from taigimed.safety.rules import CueSet, RuleSet
 from taigimed.safety.triage import (
     Hit,
@@ -56,6 +56,9 @@ from taigimed.text.romanize import standardize_input
 # The user turns read together: enough for a carer's "she has diabetes … now she is
 # sweating … and won't answer", short enough that last week's question is not evidence.
 CONTEXT_TURNS = 4
+# Harm that shows hours after the event (a knock on the head, pills, water in the lungs, a
+# blow in pregnancy): an event told as over earlier counts again with its signs now.
+LATE_HARM = NEVER_RESOLVED - {"suicide"}
 # The classifier's reading of the unsettled user turns joined (seventh round); benchmarks
 # turn it off to measure what it adds.
 READ_JOINED = True
@@ -240,7 +243,7 @@ def assess_conversation(
             r = _earlier(rules, t)
             named = {h.category for h in r.hits if h.pattern in rules.topic}
             if named and _has(rules, t, rules.earlier_day) and not _has(rules, t, rules.new_event):
-                start, settled_cats, settled_any = i + 1, settled_cats | named, True
+                start, settled_cats, settled_any = max(start, i + 1), settled_cats | named, True
     if _resolved(rules, last) and not now:
         # The last turn says it is over (醫生說沒事，已經出院): the earlier turns are settled.
         for t in turns[:-1]:
@@ -262,6 +265,15 @@ def assess_conversation(
         for h in triage_turns(rules, turns).hits:
             if h.category not in result.categories:
                 result.hits.append(Hit(h.category, "worse", "conversation", last))
+        # 早上頭有撞到，那時候說沒事 … 現在一直想睡，吐了兩次: a harm that shows late (LATE_HARM)
+        # placed earlier in the day, with its signs told now. Read with no past scope, it
+        # fires when the last turn completes it (the earlier turns alone do not).
+        late = frozenset(settled_cats & LATE_HARM) - set(result.categories)
+        if late:
+            before = {h.category for h in triage_turns(rules, turns[:-1], late).hits}
+            for h in triage_turns(rules, turns, late).hits:
+                if h.category in late - before and h.category not in result.categories:
+                    result.hits.append(Hit(h.category, "late", "conversation", last))
     prev = _earlier(rules, turns[-2])
     if (
         not now

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from taigimed.safety.hearing import heard_clauses
 from taigimed.safety.rules import RuleSet
-from taigimed.safety.triage import TriageResult, _canon_spans, _has, names_person
+from taigimed.safety.triage import TriageResult, _canon_spans, _has, names_person, well_now
 
 
 def is_inquiry(rules: RuleSet, text: str) -> bool:
@@ -34,7 +34,9 @@ def is_inquiry(rules: RuleSet, text: str) -> bool:
     clauses = heard_clauses(rules, text)
     if not any(_has(c, rules.inquiry) for c in clauses):
         return False
-    present = [x for x in (rules.onset, rules.now, rules.urgent) if x is not None]
+    # 吃藥到現在都很好 (now and well, triage.well_now) says nothing is happening now.
+    now = None if well_now(rules, text) else rules.now
+    present = [x for x in (rules.onset, now, rules.urgent) if x is not None]
     return not any(_has(c, cues) for c in clauses for cues in present)
 
 

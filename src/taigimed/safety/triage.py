@@ -30,7 +30,7 @@ from functools import lru_cache
 from taigimed.safety.canonical import Clause, _read_clause
 from taigimed.safety.hearing import hear, heard_clauses
 from taigimed.safety.pinyin import pinyin_tokens
-from taigimed.safety.rules import CueSet, Pattern, RuleSet, _canon_tokens
+from taigimed.safety.rules import GAP, CueSet, Pattern, RuleSet, _canon_tokens
 
 # Which reply script answers which detected input script.
 REPLY_SCRIPT = {
@@ -103,7 +103,7 @@ def _seq_spans(clause: Clause, cue: tuple, check_tone: bool) -> list[tuple[int, 
     pos = padded.find(needle)
     while pos >= 0:
         i = padded.count(" ", 0, pos)
-        if not check_tone or all(
+        if not (check_tone or clause.read) or all(
             ct is None or clause.tones[i + k] in (None, ct) for k, ct in enumerate(ctones)
         ):
             out.append((i, i + len(syls)))
@@ -364,10 +364,11 @@ def _regex_spans(rules: RuleSet, c: Clause, regexes: tuple, canon: list, han: li
             canon.append((start, start + m.group(0).count(" ") + 1))
 
 
-# "After" a condition (中風後, 中風了以後, 心肌梗塞過, tiòng-hong liáu-āu): the condition is
-# the background of what is told, an event that is over, like a past cue.
-_AFTER_HAN = r"(?:了以後|了之後|了後|以後|之後|過後|後|過)(?![來去])"
-_AFTER_CANON = r"(?: liau)? (?:au|i au|tsi au|kue au|kue)\b"
+# "After" a condition (中風後, 中風了以後, 心肌梗塞過, tiòng-hong liáu-āu) or "when" it
+# comes (中風的時候, tiòng-hong ê sî: when it happens, what to do): the condition is the
+# background of what is told, not an event now, like a past cue.
+_AFTER_HAN = r"(?:了以後|了之後|了後|以後|之後|過後|後|過|的時候|的時陣|的時)(?![來去])"
+_AFTER_CANON = r"(?: liau)? (?:au|i au|tsi au|kue au|kue|e si)\b"
 
 
 @lru_cache(maxsize=8)
@@ -387,8 +388,9 @@ _HAN_CHAR = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
 def _after_condition(rules: RuleSet, c: Clause) -> bool:
-    """Does the clause name a condition (``cues.topic``) followed by "after" (中風後的復健,
-    阿公中風了後, tiòng-hong liáu-āu)? The condition is then background, not an event now."""
+    """Does the clause name a condition (``cues.topic``) followed by "after" or "when"
+    (中風後的復健, 阿公中風了後, tiòng-hong liáu-āu, 中風的時候)? The condition is then
+    background, not an event now."""
     if not rules.topic:
         return False
     han, *canon = _after_res(rules.topic, tuple(sorted(rules.variants.items())))
@@ -420,6 +422,44 @@ def names_person(rules: RuleSet, clause: Clause, stranger: bool = False) -> bool
         return any(w in text for w in rules.person.han if w not in pronouns)
     theirs = {e for _, e in _token_spans(rules, clause, rules.stranger)}
     return any(s not in theirs for s, _ in _canon_spans(clause, rules.person, check_tone=True))
+
+
+def _whole_subject(c: Clause) -> bool:
+    """A clause that is a generic subject whole, its question in the next clause
+    (心臟停去的人，愛按怎做 CPR?, sim-tsōng thîng--khì ê lâng, ai án-tsuánn …)."""
+    return c.text.rstrip().endswith("的人") or c.joined.endswith(" e lang")
+
+
+_WHEN = ("的時候", "的時陣", "的時")
+
+
+def _whole_when(rules: RuleSet, c: Clause, then: Clause | None) -> bool:
+    """A clause that is a "when" whole and the next clause asks what to do (老人喘袂過來的
+    時，愛按怎處理?, lāu-lâng tshuán bē kuè--lâi ê sî, ài án-tsuánn …): whenever it happens,
+    not now. Not an onset (阿公突然昏倒的時候撞到頭), nor a plan's time with no question after
+    it (等週末家裡沒人的時候)."""
+    if then is None or rules.asking is None or not _has(then, rules.asking):
+        return False
+    ends = c.text.rstrip().endswith(_WHEN) or c.joined.endswith((" e si", " e si tsun"))
+    return ends and not new_onset(rules, c)
+
+
+# What may follow a fear told at the end of a clause (我很怕啦, guá tsiok kiann--ah).
+_PARTICLES = frozenset({"a", "ah", "la", "liau", "neh", "leh", "ooh", "oo", "e"})
+
+
+def _worried(rules: RuleSet, c: Clause) -> bool:
+    """A worry or hypothetical cue (``cues.hypothetical``), but not a fear (``cues.worry``)
+    that ends the clause: 我很怕會中風 is a worry, 中風有什麼徵兆 a question, 阿嬤嘴唇紫紫的
+    一直喘 我很怕 the writer's fear of what is happening."""
+    n = len(c.syllables)
+    fears = _token_spans(rules, c, rules.worry)
+
+    def told_fear(s: int, e: int) -> bool:
+        at_end = e == n or (e == n - 1 and c.syllables[-1] in _PARTICLES)
+        return at_end and any(fs < e and s < fe for fs, fe in fears)
+
+    return any(not told_fear(s, e) for s, e in _token_spans(rules, c, rules.hypothetical))
 
 
 def _stutter(rules: RuleSet, clauses: list[Clause]) -> bool:
@@ -457,13 +497,19 @@ def _views(rules: RuleSet, text: str, stutter: bool | None = None) -> list[_Clau
     out = []
     # Past and hearsay reach the clauses after theirs until a "now" cue (這馬, tsit-má).
     carried, left = None, 0
-    for c in clauses:
+    subject = False  # the clause before was a generic subject whole (_whole_subject)
+    for i, c in enumerate(clauses):
         context = None
-        # 還是可以 is "or", not "still" (cues.choice): no now there.
-        if _has(c, rules.now) and (
-            rules.choice is None
-            or not _has(c, rules.choice)
-            or _told(rules, c, rules.now, _token_spans(rules, c, rules.choice))
+        # 還是可以 is "or", not "still" (cues.choice): no now there. Nor in a habit
+        # (這陣定定驚會中風, tsit-tsūn tiānn-tiānn: "these days", cues.habitual).
+        if (
+            _has(c, rules.now)
+            and (
+                rules.choice is None
+                or not _has(c, rules.choice)
+                or _told(rules, c, rules.now, _token_spans(rules, c, rules.choice))
+            )
+            and not (rules.habitual is not None and _has(c, rules.habitual))
         ):
             carried = None
             if not own and _heard_of(c, rules.hearsay):
@@ -488,10 +534,14 @@ def _views(rules: RuleSet, text: str, stutter: bool | None = None) -> list[_Clau
             if context is None and (
                 (not named and _has(c, rules.general))
                 or (rules.generic is not None and _has(c, rules.generic))
+                or subject
+                or _whole_subject(c)
+                or _whole_when(rules, c, clauses[i + 1] if i + 1 < len(clauses) else None)
             ):
                 context = "general"  # 中風的人愛偌久內送病院?: whoever has it, not someone here
-            if context is None and rules.hypothetical and _has(c, rules.hypothetical):
+            if context is None and rules.hypothetical and _worried(rules, c):
                 context = "worry"  # 我很怕會中風: a worry, even with a person named
+        subject = _whole_subject(c)
         idioms = _idiom_spans(rules, c)
         if stutter:
             idioms[0].extend(_canon_spans(c, rules.slurred))
@@ -578,6 +628,19 @@ def _verdict(in_idiom: bool, negated: bool, context: str | None) -> str:
     return "idiom" if in_idiom else "negation" if negated else context or "hit"
 
 
+_LATIN = re.compile(r"[A-Za-z]")
+
+
+def _fits(clause: Clause, start: int, end: int, want: tuple) -> bool:
+    """A gap pattern's first and last syllables carry its tones, in Han text: 油…燙 iû …
+    thǹg is not 有糖 iú thn̂g. Han text is read by the reader that read the rule file;
+    writers' own tones vary too much to hold romanised text to them."""
+    if _LATIN.search(clause.text):
+        return True
+    ends = ((clause.tones[start], want[0]), (clause.tones[end - 1], want[-1]))
+    return all(t is None or w is None or t == w for t, w in ends)
+
+
 def _match(rules: RuleSet, p: Pattern, v: _ClauseView) -> str | None:
     """``"hit"``, a suppression reason (the last match's), or None when the pattern is absent.
 
@@ -599,6 +662,8 @@ def _match(rules: RuleSet, p: Pattern, v: _ClauseView) -> str | None:
             start, end, gaps = _token_span(joined, m)
             if taigi and len(p.tones) == 1 and v.clause.tones[start] not in (None, p.tones[0]):
                 continue  # one syllable alone: 疹 tsín is not 真 tsin when tones are known
+            if taigi and GAP in p.source and not _fits(v.clause, start, end, p.tones):
+                continue
             if p.exact and not all(ch in v.clause.text[start:end] for ch in p.exact):
                 continue  # pinyin tokens are the clause's characters, one each
             reason = _verdict(
@@ -659,26 +724,33 @@ def triage(rules: RuleSet, text: str, raw: str | None = None) -> TriageResult:
     return triage_views(rules, _views(rules, text))
 
 
-def triage_turns(rules: RuleSet, turns: list[str]) -> TriageResult:
+def triage_turns(
+    rules: RuleSet, turns: list[str], lift: frozenset[str] = frozenset()
+) -> TriageResult:
     """The rules over several user turns read together: each turn keeps its own time and
     person cues (a past cue in one turn says nothing of the next), while a combo may take
-    its groups from different turns (寶寶兩個月大 … 這馬發燒)."""
+    its groups from different turns (寶寶兩個月大 … 這馬發燒). ``lift``: categories read
+    with no past scope (safety/conversation.py: a knock on the head this morning with the
+    signs it brings now)."""
     stutter = _stutter(rules, [c for t in turns for c in heard_clauses(rules, t)])
-    return triage_views(rules, [v for t in turns for v in _views(rules, t, stutter)])
+    return triage_views(rules, [v for t in turns for v in _views(rules, t, stutter)], lift)
 
 
-def triage_views(rules: RuleSet, views: list[_ClauseView]) -> TriageResult:
+def triage_views(
+    rules: RuleSet, views: list[_ClauseView], lift: frozenset[str] = frozenset()
+) -> TriageResult:
     result = TriageResult()
     result.idiom_seen = any(v.idiom_seen for v in views)
     # A plan's preparation is told as done (藥都攢好了, 明天…我就走): past is no scope there.
     planned = [replace(v, context=None) if v.context == "past" else v for v in views]
     for cat in rules.categories:
-        if _find(rules, cat.id, cat.patterns, views, result, first_only=True):
+        own = planned if cat.id in lift else views
+        if _find(rules, cat.id, cat.patterns, own, result, first_only=True):
             continue
         for combo in cat.combos:
             scratch = TriageResult()
             if all(
-                _find(rules, cat.id, g, planned if cat.plan else views, scratch, first_only=True)
+                _find(rules, cat.id, g, planned if cat.plan else own, scratch, first_only=True)
                 for g in combo
             ):
                 src = " + ".join(h.pattern for h in scratch.hits)

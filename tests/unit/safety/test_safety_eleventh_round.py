@@ -59,7 +59,9 @@ def test_a_bottle_saved_with_tonight_is_a_plan():
 def test_pills_taken_all_at_once_and_a_chest_pain_that_spreads():
     assert "poisoning" in _fires("阮阿媽頭殼較袂記，伊共一禮拜的血壓藥仔一擺攏食了，這馬頭殼眩")
     assert "chest_pain" in _fires("我爸胸口好悶 痛到手跟脖子 一直冒冷汗")
-    assert _fires("我爸胸口好悶 是不是要多運動") == []  # the chest alone does not
+    # The chest alone does not. (好悶 did until the sixteenth round only because 不是 read
+    # toneless as the past cue 不時 put-sî; 胸口悶 is a chest pain of its own.)
+    assert _fires("我爸想把胸口的肌肉練大一點 是不是要多運動") == []
 
 
 def test_an_aed_asked_about_is_no_alarm_but_cpr_being_done_is():

@@ -180,7 +180,8 @@ def test_a_learning_frame_keeps_first_aid_questions_general():
 
 def test_without_the_learning_cue_the_lesson_fires(tmp_path):
     rules = load_rules(rules_without_cue(tmp_path, "learning"))
-    assert _fires("我想學急救", "心臟停止的人，CPR要怎麼做？", rules=rules)
+    # (心臟停止的人 is a generic subject since the sixteenth round: a stranger here.)
+    assert _fires("我想學急救", "路上有人倒下沒呼吸，CPR要怎麼做？", rules=rules)
 
 
 # Hyperbole and stories: the emergency word is not an event.
