@@ -45,7 +45,7 @@ FILES: list[tuple[Path, str]] = [
     (_SAFETY_EVAL / "triage_heldout_v5.jsonl", "triage"),
     (_SAFETY_EVAL / "triage_heldout_v6.jsonl", "triage"),
     (_SAFETY_EVAL / "triage_heldout_v7.jsonl", "triage"),
-    # Judged blind once each, read since (docs/safety.md, issue 21 rounds eight to sixteen).
+    # Judged blind once each, read since (docs/safety.md, issue 21 rounds eight to seventeen).
     (_SAFETY_EVAL / "triage_heldout_v8.jsonl", "triage"),
     (_SAFETY_EVAL / "triage_heldout_v9.jsonl", "triage"),
     (_SAFETY_EVAL / "triage_heldout_v10.jsonl", "triage"),
@@ -57,6 +57,7 @@ FILES: list[tuple[Path, str]] = [
     (_SAFETY_EVAL / "triage_heldout_v16.jsonl", "triage"),
     (_SAFETY_EVAL / "triage_heldout_v17.jsonl", "triage"),
     (_SAFETY_EVAL / "triage_heldout_v18.jsonl", "triage"),
+    (_SAFETY_EVAL / "triage_heldout_v19.jsonl", "triage"),
     (_SAFETY_EVAL / "everyday_heldout_v3.jsonl", "everyday"),
     (_SAFETY_EVAL / "everyday_heldout_v4.jsonl", "everyday"),
     (_SETS / "knowledge_questions_dev.jsonl", "everyday"),

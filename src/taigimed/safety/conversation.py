@@ -97,7 +97,12 @@ def _resolved(rules: RuleSet, text: str) -> bool:
     a turn that says the person is well now (現在她在看電視，講話都正常; tsit-má i lóng
     hó-hó: triage.well_now) with no emergency word of its own and nothing sudden in it."""
     clauses = heard_clauses(rules, text)
-    if rules.resolved is not None and any(_has_past(rules, c, ("resolved",)) for c in clauses):
+    # Not what was said at the time (伊當時講無代誌, 那時候說沒事: cues.said_then).
+    if rules.resolved is not None and any(
+        _has_past(rules, c, ("resolved",))
+        and not (rules.said_then is not None and has_cue([c], rules.said_then))
+        for c in clauses
+    ):
         return True
     return (
         rules.well is not None
@@ -173,6 +178,17 @@ def _worse_now(rules: RuleSet, text: str) -> bool:
     return any(_has(rules, text, c) for c in (rules.now, rules.onset, rules.ongoing))
 
 
+def _lesson(rules: RuleSet, text: str) -> bool:
+    """Asks where first aid is taught (CPR 佗位有咧教?, 哪裡可以學) and names nobody, no now
+    and no call for help: the emergency words are the lesson's topic."""
+    return (
+        _has(rules, text, rules.learning)
+        and not _has(rules, text, rules.person)
+        and not _has(rules, text, rules.now)
+        and not _has(rules, text, rules.urgent)
+    )
+
+
 def _asks_aftercare(rules: RuleSet, text: str) -> bool:
     """An everyday or aftercare question (復健, 運動, 可以吃什麼) with nothing urgent in it."""
     return is_inquiry(rules, text) or (
@@ -202,6 +218,11 @@ def assess_conversation(
         result.classifier_fired = False
     if topic_only(rules, turns[-1], result):
         # 中風要做什麼檢查?: the condition is the question's topic, not an event.
+        result.suppressed.extend((h, "general") for h in result.hits)
+        result.hits = []
+        result.classifier_fired = False
+    if result.hits and _lesson(rules, turns[-1]):
+        # 咱一般人敢會曉 CPR? 佗位有咧教?: where to learn it, nobody's event.
         result.suppressed.extend((h, "general") for h in result.hits)
         result.hits = []
         result.classifier_fired = False
@@ -315,8 +336,15 @@ def assess_conversation(
     if start < len(turns) - 1:
         together = triage_turns(rules, turns[start:])
         have = {h.category for h in result.hits}
+        # 阿嬤中風了後藥仔吞袂落 … 會使磨粉無?: a condition's name is the background of a
+        # dosing question; a symptom told still fires.
+        background = (
+            rules.topic
+            if not result.hits and is_dose_conversation(rules, turns, ways=True)
+            else frozenset()
+        )
         for h in together.hits:
-            if h.category not in have:
+            if h.category not in have and h.pattern not in background:
                 result.hits.append(Hit(h.category, h.pattern, "conversation", h.clause))
                 have.add(h.category)
         if (

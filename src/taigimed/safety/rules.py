@@ -261,6 +261,11 @@ class RuleSet:
     imagined: CueSet | None = None
     suppose: CueSet | None = None
     choice: CueSet | None = None
+    # Past cues told after what they qualify (心肌梗塞走的, 好了): they reach back in a
+    # run-on clause too (safety/triage._run_on).
+    past_after: CueSet | None = None
+    # What was said at the time (伊當時講無代誌): an earlier "it was nothing" does not settle.
+    said_then: CueSet | None = None
     well: CueSet | None = None
     # A speech trait (口吃, kat-kat): 大舌 beside it is no stroke sign.
     speech_trait: CueSet | None = None
@@ -488,6 +493,8 @@ def _load_rules(path: Path, mtime_ns: int) -> RuleSet:
                 "imagined",
                 "suppose",
                 "choice",
+                "past_after",
+                "said_then",
                 "well",
                 "speech_trait",
                 "slurred",

@@ -203,6 +203,11 @@ class _ClauseView:
     # The token from which a worry about some day or a prevention governs the rest of the
     # clause (:func:`_ahead_from`), or None.
     ahead: int | None = None
+    # In a run-on clause (:func:`_run_on`), the token its own past cue stands at: the past
+    # governs from there on; what was told before it has the ``early`` context (None, a
+    # general question or a worry: :func:`_context_at`).
+    since: int | None = None
+    early: str | None = None
 
 
 # How many clauses a past or hearsay cue reaches after its own: in a long, rambling message
@@ -462,6 +467,29 @@ def _worried(rules: RuleSet, c: Clause) -> bool:
     return any(not told_fear(s, e) for s, e in _token_spans(rules, c, rules.hypothetical))
 
 
+# A clause this long, or Han text with spaces between its words (阿公 發燒 很高 脖子 硬硬 …),
+# is several sentences typed without marks: a past cue in it tells of what follows it.
+RUN_ON_SYLLABLES = 16
+_SPACED_HAN = re.compile(r"[\u3400-\u9fff] +[\u3400-\u9fff]")
+
+
+# Cues that reach back over what was told before them, in any clause.
+_BACKWARD = ("resolved", "past_after")
+
+
+def _run_on(c: Clause) -> bool:
+    return len(c.syllables) >= RUN_ON_SYLLABLES or bool(_SPACED_HAN.search(c.text))
+
+
+def _past_at(rules: RuleSet, c: Clause) -> int | None:
+    """The first token of a past cue in the clause that is not a finished preparation
+    (cues.not_past), or None."""
+    spans = _token_spans(rules, c, rules.past)
+    keep = _token_spans(rules, c, rules.not_past)
+    starts = [s for s, e in spans if not any(ks <= s and e <= ke for ks, ke in keep)]
+    return min(starts) if starts else None
+
+
 def _stutter(rules: RuleSet, clauses: list[Clause]) -> bool:
     """A stutter told (``cues.speech_trait``: 口吃, kat-kat, 矯正) and nothing sudden: 大舌 /
     tuā-tsi̍h (``cues.slurred``) is then the trait, not slurred speech."""
@@ -499,7 +527,7 @@ def _views(rules: RuleSet, text: str, stutter: bool | None = None) -> list[_Clau
     carried, left = None, 0
     subject = False  # the clause before was a generic subject whole (_whole_subject)
     for i, c in enumerate(clauses):
-        context = None
+        context, since, early = None, None, None
         # 還是可以 is "or", not "still" (cues.choice): no now there. Nor in a habit
         # (這陣定定驚會中風, tsit-tsūn tiānn-tiānn: "these days", cues.habitual).
         if (
@@ -528,19 +556,22 @@ def _views(rules: RuleSet, text: str, stutter: bool | None = None) -> list[_Clau
                 # 我看完連續劇，我也想自殺: the writer turns from the story to himself.
                 carried = None
             elif _has_past(rules, c) or (after and _after_condition(rules, c)):
+                if carried is None and _run_on(c) and not _has_past(rules, c, _BACKWARD):
+                    since = _past_at(rules, c)
                 carried, left = carried or "past", CARRY_CLAUSES + 1
             context = carried if left > 0 else None
             left -= 1
-            if context is None and (
+            if (
                 (not named and _has(c, rules.general))
                 or (rules.generic is not None and _has(c, rules.generic))
                 or subject
                 or _whole_subject(c)
                 or _whole_when(rules, c, clauses[i + 1] if i + 1 < len(clauses) else None)
             ):
-                context = "general"  # 中風的人愛偌久內送病院?: whoever has it, not someone here
-            if context is None and rules.hypothetical and _worried(rules, c):
-                context = "worry"  # 我很怕會中風: a worry, even with a person named
+                early = "general"  # 中風的人愛偌久內送病院?: whoever has it, not someone here
+            elif rules.hypothetical and _worried(rules, c):
+                early = "worry"  # 我很怕會中風: a worry, even with a person named
+            context = context or early
         subject = _whole_subject(c)
         idioms = _idiom_spans(rules, c)
         if stutter:
@@ -559,6 +590,7 @@ def _views(rules: RuleSet, text: str, stutter: bool | None = None) -> list[_Clau
                 *idioms,
                 *_pinyin_view(c.text),
                 _ahead_from(rules, c),
+                *((since, early) if context == "past" and since is not None else (None, None)),
             )
         )
     new = rules.new_event
@@ -572,13 +604,15 @@ def _views(rules: RuleSet, text: str, stutter: bool | None = None) -> list[_Clau
         for v in out:
             if v.context is None:
                 v.context = "aftercare"
+            elif v.since is not None and v.early is None:
+                v.early = "aftercare"  # what a run-on clause told before its past cue
     if rules.lifelong is not None:
         # 伊講話大舌，細漢就按呢: a trait since childhood, in its clause or the one before.
         for i, v in enumerate(out):
             if _has(v.clause, rules.lifelong):
                 for w in out[max(0, i - 1) : i + 1]:
-                    if w.context is None and not _has(w.clause, rules.now):
-                        w.context = "lifelong"
+                    if (w.context is None or w.since is not None) and not _has(w.clause, rules.now):
+                        w.context, w.since = "lifelong", None
     return out
 
 
@@ -607,20 +641,29 @@ def _token_span(joined: str, m: re.Match[str]) -> tuple[int, int, list[tuple[int
     return index(m.start()), index(m.end()) + 1, gaps
 
 
-def _context_at(v: _ClauseView, token: int) -> str | None:
-    """The clause's context, or "worry" from the token a worry or prevention governs on."""
-    if v.context is None and v.ahead is not None and token >= v.ahead:
+def _context_at(v: _ClauseView, token: int, end: int | None = None) -> str | None:
+    """The context of a match from ``token`` to ``end`` (exclusive; one token when None):
+    the clause's, or "worry" from the token a worry or prevention governs on; in a run-on
+    clause, a match wholly before its past cue has the clause's ``early`` context."""
+    context = v.context
+    if v.since is not None and (token + 1 if end is None else end) <= v.since:
+        context = v.early
+    if context is None and v.ahead is not None and token >= v.ahead:
         return "worry"
-    return v.context
+    return context
 
 
-def _context_char(rules: RuleSet, v: _ClauseView, start: int) -> str | None:
-    """:func:`_context_at` for a match at character ``start`` of the clause's text (Han and
-    pinyin matches: one pinyin token per character)."""
-    if v.context is not None or v.ahead is None:
+def _context_char(rules: RuleSet, v: _ClauseView, start: int, end: int) -> str | None:
+    """:func:`_context_at` for a match of characters ``start:end`` of the clause's text (Han
+    and pinyin matches: one pinyin token per character)."""
+    if (v.context is not None and v.since is None) or (v.context is None and v.ahead is None):
         return v.context
     key = tuple(sorted(rules.variants.items()))
-    return _context_at(v, len(_read_clause(v.clause.text[:start], key).syllables) if start else 0)
+
+    def tokens(n: int) -> int:
+        return len(_read_clause(v.clause.text[:n], key).syllables) if n else 0
+
+    return _context_at(v, tokens(start), max(tokens(end), tokens(start) + 1))
 
 
 def _verdict(in_idiom: bool, negated: bool, context: str | None) -> str:
@@ -669,7 +712,7 @@ def _match(rules: RuleSet, p: Pattern, v: _ClauseView) -> str | None:
             reason = _verdict(
                 any(s <= start and end <= e for s, e in idioms),
                 _negated(neg, keep, start, gaps, window),
-                _context_at(v, start) if taigi else _context_char(rules, v, start),
+                _context_at(v, start, end) if taigi else _context_char(rules, v, start, end),
             )
             if reason == "hit":
                 return reason
@@ -684,7 +727,7 @@ def _match(rules: RuleSet, p: Pattern, v: _ClauseView) -> str | None:
         reason = _verdict(
             in_idiom,
             _negated(v.neg_han, v.keep_han, m.start(), gaps, window),
-            _context_char(rules, v, m.start()),
+            _context_char(rules, v, m.start(), m.end()),
         )
         if reason == "hit":
             return reason

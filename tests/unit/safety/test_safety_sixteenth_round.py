@@ -204,7 +204,7 @@ def test_dosing_words_of_this_round(tmp_path):
         "Blood pressure pill 早上忘了食，要補無?",
     ]
     assert all(is_dose_conversation(RULES, [standardized(t)]) for t in asks)
-    broken = _broken(tmp_path, "[hit kang bô tsia̍h, 彼工無食, ", "[")
+    broken = _broken(tmp_path, " hit kang bô tsia̍h, 彼工無食,")
     assert not is_dose_conversation(broken, [standardized(asks[0])])
 
 
@@ -231,12 +231,12 @@ def test_arriving_home_is_no_recovery(tmp_path):
     assert "anaphylaxis" not in _fires(*WEDDING, rules=broken)
 
 
-STENT = ("阮翁兩冬前有放支架", "頭拄仔伊胸坎足痛 冷汗一直流 敢若頂擺彼款")
+STENT = ("阮翁兩冬前有放支架", "伊胸坎足痛敢若頂擺彼款")
 
 
 def test_like_last_time_is_now(tmp_path):
     assert "chest_pain" in _fires(*STENT)
-    broken = _broken(tmp_path, " 敢若頂擺, 親像頂擺, 佮頂擺仝款]", "]")
+    broken = _broken(tmp_path, " 敢若頂擺, 親像頂擺, 佮頂擺仝款,")
     assert "chest_pain" not in _fires(*STENT, rules=broken)
 
 
