@@ -18,7 +18,11 @@ are never evidence (they repeat the user's words, and an emergency notice would 
 4. **Worse after "it was nothing"**: a last turn that reports (asks nothing) and speaks of
    now (`cues.now`, `cues.onset`, `cues.ongoing`) and says nothing is over reads the turns
    set aside again with it (跋倒撞著頭，伊講無代誌 … 今仔早起一直吐，足愛睏): the delayed
-   signs of a head injury are told exactly so.
+   signs of a head injury are told exactly so. A harm that shows late (:data:`LATE_HARM`)
+   told in the past (早上撞到頭，那時候說沒事) is read then with no past scope, when the
+   last turn completes it.
+5. A condition's name in an earlier turn is the background of a dosing question in the
+   last (中風了後藥仔吞袂落 … 會使磨粉無?); a symptom told beside it still fires.
 
 Anything else escalates, as in the single-message rules.
 """
@@ -337,14 +341,12 @@ def assess_conversation(
         together = triage_turns(rules, turns[start:])
         have = {h.category for h in result.hits}
         # 阿嬤中風了後藥仔吞袂落 … 會使磨粉無?: a condition's name is the background of a
-        # dosing question; a symptom told still fires.
-        background = (
-            rules.topic
-            if not result.hits and is_dose_conversation(rules, turns, ways=True)
-            else frozenset()
-        )
+        # dosing question; a symptom told still fires. (Asked only when a name was found.)
+        named = [h for h in together.hits if h.category not in have and h.pattern in rules.topic]
+        if named and not result.hits and is_dose_conversation(rules, turns, ways=True):
+            together.hits = [h for h in together.hits if h not in named]
         for h in together.hits:
-            if h.category not in have and h.pattern not in background:
+            if h.category not in have:
                 result.hits.append(Hit(h.category, h.pattern, "conversation", h.clause))
                 have.add(h.category)
         if (

@@ -34,10 +34,15 @@ def is_inquiry(rules: RuleSet, text: str) -> bool:
     clauses = heard_clauses(rules, text)
     if not any(_has(c, rules.inquiry) for c in clauses):
         return False
+    present = [x for x in (rules.onset, rules.urgent) if x is not None]
+    if any(_has(c, cues) for c in clauses for cues in present):
+        return False
     # 吃藥到現在都很好 (now and well, triage.well_now) says nothing is happening now.
-    now = None if well_now(rules, text) else rules.now
-    present = [x for x in (rules.onset, now, rules.urgent) if x is not None]
-    return not any(_has(c, cues) for c in clauses for cues in present)
+    return not (
+        rules.now is not None
+        and any(_has(c, rules.now) for c in clauses)
+        and not well_now(rules, text)
+    )
 
 
 def topic_only(rules: RuleSet, text: str, result: TriageResult) -> bool:

@@ -443,10 +443,10 @@ def _whole_when(rules: RuleSet, c: Clause, then: Clause | None) -> bool:
     時，愛按怎處理?, lāu-lâng tshuán bē kuè--lâi ê sî, ài án-tsuánn …): whenever it happens,
     not now. Not an onset (阿公突然昏倒的時候撞到頭), nor a plan's time with no question after
     it (等週末家裡沒人的時候)."""
-    if then is None or rules.asking is None or not _has(then, rules.asking):
-        return False
     ends = c.text.rstrip().endswith(_WHEN) or c.joined.endswith((" e si", " e si tsun"))
-    return ends and not new_onset(rules, c)
+    if not ends or then is None or rules.asking is None:
+        return False
+    return _has(then, rules.asking) and not new_onset(rules, c)
 
 
 # What may follow a fear told at the end of a clause (我很怕啦, guá tsiok kiann--ah).
@@ -457,14 +457,15 @@ def _worried(rules: RuleSet, c: Clause) -> bool:
     """A worry or hypothetical cue (``cues.hypothetical``), but not a fear (``cues.worry``)
     that ends the clause: 我很怕會中風 is a worry, 中風有什麼徵兆 a question, 阿嬤嘴唇紫紫的
     一直喘 我很怕 the writer's fear of what is happening."""
+    if not _has(c, rules.hypothetical):
+        return False
     n = len(c.syllables)
+    spans = _token_spans(rules, c, rules.hypothetical)
+    ending = [(s, e) for s, e in spans if e == n or (e == n - 1 and c.syllables[-1] in _PARTICLES)]
+    if len(ending) < len(spans):
+        return True  # one stands before something: what is feared or asked
     fears = _token_spans(rules, c, rules.worry)
-
-    def told_fear(s: int, e: int) -> bool:
-        at_end = e == n or (e == n - 1 and c.syllables[-1] in _PARTICLES)
-        return at_end and any(fs < e and s < fe for fs, fe in fears)
-
-    return any(not told_fear(s, e) for s, e in _token_spans(rules, c, rules.hypothetical))
+    return any(not any(fs < e and s < fe for fs, fe in fears) for s, e in ending)
 
 
 # A clause this long, or Han text with spaces between its words (阿公 發燒 很高 脖子 硬硬 …),
