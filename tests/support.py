@@ -211,6 +211,17 @@ def rules_from(tmp_path: Path, text: str):
     return load_rules(path)
 
 
+def rules_replaced(tmp_path: Path, old: str, new: str = ""):
+    """The shipped rule file with ``old`` (which must stand in it) replaced by ``new``: a
+    broken input that removes a round's words."""
+    from taigimed.safety.rules import DEFAULT_RULES
+
+    text = DEFAULT_RULES.read_text(encoding="utf-8")
+    if old not in text:
+        raise AssertionError(f"{old!r} is not in the rule file")
+    return rules_from(tmp_path, text.replace(old, new, 1))
+
+
 def rule_hits(rules, text: str) -> list[str]:
     """The categories the rules alone fire on one message typed as a user would."""
     from taigimed.safety.conversation import standardized

@@ -9,6 +9,7 @@ comes with a broken input that makes it fail."""
 from __future__ import annotations
 
 from support import fired, rule_hits, rules_from, without_cues
+from support import rules_replaced as replaced
 from taigimed.safety import conversation, triage
 from taigimed.safety.classifier import load_classifier
 from taigimed.safety.conversation import standardized
@@ -26,11 +27,6 @@ def _fires(*turns: str, rules=RULES) -> list[str]:
 
 def _rule_hits(text: str, rules=RULES) -> list[str]:
     return rule_hits(rules, text)
-
-
-def _broken(tmp_path, old: str, new: str = ""):
-    assert old in TEXT
-    return rules_from(tmp_path, TEXT.replace(old, new, 1))
 
 
 RUN_ON = "阿嬤 早上 發燒 39度 脖子 硬硬的 低頭 會痛 有時候 叫她 沒反應"
@@ -54,14 +50,14 @@ def test_a_past_told_after_still_reaches_back(tmp_path):
 def test_not_like_this_before_is_now(tmp_path):
     text = "阿公右手拿不起湯匙以前不會這樣"
     assert "stroke" in _rule_hits(text)
-    assert "stroke" not in _rule_hits(text, _broken(tmp_path, " 以前不會這樣, 以前沒有這樣,"))
+    assert "stroke" not in _rule_hits(text, replaced(tmp_path, " 以前不會這樣, 以前沒有這樣,"))
 
 
 def test_going_over_to_look_is_no_past(tmp_path):
     text = "早上聽到鄰居阿伯喊救命，跑過去看他摔在地上起不來"
     assert "fall" in _rule_hits(text)
     assert "fall" not in _rule_hits(
-        text, _broken(tmp_path, "過去看, 跑過去, 走過去, 趕過去, 衝過去, ")
+        text, replaced(tmp_path, "過去看, 跑過去, 走過去, 趕過去, 衝過去, ")
     )
 
 
@@ -85,7 +81,7 @@ SENT_HOME = (
 def test_sent_home_with_the_heart_fine_settles(tmp_path):
     assert _fires(*SENT_HOME) == []
     assert _fires(
-        *SENT_HOME, rules=_broken(tmp_path, " 心臟沒問題, 讓我們回家, 叫我們回家, 讓他回家,")
+        *SENT_HOME, rules=replaced(tmp_path, " 心臟沒問題, 讓我們回家, 叫我們回家, 讓他回家,")
     )
 
 
@@ -117,13 +113,13 @@ def test_hyperbole_and_a_stutter_of_this_round(tmp_path):
     grades = "A-kong khuànn sun-á ê sîng-tsik, kóng i sim-tsōng tō beh thîng--khì ah"
     stutter = "Guá sè-hàn tō tuā-tsi̍h, kóng-uē ē tùn, tuā-tsi̍h kám sī pēnn?"
     assert _rule_hits(crowded) == _rule_hits(grades) == _rule_hits(stutter) == []
-    assert _rule_hits(crowded, _broken(tmp_path, "|tse|tsue|tan) (?:kah", ") (?:kah"))
+    assert _rule_hits(crowded, replaced(tmp_path, "|tse|tsue|tan) (?:kah", ") (?:kah"))
     regex = (
         ", 'kong(?: \\S+){0,2}? sim tsong(?: \\S+){0,2}?"
         " (?:beh|khuai|kiong beh|tsha tsit tiam) thing'"
     )
-    assert _rule_hits(grades, _broken(tmp_path, regex))
-    assert _rule_hits(stutter, _broken(tmp_path, "sè-hàn tō, 細漢就, kóng-uē ē tùn, 講話會頓, "))
+    assert _rule_hits(grades, replaced(tmp_path, regex))
+    assert _rule_hits(stutter, replaced(tmp_path, "sè-hàn tō, 細漢就, kóng-uē ē tùn, 講話會頓, "))
 
 
 def test_bitter_medicine_and_a_pudding_are_no_emergency(tmp_path):
@@ -131,10 +127,10 @@ def test_bitter_medicine_and_a_pudding_are_no_emergency(tmp_path):
     pudding = "阿公吞不下膠囊 可以打開把粉倒在優格裡給他吃嗎"
     assert "poisoning" not in _rule_hits(bitter)
     assert _rule_hits(pudding) == []
-    broken = _broken(tmp_path, " ngōo-tsia̍h, 誤食,", " ngōo-tsia̍h, 誤食, lim tio̍h, 啉著,")
+    broken = replaced(tmp_path, " ngōo-tsia̍h, 誤食,", " ngōo-tsia̍h, 誤食, lim tio̍h, 啉著,")
     assert "poisoning" in _rule_hits(bitter, broken)
     assert _rule_hits(
-        pudding, _broken(tmp_path, "在(?:布丁|優格|優酪乳|果凍|果泥|蘋果泥|豆花)|", "")
+        pudding, replaced(tmp_path, "在(?:布丁|優格|優酪乳|果凍|果泥|蘋果泥|豆花)|", "")
     )
 
 
@@ -144,7 +140,7 @@ def test_dosing_words_of_this_round(tmp_path):
         "孫仔五歲咳嗽 可以喝大人的枇杷膏嗎 要幾匙",
     ]
     assert all(is_dose_conversation(RULES, [standardized(t)]) for t in asks)
-    broken = _broken(tmp_path, "[khip-ji̍p-khì, khip-ji̍p-tse, 枇杷膏, ", "[")
+    broken = replaced(tmp_path, "[khip-ji̍p-khì, khip-ji̍p-tse, 枇杷膏, ", "[")
     assert not is_dose_conversation(broken, [standardized(asks[0])])
 
 
@@ -155,4 +151,4 @@ def test_clear_headed_now_settles_a_treated_low(tmp_path):
         "Ài tsún-pī siánn-mih thn̂g-á?",
     )
     assert _fires(*turns) == []
-    assert _fires(*turns, rules=_broken(tmp_path, " tsin tshing-tshénn, 真清醒,"))
+    assert _fires(*turns, rules=replaced(tmp_path, " tsin tshing-tshénn, 真清醒,"))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 
 from support import fired, rule_hits, rules_from, without_cues
+from support import rules_replaced as replaced
 from taigimed.safety import conversation, inquiry, triage
 from taigimed.safety.classifier import load_classifier
 from taigimed.safety.conversation import standardized
@@ -30,11 +31,6 @@ def _fires(*turns: str, rules=RULES) -> list[str]:
 
 def _rule_hits(text: str, rules=RULES) -> list[str]:
     return rule_hits(rules, text)
-
-
-def _broken(tmp_path, old: str, new: str = ""):
-    assert old in TEXT
-    return rules_from(tmp_path, TEXT.replace(old, new, 1))
 
 
 KNOCK = (
@@ -80,7 +76,7 @@ def test_waking_from_a_nap_is_no_recovery():
 
 
 def test_waking_as_recovery_drops_the_low(tmp_path):
-    broken = _broken(tmp_path, "tshénn--khí-lâi--ah, tshénn--khí-lâi ah,", "tshénn--khí-lâi,")
+    broken = replaced(tmp_path, "tshénn--khí-lâi--ah, tshénn--khí-lâi ah,", "tshénn--khí-lâi,")
     assert _fires(NAP, rules=broken) == []
 
 
@@ -114,7 +110,7 @@ IF_A_PERSON = "老人若昏去，愛先做啥物？"
 
 def test_if_a_person_is_a_supposition(tmp_path):
     assert _rule_hits(IF_A_PERSON) == []
-    assert _rule_hits(IF_A_PERSON, _broken(tmp_path, ", lâng nā, 人若, lāu-lâng nā, 老人若"))
+    assert _rule_hits(IF_A_PERSON, replaced(tmp_path, ", lâng nā, 人若, lāu-lâng nā, 老人若"))
 
 
 TELL_APART = "心臟病的胸坎疼佮胃疼愛按怎分？"
@@ -123,7 +119,7 @@ TELL_APART = "心臟病的胸坎疼佮胃疼愛按怎分？"
 def test_telling_two_pains_apart_is_general(tmp_path):
     assert _rule_hits(TELL_APART) == []
     words = " án-tsuánn hun, 按怎分, hun-pia̍t, 分別, 分辨,"
-    assert _rule_hits(TELL_APART, _broken(tmp_path, words))
+    assert _rule_hits(TELL_APART, replaced(tmp_path, words))
 
 
 HABIT = "我這陣定定驚會中風，敢愛做檢查？"
@@ -145,7 +141,7 @@ def test_the_heart_about_to_stop_at_a_price_is_hyperbole(tmp_path):
         ", 'khuann tioh(?: \\S+){0,1}? sim tsong(?: \\S+){0,2}?"
         " (?:beh|khuai|kiong beh|tsha tsit tiam) thing'"
     )
-    broken = _broken(tmp_path, regex)
+    broken = replaced(tmp_path, regex)
     assert _rule_hits(PRICE, broken)
 
 
@@ -156,9 +152,9 @@ def test_pills_eaten_up_a_burden_and_a_pesticide_in_the_eyes(tmp_path):
     assert "poisoning" in _rule_hits(pills)
     assert "suicide" in _rule_hits(burden)
     assert "eye_chemical" in _rule_hits(eyes)
-    assert "poisoning" not in _rule_hits(pills, _broken(tmp_path, " 一整排…吃掉, 一整排…吃光,"))
-    assert "suicide" not in _rule_hits(burden, _broken(tmp_path, " 重擔, tāng-tann,"))
-    assert "eye_chemical" not in _rule_hits(eyes, _broken(tmp_path, " phùn … io̍h, 噴…藥,"))
+    assert "poisoning" not in _rule_hits(pills, replaced(tmp_path, " 一整排…吃掉, 一整排…吃光,"))
+    assert "suicide" not in _rule_hits(burden, replaced(tmp_path, " 重擔, tāng-tann,"))
+    assert "eye_chemical" not in _rule_hits(eyes, replaced(tmp_path, " phùn … io̍h, 噴…藥,"))
 
 
 def test_han_text_holds_the_readers_tones(monkeypatch):
@@ -204,7 +200,7 @@ def test_dosing_words_of_this_round(tmp_path):
         "Blood pressure pill 早上忘了食，要補無?",
     ]
     assert all(is_dose_conversation(RULES, [standardized(t)]) for t in asks)
-    broken = _broken(tmp_path, " hit kang bô tsia̍h, 彼工無食,")
+    broken = replaced(tmp_path, " hit kang bô tsia̍h, 彼工無食,")
     assert not is_dose_conversation(broken, [standardized(asks[0])])
 
 
@@ -227,7 +223,7 @@ WEDDING = ("今天去吃喜酒", "回到家他的臉跟嘴唇腫起來 喉嚨緊
 
 def test_arriving_home_is_no_recovery(tmp_path):
     assert "anaphylaxis" in _fires(*WEDDING)
-    broken = _broken(tmp_path, "已經回家, 回家了,", "已經回家, 回家了, 回到家,")
+    broken = replaced(tmp_path, "已經回家, 回家了,", "已經回家, 回家了, 回到家,")
     assert "anaphylaxis" not in _fires(*WEDDING, rules=broken)
 
 
@@ -236,7 +232,7 @@ STENT = ("阮翁兩冬前有放支架", "伊胸坎足痛敢若頂擺彼款")
 
 def test_like_last_time_is_now(tmp_path):
     assert "chest_pain" in _fires(*STENT)
-    broken = _broken(tmp_path, " 敢若頂擺, 親像頂擺, 佮頂擺仝款,")
+    broken = replaced(tmp_path, " 敢若頂擺, 親像頂擺, 佮頂擺仝款,")
     assert "chest_pain" not in _fires(*STENT, rules=broken)
 
 
@@ -250,7 +246,7 @@ def test_an_adults_medicine_swallowed_by_a_grandchild_needs_no_sign(tmp_path):
         " sim-tsōng io̍h, 心臟藥, tuā-lâng ê io̍h, 大人的藥, a-kong ê io̍h, 阿公的藥, a-má ê io̍h,"
         " 阿嬤的藥, sé-uánn-tsing,"
     )
-    broken = _broken(tmp_path, old, "    - taigi: [sé-uánn-tsing,")
+    broken = replaced(tmp_path, old, "    - taigi: [sé-uánn-tsing,")
     assert "poisoning" not in _rule_hits(GRANDSON, broken)
 
 
@@ -261,9 +257,9 @@ def test_one_day_a_lifelong_stutter_and_when_it_happens(tmp_path):
     assert _rule_hits(one_day) == _rule_hits(years) == _rule_hits(when) == []
     # A plan's time is no question: "when nobody is home at the weekend".
     assert "suicide" in _rule_hits("活著好累，木炭買好了，等週末家裡沒人的時候")
-    assert _rule_hits(one_day, _broken(tmp_path, " ū tsi̍t ji̍t, 有一日, tsi̍t ji̍t ē, 一日會,"))
+    assert _rule_hits(one_day, replaced(tmp_path, " ū tsi̍t ji̍t, 有一日, tsi̍t ji̍t ē, 一日會,"))
     many = ", tsin tsē tang, 真濟冬, kuí-nā tang, 幾若冬, tsē-tsē tang"
-    assert _rule_hits(years, _broken(tmp_path, many))
+    assert _rule_hits(years, replaced(tmp_path, many))
 
 
 def test_a_when_clause_needs_the_question_after_it(monkeypatch):
@@ -291,11 +287,11 @@ def test_nothing_wrong_found_settles_a_fear(tmp_path):
     assert _fires(*CHECKED) == []
     # And a new attack after it still fires.
     assert "breathing" in _fires(*CHECKED[:2], "剛剛他又喘不過氣，嘴唇發紫")
-    assert _fires(*CHECKED, rules=_broken(tmp_path, " 都沒問題, 都沒有問題,"))
+    assert _fires(*CHECKED, rules=replaced(tmp_path, " 都沒問題, 都沒有問題,"))
 
 
 def test_a_pill_each_morning_and_evening_is_a_medicine(tmp_path):
     text = "我上夜班 醫生說早晚各一顆 可以改成下午跟半夜吃嗎"
     assert is_dose_conversation(RULES, [standardized(text)])
-    broken = _broken(tmp_path, " 各一顆, 各一粒, 各一錠,")
+    broken = replaced(tmp_path, " 各一顆, 各一粒, 各一錠,")
     assert not is_dose_conversation(broken, [standardized(text)])
