@@ -562,7 +562,9 @@ def _views(rules: RuleSet, text: str, stutter: bool | None = None) -> list[_Clau
                 carried, left = carried or "past", CARRY_CLAUSES + 1
             context = carried if left > 0 else None
             left -= 1
-            if (
+            if context is not None and since is None:
+                pass  # past or hearsay over the whole clause: nothing else to read
+            elif (
                 (not named and _has(c, rules.general))
                 or (rules.generic is not None and _has(c, rules.generic))
                 or subject
