@@ -8,23 +8,11 @@ comes with a broken input that makes it fail."""
 from __future__ import annotations
 
 import pytest
+from rounds import TEXT
+from rounds import fires as _fires
+from rounds import hits as _rule_hits
 
-from support import fired, rule_hits, rules_from, without_cues
-from taigimed.safety.classifier import load_classifier
-from taigimed.safety.rules import DEFAULT_RULES, load_rules
-
-RULES = load_rules()
-CLF = load_classifier()
-TEXT = DEFAULT_RULES.read_text(encoding="utf-8")
-
-
-def _fires(*turns: str, rules=RULES) -> list[str]:
-    return fired(rules, CLF, *turns)
-
-
-def _rule_hits(text: str, rules=RULES) -> list[str]:
-    return rule_hits(rules, text)
-
+from support import rules_from, without_cues
 
 NEWS = "剛剛看新聞說有個阿公在市場突然倒下 路人幫他做CPR 好佩服 想問CPR要去哪裡學"
 

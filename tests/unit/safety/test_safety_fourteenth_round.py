@@ -8,26 +8,15 @@ that makes it fail."""
 from __future__ import annotations
 
 import pytest
+from rounds import RULES, TEXT
+from rounds import fires as _fires
+from rounds import hits as _rule_hits
 
-from support import fired, rule_hits, rules_from, without_cues
-from taigimed.safety.classifier import load_classifier
+from support import rules_from, without_cues
 from taigimed.safety.conversation import standardized
 from taigimed.safety.dose import is_dose_conversation
 from taigimed.safety.hearing import hear
-from taigimed.safety.rules import DEFAULT_RULES, RuleError, load_rules
-
-RULES = load_rules()
-CLF = load_classifier()
-TEXT = DEFAULT_RULES.read_text(encoding="utf-8")
-
-
-def _fires(*turns: str, rules=RULES) -> list[str]:
-    return fired(rules, CLF, *turns)
-
-
-def _rule_hits(text: str, rules=RULES) -> list[str]:
-    return rule_hits(rules, text)
-
+from taigimed.safety.rules import RuleError
 
 VERTIGO = (
     "我媽昨天晚上突然天旋地轉，我們嚇壞了，送急診",

@@ -8,26 +8,15 @@ comes with a broken input that makes it fail."""
 
 from __future__ import annotations
 
-from support import fired, rule_hits, rules_from, without_cues
+from rounds import RULES, TEXT
+from rounds import fires as _fires
+from rounds import hits as _rule_hits
+
+from support import rules_from, without_cues
 from support import rules_replaced as replaced
 from taigimed.safety import conversation, triage
-from taigimed.safety.classifier import load_classifier
 from taigimed.safety.conversation import standardized
 from taigimed.safety.dose import is_dose_conversation
-from taigimed.safety.rules import DEFAULT_RULES, load_rules
-
-RULES = load_rules()
-CLF = load_classifier()
-TEXT = DEFAULT_RULES.read_text(encoding="utf-8")
-
-
-def _fires(*turns: str, rules=RULES) -> list[str]:
-    return fired(rules, CLF, *turns)
-
-
-def _rule_hits(text: str, rules=RULES) -> list[str]:
-    return rule_hits(rules, text)
-
 
 RUN_ON = "阿嬤 早上 發燒 39度 脖子 硬硬的 低頭 會痛 有時候 叫她 沒反應"
 

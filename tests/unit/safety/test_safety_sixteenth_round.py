@@ -12,26 +12,15 @@ from __future__ import annotations
 
 import dataclasses
 
-from support import fired, rule_hits, rules_from, without_cues
+from rounds import RULES, TEXT
+from rounds import fires as _fires
+from rounds import hits as _rule_hits
+
+from support import rules_from, without_cues
 from support import rules_replaced as replaced
 from taigimed.safety import conversation, inquiry, triage
-from taigimed.safety.classifier import load_classifier
 from taigimed.safety.conversation import standardized
 from taigimed.safety.dose import is_dose_conversation
-from taigimed.safety.rules import DEFAULT_RULES, load_rules
-
-RULES = load_rules()
-CLF = load_classifier()
-TEXT = DEFAULT_RULES.read_text(encoding="utf-8")
-
-
-def _fires(*turns: str, rules=RULES) -> list[str]:
-    return fired(rules, CLF, *turns)
-
-
-def _rule_hits(text: str, rules=RULES) -> list[str]:
-    return rule_hits(rules, text)
-
 
 KNOCK = (
     "阿公的房間要怎麼布置比較安全",

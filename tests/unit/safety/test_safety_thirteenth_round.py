@@ -9,28 +9,17 @@ a broken input that makes it fail."""
 from __future__ import annotations
 
 import pytest
+from rounds import RULES, TEXT
+from rounds import fires as _fires
+from rounds import hits as _rule_hits
 
-from support import fired, rule_hits, rules_from, without_cues
-from taigimed.safety.classifier import load_classifier
+from support import rules_from, without_cues
 from taigimed.safety.conversation import standardized
-from taigimed.safety.rules import DEFAULT_RULES, load_rules
 from taigimed.safety.triage import triage
-
-RULES = load_rules()
-CLF = load_classifier()
-TEXT = DEFAULT_RULES.read_text(encoding="utf-8")
-
-
-def _fires(*turns: str, rules=RULES) -> list[str]:
-    return fired(rules, CLF, *turns)
 
 
 def _rules_without(tmp_path, *blocks: str):
     return rules_from(tmp_path, without_cues(TEXT, *blocks))
-
-
-def _rule_hits(text: str, rules=RULES) -> list[str]:
-    return rule_hits(rules, text)
 
 
 WORRIES = (
