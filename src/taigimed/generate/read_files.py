@@ -58,6 +58,7 @@ FILES: list[tuple[Path, str]] = [
     (_SAFETY_EVAL / "triage_heldout_v17.jsonl", "triage"),
     (_SAFETY_EVAL / "triage_heldout_v18.jsonl", "triage"),
     (_SAFETY_EVAL / "triage_heldout_v19.jsonl", "triage"),
+    (_SAFETY_EVAL / "triage_heldout_v20.jsonl", "triage"),
     (_SAFETY_EVAL / "everyday_heldout_v3.jsonl", "everyday"),
     (_SAFETY_EVAL / "everyday_heldout_v4.jsonl", "everyday"),
     (_SETS / "knowledge_questions_dev.jsonl", "everyday"),

@@ -29,11 +29,17 @@ Anything else escalates, as in the single-message rules.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from functools import lru_cache
 
 from taigimed.safety.classifier import asks, romanised
-from taigimed.safety.dose import has_cue, is_dose_conversation, is_dose_question
+from taigimed.safety.dose import (
+    asks_something,
+    has_cue,
+    is_dose_conversation,
+    is_dose_question,
+)
 from taigimed.safety.hearing import hear, heard_clauses
 from taigimed.safety.inquiry import (
     asks_by_word,
@@ -60,6 +66,7 @@ from taigimed.text.romanize import standardize_input
 # The user turns read together: enough for a carer's "she has diabetes … now she is
 # sweating … and won't answer", short enough that last week's question is not evidence.
 CONTEXT_TURNS = 4
+_HAN_SPACE = re.compile(r"(?<=[\u3400-\u9fff]) +(?=[\u3400-\u9fff])")
 # Harm that shows hours after the event (a knock on the head, pills, water in the lungs, a
 # blow in pregnancy): an event told as over earlier counts again with its signs now.
 LATE_HARM = NEVER_RESOLVED - {"suicide"}
@@ -184,12 +191,21 @@ def _worse_now(rules: RuleSet, text: str) -> bool:
 
 def _lesson(rules: RuleSet, text: str) -> bool:
     """Asks where first aid is taught (CPR 佗位有咧教?, 哪裡可以學) and names nobody, no now
-    and no call for help: the emergency words are the lesson's topic."""
-    return (
-        _has(rules, text, rules.learning)
-        and not _has(rules, text, rules.person)
-        and not _has(rules, text, rules.now)
-        and not _has(rules, text, rules.urgent)
+    and no call for help outside the clauses about learning that hold no emergency words
+    (CPR 要壓多深 我想去上課: the writer is the learner; not 我爸倒下了我想學CPR): the
+    emergency words are the lesson's topic."""
+    if rules.learning is None:
+        return False
+    # A space between Han words ends a phrase in a LINE message (CPR 要壓多深 我想去上課).
+    clauses = heard_clauses(rules, _HAN_SPACE.sub("，", text))
+    learning = [has_cue([c], rules.learning) for c in clauses]
+    rest = [
+        c
+        for c, learns in zip(clauses, learning, strict=True)
+        if not learns or triage(rules, c.text).hits
+    ]
+    return any(learning) and not any(
+        cues is not None and has_cue(rest, cues) for cues in (rules.person, rules.now, rules.urgent)
     )
 
 
@@ -211,9 +227,12 @@ def assess_conversation(
         result.classifier_fired
         and not result.hits
         and is_dose_question(rules, turns[-1], ways=False)
+        and asks_something(rules, turns[-1])
     ):
         # A recognised dosing question (小孩可以喝大人的藥水嗎?) goes to the pharmacist
-        # reply; the classifier alone does not turn it into an emergency.
+        # reply; the classifier alone does not turn it into an emergency. A turn that asks
+        # nothing is no question (…kâm tsi̍t lia̍p sim-tsōng io̍h mā bô-hāu, í-king
+        # nn̄g-tsa̍p hun: the pill under the tongue that did not help).
         result.classifier_fired = False
     if resolved_within(rules, turns[-1], result):
         # 阿嬤拄才血糖低，啉糖仔水了後已經好矣: told and over in one message.

@@ -61,7 +61,9 @@ _HAN_UNITS = (
 _NOT_MEDICINE = r"麵包|吐司|餅|肉|西瓜|水果|蛋糕|紙|口香糖|葉|菜|土司|麵|飯|糖果|零食"
 # Romanised units: lia̍p (粒), pau (包), tè (塊), phìnn (片), tan-uī (單位), tiám (滴).
 _ROMAN_UNITS = (
-    r"(?:lia̍p|liap|lia̍p|pau|tè|te|phìnn|phiⁿ|phinn|tan-uī|tan-ui|tiám|tiam|kho)\d?(?![A-Za-z])"
+    r"(?:lia̍p|liap|lia̍p|pau|tè|te|phìnn|phiⁿ|phinn|tan-uī|tan-ui|kho"
+    # tiám is a drop, not the hour of tiám-tsing (puànn tiám-tsing: half an hour).
+    r"|(?:tiám|tiam)(?!\d?[- ]?(?:tsing|cheng)))\d?(?![A-Za-z])"
 )
 _DOUBLE = (
     r"兩倍|雙倍|加倍|二倍|(?:double|twice|two times)(?: the)?(?: dose)?"
@@ -125,6 +127,26 @@ def names_medicine(rules: RuleSet, text: str) -> bool:
     )
 
 
+# 十幾粒, tsa̍p-kuí lia̍p: "ten-odd pills" tells a count; 幾 / kuí asks only alone.
+_APPROXIMATE = re.compile(
+    r"([十百千廿])幾|((?:tsa̍p|tsap|cha̍p|chap|pah)[- ])ku[ií](?=[\s-]|$)", re.IGNORECASE
+)
+
+
+def _about(m: re.Match) -> str:
+    return m.group(1) + "多" if m.group(1) else m.group(2) + "guā"
+
+
+def asks_something(rules: RuleSet, text: str) -> bool:
+    """Does the standardised ``text`` ask anything: a question mark or particle, kám, a
+    clause ending on bô, or a question word (``cues.asking``)? A carer telling what she sees
+    (…kâm tsi̍t lia̍p sim-tsōng io̍h mā bô-hāu) names a pill and a number and asks nothing."""
+    clauses = heard_clauses(rules, hear(rules, text))
+    return any(_QUESTION.search(c.text) for c in clauses) or (
+        rules.asking is not None and has_cue(clauses, rules.asking)
+    )
+
+
 def asking_clauses(rules: RuleSet, text: str) -> tuple[list, bool]:
     """The heard clauses of ``text`` that may ask an amount — not one about storage, refills
     or cost (``cues.logistics``: 一個月愛偌濟錢? asks a price), nor one about a side effect,
@@ -132,7 +154,7 @@ def asking_clauses(rules: RuleSet, text: str) -> tuple[list, bool]:
     written in them is asked: not when the message asks about something else (我每天吃兩顆
     降血壓藥，會是藥的副作用嗎? tells its amount)."""
     away = [x for x in (rules.logistics, rules.dose_not_amount) if x is not None]
-    heard = heard_clauses(rules, text)
+    heard = heard_clauses(rules, _APPROXIMATE.sub(_about, text))
     asking = [c for c in heard if not any(has_cue([c], x) for x in away)]
     return asking, len(asking) == len(heard) and any(asked_doses(c.text) for c in asking)
 
@@ -180,6 +202,13 @@ _WHAT = re.compile(
 # A clause that asks: a question particle, an A-not-A or kám (a carer seldom types "?").
 _ASKS = re.compile(
     r"[嗎吗呢否]|可不可|能不能|要不要|會不會|敢|\b(?:b[oô]|kám|kam|kiám|kiam)\b|[?？]$",
+    re.IGNORECASE,
+)
+# A question by its form: a mark, a particle, kám, or bô / --bô closing the clause.
+_QUESTION = re.compile(
+    r"[?？嗎吗呢]|可不可|能不能|要不要|會不會|是不是|是否|有沒有|對不對|好不好|敢"
+    r"|(?<![\w-])(?:kám|kam|kiám|kiam)(?![\w-])"  # not kám-kak (feeling)
+    r"|(?:\s|--|^)b[oô]\s*[.。!！~]*$",
     re.IGNORECASE,
 )
 _LATIN = re.compile(r"[A-Za-z]")

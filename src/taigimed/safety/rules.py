@@ -267,6 +267,10 @@ class RuleSet:
     # What was said at the time (伊當時講無代誌): an earlier "it was nothing" does not settle.
     said_then: CueSet | None = None
     well: CueSet | None = None
+    # Laughter (哈哈, ha-ha, XD) in a message: an "about to" of death, fainting or the heart
+    # stopping in it (cues.jest: 心臟快停了, kiōng-beh hūn-tó) is a joke (safety/triage.py).
+    laughter: CueSet | None = None
+    jest: CueSet | None = None
     # A speech trait (口吃, kat-kat): 大舌 beside it is no stroke sign.
     speech_trait: CueSet | None = None
     slurred: CueSet | None = None
@@ -496,6 +500,8 @@ def _load_rules(path: Path, mtime_ns: int) -> RuleSet:
                 "past_after",
                 "said_then",
                 "well",
+                "laughter",
+                "jest",
                 "speech_trait",
                 "slurred",
                 "generic",

@@ -436,17 +436,39 @@ def _whole_subject(c: Clause) -> bool:
 
 
 _WHEN = ("的時候", "的時陣", "的時")
+# How far after ê sî (的時) its question may start: past 候 / 陣 and a word (tsūn siánn-mih).
+_WHEN_ASK_REACH = 3
 
 
 def _whole_when(rules: RuleSet, c: Clause, then: Clause | None) -> bool:
     """A clause that is a "when" whole and the next clause asks what to do (老人喘袂過來的
-    時，愛按怎處理?, lāu-lâng tshuán bē kuè--lâi ê sî, ài án-tsuánn …): whenever it happens,
-    not now. Not an onset (阿公突然昏倒的時候撞到頭), nor a plan's time with no question after
-    it (等週末家裡沒人的時候)."""
-    ends = c.text.rstrip().endswith(_WHEN) or c.joined.endswith((" e si", " e si tsun"))
-    if not ends or then is None or rules.asking is None:
+    時，愛按怎處理?, lāu-lâng tshuán bē kuè--lâi ê sî, ài án-tsuánn …), or a "when" with the
+    question after it in its clause: whenever it happens, not now. Not an onset
+    (阿公突然昏倒的時候撞到頭), nor a plan's time with no question after it
+    (等週末家裡沒人的時候)."""
+    if rules.asking is None or new_onset(rules, c):
         return False
-    return _has(then, rules.asking) and not new_onset(rules, c)
+    ends = c.text.rstrip().endswith(_WHEN) or c.joined.endswith((" e si", " e si tsun"))
+    if ends:
+        return then is not None and _has(then, rules.asking)
+    # The question after the "when" in the same clause (胸痛的時候什麼情況要叫救護車?),
+    # unless it asks what to do now (cues.urgent: 怎麼辦).
+    # Not ê sî-kan ("this time" is now: tsit ê sî-kan i tshuán bē kuè--lâi).
+    syls = c.syllables
+    when = [
+        i
+        for i in range(len(syls) - 1)
+        if syls[i : i + 2] == ("e", "si") and syls[i + 2 : i + 3] != ("kan",)
+    ]
+    # Right after it (胸痛的時候什麼情況…): 燒紙錢的時候袖子著火了 … 不怎麼痛了 asks nothing.
+    return (
+        bool(when)
+        and any(
+            0 <= s - (when[0] + 2) <= _WHEN_ASK_REACH
+            for s, _ in _token_spans(rules, c, rules.asking)
+        )
+        and (rules.urgent is None or not _has(c, rules.urgent))
+    )
 
 
 # What may follow a fear told at the end of a clause (我很怕啦, guá tsiok kiann--ah).
@@ -482,10 +504,12 @@ def _run_on(c: Clause) -> bool:
     return len(c.syllables) >= RUN_ON_SYLLABLES or bool(_SPACED_HAN.search(c.text))
 
 
-def _past_at(rules: RuleSet, c: Clause) -> int | None:
-    """The first token of a past cue in the clause that is not a finished preparation
-    (cues.not_past), or None."""
+def _past_at(rules: RuleSet, c: Clause, resolved: bool = False) -> int | None:
+    """The first token of a past cue (with ``resolved``, or a resolved one) in the clause
+    that is not a finished preparation (cues.not_past), or None."""
     spans = _token_spans(rules, c, rules.past)
+    if resolved:
+        spans += _token_spans(rules, c, rules.resolved)
     keep = _token_spans(rules, c, rules.not_past)
     starts = [s for s, e in spans if not any(ks <= s and e <= ke for ks, ke in keep)]
     return min(starts) if starts else None
@@ -509,6 +533,11 @@ def _views(rules: RuleSet, text: str, stutter: bool | None = None) -> list[_Clau
     if stutter is None:
         stutter = _stutter(rules, clauses)
     named = any(names_person(rules, c) for c in clauses)
+    joking = (
+        rules.laughter is not None
+        and rules.jest is not None
+        and any(_has(c, rules.laughter) for c in clauses)
+    )
     # 有個阿伯 … 路人幫他做 CPR: with a stranger in the message, 他 and 她 may be the stranger's.
     stranger = rules.stranger is not None and any(_has(c, rules.stranger) for c in clauses)
     # For a story's scope, the writer as a learner names nobody here (新聞講有阿伯倒落去，
@@ -557,8 +586,15 @@ def _views(rules: RuleSet, text: str, stutter: bool | None = None) -> list[_Clau
                 # 我看完連續劇，我也想自殺: the writer turns from the story to himself.
                 carried = None
             elif _has_past(rules, c) or (after and _after_condition(rules, c)):
-                if carried is None and _run_on(c) and not _has_past(rules, c, _BACKWARD):
-                    since = _past_at(rules, c)
+                # A resolution in doubt (應該沒事吧, 好像好了, 他說沒事) does not reach back
+                # over what was told before it: 我爸說胸口很痛 應該沒事吧.
+                doubted = rules.resolution_doubt is not None and _has(c, rules.resolution_doubt)
+                if (
+                    carried is None
+                    and (_run_on(c) or (doubted and not _has_past(rules, c, ("past",))))
+                    and (doubted or not _has_past(rules, c, _BACKWARD))
+                ):
+                    since = _past_at(rules, c, resolved=doubted)
                 carried, left = carried or "past", CARRY_CLAUSES + 1
             context = carried if left > 0 else None
             left -= 1
@@ -580,6 +616,10 @@ def _views(rules: RuleSet, text: str, stutter: bool | None = None) -> list[_Clau
         if stutter:
             idioms[0].extend(_canon_spans(c, rules.slurred))
             idioms[1].extend(_han_spans(c.text, rules.slurred.han))
+        if joking:
+            # 看著電費單，我的心臟強欲停去矣，哈哈: laughed off, no event.
+            idioms[0].extend(_canon_spans(c, rules.jest))
+            idioms[1].extend(_han_spans(c.text, rules.jest.han))
         out.append(
             _ClauseView(
                 c,
