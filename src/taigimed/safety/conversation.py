@@ -209,6 +209,11 @@ def _lesson(rules: RuleSet, text: str) -> bool:
     )
 
 
+def _new_in(rules: RuleSet, text: str) -> bool:
+    """Something in ``text`` is sudden, again or new (cues.onset, cues.again, cues.new_event)."""
+    return _onset(rules, text) or _again(rules, text) or _has(rules, text, rules.new_event)
+
+
 def _asks_aftercare(rules: RuleSet, text: str) -> bool:
     """An everyday or aftercare question (復健, 運動, 可以吃什麼) with nothing urgent in it."""
     return is_inquiry(rules, text) or (
@@ -364,10 +369,17 @@ def assess_conversation(
         named = [h for h in together.hits if h.category not in have and h.pattern in rules.topic]
         if named and not result.hits and is_dose_conversation(rules, turns, ways=True):
             together.hits = [h for h in together.hits if h not in named]
+        # 阮阿母三個月前中風 … 這馬會家己行，干焦倒手較無力 … 厝內會當做啥物復健?: what the
+        # settled event left, told again before a question about care, is no new event.
+        residue = settled_any and not now and _asks_aftercare(rules, last)
         for h in together.hits:
-            if h.category not in have:
-                result.hits.append(Hit(h.category, h.pattern, "conversation", h.clause))
-                have.add(h.category)
+            if h.category in have:
+                continue
+            if residue and h.category in settled_cats and not _new_in(rules, h.clause):
+                result.suppressed.append((h, "resolved"))
+                continue
+            result.hits.append(Hit(h.category, h.pattern, "conversation", h.clause))
+            have.add(h.category)
         if (
             READ_JOINED
             and classifier is not None

@@ -121,7 +121,10 @@ def has_cue(clauses, cues) -> bool:
 
 
 def names_medicine(rules: RuleSet, text: str) -> bool:
-    """Does ``text`` name a medicine (a ``dose_intent.medicine`` word)?"""
+    """Does ``text`` name a medicine: a ``dose_intent.medicine`` word, or a Latin word with a
+    medicine's INN stem (``dose_intent.medicine_stems``: 食 amlodipine 可以改暗時無?)?"""
+    if rules.dose_medicine_stems is not None and rules.dose_medicine_stems.search(text):
+        return True
     return rules.dose_medicine is not None and has_cue(
         heard_clauses(rules, text), rules.dose_medicine
     )

@@ -267,9 +267,10 @@ class RuleSet:
     # What was said at the time (伊當時講無代誌): an earlier "it was nothing" does not settle.
     said_then: CueSet | None = None
     well: CueSet | None = None
-    # Laughter (哈哈, ha-ha, XD) in a message: an "about to" of death, fainting or the heart
-    # stopping in it (cues.jest: 心臟快停了, kiōng-beh hūn-tó) is a joke (safety/triage.py).
-    laughter: CueSet | None = None
+    # Laughter or an exasperated cry (哈哈, ha-ha, 笑死, khì sí--lâng) in a message: an "about
+    # to" of death, fainting or the heart stopping in it (cues.jest: 心臟快停了, kiōng-beh
+    # hūn-tó) is a joke (safety/triage.py).
+    joking: CueSet | None = None
     jest: CueSet | None = None
     # A speech trait (口吃, kat-kat): 大舌 beside it is no stroke sign.
     speech_trait: CueSet | None = None
@@ -311,6 +312,8 @@ class RuleSet:
     english_re: re.Pattern[str] | None = None
     english: dict[str, str] = field(default_factory=dict)
     dose_medicine: CueSet | None = None
+    # A Latin word ending in a medicine's INN stem (amlodipine, metformin): a medicine named.
+    dose_medicine_stems: re.Pattern[str] | None = None
     dose_ask: CueSet | None = None
     dose_ask_alone: CueSet | None = None
     # A missed dose, and words that make it a question about remembering (safety/dose.py).
@@ -339,6 +342,19 @@ def _need(tree: dict, key: str, where: str):
     if not isinstance(tree, dict) or key not in tree:
         raise RuleError(f"{where}: missing {key!r}")
     return tree[key]
+
+
+def _stems(stems, where: str) -> re.Pattern[str] | None:
+    """``dose_intent.medicine_stems``: one expression for a Latin word of three letters or
+    more before one of the stems (plural allowed). A stem must be lower-case letters."""
+    if not stems:
+        return None
+    if not isinstance(stems, list) or not all(
+        isinstance(x, str) and re.fullmatch(r"[a-z]{3,}", x) for x in stems
+    ):
+        raise RuleError(f"{where}: a list of lower-case stems of three letters or more")
+    alternatives = "|".join(sorted(stems, key=len, reverse=True))
+    return re.compile(rf"(?<![A-Za-z])[A-Za-z]{{3,}}(?:{alternatives})s?(?![A-Za-z])", re.I)
 
 
 def _cues(tree: dict, where: str, variants: dict[str, str]) -> CueSet:
@@ -500,7 +516,7 @@ def _load_rules(path: Path, mtime_ns: int) -> RuleSet:
                 "past_after",
                 "said_then",
                 "well",
-                "laughter",
+                "joking",
                 "jest",
                 "speech_trait",
                 "slurred",
@@ -549,6 +565,9 @@ def _load_rules(path: Path, mtime_ns: int) -> RuleSet:
             _need(_need(tree, "dose_intent", str(path)), "medicine", f"{path}: dose_intent"),
             f"{path}: dose_intent.medicine",
             variants,
+        ),
+        dose_medicine_stems=_stems(
+            tree["dose_intent"].get("medicine_stems"), f"{path}: dose_intent.medicine_stems"
         ),
         dose_ask=_cues(
             _need(tree["dose_intent"], "ask", f"{path}: dose_intent"),

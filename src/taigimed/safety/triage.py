@@ -429,6 +429,22 @@ def names_person(rules: RuleSet, clause: Clause, stranger: bool = False) -> bool
     return any(s not in theirs for s, _ in _canon_spans(clause, rules.person, check_tone=True))
 
 
+def _supposes(rules: RuleSet, c: Clause) -> bool:
+    """The clause opens with a supposition (若有人, nā ū lâng, 如果) and tells nothing new."""
+    return (
+        rules.suppose is not None
+        and any(s <= 1 for s, _ in _token_spans(rules, c, rules.suppose))
+        and not new_onset(rules, c)
+    )
+
+
+def _asks(rules: RuleSet, c: Clause) -> bool:
+    """The clause asks: a question word (``cues.asking``) or a question mark."""
+    return c.text.rstrip().endswith(("?", "？")) or (
+        rules.asking is not None and _has(c, rules.asking)
+    )
+
+
 def _whole_subject(c: Clause) -> bool:
     """A clause that is a generic subject whole, its question in the next clause
     (心臟停去的人，愛按怎做 CPR?, sim-tsōng thîng--khì ê lâng, ai án-tsuánn …)."""
@@ -515,13 +531,19 @@ def _past_at(rules: RuleSet, c: Clause, resolved: bool = False) -> int | None:
     return min(starts) if starts else None
 
 
+# A romanised word said three times running (kóng guá guá guá): a stutter shown, not told.
+# Not laughter (ha ha ha, he he he).
+_REPEATED = re.compile(r"(?<![^\W\d_])(?!h[aeio]\b)([^\W\d_]{2,})(?:[\s-]+\1){2}(?![^\W\d_])", re.I)
+
+
 def _stutter(rules: RuleSet, clauses: list[Clause]) -> bool:
-    """A stutter told (``cues.speech_trait``: 口吃, kat-kat, 矯正) and nothing sudden: 大舌 /
-    tuā-tsi̍h (``cues.slurred``) is then the trait, not slurred speech."""
+    """A stutter told (``cues.speech_trait``: 口吃, kat-kat, 矯正) or shown (:data:`_REPEATED`)
+    and nothing sudden: 大舌 / tuā-tsi̍h (``cues.slurred``) is then the trait, not slurred
+    speech."""
     return (
         rules.speech_trait is not None
         and rules.slurred is not None
-        and any(_has(c, rules.speech_trait) for c in clauses)
+        and any(_has(c, rules.speech_trait) or _REPEATED.search(c.text) for c in clauses)
         and not any(new_onset(rules, c) for c in clauses)
     )
 
@@ -534,9 +556,9 @@ def _views(rules: RuleSet, text: str, stutter: bool | None = None) -> list[_Clau
         stutter = _stutter(rules, clauses)
     named = any(names_person(rules, c) for c in clauses)
     joking = (
-        rules.laughter is not None
+        rules.joking is not None
         and rules.jest is not None
-        and any(_has(c, rules.laughter) for c in clauses)
+        and any(_has(c, rules.joking) for c in clauses)
     )
     # 有個阿伯 … 路人幫他做 CPR: with a stranger in the message, 他 and 她 may be the stranger's.
     stranger = rules.stranger is not None and any(_has(c, rules.stranger) for c in clauses)
@@ -556,6 +578,7 @@ def _views(rules: RuleSet, text: str, stutter: bool | None = None) -> list[_Clau
     # Past and hearsay reach the clauses after theirs until a "now" cue (這馬, tsit-má).
     carried, left = None, 0
     subject = False  # the clause before was a generic subject whole (_whole_subject)
+    supposed = False  # the clause before opened with a supposition (_supposes)
     for i, c in enumerate(clauses):
         context, since, early = None, None, None
         # 還是可以 is "or", not "still" (cues.choice): no now there. Nor in a habit
@@ -604,6 +627,7 @@ def _views(rules: RuleSet, text: str, stutter: bool | None = None) -> list[_Clau
                 (not named and _has(c, rules.general))
                 or (rules.generic is not None and _has(c, rules.generic))
                 or subject
+                or (supposed and _asks(rules, c))
                 or _whole_subject(c)
                 or _whole_when(rules, c, clauses[i + 1] if i + 1 < len(clauses) else None)
             ):
@@ -612,6 +636,8 @@ def _views(rules: RuleSet, text: str, stutter: bool | None = None) -> list[_Clau
                 early = "worry"  # 我很怕會中風: a worry, even with a person named
             context = context or early
         subject = _whole_subject(c)
+        # 若有人昏去無喘氣，CPR 愛按怎做?: the question after a supposition is about it.
+        supposed = _supposes(rules, c)
         idioms = _idiom_spans(rules, c)
         if stutter:
             idioms[0].extend(_canon_spans(c, rules.slurred))
