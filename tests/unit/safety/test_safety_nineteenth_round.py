@@ -111,7 +111,8 @@ def test_a_wedding_and_powder_poured_are_look_alikes(tmp_path):
     powder = "kau long tsiok tua liap, e sai phah khui ka hun to ti tau hue lai te bo?"
     assert "hypoglycaemia" not in _fires(wedding)
     assert "unconscious" not in _fires(powder)
-    assert "hypoglycaemia" in _fires(wedding, rules=replaced(tmp_path, LOOKALIKES, ", ka hun tò, 共粉倒"))
+    no_wedding = replaced(tmp_path, LOOKALIKES, ", ka hun tò, 共粉倒")
+    assert "hypoglycaemia" in _fires(wedding, rules=no_wedding)
     assert "unconscious" in _fires(powder, rules=replaced(tmp_path, LOOKALIKES, ", kiat-hun, 結婚"))
 
 
