@@ -39,6 +39,7 @@ from taigimed.safety.dose import (
     has_cue,
     is_dose_conversation,
     is_dose_question,
+    names_medicine,
 )
 from taigimed.safety.hearing import hear, heard_clauses
 from taigimed.safety.inquiry import (
@@ -209,6 +210,17 @@ def _lesson(rules: RuleSet, text: str) -> bool:
     )
 
 
+def _pill_trouble(rules: RuleSet, hit: Hit) -> bool:
+    """A choking hit in a clause that names a medicine and says swallowing it is a standing
+    trouble (``dose_intent.swallowing``: 每次都卡在喉嚨, 吞藥很困難, lóng ē kénn--tio̍h)."""
+    return (
+        hit.category == "choking"
+        and rules.dose_swallowing is not None
+        and names_medicine(rules, hit.clause)
+        and _has(rules, hit.clause, rules.dose_swallowing)
+    )
+
+
 def _new_in(rules: RuleSet, text: str) -> bool:
     """Something in ``text`` is sudden, again or new (cues.onset, cues.again, cues.new_event)."""
     return _onset(rules, text) or _again(rules, text) or _has(rules, text, rules.new_event)
@@ -238,6 +250,16 @@ def assess_conversation(
         # reply; the classifier alone does not turn it into an emergency. A turn that asks
         # nothing is no question (…kâm tsi̍t lia̍p sim-tsōng io̍h mā bô-hāu, í-king
         # nn̄g-tsa̍p hun: the pill under the tongue that did not help).
+        result.classifier_fired = False
+    if (
+        result.hits
+        and all(_pill_trouble(rules, h) for h in result.hits)
+        and is_dose_conversation(rules, turns, ways=True)
+    ):
+        # A. tsia̍h io̍h-á lóng ē kénn--tio̍h, kám ē-tàng kā io̍h-á buâ hōo hún?: pills hard
+        # to swallow, told to ask how to take them, is no choking now.
+        result.suppressed.extend((h, "general") for h in result.hits)
+        result.hits = []
         result.classifier_fired = False
     if resolved_within(rules, turns[-1], result):
         # 阿嬤拄才血糖低，啉糖仔水了後已經好矣: told and over in one message.
@@ -366,7 +388,11 @@ def assess_conversation(
         have = {h.category for h in result.hits}
         # 阿嬤中風了後藥仔吞袂落 … 會使磨粉無?: a condition's name is the background of a
         # dosing question; a symptom told still fires. (Asked only when a name was found.)
-        named = [h for h in together.hits if h.category not in have and h.pattern in rules.topic]
+        named = [
+            h
+            for h in together.hits
+            if h.category not in have and (h.pattern in rules.topic or _pill_trouble(rules, h))
+        ]
         if named and not result.hits and is_dose_conversation(rules, turns, ways=True):
             together.hits = [h for h in together.hits if h not in named]
         # 阮阿母三個月前中風 … 這馬會家己行，干焦倒手較無力 … 厝內會當做啥物復健?: what the

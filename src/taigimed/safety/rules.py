@@ -275,6 +275,8 @@ class RuleSet:
     # A speech trait (口吃, kat-kat): 大舌 beside it is no stroke sign.
     speech_trait: CueSet | None = None
     slurred: CueSet | None = None
+    # Asking how to tell two things apart (按怎分, 怎麼分辨): the clause before is a comparison.
+    distinguish: CueSet | None = None
     # A generic subject (中風的人愛, ê lâng ài): a general question even with a person named.
     generic: CueSet | None = None
     # A stranger told of (有個阿伯, ū tsi̍t ê): third-person pronouns (他, 她) may be theirs.
@@ -325,6 +327,9 @@ class RuleSet:
     dose_take: CueSet | None = None
     dose_may_i: CueSet | None = None
     dose_not_amount: CueSet | None = None
+    # Pills hard to swallow as a standing trouble (每次都卡在喉嚨): beside a question on how to
+    # take them, a choking word is no emergency (safety/conversation.py).
+    dose_swallowing: CueSet | None = None
     replies: dict[str, dict[str, str]] = field(default_factory=dict)
     review_keywords: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
@@ -521,6 +526,7 @@ def _load_rules(path: Path, mtime_ns: int) -> RuleSet:
                 "speech_trait",
                 "slurred",
                 "generic",
+                "distinguish",
                 "stranger",
                 "third_person",
                 "learning",
@@ -583,7 +589,7 @@ def _load_rules(path: Path, mtime_ns: int) -> RuleSet:
             f"dose_{k}": _cues(tree["dose_intent"][k], f"{path}: dose_intent.{k}", variants)
             if k in tree["dose_intent"]
             else None
-            for k in ("forgot", "adherence", "modal", "take", "may_i", "not_amount")
+            for k in ("forgot", "adherence", "modal", "take", "may_i", "not_amount", "swallowing")
         },
         replies=replies,
         review_keywords={

@@ -445,6 +445,13 @@ def _asks(rules: RuleSet, c: Clause) -> bool:
     )
 
 
+def _tells_apart(rules: RuleSet, then: Clause) -> bool:
+    """The next clause asks how to tell two things apart (``cues.distinguish``: 心臟病佮胃酸
+    逆流的胸坎疼，愛按怎分?): in a message that names nobody, the clause before names what
+    is compared, not an event."""
+    return rules.distinguish is not None and _has(then, rules.distinguish) and _asks(rules, then)
+
+
 def _whole_subject(c: Clause) -> bool:
     """A clause that is a generic subject whole, its question in the next clause
     (心臟停去的人，愛按怎做 CPR?, sim-tsōng thîng--khì ê lâng, ai án-tsuánn …)."""
@@ -630,6 +637,7 @@ def _views(rules: RuleSet, text: str, stutter: bool | None = None) -> list[_Clau
                 or (supposed and _asks(rules, c))
                 or _whole_subject(c)
                 or _whole_when(rules, c, clauses[i + 1] if i + 1 < len(clauses) else None)
+                or (not named and i + 1 < len(clauses) and _tells_apart(rules, clauses[i + 1]))
             ):
                 early = "general"  # 中風的人愛偌久內送病院?: whoever has it, not someone here
             elif rules.hypothetical and _worried(rules, c):
