@@ -63,6 +63,7 @@ FILES: list[tuple[Path, str]] = [
     (_SAFETY_EVAL / "triage_heldout_v22.jsonl", "triage"),
     (_SAFETY_EVAL / "triage_heldout_v23.jsonl", "triage"),
     (_SAFETY_EVAL / "triage_heldout_v24.jsonl", "triage"),
+    (_SAFETY_EVAL / "triage_heldout_v25.jsonl", "triage"),
     (_SAFETY_EVAL / "everyday_heldout_v3.jsonl", "everyday"),
     (_SAFETY_EVAL / "everyday_heldout_v4.jsonl", "everyday"),
     (_SETS / "knowledge_questions_dev.jsonl", "everyday"),

@@ -120,11 +120,21 @@ def has_cue(clauses, cues) -> bool:
     )
 
 
+# An amount in a unit only medicines come in (10單位, 500 mg, 12 tan-uī), not a lab value
+# (mg/dL): the medicine is named by it, as an asked amount in one needs no name.
+_MEDICINE_UNIT = re.compile(
+    r"\d+(?:\.\d+)?\s*(?:單位|毫克|微克|mg|mcg|IU|units?|tan-uī|tan-ui)(?![A-Za-z/])",
+    re.IGNORECASE,
+)
+
+
 def names_medicine(rules: RuleSet, text: str) -> bool:
     """Does ``text`` name a medicine: a ``dose_intent.medicine`` word, or a Latin word with a
     medicine's INN stem (``dose_intent.medicine_stems``: 食 amlodipine 可以改暗時無?)?"""
     if rules.dose_medicine_stems is not None and rules.dose_medicine_stems.search(text):
         return True
+    if _MEDICINE_UNIT.search(text):
+        return True  # 平常打10單位: an amount in a unit only medicines come in
     return rules.dose_medicine is not None and has_cue(
         heard_clauses(rules, text), rules.dose_medicine
     )

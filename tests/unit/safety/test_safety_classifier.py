@@ -159,9 +159,9 @@ def test_a_romanised_everyday_question_needs_the_syllable_reading_to_agree(tmp_p
 
     rules = rules_in_effect()
     # Since the sixth round the letters, trained on real writing too, score this question
-    # 0.07 (0.04 since the fourteenth, 0.03 since the sixteenth): lowered to 0.02 they fire,
-    # and the gate is tested.
-    clf = dataclasses.replace(classifier_for(rules), threshold=0.02)
+    # 0.07 (0.04 since the fourteenth, 0.03 since the sixteenth, 0.018 since the twentieth):
+    # lowered to 0.01 they fire, and the gate is tested.
+    clf = dataclasses.replace(classifier_for(rules), threshold=0.01)
     assert clf.syllables is not None
     # Grandma leaks urine when she coughs or sneezes: what to do? (a dev knowledge question)
     q = standardize_input(
