@@ -320,6 +320,8 @@ def assess_conversation(
         for t in turns[:-1]:
             settled_cats |= _settled(rules, t)[1]
         start, settled_any = len(turns) - 1, True
+    # The second opinion on the last turn alone, before an event over sets it aside.
+    alone = result.classifier_fired
     if settled_any and not now:
         # A question about the event that is over: its own category does not fire.
         dropped = [h for h in result.hits if h.category in settled_cats]
@@ -338,10 +340,14 @@ def assess_conversation(
                 result.hits.append(Hit(h.category, "worse", "conversation", last))
         # 早上頭有撞到，那時候說沒事 … 現在一直想睡，吐了兩次: a harm that shows late (LATE_HARM)
         # placed earlier in the day, with its signs told now. Read with no past scope, it
-        # fires when the last turn completes it (the earlier turns alone do not).
+        # fires when the last turn completes it (the earlier turns alone do not), or when
+        # the last turn alone is an emergency to the classifier (頭撞到欄杆 當時說沒事 … 現在
+        # 一直吐 說頭很痛 很想睡: the knock is a cue of its own, the signs now no combo).
         late = frozenset(settled_cats & LATE_HARM) - set(result.categories)
         if late:
-            before = {h.category for h in triage_turns(rules, turns[:-1], late).hits}
+            before = (
+                set() if alone else {h.category for h in triage_turns(rules, turns[:-1], late).hits}
+            )
             for h in triage_turns(rules, turns, late).hits:
                 if h.category in late - before and h.category not in result.categories:
                     result.hits.append(Hit(h.category, "late", "conversation", last))

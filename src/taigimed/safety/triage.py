@@ -617,8 +617,13 @@ def _views(rules: RuleSet, text: str, stutter: bool | None = None) -> list[_Clau
                 carried = None
             elif _has_past(rules, c) or (after and _after_condition(rules, c)):
                 # A resolution in doubt (應該沒事吧, 好像好了, 他說沒事) does not reach back
-                # over what was told before it: 我爸說胸口很痛 應該沒事吧.
-                doubted = rules.resolution_doubt is not None and _has(c, rules.resolution_doubt)
+                # over what was told before it: 我爸說胸口很痛 應該沒事吧. "It was nothing",
+                # said at the time (cues.said_then: 那時候說沒事), is told as over.
+                doubted = (
+                    rules.resolution_doubt is not None
+                    and _has(c, rules.resolution_doubt)
+                    and not (rules.said_then is not None and _has(c, rules.said_then))
+                )
                 if (
                     carried is None
                     and (_run_on(c) or (doubted and not _has_past(rules, c, ("past",))))

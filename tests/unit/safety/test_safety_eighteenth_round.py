@@ -71,7 +71,7 @@ def test_nearly_is_no_event(tmp_path):
     assert _rule_hits(text, rules_from(tmp_path, broken))
 
 
-BILL = "看到這個月的電費單，我的心臟快停了，哈哈"
+BILL = "看到這個月的電費單，老公的心臟快停了，哈哈"
 
 
 def test_laughter_makes_about_to_a_joke(tmp_path):

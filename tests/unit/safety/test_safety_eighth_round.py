@@ -315,7 +315,12 @@ PRECISION_WORDS = {
         "这样会",
         # The eleventh round's, which reads the same class.
         "kám-ē-tiòng-hong",
+        # The twentieth round's fear words, which read it too.
+        "tsiok-kiann",
+        "足驚",
     ],
+    # The eighteenth round's English general questions.
+    "general": ["signs-of", "symptoms-of"],
     "resolved": [
         "吐出來矣",
         "咳出來矣",
@@ -332,6 +337,8 @@ IDIOMS_BEFORE = (
     ("|茶|咖啡|八點檔|連續劇|電視|戲)", ")"),
     ("|juah|jua|khai|", "|juah|"),
     ("|bang lo|te|ka pi|hi|pat tai|tian si|kio)", "|bang lo)"),
+    # The eighteenth round's "V to death" as a degree in any script.
+    (r", '(?<!\S)(?!(?:tshuan|thoo|hueh) )\S+ (?:kah|kau) (?:beh|kiong beh|khuai) si(?!\S)'", ""),
 )
 
 

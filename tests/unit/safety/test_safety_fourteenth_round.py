@@ -101,7 +101,7 @@ def test_units_and_grinding_a_pill_are_dosing(text):
 
 def test_without_the_new_words_they_are_not(tmp_path):
     text = TEXT.replace(", 幾個單位,", ",", 1).replace(
-        ", 免食, 研, 共伊研, 共伊磨, 多打, 注較]", "]", 1
+        ", 免食, 研, 共伊研, 共伊磨, 多打, 注較,", ",", 1
     )
     assert text.count("共伊研") == 0 and text.count("幾個單位") == 0
     broken = rules_from(tmp_path, text)

@@ -71,7 +71,8 @@ def test_without_the_ways_most_of_them_reach_the_model(tmp_path):
     # Broken input: the rule file without dose_intent modal / take / may_i.
     broken = rules_from(tmp_path, without_ways(DEFAULT_RULES.read_text(encoding="utf-8")))
     missed = [t for t in WAYS if not _dose(t, rules=broken)]
-    assert len(missed) >= 6, missed
+    # Five of nine since the twenty-first round: later rounds' words catch the others.
+    assert len(missed) >= 5, missed
 
 
 def test_without_not_amount_a_told_amount_is_read_as_asked(tmp_path):

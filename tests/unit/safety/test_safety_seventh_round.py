@@ -224,6 +224,10 @@ SCOPE_WORDS = (
         "",
     ),
     (", 八點檔, 連續劇, 電視劇, 劇裡, 劇中, 戲裡, 電影, 小說, 卡通, 演的, 劇情", ""),
+    # Eighteenth and nineteenth rounds: "to death" as a degree, a show's poison, any script.
+    (", '(?<![喘吐])(?:到|得|甲)(?:快要|快|欲|要|強欲)死(?!亡)'", ""),
+    (r", '(?<!\S)(?!(?:tshuan|thoo|hueh) )\S+ (?:kah|kau) (?:beh|kiong beh|khuai) si(?!\S)'", ""),
+    (r", '(?:kiok|tian si|tshiu ki|iu hi|bang lo)(?: \S+){0,2}? tiong tok'", ""),
 )
 
 
