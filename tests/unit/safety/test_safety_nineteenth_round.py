@@ -13,19 +13,15 @@ import pytest
 from rounds import RULES
 from rounds import fires as _fires
 from rounds import hits as _rule_hits
+from rounds import redirected as _redirected
 
 from support import rules_from
 from support import rules_replaced as replaced
 from taigimed.safety import conversation, triage
-from taigimed.safety.conversation import standardized
-from taigimed.safety.dose import is_dose_conversation, names_medicine
+from taigimed.safety.dose import names_medicine
 from taigimed.safety.rules import DEFAULT_RULES, RuleError
 
 STEMS = "  medicine_stems: [olol, pril, sartan, statin, dipine, formin,"
-
-
-def _redirected(*turns: str, rules=RULES) -> bool:
-    return is_dose_conversation(rules, [standardized(t) for t in turns])
 
 
 def test_a_medicine_named_by_its_inn_stem(tmp_path):

@@ -11,15 +11,10 @@ import re
 from rounds import RULES
 from rounds import fires as _fires
 from rounds import hits as _rule_hits
+from rounds import redirected as _redirected
 
 from support import rules_replaced as replaced
 from taigimed.safety import dose
-from taigimed.safety.conversation import standardized
-from taigimed.safety.dose import is_dose_conversation
-
-
-def _redirected(*turns: str, rules=RULES) -> bool:
-    return is_dose_conversation(rules, [standardized(t) for t in turns])
 
 
 def test_an_amount_in_a_medicines_unit_names_it(monkeypatch):
