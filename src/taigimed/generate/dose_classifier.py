@@ -44,7 +44,7 @@ from taigimed.artifacts import file_sha256, write_text_atomic
 from taigimed.generate import read_files
 from taigimed.generate.classifier import SEED, _linear, _train
 from taigimed.safety.classifier import features_text, syllable_features
-from taigimed.safety.dose import DOSE_MODEL_PATH, FORMAT, is_dose_question, names_medicine
+from taigimed.safety.dose import DOSE_MODEL_PATH, FORMAT, is_dose_question, names_for_reading
 from taigimed.safety.evaluation import EVAL_DIR, row_turns
 from taigimed.safety.hearing import hear
 from taigimed.safety.rules import RuleSet, load_rules
@@ -195,7 +195,7 @@ def build(
     docs = [grams(rules, r.turns[-1]) for r in rows]
     y = np.array([int(r.dose) for r in rows])
     by_rules = np.array([is_dose_question(rules, r.turns[-1]) for r in rows])
-    medicine = np.array([any(names_medicine(rules, t) for t in r.turns) for r in rows])
+    medicine = np.array([any(names_for_reading(rules, t) for t in r.turns) for r in rows])
     calibration = calibrate(_cross_validated(docs, y), rows, by_rules, medicine, needs_medicine)
     vec, clf = _train(docs, y, _weights(y), analyzer=_identity)
     return {

@@ -45,7 +45,7 @@ FILES: list[tuple[Path, str]] = [
     (_SAFETY_EVAL / "triage_heldout_v5.jsonl", "triage"),
     (_SAFETY_EVAL / "triage_heldout_v6.jsonl", "triage"),
     (_SAFETY_EVAL / "triage_heldout_v7.jsonl", "triage"),
-    # Judged blind once each, read since (docs/safety.md, issue 21 rounds eight to seventeen).
+    # Judged blind once each, read since (docs/safety.md, issue 21 rounds eight to twenty-five).
     (_SAFETY_EVAL / "triage_heldout_v8.jsonl", "triage"),
     (_SAFETY_EVAL / "triage_heldout_v9.jsonl", "triage"),
     (_SAFETY_EVAL / "triage_heldout_v10.jsonl", "triage"),
@@ -64,6 +64,11 @@ FILES: list[tuple[Path, str]] = [
     (_SAFETY_EVAL / "triage_heldout_v23.jsonl", "triage"),
     (_SAFETY_EVAL / "triage_heldout_v24.jsonl", "triage"),
     (_SAFETY_EVAL / "triage_heldout_v25.jsonl", "triage"),
+    (_SAFETY_EVAL / "triage_heldout_v26.jsonl", "triage"),
+    (_SAFETY_EVAL / "triage_heldout_v27.jsonl", "triage"),
+    (_SAFETY_EVAL / "triage_heldout_v28.jsonl", "triage"),
+    (_SAFETY_EVAL / "triage_heldout_v29.jsonl", "triage"),
+    (_SAFETY_EVAL / "triage_heldout_v30.jsonl", "triage"),
     (_SAFETY_EVAL / "everyday_heldout_v3.jsonl", "everyday"),
     (_SAFETY_EVAL / "everyday_heldout_v4.jsonl", "everyday"),
     (_SETS / "knowledge_questions_dev.jsonl", "everyday"),

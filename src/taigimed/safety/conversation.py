@@ -29,7 +29,6 @@ Anything else escalates, as in the single-message rules.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from functools import lru_cache
 
@@ -52,6 +51,7 @@ from taigimed.safety.inquiry import (
 from taigimed.safety.resolution import NEVER_RESOLVED, resolved_within
 from taigimed.safety.rules import CueSet, RuleSet
 from taigimed.safety.triage import (
+    HAN_SPACE,
     Hit,
     TriageResult,
     _has_past,
@@ -67,7 +67,6 @@ from taigimed.text.romanize import standardize_input
 # The user turns read together: enough for a carer's "she has diabetes … now she is
 # sweating … and won't answer", short enough that last week's question is not evidence.
 CONTEXT_TURNS = 4
-_HAN_SPACE = re.compile(r"(?<=[\u3400-\u9fff]) +(?=[\u3400-\u9fff])")
 # Harm that shows hours after the event (a knock on the head, pills, water in the lungs, a
 # blow in pregnancy): an event told as over earlier counts again with its signs now.
 LATE_HARM = NEVER_RESOLVED - {"suicide"}
@@ -145,7 +144,9 @@ def _settled(rules: RuleSet, text: str, dated: bool = False) -> tuple[bool, set[
     r = _earlier(rules, text)
     # Not a word dropped as an idiom or look-alike (檢查攏正常: 正常 holds 腫 tsìng): the turn
     # was never about that category, and "again" must not bring it back.
-    cats = {h.category for h in r.hits} | {h.category for h, w in r.suppressed if w != "idiom"}
+    cats = {h.category for h in r.hits} | {
+        h.category for h, w in r.suppressed if w not in ("idiom", "lookalike")
+    }
     if _resolved(rules, text):
         return True, cats
     if (
@@ -197,8 +198,7 @@ def _lesson(rules: RuleSet, text: str) -> bool:
     emergency words are the lesson's topic."""
     if rules.learning is None:
         return False
-    # A space between Han words ends a phrase in a LINE message (CPR 要壓多深 我想去上課).
-    clauses = heard_clauses(rules, _HAN_SPACE.sub("，", text))
+    clauses = heard_clauses(rules, HAN_SPACE.sub("，", text))
     learning = [has_cue([c], rules.learning) for c in clauses]
     rest = [
         c
@@ -210,14 +210,16 @@ def _lesson(rules: RuleSet, text: str) -> bool:
     )
 
 
-def _pill_trouble(rules: RuleSet, hit: Hit) -> bool:
-    """A choking hit in a clause that names a medicine and says swallowing it is a standing
-    trouble (``dose_intent.swallowing``: 每次都卡在喉嚨, 吞藥很困難, lóng ē kénn--tio̍h)."""
+def _pill_trouble(rules: RuleSet, hit: Hit, turns: Sequence[str] = ()) -> bool:
+    """A choking hit in a clause that says swallowing is a standing trouble
+    (``dose_intent.swallowing``: 每次都卡在喉嚨, 吞藥很困難, lóng ē kénn--tio̍h), with a
+    medicine named in it or in one of the ``turns`` (I-sing khui sim-tsōng io̍h … I thun bē
+    lo̍h-khì, ta̍k pái lóng kénn tio̍h)."""
     return (
         hit.category == "choking"
         and rules.dose_swallowing is not None
-        and names_medicine(rules, hit.clause)
         and _has(rules, hit.clause, rules.dose_swallowing)
+        and any(names_medicine(rules, t) for t in (hit.clause, *turns))
     )
 
 
@@ -253,7 +255,7 @@ def assess_conversation(
         result.classifier_fired = False
     if (
         result.hits
-        and all(_pill_trouble(rules, h) for h in result.hits)
+        and all(_pill_trouble(rules, h, turns) for h in result.hits)
         and is_dose_conversation(rules, turns, ways=True)
     ):
         # A. tsia̍h io̍h-á lóng ē kénn--tio̍h, kám ē-tàng kā io̍h-á buâ hōo hún?: pills hard

@@ -35,6 +35,7 @@ from taigimed.safety.classifier import _Linear, features_text, syllable_features
 from taigimed.safety.hearing import hear, heard_clauses
 from taigimed.safety.rules import RuleSet
 from taigimed.safety.triage import _canon_spans, _han_spans
+from taigimed.text.script import is_taigi_syllable
 
 DOSE_MODEL_PATH = Path(__file__).parent / "model" / "dose_classifier.json"
 DOSE_REBUILD_COMMAND = "python -m taigimed.generate.dose_classifier"
@@ -369,10 +370,28 @@ def dose_reading_for(rules: RuleSet, path: Path | str = DOSE_MODEL_PATH) -> Dose
     return reading
 
 
+# A capitalised Latin word inside a clause, not at its start and not Taigi (阿嬤的 Lipitor,
+# a kong tsiah Coumadin): a proper name, most often a brand, and brands are endless. Only
+# the learned reading takes one for the medicine: it has already heard a dosing question,
+# where the rules' cues are looser (阮阿母去跳 Zumba … 這樣 OK 嗎 asks nothing of a pill).
+_PROPER_NAME = re.compile(r"(?<=[^\s.!?。！？,，;；:：])\s*\b([A-Z][a-z]{3,})\b")
+
+
+def names_proper(text: str) -> bool:
+    """Does ``text`` name something by a proper name that is not a Taigi syllable?"""
+    return any(not is_taigi_syllable(w) for w in _PROPER_NAME.findall(text))
+
+
+def names_for_reading(rules: RuleSet, text: str) -> bool:
+    """A medicine named as the learned reading needs it: a medicine word or a proper name
+    (its builder calibrates the threshold on the same)."""
+    return names_medicine(rules, text) or names_proper(text)
+
+
 def learned_dose(rules: RuleSet, turns: Sequence[str], reading: DoseReading) -> bool:
     """Does the reading take the last of ``turns`` for a dosing question (a medicine named
-    in one of the turns when the reading needs one)?"""
-    if reading.needs_medicine and not any(names_medicine(rules, t) for t in turns):
+    in one of the turns when the reading needs one, by a proper name too)?"""
+    if reading.needs_medicine and not any(names_for_reading(rules, t) for t in turns):
         return False
     return reading.score(rules, turns[-1]) >= reading.threshold
 

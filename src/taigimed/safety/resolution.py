@@ -45,7 +45,7 @@ def resolved_within(rules: RuleSet, text: str, result: TriageResult) -> bool:
     touched = set(hit_at) | {
         texts.index(h.clause)
         for h, why in result.suppressed
-        if h.clause in texts and why not in ("negation", "idiom")
+        if h.clause in texts and why not in ("negation", "idiom", "lookalike")
     }
     last_hit = max(hit_at)
     again = [x for x in (rules.again, rules.onset) if x is not None]

@@ -284,6 +284,9 @@ class RuleSet:
     third_person: CueSet | None = None
     # Learning first aid: a frame later turns keep (safety/conversation.py).
     learning: CueSet | None = None
+    # The writer moved by a story (哭到衛生紙用了了, khuànn kah ba̍k-sái lâu): a viewer, like a
+    # learner, is nobody the story happens to (safety/triage.py).
+    moved: CueSet | None = None
     # The writer turning to himself (我也, guá mā): a story's hearsay stops there.
     first_person: CueSet | None = None
     # An everyday health question, and words asking for help now (safety/inquiry.py).
@@ -530,6 +533,7 @@ def _load_rules(path: Path, mtime_ns: int) -> RuleSet:
                 "stranger",
                 "third_person",
                 "learning",
+                "moved",
                 "first_person",
                 "inquiry",
                 "urgent",

@@ -60,7 +60,8 @@ class Hit:
 @dataclass
 class TriageResult:
     hits: list[Hit] = field(default_factory=list)
-    # (hit, "negation" | "past" | "hearsay" | "general" | "worry" | "lifelong" | "idiom"
+    # (hit, "negation" | "past" | "hearsay" | "general" | "worry" | "lifelong" | "idiom" |
+    # "lookalike"
     #  | "resolved" | "aftercare" | "story")
     suppressed: list[tuple[Hit, str]] = field(default_factory=list)
     # The learned second opinion, when one ran: P(emergency) and whether it fired.
@@ -208,6 +209,9 @@ class _ClauseView:
     # general question or a worry: :func:`_context_at`).
     since: int | None = None
     early: str | None = None
+    # Look-alike words (正常 tsìng-siông holds 腫 tsìng): a misreading, not a scope.
+    alike_canon: list[tuple[int, int]] = field(default_factory=list)
+    alike_han: list[tuple[int, int]] = field(default_factory=list)
 
 
 # How many clauses a past or hearsay cue reaches after its own: in a long, rambling message
@@ -341,18 +345,23 @@ def _ahead_from(rules: RuleSet, c: Clause) -> int | None:
 
 
 def _idiom_spans(rules: RuleSet, c: Clause) -> tuple[list, list, bool]:
-    """Spans that no hit inside may raise an alarm from: idioms (笑死, 氣甲欲中風) and
-    look-alike words (正常 tsìng-siông holds 腫 tsìng); and whether an idiom stood there."""
+    """Spans that no hit inside may raise an alarm from, idioms (笑死, 氣甲欲中風), and
+    whether one stood there."""
     canon, han = [], []
     if rules.idiom is not None:
         canon, han = _canon_spans(c, rules.idiom), _han_spans(c.text, rules.idiom.han)
     _regex_spans(rules, c, rules.idiom_re, canon, han)
-    seen = bool(canon or han)
+    return canon, han, bool(canon or han)
+
+
+def _alike_spans(rules: RuleSet, c: Clause) -> tuple[list, list]:
+    """Look-alike words (正常 tsìng-siông holds 腫 tsìng, tsi̍t tiám-tsing holds tsìng): no hit
+    inside counts, and unlike an idiom they say nothing of the message's scope."""
+    canon, han = [], []
     if rules.lookalike is not None:
-        canon += _canon_spans(c, rules.lookalike)
-        han += _han_spans(c.text, rules.lookalike.han)
+        canon, han = _canon_spans(c, rules.lookalike), _han_spans(c.text, rules.lookalike.han)
     _regex_spans(rules, c, rules.lookalike_re, canon, han)
-    return canon, han, seen
+    return canon, han
 
 
 def _regex_spans(rules: RuleSet, c: Clause, regexes: tuple, canon: list, han: list) -> None:
@@ -413,9 +422,17 @@ def names_person(rules: RuleSet, clause: Clause, stranger: bool = False) -> bool
     tells of one: 有個阿公), not by a third-person pronoun (``cues.third_person``) nor by the
     word right after the stranger cue (有個阿公 … 路人幫他: the 阿公 and 他 are the stranger)."""
     if not stranger:
-        return bool(_canon_spans(clause, rules.person, check_tone=True)) or any(
-            w in clause.text for w in rules.person.han
-        )
+        if any(w in clause.text for w in rules.person.han):
+            return True
+        if _HAN_CHAR.search(clause.text):
+            # Han text by its words, romanised words beside it by their syllables: 家裡有老人
+            # (ka-lí) names no lí "you".
+            key = tuple(sorted(rules.variants.items()))
+            clause = _read_clause(_HAN_CHAR.sub(" ", clause.text), key)
+        found = _canon_spans(clause, rules.person, check_tone=True)
+        # Not a syllable inside a general question's words: toneless "ai tan gua ku" is ài
+        # tán guā-kú, "how long to wait", not guá "I".
+        return bool(found) and not _within(found, _canon_spans(clause, rules.general))
     pronouns = rules.third_person.han if rules.third_person is not None else ()
     strangers = rules.stranger.han if rules.stranger is not None else ()
     if _HAN_CHAR.search(clause.text):
@@ -427,6 +444,16 @@ def names_person(rules: RuleSet, clause: Clause, stranger: bool = False) -> bool
         return any(w in text for w in rules.person.han if w not in pronouns)
     theirs = {e for _, e in _token_spans(rules, clause, rules.stranger)}
     return any(s not in theirs for s, _ in _canon_spans(clause, rules.person, check_tone=True))
+
+
+def _names_beside_learning(rules: RuleSet, c: Clause) -> bool:
+    """Does the clause name somebody outside its phrases about learning? The writer as a
+    learner names nobody (胸痛到什麼程度要叫救護車 我想先了解一下); 阮阿爸有高血壓 我想先知道
+    names the father."""
+    if rules.learning is None or not _has(c, rules.learning):
+        return names_person(rules, c)
+    phrases = heard_clauses(rules, HAN_SPACE.sub("，", c.text))
+    return any(names_person(rules, p) and not _has(p, rules.learning) for p in phrases)
 
 
 def _supposes(rules: RuleSet, c: Clause) -> bool:
@@ -505,18 +532,47 @@ def _worried(rules: RuleSet, c: Clause) -> bool:
     if not _has(c, rules.hypothetical):
         return False
     n = len(c.syllables)
-    spans = _token_spans(rules, c, rules.hypothetical)
-    ending = [(s, e) for s, e in spans if e == n or (e == n - 1 and c.syllables[-1] in _PARTICLES)]
-    if len(ending) < len(spans):
-        return True  # one stands before something: what is feared or asked
     fears = _token_spans(rules, c, rules.worry)
-    return any(not any(fs < e and s < fe for fs, fe in fears) for s, e in ending)
+
+    def ends(s: int, e: int) -> bool:
+        return e == n or (e == n - 1 and c.syllables[-1] in _PARTICLES)
+
+    # One that stands before something (what is feared or asked), or ends on no fear.
+    return any(
+        not ends(s, e) or not any(fs < e and s < fe for fs, fe in fears)
+        for s, e in _token_spans(rules, c, rules.hypothetical)
+    )
+
+
+def _earliest(*tokens: int | None) -> int | None:
+    return min((t for t in tokens if t is not None), default=None)
+
+
+def _worry_phrase(rules: RuleSet, c: Clause) -> int:
+    """In a run-on clause whose every worry or hypothetical cue is a fear or a wish to learn
+    (``cues.worry``, ``cues.learning``), the token where the phrase holding the first one
+    begins (a space between Han words ends a phrase); else 0, the whole clause. What the
+    phrases before told is read as usual: 我爸倒下了沒有呼吸 我想學CPR fires, 請問中風一開始
+    會有什麼症狀 我想先學起來 asks, and 阮孫講話大舌 … 這愛看啥物科 asks of what it told."""
+    if not _run_on(c):
+        return 0
+    spans = _token_spans(rules, c, rules.hypothetical)
+    forward = _token_spans(rules, c, rules.worry) + _token_spans(rules, c, rules.learning)
+    if not spans or not all(any(fs < e and s < fe for fs, fe in forward) for s, e in spans):
+        return 0
+    first = min(s for s, _ in spans)
+    key = tuple(sorted(rules.variants.items()))
+    begins = [
+        len(_read_clause(c.text[: m.end()], key).syllables) for m in HAN_SPACE.finditer(c.text)
+    ]
+    return max((b for b in begins if b <= first), default=0)
 
 
 # A clause this long, or Han text with spaces between its words (阿公 發燒 很高 脖子 硬硬 …),
 # is several sentences typed without marks: a past cue in it tells of what follows it.
 RUN_ON_SYLLABLES = 16
-_SPACED_HAN = re.compile(r"[\u3400-\u9fff] +[\u3400-\u9fff]")
+# A space between Han words ends a phrase in a LINE message (CPR 要壓多深 我想去上課).
+HAN_SPACE = re.compile(r"(?<=[\u3400-\u9fff]) +(?=[\u3400-\u9fff])")
 
 
 # Cues that reach back over what was told before them, in any clause.
@@ -524,7 +580,7 @@ _BACKWARD = ("resolved", "past_after")
 
 
 def _run_on(c: Clause) -> bool:
-    return len(c.syllables) >= RUN_ON_SYLLABLES or bool(_SPACED_HAN.search(c.text))
+    return len(c.syllables) >= RUN_ON_SYLLABLES or bool(HAN_SPACE.search(c.text))
 
 
 def _past_at(rules: RuleSet, c: Clause, resolved: bool = False) -> int | None:
@@ -555,13 +611,18 @@ def _stutter(rules: RuleSet, clauses: list[Clause]) -> bool:
     )
 
 
-def _views(rules: RuleSet, text: str, stutter: bool | None = None) -> list[_ClauseView]:
+def _views(
+    rules: RuleSet, text: str, stutter: bool | None = None, heard: bool = False
+) -> list[_ClauseView]:
     """The clauses of ``text`` with their scope. ``stutter``: read over the whole
-    conversation by :func:`triage_turns` (阮孫仔講話大舌 … 大舌敢會當矯正?)."""
+    conversation by :func:`triage_turns` (阮孫仔講話大舌 … 大舌敢會當矯正?). ``heard``: the
+    turn before ended on a story (剛看新聞 … 說有個孕婦在捷運站昏倒), which reaches this
+    turn's first clauses as it would in one message when this turn tells of a stranger and
+    names none of the writer's own people (not 醫生講控制了袂穤 … 這馬閣咧發作)."""
     clauses = heard_clauses(rules, text)
     if stutter is None:
         stutter = _stutter(rules, clauses)
-    named = any(names_person(rules, c) for c in clauses)
+    named = any(_names_beside_learning(rules, c) for c in clauses)
     joking = (
         rules.joking is not None
         and rules.jest is not None
@@ -569,11 +630,11 @@ def _views(rules: RuleSet, text: str, stutter: bool | None = None) -> list[_Clau
     )
     # 有個阿伯 … 路人幫他做 CPR: with a stranger in the message, 他 and 她 may be the stranger's.
     stranger = rules.stranger is not None and any(_has(c, rules.stranger) for c in clauses)
-    # For a story's scope, the writer as a learner names nobody here (新聞講有阿伯倒落去，
-    # 路人共伊做 CPR，CPR guá mā siūnn beh o̍h).
+    # For a story's scope, a moved viewer names nobody here either (新聞講有阿伯倒落去，路人
+    # 共伊做 CPR，CPR guá mā siūnn beh o̍h; 韓劇主角突然倒落去 哭 kah 我規盒衛生紙用了了).
     own = any(
         names_person(rules, c, stranger)
-        and not (rules.learning is not None and _has(c, rules.learning))
+        and not any(cues is not None and _has(c, cues) for cues in (rules.learning, rules.moved))
         for c in clauses
     )
     # "After a stroke" is background unless the message says something is starting or
@@ -583,11 +644,11 @@ def _views(rules: RuleSet, text: str, stutter: bool | None = None) -> list[_Clau
     )
     out = []
     # Past and hearsay reach the clauses after theirs until a "now" cue (這馬, tsit-má).
-    carried, left = None, 0
+    carried, left = ("hearsay", CARRY_CLAUSES) if heard and stranger and not own else (None, 0)
     subject = False  # the clause before was a generic subject whole (_whole_subject)
     supposed = False  # the clause before opened with a supposition (_supposes)
     for i, c in enumerate(clauses):
-        context, since, early = None, None, None
+        context, since, early, worry_from = None, None, None, None
         # 還是可以 is "or", not "still" (cues.choice): no now there. Nor in a habit
         # (這陣定定驚會中風, tsit-tsūn tiānn-tiānn: "these days", cues.habitual).
         if (
@@ -599,10 +660,13 @@ def _views(rules: RuleSet, text: str, stutter: bool | None = None) -> list[_Clau
             )
             and not (rules.habitual is not None and _has(c, rules.habitual))
         ):
+            story = stranger and carried == "hearsay" and left > 0
             carried = None
-            if not own and _heard_of(c, rules.hearsay):
+            if not own and (story or _heard_of(c, rules.hearsay)):
                 # 新聞說有人打籃球突然心臟停止: the "now" is the story's, about nobody here,
-                # and so are the clauses it carries to (路人共伊做 CPR).
+                # and so are the clauses it carries to (路人共伊做 CPR), and, in a story of a
+                # stranger, one it carried to already (新聞說有個阿伯在公園，突然倒下; not
+                # 醫生說沒事，突然又胸口痛).
                 context = "story"
                 carried, left = "hearsay", CARRY_CLAUSES
         else:
@@ -646,7 +710,13 @@ def _views(rules: RuleSet, text: str, stutter: bool | None = None) -> list[_Clau
             ):
                 early = "general"  # 中風的人愛偌久內送病院?: whoever has it, not someone here
             elif rules.hypothetical and _worried(rules, c):
-                early = "worry"  # 我很怕會中風: a worry, even with a person named
+                phrase = _worry_phrase(rules, c) if context is None else 0
+                if phrase:
+                    # 我爸倒下了沒有呼吸 我想學CPR: sentences typed without marks; the worry
+                    # governs its phrase and what follows it.
+                    worry_from = phrase
+                else:
+                    early = "worry"  # 我很怕會中風: a worry, even with a person named
             context = context or early
         subject = _whole_subject(c)
         # 若有人昏去無喘氣，CPR 愛按怎做?: the question after a supposition is about it.
@@ -671,8 +741,9 @@ def _views(rules: RuleSet, text: str, stutter: bool | None = None) -> list[_Clau
                 frozenset(c.lower),
                 *idioms,
                 *_pinyin_view(c.text),
-                _ahead_from(rules, c),
+                _earliest(_ahead_from(rules, c), worry_from),
                 *((since, early) if context == "past" and since is not None else (None, None)),
+                *_alike_spans(rules, c),
             )
         )
     new = rules.new_event
@@ -698,15 +769,15 @@ def _views(rules: RuleSet, text: str, stutter: bool | None = None) -> list[_Clau
     return out
 
 
-def _in_canon_idiom(rules: RuleSet, v: _ClauseView, start: int, end: int) -> bool:
-    """Does the Han match text[start:end] lie inside an idiom found in the canonical view
-    (我 khì kah beh 中風: the idiom is romanised, the hit is Han)? Tokens are counted by
-    reading the text before and inside the match."""
+def _in_canon(rules: RuleSet, v: _ClauseView, spans: list, start: int, end: int) -> bool:
+    """Does the Han match text[start:end] lie inside one of the canonical view's ``spans``
+    (an idiom: 我 khì kah beh 中風 — the idiom is romanised, the hit is Han)? Tokens are
+    counted by reading the text before and inside the match."""
     key = tuple(sorted(rules.variants.items()))
     text = v.clause.text
     first = len(_read_clause(text[:start], key).syllables) if start else 0
     last = first + len(_read_clause(text[start:end], key).syllables)
-    return any(s <= first and last <= e for s, e in v.idiom_canon)
+    return any(s <= first and last <= e for s, e in spans)
 
 
 def _token_span(joined: str, m: re.Match[str]) -> tuple[int, int, list[tuple[int, int]]]:
@@ -748,9 +819,19 @@ def _context_char(rules: RuleSet, v: _ClauseView, start: int, end: int) -> str |
     return _context_at(v, tokens(start), max(tokens(end), tokens(start) + 1))
 
 
-def _verdict(in_idiom: bool, negated: bool, context: str | None) -> str:
-    """``"hit"``, or why a match does not count (an idiom, a negation, the clause's context)."""
-    return "idiom" if in_idiom else "negation" if negated else context or "hit"
+def _inside(rules: RuleSet, v: _ClauseView, han: list, canon: list, m: re.Match[str]) -> bool:
+    """Does the Han match ``m`` lie inside one of the Han ``han`` or canonical ``canon`` spans?"""
+    return any(s <= m.start() and m.end() <= e for s, e in han) or bool(
+        canon and _in_canon(rules, v, canon, m.start(), m.end())
+    )
+
+
+def _verdict(in_idiom: bool, alike: bool, negated: bool, context: str | None) -> str:
+    """``"hit"``, or why a match does not count (an idiom, a look-alike word, a negation,
+    the clause's context)."""
+    if in_idiom or alike:
+        return "idiom" if in_idiom else "lookalike"
+    return "negation" if negated else context or "hit"
 
 
 _LATIN = re.compile(r"[A-Za-z]")
@@ -778,10 +859,10 @@ def _match(rules: RuleSet, p: Pattern, v: _ClauseView) -> str | None:
             return None
         # The pinyin view is padded with a space: without it, token i is character i.
         joined = v.clause.joined if taigi else v.pinyin[1:]
-        idioms, neg, keep = (
-            (v.idiom_canon, v.neg_canon, v.keep_canon)
+        idioms, alike, neg, keep = (
+            (v.idiom_canon, v.alike_canon, v.neg_canon, v.keep_canon)
             if taigi
-            else (v.idiom_han, v.neg_han, v.keep_han)
+            else (v.idiom_han, v.alike_han, v.neg_han, v.keep_han)
         )
         for m in p.regex.finditer(joined):
             start, end, gaps = _token_span(joined, m)
@@ -793,6 +874,7 @@ def _match(rules: RuleSet, p: Pattern, v: _ClauseView) -> str | None:
                 continue  # pinyin tokens are the clause's characters, one each
             reason = _verdict(
                 any(s <= start and end <= e for s, e in idioms),
+                any(s <= start and end <= e for s, e in alike),
                 _negated(neg, keep, start, gaps, window),
                 _context_at(v, start, end) if taigi else _context_char(rules, v, start, end),
             )
@@ -803,11 +885,9 @@ def _match(rules: RuleSet, p: Pattern, v: _ClauseView) -> str | None:
         return None
     for m in p.regex.finditer(v.clause.text):
         gaps = [m.span(g) for g in range(1, (m.lastindex or 0) + 1) if m.group(g)]
-        in_idiom = any(s <= m.start() and m.end() <= e for s, e in v.idiom_han) or bool(
-            v.idiom_canon and _in_canon_idiom(rules, v, m.start(), m.end())
-        )
         reason = _verdict(
-            in_idiom,
+            _inside(rules, v, v.idiom_han, v.idiom_canon, m),
+            _inside(rules, v, v.alike_han, v.alike_canon, m),
             _negated(v.neg_han, v.keep_han, m.start(), gaps, window),
             _context_char(rules, v, m.start(), m.end()),
         )
@@ -853,12 +933,17 @@ def triage_turns(
     rules: RuleSet, turns: list[str], lift: frozenset[str] = frozenset()
 ) -> TriageResult:
     """The rules over several user turns read together: each turn keeps its own time and
-    person cues (a past cue in one turn says nothing of the next), while a combo may take
+    person cues (a past cue in one turn says nothing of the next; a story told up to the
+    end of one reaches the next: :func:`_views`), while a combo may take
     its groups from different turns (寶寶兩個月大 … 這馬發燒). ``lift``: categories read
     with no past scope (safety/conversation.py: a knock on the head this morning with the
     signs it brings now)."""
     stutter = _stutter(rules, [c for t in turns for c in heard_clauses(rules, t)])
-    return triage_views(rules, [v for t in turns for v in _views(rules, t, stutter)], lift)
+    views: list[_ClauseView] = []
+    for t in turns:
+        heard = bool(views) and views[-1].context in ("hearsay", "story")
+        views.extend(_views(rules, t, stutter, heard))
+    return triage_views(rules, views, lift)
 
 
 def triage_views(

@@ -102,7 +102,7 @@ def test_the_writer_as_the_learner(monkeypatch):
     assert _fires("CPR 要壓多深 我想去上課") == []
     # Somebody here, outside the clauses about learning: no lesson.
     assert "cardiac_arrest" in _fires("我爸倒下了 沒有呼吸 CPR要怎麼壓 我想去上課")
-    monkeypatch.setattr(conversation, "_HAN_SPACE", NEVER)
+    monkeypatch.setattr(conversation, "HAN_SPACE", NEVER)
     assert _fires("CPR 要壓多深 我想去上課")
 
 

@@ -62,7 +62,9 @@ def test_died_of_it_is_past():
 
 
 def test_died_of_it_without_the_words_fires(tmp_path):
+    # Not the twenty-third round's tsáu--ê either: 走的 is read tsáu ê in Han text too.
     broken = TEXT.replace("    mandarin: [走的, 過世的, 去世的, ", "    mandarin: [", 1)
+    broken = broken.replace(", tsáu--ê", "")
     assert broken != TEXT
     assert _rule_hits(DIED_OF, rules_from(tmp_path, broken))
 

@@ -202,8 +202,10 @@ FEAR = "阿嬤嘴唇紫紫的一直喘 講話講不完一句 我很怕"
 def test_a_fear_told_at_the_end_is_no_worry(monkeypatch):
     assert "breathing" in _rule_hits(FEAR)
     assert _rule_hits("我很怕會中風，要怎麼預防") == []
-    # Broken input: every hypothetical cue a worry, wherever it stands.
+    # Broken input: every hypothetical cue a worry, wherever it stands, and over the whole
+    # clause (the twenty-second round's phrases of a run-on clause also read FEAR right).
     monkeypatch.setattr(triage, "_worried", lambda rules, c: triage._has(c, rules.hypothetical))
+    monkeypatch.setattr(triage, "_worry_phrase", lambda rules, c: 0)
     assert "breathing" not in _rule_hits(FEAR)
 
 

@@ -29,7 +29,7 @@ def test_pills_hard_to_swallow_beside_how_to_take_them(monkeypatch):
     assert is_dose_conversation(RULES, [standardized(t) for t in PILLS])
     # A sign of distress still fires.
     assert "breathing" in _fires("阿嬤吞藥仔攏鯁著，這馬面紫紫，喘袂過來")
-    monkeypatch.setattr(conversation, "_pill_trouble", lambda rules, hit: False)
+    monkeypatch.setattr(conversation, "_pill_trouble", lambda rules, hit, turns=(): False)
     assert "choking" in _fires(*PILLS)
     assert "choking" in _fires(single)
 
@@ -71,7 +71,7 @@ def test_words_of_this_round(tmp_path):
     fridge = "i to soo khui liau ai khng ping siunn bo? bo khui e neh?"
     bill = "Lûn-í beh sì-bān, guá khuànn--tio̍h kè-siàu sim-tsōng suah beh thîng--khì, ha ha."
     assert _rule_hits(fridge) == _rule_hits(bill) == []
-    assert _rule_hits(fridge, replaced(tmp_path, ", bô khui ê, 無開的]", "]"))
+    assert _rule_hits(fridge, replaced(tmp_path, ", bô khui ê, 無開的", ""))
     assert _rule_hits(bill, replaced(tmp_path, ", sim-tsōng suah beh thîng"))
 
 
