@@ -113,12 +113,24 @@ def redact_doses(text: str, placeholder: str) -> tuple[str, int]:
     return DOSE_RE.subn(placeholder, text)
 
 
+@lru_cache(maxsize=64)
+def _written(cues) -> tuple[tuple[str, ...], tuple[re.Pattern[str], ...]]:
+    """``cues``' Han-list words: those matched inside the text, and the Latin ones as whole
+    words (appointment holds no ointment, pillow no pill)."""
+    latin = [w for w in cues.han if w.isascii() and w[:1].isalpha()]
+    inside = tuple(w for w in cues.han if w not in latin)
+    whole = tuple(re.compile(rf"(?<![a-z]){re.escape(w.lower())}(?![a-z])") for w in latin)
+    return inside, whole
+
+
+def _holds(lower: str, cues) -> bool:
+    inside, whole = _written(cues)
+    return any(w in lower for w in inside) or any(r.search(lower) for r in whole)
+
+
 def has_cue(clauses, cues) -> bool:
     """Does one of ``cues`` stand in one of the canonical ``clauses`` (either view)?"""
-    return any(
-        _canon_spans(c, cues, check_tone=True) or any(w in c.lower for w in cues.han)
-        for c in clauses
-    )
+    return any(_canon_spans(c, cues, check_tone=True) or _holds(c.lower, cues) for c in clauses)
 
 
 # An amount in a unit only medicines come in (10單位, 500 mg, 12 tan-uī), not a lab value
@@ -129,16 +141,49 @@ _MEDICINE_UNIT = re.compile(
 )
 
 
+# A medicine's name taken into Taigi is spelt by ear: a-su-phí-lîng, a-sū-pih-lîng and
+# a su pih ling are one name. Aspiration, a final -h and -ng / -n fold together, for names
+# of three syllables or more (shorter ones would fold into everyday words).
+_EAR_FOLDS = (
+    (re.compile(r"^(p|t|k|ts)h(?=.)"), r"\1"),
+    (re.compile(r"(?<=.)h$"), ""),
+    (re.compile(r"ng$"), "n"),
+)
+_BY_EAR_SYLLABLES = 3
+
+
+@lru_cache(maxsize=4096)
+def by_ear(syllables: tuple[str, ...]) -> str:
+    """Canonical syllables as a transliteration is heard: ``by_ear(("a", "su", "phi",
+    "ling")) == by_ear(("a", "su", "pih", "lin")) == "a su pi lin"``."""
+    out = []
+    for s in syllables:
+        for pattern, repl in _EAR_FOLDS:
+            s = pattern.sub(repl, s)
+        out.append(s)
+    return " ".join(out)
+
+
+@lru_cache(maxsize=8)
+def _names_by_ear(cues) -> tuple[str, ...]:
+    return tuple(f" {by_ear(s)} " for s, _ in cues.canon if len(s) >= _BY_EAR_SYLLABLES)
+
+
 def names_medicine(rules: RuleSet, text: str) -> bool:
-    """Does ``text`` name a medicine: a ``dose_intent.medicine`` word, or a Latin word with a
-    medicine's INN stem (``dose_intent.medicine_stems``: 食 amlodipine 可以改暗時無?)?"""
+    """Does ``text`` name a medicine: a ``dose_intent.medicine`` word (a long one also as
+    spelt by ear, :func:`by_ear`), or a Latin word with a medicine's INN stem
+    (``dose_intent.medicine_stems``: 食 amlodipine 可以改暗時無?)?"""
     if rules.dose_medicine_stems is not None and rules.dose_medicine_stems.search(text):
         return True
     if _MEDICINE_UNIT.search(text):
         return True  # 平常打10單位: an amount in a unit only medicines come in
-    return rules.dose_medicine is not None and has_cue(
-        heard_clauses(rules, text), rules.dose_medicine
-    )
+    if rules.dose_medicine is None:
+        return False
+    clauses = heard_clauses(rules, text)
+    if has_cue(clauses, rules.dose_medicine):
+        return True
+    heard = [f" {by_ear(c.syllables)} " for c in clauses]
+    return any(name in c for name in _names_by_ear(rules.dose_medicine) for c in heard)
 
 
 # 十幾粒, tsa̍p-kuí lia̍p: "ten-odd pills" tells a count; 幾 / kuí asks only alone.
@@ -374,7 +419,10 @@ def dose_reading_for(rules: RuleSet, path: Path | str = DOSE_MODEL_PATH) -> Dose
 # a kong tsiah Coumadin): a proper name, most often a brand, and brands are endless. Only
 # the learned reading takes one for the medicine: it has already heard a dosing question,
 # where the rules' cues are looser (阮阿母去跳 Zumba … 這樣 OK 嗎 asks nothing of a pill).
-_PROPER_NAME = re.compile(r"(?<=[^\s.!?。！？,，;；:：])\s*\b([A-Z][a-z]{3,})\b")
+# Bounded by letters, not \b: Han characters are word characters too (食Glucophage配酒).
+_PROPER_NAME = re.compile(
+    r"(?<=[^\s.!?。！？,，;；:：])\s*(?<![A-Za-z])([A-Z][a-z]{3,})(?![A-Za-z])"
+)
 
 
 def names_proper(text: str) -> bool:

@@ -353,8 +353,9 @@ def _need(tree: dict, key: str, where: str):
 
 
 def _stems(stems, where: str) -> re.Pattern[str] | None:
-    """``dose_intent.medicine_stems``: one expression for a Latin word of three letters or
-    more before one of the stems (plural allowed). A stem must be lower-case letters."""
+    """``dose_intent.medicine_stems``: one expression for a Latin word ending in one of the
+    stems, or the stem alone (a class named: statin, statins). A stem must be lower-case
+    letters."""
     if not stems:
         return None
     if not isinstance(stems, list) or not all(
@@ -362,7 +363,7 @@ def _stems(stems, where: str) -> re.Pattern[str] | None:
     ):
         raise RuleError(f"{where}: a list of lower-case stems of three letters or more")
     alternatives = "|".join(sorted(stems, key=len, reverse=True))
-    return re.compile(rf"(?<![A-Za-z])[A-Za-z]{{3,}}(?:{alternatives})s?(?![A-Za-z])", re.I)
+    return re.compile(rf"(?<![A-Za-z])[A-Za-z]*(?:{alternatives})s?(?![A-Za-z])", re.I)
 
 
 def _cues(tree: dict, where: str, variants: dict[str, str]) -> CueSet:

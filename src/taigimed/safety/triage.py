@@ -679,6 +679,16 @@ def _views(
             ):
                 # 我看完連續劇，我也想自殺: the writer turns from the story to himself.
                 carried = None
+            elif (
+                carried is None
+                and i > 0
+                and _heard_of(clauses[i - 1], rules.hearsay)
+                and _has(c, rules.stranger)
+                and not names_person(rules, c, True)
+            ):
+                # 剛剛看新聞，有個阿伯在溪邊溺水: the news watched "just now" is no event of
+                # the writer's, and the clause after it that brings in a stranger is the story.
+                carried, left = "hearsay", CARRY_CLAUSES + 1
             elif _has_past(rules, c) or (after and _after_condition(rules, c)):
                 # A resolution in doubt (應該沒事吧, 好像好了, 他說沒事) does not reach back
                 # over what was told before it: 我爸說胸口很痛 應該沒事吧. "It was nothing",
@@ -826,6 +836,13 @@ def _inside(rules: RuleSet, v: _ClauseView, han: list, canon: list, m: re.Match[
     )
 
 
+def _misread(spans: list, start: int, end: int) -> bool:
+    """Does a look-alike word hold the match (正常 tsìng-siông holds 腫 tsìng), or does the
+    match begin or end inside one? Its syllable belongs to the other word then: io̍h-hún tò
+    (pour the powder) holds no hūn-tó, ke kuí tan-uī (add how many units) no kē (low)."""
+    return any((s <= start and end <= e) or s < start < e or s < end < e for s, e in spans)
+
+
 def _verdict(in_idiom: bool, alike: bool, negated: bool, context: str | None) -> str:
     """``"hit"``, or why a match does not count (an idiom, a look-alike word, a negation,
     the clause's context)."""
@@ -874,7 +891,7 @@ def _match(rules: RuleSet, p: Pattern, v: _ClauseView) -> str | None:
                 continue  # pinyin tokens are the clause's characters, one each
             reason = _verdict(
                 any(s <= start and end <= e for s, e in idioms),
-                any(s <= start and end <= e for s, e in alike),
+                _misread(alike, start, end),
                 _negated(neg, keep, start, gaps, window),
                 _context_at(v, start, end) if taigi else _context_char(rules, v, start, end),
             )
@@ -887,7 +904,8 @@ def _match(rules: RuleSet, p: Pattern, v: _ClauseView) -> str | None:
         gaps = [m.span(g) for g in range(1, (m.lastindex or 0) + 1) if m.group(g)]
         reason = _verdict(
             _inside(rules, v, v.idiom_han, v.idiom_canon, m),
-            _inside(rules, v, v.alike_han, v.alike_canon, m),
+            _inside(rules, v, v.alike_han, v.alike_canon, m)
+            or _misread(v.alike_han, m.start(), m.end()),
             _negated(v.neg_han, v.keep_han, m.start(), gaps, window),
             _context_char(rules, v, m.start(), m.end()),
         )

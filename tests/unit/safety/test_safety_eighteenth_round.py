@@ -58,9 +58,12 @@ def test_a_medicine_named_by_its_form_its_spelling_or_the_doctors_frequency(tmp_
         "Can I 把膠囊拍開倒佇果汁內底?",
     ]
     assert all(is_dose_conversation(RULES, [standardized(t)]) for t in asks)
-    broken = replaced(tmp_path, ", a-su-phî-lîn, huâ-huat-lîm")
-    assert not is_dose_conversation(broken, [standardized(asks[0])])
-    broken = replaced(tmp_path, ", 顆補回來, 粒補回來")
+    # Since the twenty-sixth round a name is also heard by ear (dose.by_ear): the list's
+    # a-su-phí-lîng holds a-su-phî-lîn too, so the broken file has neither spelling.
+    text = TEXT.replace(", a-su-phî-lîn, huâ-huat-lîm", "").replace(", a-su-phí-lîng", "")
+    assert not is_dose_conversation(rules_from(tmp_path, text), [standardized(asks[0])])
+    (tmp_path / "b").mkdir()
+    broken = replaced(tmp_path / "b", ", 顆補回來, 粒補回來")
     assert not is_dose_conversation(broken, [standardized(asks[4])])
 
 
@@ -98,12 +101,14 @@ def test_a_when_with_its_question_in_one_clause(monkeypatch):
     assert _rule_hits(text)
 
 
-def test_the_writer_as_the_learner(monkeypatch):
+def test_the_writer_as_the_learner(monkeypatch, tmp_path):
     assert _fires("CPR 要壓多深 我想去上課") == []
     # Somebody here, outside the clauses about learning: no lesson.
     assert "cardiac_arrest" in _fires("我爸倒下了 沒有呼吸 CPR要怎麼壓 我想去上課")
     monkeypatch.setattr(conversation, "HAN_SPACE", NEVER)
-    assert _fires("CPR 要壓多深 我想去上課")
+    # "How deep to press" asks in general since the twenty-eighth round: not in this file.
+    pressing = rules_from(tmp_path, TEXT.replace(", 按多深, 壓多深, 按幾下", ""))
+    assert _fires("CPR 要壓多深 我想去上課", rules=pressing)
 
 
 def test_a_resolution_in_doubt_does_not_reach_back(tmp_path):
@@ -144,4 +149,8 @@ def test_general_questions_and_traits_of_this_round(tmp_path):
     assert _rule_hits(when, replaced(tmp_path, ", tong-sî ài"))
     assert _rule_hits(counts, replaced(tmp_path, ", tsiah sǹg, 才算"))
     assert _rule_hits(signs, replaced(tmp_path, ", 驚家己, kiann ka-kī"))
-    assert _fires(birth, rules=replaced(tmp_path, ", from birth, since birth"))
+    # Since the twenty-sixth round "looking for a job" tells the trait too (cues.speech_trait):
+    # the broken file has neither.
+    broken = TEXT.replace(", from birth, since birth", "").replace(", 找工作", "")
+    assert broken.count("找工作") < TEXT.count("找工作")
+    assert _fires(birth, rules=rules_from(tmp_path, broken))

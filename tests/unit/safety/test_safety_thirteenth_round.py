@@ -72,7 +72,9 @@ def test_a_treated_low_sugar_fine_now_settles_the_conversation():
 
 
 def test_without_well_the_treated_low_sugar_is_still_the_story(tmp_path):
-    assert "hypoglycaemia" in _fires(*TREATED, rules=_rules_without(tmp_path, "well"))
+    # Since the twenty-seventh round 講話都正常 is a resolution too: the broken file has neither.
+    text = without_cues(TEXT, "well").replace(", 講話都正常, 說話都正常", "")
+    assert "hypoglycaemia" in _fires(*TREATED, rules=rules_from(tmp_path, text))
 
 
 def test_dazed_is_not_fine():

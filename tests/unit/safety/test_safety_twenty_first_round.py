@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import re
 
-from rounds import RULES
+from rounds import RULES, TEXT
 from rounds import fires as _fires
 from rounds import hits as _rule_hits
 from rounds import redirected as _redirected
 
+from support import rules_from
 from support import rules_replaced as replaced
 from taigimed.safety import dose
 
@@ -45,7 +46,10 @@ def test_words_of_this_round(tmp_path):
     assert "acute_abdomen" not in _rule_hits(
         belly, replaced(tmp_path, ", pak-tóo … tīng-khok-khok, pak-tóo phòng kah")
     )
-    assert not _redirected(*inhaler, rules=replaced(tmp_path, ", khip-ji̍p-tsè"))
+    # Heard by ear (dose.by_ear, the twenty-sixth round), khip-ji̍p-tse is the same name:
+    # the broken file has neither spelling.
+    text = TEXT.replace(", khip-ji̍p-tsè", "").replace(", khip-ji̍p-tse,", ",")
+    assert not _redirected(*inhaler, rules=rules_from(tmp_path, text))
 
 
 def test_sent_back_with_everything_normal_poj(tmp_path):

@@ -50,7 +50,12 @@ def test_a_strangers_story_keeps_its_scope_through_suddenly(tmp_path):
     assert _fires(story) == []
     # The doctor's word is no story of a stranger: what is sudden now fires.
     assert "chest_pain" in _fires("醫生說沒事，突然又胸口痛")
-    nameless = TEXT.replace(", 有一个,", ",").replace("ū tsi̍t ê, ", "")
+    # 一个阿伯 names a stranger too since the twenty-seventh round: gone from the broken file.
+    nameless = (
+        TEXT.replace(", 有一个,", ",")
+        .replace("ū tsi̍t ê, ", "")
+        .replace(", 一个阿伯, tsi̍t ê a-peh", "")
+    )
     assert _fires(story, rules=rules_from(tmp_path, nameless))
 
 
