@@ -203,10 +203,14 @@ def without_cues(rules_text: str, *blocks: str) -> str:
 
 def rules_from(tmp_path: Path, text: str):
     """The rule set of ``text`` (a rule file's text, usually the shipped one broken on
-    purpose), written under ``tmp_path`` and loaded as the server would."""
+    purpose), written to a folder of its own under ``tmp_path`` and loaded as the server
+    would. A folder of its own: the loader caches by path and modification time, and one
+    test may break the file several ways within a clock tick."""
+    import tempfile
+
     from taigimed.safety.rules import load_rules
 
-    path = tmp_path / "rules.yaml"
+    path = Path(tempfile.mkdtemp(dir=tmp_path)) / "rules.yaml"
     path.write_text(text, encoding="utf-8")
     return load_rules(path)
 

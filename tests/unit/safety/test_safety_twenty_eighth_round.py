@@ -32,8 +32,7 @@ def test_a_class_of_medicines_named_alone_and_a_missed_dose_made_up(tmp_path):
     toneless = "gua tsiah hueh ap io a, tsit kang ai tsiah kui liap?"  # io̍h-á, final h dropped
     assert redirected(statin) and redirected(made_up) and redirected(toneless)
     for name, old in (("s", "statin, "), ("t", ", io-á, io-tsuí")):
-        (tmp_path / name).mkdir()
-        broken = replaced(tmp_path / name, old)
+        broken = replaced(tmp_path, old)
         assert not redirected(statin if name == "s" else toneless, rules=broken)
     no_make_up = TEXT.replace(", 要補吃嗎, 補吃還來得及, 補吃嗎", "").replace(", 優甲樂", "")
     assert not redirected(made_up, rules=rules_from(tmp_path, no_make_up))
@@ -65,12 +64,11 @@ def test_signs_told_in_toneless_words_and_english(tmp_path):
     spelt = TEXT.replace(", 're:ueh ap(?:.{0,14}?)(?:2\\d\\d|1[89]\\d|nng pah|nn̄g pah)'", "")
     assert spelt != TEXT
     assert "hypertensive_crisis" not in _fires(reading, rules=rules_from(tmp_path, spelt))
-    for name, old, new, text, category in (
-        ("a", ", my son, son]", "]", son, "testicular_torsion"),
-        ("b", ", 信…寫好]", "]", letter, "suicide"),
+    for old, new, text, category in (
+        (", my son, son]", "]", son, "testicular_torsion"),
+        (", 信…寫好]", "]", letter, "suicide"),
     ):
-        (tmp_path / name).mkdir()
-        assert category not in _fires(text, rules=replaced(tmp_path / name, old, new))
+        assert category not in _fires(text, rules=replaced(tmp_path, old, new))
 
 
 def test_questions_laughs_lessons_and_shows_of_this_round(tmp_path):
@@ -89,10 +87,9 @@ def test_questions_laughs_lessons_and_shows_of_this_round(tmp_path):
             ", kiann kóng ka-tī, 驚講家己",
         ),
     )
-    for n, (message, words) in enumerate(cases):
+    for message, words in cases:
         assert _fires(message) == [], message
-        (tmp_path / str(n)).mkdir()
-        assert _fires(message, rules=replaced(tmp_path / str(n), words)), message
+        assert _fires(message, rules=replaced(tmp_path, words)), message
 
 
 def test_words_read_from_the_files_that_judged_this_round(tmp_path):
@@ -102,10 +99,8 @@ def test_words_read_from_the_files_that_judged_this_round(tmp_path):
     spurting = "a pa tshiat tshai tshiat tioh tshiu tsi, hueh it tit phun, at be tiau"
     rope = "Guá tsi̍t tiâu soh-á í-king bué hó, tán lín tshut-khì guá tsiū beh tsáu."
     assert "bleeding" in _fires(spurting) and "suicide" in _fires(rope)
-    (tmp_path / "a").mkdir()
-    (tmp_path / "b").mkdir()
-    no_spurt = replaced(tmp_path / "a", ", hueh … phùn, 血…噴")
-    no_leave = replaced(tmp_path / "b", ", tsiū beh tsáu, tán … tshut-khì, 等…出去")
+    no_spurt = replaced(tmp_path, ", hueh … phùn, 血…噴")
+    no_leave = replaced(tmp_path, ", tsiū beh tsáu, tán … tshut-khì, 等…出去")
     assert "bleeding" not in _fires(spurting, rules=no_spurt)
     assert "suicide" not in _fires(rope, rules=no_leave)
 

@@ -89,11 +89,9 @@ def test_if_it_really_happens_and_can_it_really(tmp_path):
     really = "Nā tsin-tsiànn kénn--tio̍h, guá ài án-tsuánn tsò?"
     doubt = "lau lang siunn kau khi kam tsin e tiong hong?"
     assert _fires(really) == [] and _fires(doubt) == []
-    (tmp_path / "a").mkdir()
-    (tmp_path / "b").mkdir()
-    no_really = replaced(tmp_path / "a", ", nā tsin-tsiànn, 若真正")
+    no_really = replaced(tmp_path, ", nā tsin-tsiànn, 若真正")
     assert "choking" in _fires(really, rules=no_really)
-    assert "stroke" in _fires(doubt, rules=replaced(tmp_path / "b", ", kám tsin ē, 敢真會"))
+    assert "stroke" in _fires(doubt, rules=replaced(tmp_path, ", kám tsin ē, 敢真會"))
 
 
 def test_an_old_man_in_the_news_is_a_stranger(tmp_path):
@@ -111,8 +109,6 @@ def test_a_blood_thinners_brand_and_a_capsule_spelt_as_said(tmp_path):
     brand = "昨暝袂記得食可化凝 今仔日會使食兩粒無"
     capsule = "a kong thun be loh kiau nng, kam e sai pak khui tsham tsui lim?"
     assert redirected(brand) and redirected(capsule)
-    (tmp_path / "a").mkdir()
-    (tmp_path / "b").mkdir()
-    assert not redirected(brand, rules=replaced(tmp_path / "a", ", 可化凝"))
-    no_capsule = replaced(tmp_path / "b", ", kiau-nn̂g, ka-nn̂g, kau-lông")
+    assert not redirected(brand, rules=replaced(tmp_path, ", 可化凝"))
+    no_capsule = replaced(tmp_path, ", kiau-nn̂g, ka-nn̂g, kau-lông")
     assert not redirected(capsule, rules=no_capsule)

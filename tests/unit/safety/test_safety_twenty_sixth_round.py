@@ -17,12 +17,6 @@ from support import rules_replaced as replaced
 from taigimed.safety import dose, triage
 
 
-def _dir(tmp_path, name: str):
-    """A folder of its own for each broken rule file of one test."""
-    (tmp_path / name).mkdir()
-    return tmp_path / name
-
-
 def test_a_medicine_name_spelt_by_ear(monkeypatch):
     # The rule file spells aspirin a-su-phí-lîng; writers hear a-sū-pih-lîng, a su pih ling.
     marked = (
@@ -105,8 +99,8 @@ def test_points_and_readings_are_no_signs(tmp_path):
     points = "阮孫仔考試考零分 氣到我頭殼燒燒"  # 分 氣 is no hūn--khì
     reading = "看著電費單 血壓隨衝懸 哈哈 講笑的"  # 血壓 … 衝 is no gushing blood
     assert _fires(points) == [] and _fires(reading) == []
-    no_points = replaced(_dir(tmp_path, "p"), "'[零一二兩三四五六七八九十百\\d]分', ")
-    no_reading = replaced(_dir(tmp_path, "r"), "'血[壓糖][^，。！？\\s]{0,4}[衝飆]', ")
+    no_points = replaced(tmp_path, "'[零一二兩三四五六七八九十百\\d]分', ")
+    no_reading = replaced(tmp_path, "'血[壓糖][^，。！？\\s]{0,4}[衝飆]', ")
     assert "unconscious" in _fires(points, rules=no_points)
     assert "bleeding" in _fires(reading, rules=no_reading)
 
@@ -138,10 +132,10 @@ def test_a_plan_told_by_belongings_given_away_and_the_means(tmp_path):
     )
     charcoal = "阿母傳LINE講「以後恁就免閣煩惱我矣」 伊買兩包木炭囥佇房間"
     assert "suicide" in _fires(*turns) and "suicide" in _fires(charcoal)
-    assert _fires(*turns, rules=replaced(_dir(tmp_path, "a"), ", tû-tsháu-tse, 除草劑", "")) == []
+    assert _fires(*turns, rules=replaced(tmp_path, ", tû-tsháu-tse, 除草劑", "")) == []
     given = ", kim-á … pun, 金仔…分, tsînn … lóng pun, 錢…攏分"
-    assert _fires(*turns, rules=replaced(_dir(tmp_path, "b"), given)) == []
-    no_worry = replaced(_dir(tmp_path, "c"), ", 免閣煩惱, bián koh huân-ló")
+    assert _fires(*turns, rules=replaced(tmp_path, given)) == []
+    no_worry = replaced(tmp_path, ", 免閣煩惱, bián koh huân-ló")
     assert "suicide" not in _fires(charcoal, rules=no_worry)
 
 
@@ -156,6 +150,6 @@ def test_someone_elses_sleeping_pill_or_painkiller(tmp_path):
     sleeping = "可以吃我太太的史蒂諾斯嗎 吃半顆就好"
     painkiller = "我 husband 的 painkiller 會使借食一粒無"
     assert redirected(sleeping) and redirected(painkiller)
-    assert not redirected(sleeping, rules=replaced(_dir(tmp_path, "s"), ", 史蒂諾斯, 使蒂諾斯"))
+    assert not redirected(sleeping, rules=replaced(tmp_path, ", 史蒂諾斯, 使蒂諾斯"))
     broken = TEXT.replace(", painkiller, painkillers, pain killer", "")
     assert not redirected(painkiller, rules=rules_from(tmp_path, broken))
