@@ -129,6 +129,14 @@ class _Linear:
         return 1.0 / (1.0 + math.exp(-z))
 
 
+# When unsure, escalate (issue 21): at or above this score the reading is sure enough that
+# the rules' scope (an event told as past, a story, a question, "he said it was nothing")
+# does not overrule it; only an idiom the rules recognised does (safety/conversation.py,
+# ``_escalate_when_sure``). Chosen on three blind back-tests (each commit scoring the files
+# written after it, docs/safety.md "When the reading is sure"): at 0.90 it turned 17 of the
+# 32 emergencies they missed into alarms and none of their 3,456 other messages; at 0.95 only 10.
+CONFIDENT = 0.90
+
 # Since the seventh round the syllable reading judges romanised statements too, not only
 # questions (docs/safety.md); benchmarks turn it off to measure what it adds.
 STATEMENTS_TOO = True
@@ -207,6 +215,8 @@ class TriageClassifier:
     syllables: SyllableCheck | None = None
     # The everyday reading of questions; None in a JSON built without one.
     everyday: EverydayCheck | None = None
+    # The score at which the reading overrules the rules' scope (see CONFIDENT).
+    confident: float = CONFIDENT
 
     def score(self, standardised: str, variants: dict[str, str] | None = None) -> float:
         """P(emergency) for one standardised message."""
@@ -215,6 +225,10 @@ class TriageClassifier:
 
     def fires(self, score: float) -> bool:
         return score >= self.threshold
+
+    def sure(self, score: float) -> bool:
+        """Is the reading sure enough to overrule the rules' scope (:data:`CONFIDENT`)?"""
+        return score >= max(self.confident, self.threshold)
 
     def agrees(self, standardised: str, variants: dict[str, str] | None = None) -> bool:
         """Do the second readings agree that the message is an emergency: the syllable one on

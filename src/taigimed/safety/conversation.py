@@ -23,6 +23,9 @@ are never evidence (they repeat the user's words, and an emergency notice would 
    last turn completes it.
 5. A condition's name in an earlier turn is the background of a dosing question in the
    last (中風了後藥仔吞袂落 … 會使磨粉無?); a symptom told beside it still fires.
+6. **When unsure, escalate**: a last turn the classifier is sure of
+   (:data:`classifier.CONFIDENT`) fires whatever scope steps 1–5 gave its words, unless the
+   rules recognised an idiom in it or it is a dosing question.
 
 Anything else escalates, as in the single-message rules.
 """
@@ -241,6 +244,35 @@ def assess_conversation(
     """The emergency decision for the last of ``turns`` (standardised user turns, oldest
     first), reading the ones before it as described in the module docstring."""
     turns = list(turns)[-limit:]
+    return _escalate_when_sure(rules, turns, _read(rules, turns, classifier), classifier)
+
+
+def _escalate_when_sure(rules: RuleSet, turns: list[str], result: TriageResult, classifier):
+    """When unsure, escalate (step 6 of the module docstring): a last turn the classifier is
+    sure of (classifier.CONFIDENT) is an emergency whatever scope the rules gave its words.
+    The scope rules were each written for one look-alike; the blind files showed them also
+    setting aside real emergencies told with a past word beside them (伊頂禮拜才出院 after
+    叫袂醒 now, *kuè-nî tsîng* for "just before"), inside a story with a question after it (a
+    nosebleed an hour long in a message about a check-up), or after "he said it was
+    nothing". Not an idiom the rules recognised (*hiam kah beh sí*, spicy "to death", scored
+    0.98), nor a recognised dosing question, which has its own reply, nor where the second
+    readings disagree (romanised everyday sentences: *Pîn-hiat: … thâu-hîn*, 0.9+)."""
+    if (
+        classifier is None
+        or result.triggered
+        or result.idiom_seen
+        or result.classifier_score is None
+        or not classifier.sure(result.classifier_score)
+        # The second readings still agree (a romanised sentence's letters run high).
+        or not classifier.agrees(hear(rules, turns[-1]), rules.variants)
+        or (is_dose_question(rules, turns[-1], ways=False) and asks_something(rules, turns[-1]))
+    ):
+        return result
+    result.classifier_fired = result.sure = True
+    return result
+
+
+def _read(rules: RuleSet, turns: list[str], classifier) -> TriageResult:
     result = assess(rules, turns[-1], classifier)
     if (
         result.classifier_fired

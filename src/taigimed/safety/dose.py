@@ -436,12 +436,25 @@ def names_for_reading(rules: RuleSet, text: str) -> bool:
     return names_medicine(rules, text) or names_proper(text)
 
 
+# When unsure, escalate: at or above this score a turn that asks is a dosing question even
+# with no medicine word in the conversation. The medicine gate keeps eggs and steps per day
+# from the pharmacist, but most dosing questions the blind files slipped past it named the
+# medicine by a brand or spelling no list had (可化凝, 優甲樂, toneless *kiau nng*) or not at
+# all (醫生說早晚飯後吃，可以改成下班吃一次嗎?). Chosen on three blind back-tests (each
+# commit scoring the files written after it, docs/safety.md "When the reading is sure"): at
+# 0.90 it redirected 23 of the 34 dosing questions they missed and no other message.
+SURE = 0.90
+
+
 def learned_dose(rules: RuleSet, turns: Sequence[str], reading: DoseReading) -> bool:
-    """Does the reading take the last of ``turns`` for a dosing question (a medicine named
-    in one of the turns when the reading needs one, by a proper name too)?"""
-    if reading.needs_medicine and not any(names_for_reading(rules, t) for t in turns):
+    """Does the reading take the last of ``turns`` for a dosing question: at its threshold
+    with a medicine named in one of the turns (when the reading needs one; by a proper name
+    too), or sure of it (:data:`SURE`) on a turn that asks?"""
+    named = not reading.needs_medicine or any(names_for_reading(rules, t) for t in turns)
+    if not named and not asks_something(rules, turns[-1]):
         return False
-    return reading.score(rules, turns[-1]) >= reading.threshold
+    bar = reading.threshold if named else max(SURE, reading.threshold)
+    return reading.score(rules, turns[-1]) >= bar
 
 
 def dose_path(

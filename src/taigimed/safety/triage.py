@@ -70,6 +70,10 @@ class TriageResult:
     # An idiom (笑死, 氣到吐血) stood in the message: without a rule hit beside it, the
     # classifier's n-grams of the idiom are not evidence either.
     idiom_seen: bool = False
+    # The classifier fired because it was sure (classifier.CONFIDENT) where the rules had set
+    # words aside. Those words name no category reliably (a misread or a look-alike is set
+    # aside too), except that suicide words set aside bring the 1925 line into the notice.
+    sure: bool = False
 
     @property
     def rules_fired(self) -> bool:
@@ -78,6 +82,8 @@ class TriageResult:
     @property
     def categories(self) -> list[str]:
         cats = {h.category for h in self.hits}
+        if self.classifier_fired and not cats and self.sure:
+            cats = {h.category for h, _ in self.suppressed} & {"suicide"}
         if self.classifier_fired and not cats:
             cats.add("unspecified")
         return sorted(cats)

@@ -4,6 +4,9 @@ one message, and the dosing redirect."""
 
 from __future__ import annotations
 
+import math
+from dataclasses import replace
+
 from support import fired, rule_hits
 from taigimed.safety.classifier import load_classifier
 from taigimed.safety.conversation import standardized
@@ -12,12 +15,17 @@ from taigimed.safety.rules import DEFAULT_RULES, load_rules
 
 RULES = load_rules()
 CLF = load_classifier()
+# The classifier never sure (classifier.CONFIDENT): a broken rule file is then judged by the
+# rules and the classifier at its plain threshold, as before the sure reading (2026-12-07),
+# which catches some emergencies whatever a rule word says.
+UNSURE = replace(CLF, confident=math.inf)
 TEXT = DEFAULT_RULES.read_text(encoding="utf-8")
 
 
-def fires(*turns: str, rules=RULES) -> list[str]:
-    """The categories the server's conversation triage fires on these user turns."""
-    return fired(rules, CLF, *turns)
+def fires(*turns: str, rules=RULES, sure: bool = True) -> list[str]:
+    """The categories the server's conversation triage fires on these user turns (with
+    ``sure`` False, without the sure reading)."""
+    return fired(rules, CLF if sure else UNSURE, *turns)
 
 
 def hits(text: str, rules=RULES) -> list[str]:

@@ -23,7 +23,8 @@ def test_tissues_are_no_tears(tmp_path):
     assert "bleeding" in _fires(message)
     moved = TEXT.replace("kám-tōng]", "kám-tōng, 衛生紙, uē-sing-tsuá]")
     assert moved != TEXT
-    assert _fires(message, rules=rules_from(tmp_path, moved)) == []
+    # The sure reading catches it still (0.97); the rule is what names the bleeding.
+    assert _fires(message, rules=rules_from(tmp_path, moved), sure=False) == []
 
 
 def test_a_class_of_medicines_named_alone_and_a_missed_dose_made_up(tmp_path):
@@ -41,7 +42,8 @@ def test_a_class_of_medicines_named_alone_and_a_missed_dose_made_up(tmp_path):
 def test_only_just_discharged_is_when_not_over(tmp_path):
     message = "阮阿爸佇浴間仔昏去 叫袂醒 伊頂禮拜才出院"
     assert "unconscious" in _fires(message)
-    assert _fires(message, rules=replaced(tmp_path, ", 才出院, tsiah tshut-īnn")) == []
+    broken = replaced(tmp_path, ", 才出院, tsiah tshut-īnn")
+    assert _fires(message, rules=broken, sure=False) == []  # the sure reading catches it
 
 
 def test_these_two_days_is_now(tmp_path):

@@ -22,7 +22,8 @@ def test_no_longer_a_burden_is_the_plan(tmp_path):
     assert "suicide" in _fires(plan)
     assert "suicide" in _fires(bought)
     added = ", bē koh thua-luī, 袂閣拖累, m̄ koh thua-luī, bô beh koh thua-luī"
-    assert _fires(plan, rules=replaced(tmp_path, added)) == []
+    # The sure reading catches it still, with the 1925 line; the rule does so by itself.
+    assert _fires(plan, rules=replaced(tmp_path, added), sure=False) == []
     assert _fires(bought, rules=replaced(tmp_path, ", bé hó]", "]")) == []
 
 

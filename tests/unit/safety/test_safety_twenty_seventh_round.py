@@ -52,7 +52,8 @@ def test_the_patients_own_rest_and_it_will_pass_is_no_resolution(tmp_path):
         "kong hioh tsit e to ho"
     )
     assert "chest_pain" in _fires(message)
-    assert _fires(message, rules=replaced(tmp_path, ", kóng hioh, 講歇")) == []
+    broken = replaced(tmp_path, ", kóng hioh, 講歇")
+    assert _fires(message, rules=broken, sure=False) == []  # the sure reading catches it
 
 
 def test_a_kettle_spilt(tmp_path):
