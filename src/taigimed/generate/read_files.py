@@ -77,6 +77,9 @@ FILES: list[tuple[Path, str]] = [
     (_SAFETY_EVAL / "triage_heldout_v36.jsonl", "triage"),
     (_SAFETY_EVAL / "triage_heldout_v37.jsonl", "triage"),
     (_SAFETY_EVAL / "triage_heldout_v38.jsonl", "triage"),
+    # Judged blind once each with the sure readings (2026-12-07), read since.
+    (_SAFETY_EVAL / "triage_heldout_v39.jsonl", "triage"),
+    (_SAFETY_EVAL / "triage_heldout_v40.jsonl", "triage"),
     (_SAFETY_EVAL / "everyday_heldout_v3.jsonl", "everyday"),
     (_SAFETY_EVAL / "everyday_heldout_v4.jsonl", "everyday"),
     (_SETS / "knowledge_questions_dev.jsonl", "everyday"),

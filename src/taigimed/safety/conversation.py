@@ -452,6 +452,9 @@ def _read(rules: RuleSet, turns: list[str], classifier) -> TriageResult:
             and not result.hits
             and not result.classifier_fired
             and not (settled_any and not now)
+            # A question about prevention or care asks after an event, not about one now
+            # (… tsit-má i tsin tshing-tshó … beh án-tsuánn ī-hông?, after a hypo treated).
+            and not (not now and _asks_aftercare(rules, last))
         ):
             # 阿嬤今仔日較無愛食 … 伊這馬規身軀冷吱吱，喝伊攏無啥反應 … 欲按怎？: the last turn
             # only asks what to do; the classifier reads the unsettled user turns joined (as

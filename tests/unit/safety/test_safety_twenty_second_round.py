@@ -124,7 +124,10 @@ def test_words_of_this_round(tmp_path):
     added = ", hioh tsi̍t-ē tō hó, hioh--tsi̍t-ē tō hó, hioh tsi̍t-ē-á tō hó, 歇一下就好"
     restless = TEXT.replace(added, "").replace(", 歇一下就好", "")
     assert _fires(rest, rules=rules_from(tmp_path, restless))
-    assert _fires(*well, rules=replaced(tmp_path, ", tsiok tsing-sîn, 足精神"))
+    # Since the twenty-ninth round a care question is not read joined with the event
+    # either, and the last turn reads as one (án-tsuánn tsiah, "how to eat", is in it).
+    unwell = TEXT.replace(", tsiok tsing-sîn, 足精神", "").replace(", 按怎食, án-tsuánn tsia̍h", "")
+    assert _fires(*well, rules=rules_from(tmp_path, unwell))
     assert _fires(bill, rules=replaced(tmp_path, ", 心肝頭強欲停矣"))
     added = ", hueh … nâ-âu lâu, hueh tuì nâ-âu, hueh uì nâ-âu, hueh tuè nâ-âu, 血…嚨喉流, 血對嚨喉"
     no_throat = replaced(tmp_path, added)
