@@ -1,5 +1,6 @@
-"""Back-test of the sure readings (docs/safety.md "When the reading is sure"): how an older
-commit's decision would have done on files written after it, had a sure reading been added.
+"""Back-test of the sure readings and a lower threshold (docs/safety.md "When the reading is
+sure", "A lower threshold"): how an older commit's decision would have done on files written
+after it, had a sure reading been added or the classifier's threshold been lowered.
 
 The triage step (``conversation._escalate_when_sure``): a last turn that nothing fired on,
 scored at ``bar`` or more by the classifier, with no idiom recognised, the second readings
@@ -14,17 +15,20 @@ shipped code is what serving runs.
 
 Files must be ones the commit never read (written after it). Prints, per bar, the missed
 emergencies and dosing questions turned around and the other messages newly alarmed or
-redirected.
+redirected; and, per step down of the classifier's threshold, the same for the whole decision
+rerun with it.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from collections import Counter
 from pathlib import Path
 
 BARS = (0.85, 0.90, 0.95)
+LOWER = (0.02, 0.04, 0.10)
 
 
 def main() -> None:
@@ -47,6 +51,10 @@ def main() -> None:
     print(f"package: {Path(taigimed.__file__).parent}")
     rules, clf, reading = load_rules(), load_classifier(), load_dose_reading()
     decide = conversation_decider(rules, clf)
+    lowered = {
+        d: conversation_decider(rules, dataclasses.replace(clf, threshold=clf.threshold - d))
+        for d in LOWER
+    }
     n = Counter()
     for path in args.files:
         for row in load_eval(str(path)):
@@ -58,6 +66,9 @@ def main() -> None:
             n["dosing"] += dosing
             if decide(turns).triggered:
                 continue
+            for d, lower in lowered.items():
+                if lower(turns).triggered:
+                    n["caught" if emergency else "alarmed", -d] += 1
             n["missed"] += emergency
             result = assess(rules, last, clf)
             asks = asks_something(rules, last)
@@ -90,6 +101,10 @@ def main() -> None:
             f"| {bar:.2f} | {n['caught', bar]} of {n['missed']} | {n['alarmed', bar]} | "
             f"{n['redirected', bar]} of {n['dosing missed']} | {n['misdirected', bar]} |"
         )
+    print(f"\n| threshold ({clf.threshold}) lowered by | emergencies caught | others alarmed |")
+    print("|---|---|---|")
+    for d in LOWER:
+        print(f"| {d:.2f} | {n['caught', -d]} of {n['missed']} | {n['alarmed', -d]} |")
 
 
 if __name__ == "__main__":

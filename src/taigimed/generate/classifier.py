@@ -51,7 +51,14 @@ from taigimed.safety.classifier import (
 MAX_FEATURES = 4000
 C = 4.0
 SEED = 20261201
-RECALL_TARGET = 0.95
+# The share of the emergencies the letters' classifier alone must find in cross-validation
+# at its threshold: 0.96 since 2026-12-07, rules 2027.01.05 (0.95 before; threshold 0.76 →
+# 0.72). The blind files kept showing emergencies just under a retrained threshold (v37 and
+# v38 at 0.742 and 0.747, v41 at 0.757); on blind back-tests lowering the threshold by 0.02
+# to 0.10 turned 3 of 38 missed emergencies of twenty files into alarms and no other message
+# (docs/safety.md "A lower threshold"). The everyday reading keeps 0.95: it only agrees.
+RECALL_TARGET = 0.96
+EVERYDAY_RECALL_TARGET = 0.95
 AGREEMENT_FILE = "triage_tuning_conversations.jsonl"
 # The everyday negatives' total weight, against the emergencies' and the tuning corpus's
 # negatives' (1 each): see _weights.
@@ -131,9 +138,9 @@ def _agreement_threshold(letters: TriageClassifier, syllables: _Linear, rules) -
     return best
 
 
-def _calibrated(texts: list[str], y: np.ndarray, daily: np.ndarray):
+def _calibrated(texts: list[str], y: np.ndarray, daily: np.ndarray, target: float = RECALL_TARGET):
     """5-fold cross-validated scores and the threshold calibrated for recall: the highest at
-    which the classifier alone still finds RECALL_TARGET of the emergencies."""
+    which the classifier alone still finds ``target`` of the emergencies."""
     from sklearn.model_selection import StratifiedKFold
 
     cv = np.zeros(len(texts))
@@ -144,7 +151,7 @@ def _calibrated(texts: list[str], y: np.ndarray, daily: np.ndarray):
     for t in np.round(np.arange(0.30, 0.99, 0.01), 2):
         pred = cv >= t
         rec = float((pred & (y == 1)).sum() / max(1, (y == 1).sum()))
-        if rec >= RECALL_TARGET:
+        if rec >= target:
             threshold, cv_recall = float(t), rec
             cv_precision = float((pred & (y == 1)).sum() / max(1, pred.sum()))
     return cv, threshold, cv_recall, cv_precision
@@ -153,7 +160,7 @@ def _calibrated(texts: list[str], y: np.ndarray, daily: np.ndarray):
 def _everyday_reading(texts: list[str], y: np.ndarray, daily: np.ndarray, rows: list) -> dict:
     """The letters' regression refitted with the everyday negatives (classifier.EverydayCheck),
     its threshold calibrated for recall the same way, on the same folds."""
-    _, threshold, cv_recall, cv_precision = _calibrated(texts, y, daily)
+    _, threshold, cv_recall, cv_precision = _calibrated(texts, y, daily, EVERYDAY_RECALL_TARGET)
     vec, clf = _train(texts, y, _weights(y, daily))
     return {
         **_linear(vec, clf),
