@@ -34,8 +34,10 @@ LOWER = (0.02, 0.04, 0.10)
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--checkout", type=Path, required=True, help="a worktree of the commit")
+    ap.add_argument("--bars", nargs="+", type=float, default=BARS, help="sure bars to try")
     ap.add_argument("files", nargs="+", type=Path)
     args = ap.parse_args()
+    bars = tuple(args.bars)
     sys.path.insert(0, str(args.checkout.resolve() / "src"))
     # The commit's own package, imported after the path is set.
     import taigimed
@@ -74,7 +76,7 @@ def main() -> None:
             asks = asks_something(rules, last)
             dose_asked = is_dose_question(rules, last, ways=False) and asks
             agree = clf.agrees(hear(rules, last), rules.variants)
-            for bar in BARS:
+            for bar in bars:
                 if (
                     result.classifier_score >= bar
                     and not result.idiom_seen
@@ -86,7 +88,7 @@ def main() -> None:
                 continue
             n["dosing missed"] += dosing
             score = reading.score(rules, last)
-            for bar in BARS:
+            for bar in bars:
                 if asks and score >= max(bar, reading.threshold):
                     n["redirected" if dosing else "misdirected", bar] += 1
     print(
@@ -96,7 +98,7 @@ def main() -> None:
     )
     print("| bar | emergencies caught | others alarmed | dosing redirected | others redirected |")
     print("|---|---|---|---|---|")
-    for bar in BARS:
+    for bar in bars:
         print(
             f"| {bar:.2f} | {n['caught', bar]} of {n['missed']} | {n['alarmed', bar]} | "
             f"{n['redirected', bar]} of {n['dosing missed']} | {n['misdirected', bar]} |"

@@ -25,7 +25,8 @@ are never evidence (they repeat the user's words, and an emergency notice would 
    last (中風了後藥仔吞袂落 … 會使磨粉無?); a symptom told beside it still fires.
 6. **When unsure, escalate**: a last turn the classifier is sure of
    (:data:`classifier.CONFIDENT`) fires whatever scope steps 1–5 gave its words, unless the
-   rules recognised an idiom in it or it is a dosing question.
+   rules recognised an idiom in it, the second readings disagree
+   (:meth:`TriageClassifier.agrees`) or it is a dosing question.
 
 Anything else escalates, as in the single-message rules.
 """
@@ -454,7 +455,7 @@ def _read(rules: RuleSet, turns: list[str], classifier) -> TriageResult:
             and not (settled_any and not now)
             # A question about prevention or care asks after an event, not about one now
             # (… tsit-má i tsin tshing-tshó … beh án-tsuánn ī-hông?, after a hypo treated).
-            and not (not now and _asks_aftercare(rules, last))
+            and (now or not _asks_aftercare(rules, last))
         ):
             # 阿嬤今仔日較無愛食 … 伊這馬規身軀冷吱吱，喝伊攏無啥反應 … 欲按怎？: the last turn
             # only asks what to do; the classifier reads the unsettled user turns joined (as
