@@ -132,10 +132,13 @@ class _Linear:
 # When unsure, escalate (issue 21): at or above this score the reading is sure enough that
 # the rules' scope (an event told as past, a story, a question, "he said it was nothing")
 # does not overrule it; only an idiom the rules recognised does (safety/conversation.py,
-# ``_escalate_when_sure``). Chosen on three blind back-tests (each commit scoring the files
-# written after it, docs/safety.md "When the reading is sure"): at 0.90 it turned 17 of the
-# 32 emergencies they missed into alarms and none of their 3,456 other messages; at 0.95 only 10.
-CONFIDENT = 0.90
+# ``_escalate_when_sure``). Chosen on blind back-tests (each commit scoring the files written
+# after it, docs/safety.md "When the reading is sure"): 0.90 at first (17 of 32 missed
+# emergencies, none of 3,456 other messages); 0.85 since rules 2027.01.05, when five commits
+# and twenty files showed 2 more of 41 caught there and still no other message alarmed. At
+# 0.82 and below, three Sinica sentences the builder reads as everyday (each in three
+# spellings) became alarms.
+CONFIDENT = 0.85
 
 # Since the seventh round the syllable reading judges romanised statements too, not only
 # questions (docs/safety.md); benchmarks turn it off to measure what it adds.

@@ -6,12 +6,19 @@ it fail."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from rounds import CLF, RULES
 from rounds import fires as _fires
 
 from taigimed.safety import dose
-from taigimed.safety.conversation import _escalate_when_sure, assess_conversation, standardized
+from taigimed.safety.conversation import (
+    _escalate_when_sure,
+    _read,
+    assess_conversation,
+    standardized,
+)
 from taigimed.safety.dose import dose_path, dose_reading_for
 from taigimed.safety.triage import Hit, TriageResult, emergency_reply, reply_script
 
@@ -35,6 +42,21 @@ def test_a_sure_reading_overrules_a_past_word():
     assert result.triggered and result.sure and not result.hits
     assert {why for _, why in result.suppressed} == {"past"}
     assert _fires(STIFF_NECK, sure=False) == []  # broken: never sure
+
+
+def test_the_bar_is_085():
+    """0.85 since rules 2027.01.05 (chosen on blind back-tests, docs/safety.md): a reading of
+    0.87 overrules the past word. Broken input: the first bar, 0.90, lets it through."""
+    turns = [standardized(STIFF_NECK)]
+
+    def escalated(clf) -> bool:
+        result = _read(RULES, turns, clf)
+        assert not result.triggered
+        result.classifier_score = 0.87
+        return _escalate_when_sure(RULES, turns, result, clf).triggered
+
+    assert escalated(CLF)
+    assert not escalated(replace(CLF, confident=0.90))
 
 
 def test_an_idiom_the_rules_recognise_is_not_overruled():
