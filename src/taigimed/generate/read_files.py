@@ -80,9 +80,12 @@ FILES: list[tuple[Path, str]] = [
     # Judged blind once each with the sure readings (2026-12-07), read since.
     (_SAFETY_EVAL / "triage_heldout_v39.jsonl", "triage"),
     (_SAFETY_EVAL / "triage_heldout_v40.jsonl", "triage"),
-    # v41-v44 (in eval/ as regression sets) judged the last state of 2026-12-07 and are kept
-    # out of training until a new blind file can judge the classifier retrained with them:
-    # retraining moves its thresholds (docs/safety.md "What the rules cannot tell").
+    # Judged blind once each (2026-12-07), read since rules 2027.01.05 with the sure bar at
+    # 0.85; the classifier retrained with them was judged on new blind files (v45-v47).
+    (_SAFETY_EVAL / "triage_heldout_v41.jsonl", "triage"),
+    (_SAFETY_EVAL / "triage_heldout_v42.jsonl", "triage"),
+    (_SAFETY_EVAL / "triage_heldout_v43.jsonl", "triage"),
+    (_SAFETY_EVAL / "triage_heldout_v44.jsonl", "triage"),
     (_SAFETY_EVAL / "everyday_heldout_v3.jsonl", "everyday"),
     (_SAFETY_EVAL / "everyday_heldout_v4.jsonl", "everyday"),
     (_SETS / "knowledge_questions_dev.jsonl", "everyday"),
