@@ -80,12 +80,15 @@ FILES: list[tuple[Path, str]] = [
     # Judged blind once each with the sure readings (2026-12-07), read since.
     (_SAFETY_EVAL / "triage_heldout_v39.jsonl", "triage"),
     (_SAFETY_EVAL / "triage_heldout_v40.jsonl", "triage"),
-    # Judged blind once each (2026-12-07), read since rules 2027.01.05 with the sure bar at
+    # Judged blind once each (2026-12-07), read since rules 2027.01.06 with the sure bar at
     # 0.85; the classifier retrained with them was judged on new blind files (v45-v47).
     (_SAFETY_EVAL / "triage_heldout_v41.jsonl", "triage"),
     (_SAFETY_EVAL / "triage_heldout_v42.jsonl", "triage"),
     (_SAFETY_EVAL / "triage_heldout_v43.jsonl", "triage"),
     (_SAFETY_EVAL / "triage_heldout_v44.jsonl", "triage"),
+    # v45-v47 (judged blind at rules 2027.01.06, in eval/ as regression sets) are not read:
+    # retrained with them the classifier's threshold moved 0.73 -> 0.74, and on the files
+    # already read it lost one emergency and raised one false alarm (docs/safety.md).
     (_SAFETY_EVAL / "everyday_heldout_v3.jsonl", "everyday"),
     (_SAFETY_EVAL / "everyday_heldout_v4.jsonl", "everyday"),
     (_SETS / "knowledge_questions_dev.jsonl", "everyday"),

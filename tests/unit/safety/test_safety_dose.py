@@ -78,7 +78,9 @@ def test_dose_question_needs_a_medicine_and_an_amount():
     assert ask("血壓藥忘記吃，下一餐可以吃兩倍嗎？")
     assert ask("An-bîn-io̍h ē-tàng thîng tsi̍t-kang bô?")
     assert ask("普拿疼會當一擺食兩粒無？")  # asking with the amount itself
-    assert not ask("血壓藥要飯前還是飯後吃？")  # timing, not amount: the model may answer
+    # Before or after a meal depends on the medicine: the pharmacist answers (2027.01.07).
+    assert ask("血壓藥要飯前還是飯後吃？")
+    assert not ask("血壓藥要去哪裡領？")  # where to collect it is no dosing question
     assert not ask("阮孫仔規罐糖仔食了矣")  # kui (規, whole) is not kuí (幾, how many)
     assert not ask("一工愛啉幾杯水？")  # an amount, but no medicine
     # A unit only medicines use needs no medicine name (names are endless) ...

@@ -53,7 +53,9 @@ def test_these_two_days_is_now(tmp_path):
     )
     assert "acute_abdomen" in _fires(message)
     broken = replaced(tmp_path, ", tsit nn̄g kang, 這兩工, tsit kuí kang, 這幾工")
-    assert _fires(message, rules=broken) == []
+    # Judged without the sure reading, which at 0.85 takes the swollen belly for an
+    # emergency whatever the rule words say.
+    assert _fires(message, rules=broken, sure=False) == []
 
 
 def test_signs_told_in_toneless_words_and_english(tmp_path):
