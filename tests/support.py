@@ -226,6 +226,19 @@ def rules_replaced(tmp_path: Path, old: str, new: str = ""):
     return rules_from(tmp_path, text.replace(old, new, 1))
 
 
+def rules_removed(tmp_path: Path, *olds: str):
+    """The shipped rule file with each of ``olds`` (each must stand in it) taken out once,
+    in turn: a broken input that removes a round's words from several lists."""
+    from taigimed.safety.rules import DEFAULT_RULES
+
+    text = DEFAULT_RULES.read_text(encoding="utf-8")
+    for old in olds:
+        if old not in text:
+            raise AssertionError(f"{old!r} is not in the rule file")
+        text = text.replace(old, "", 1)
+    return rules_from(tmp_path, text)
+
+
 def rule_hits(rules, text: str) -> list[str]:
     """The categories the rules alone fire on one message typed as a user would."""
     from taigimed.safety.conversation import standardized

@@ -7,19 +7,9 @@ sentences; each check comes with a broken input that makes it fail."""
 from __future__ import annotations
 
 import pytest
-from rounds import TEXT, redirected
+from rounds import redirected
 
-from support import rules_from
-
-
-def _without(tmp_path, *olds: str):
-    """The shipped rule file with each of ``olds`` (which must stand in it) taken out."""
-    text = TEXT
-    for old in olds:
-        assert old in text, old
-        text = text.replace(old, "", 1)
-    return rules_from(tmp_path, text)
-
+from support import rules_removed as _without
 
 MEALS = [
     "阿嬤的胃藥是飯前還是飯後吃？",
