@@ -139,6 +139,13 @@ class _Linear:
 # 0.82 and below, three Sinica sentences the builder reads as everyday (each in three
 # spellings) became alarms.
 CONFIDENT = 0.85
+# The score under which the reading is sure a message is NOT an emergency: a dosing question
+# whose words the rules took for one (血糖偏低 七十出頭 睡前那顆降血糖藥還要照吃嗎, a pill that
+# sticks in the throat asked to be crushed) goes to the pharmacist (safety/conversation.py,
+# step 6). On the blind files no rule read kept these apart: their scores ran 0.0001–0.09,
+# while every emergency asked as a dosing question scored 0.13 or more (0.83 or more on the
+# files the reading never read).
+CLEAR = 0.05
 
 # Since the seventh round the syllable reading judges romanised statements too, not only
 # questions (docs/safety.md); benchmarks turn it off to measure what it adds.
@@ -220,6 +227,8 @@ class TriageClassifier:
     everyday: EverydayCheck | None = None
     # The score at which the reading overrules the rules' scope (see CONFIDENT).
     confident: float = CONFIDENT
+    # The score under which it is sure the message is no emergency (see CLEAR).
+    clear_below: float = CLEAR
 
     def score(self, standardised: str, variants: dict[str, str] | None = None) -> float:
         """P(emergency) for one standardised message."""
@@ -232,6 +241,10 @@ class TriageClassifier:
     def sure(self, score: float) -> bool:
         """Is the reading sure enough to overrule the rules' scope (:data:`CONFIDENT`)?"""
         return score >= max(self.confident, self.threshold)
+
+    def clear(self, score: float) -> bool:
+        """Is the reading sure the message is no emergency (:data:`CLEAR`)?"""
+        return score < self.clear_below
 
     def agrees(self, standardised: str, variants: dict[str, str] | None = None) -> bool:
         """Do the second readings agree that the message is an emergency: the syllable one on

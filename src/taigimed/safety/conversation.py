@@ -23,10 +23,15 @@ are never evidence (they repeat the user's words, and an emergency notice would 
    last turn completes it.
 5. A condition's name in an earlier turn is the background of a dosing question in the
    last (中風了後藥仔吞袂落 … 會使磨粉無?); a symptom told beside it still fires.
-6. **When unsure, escalate**: a last turn the classifier is sure of
-   (:data:`classifier.CONFIDENT`) fires whatever scope steps 1–5 gave its words, unless the
+6. **A dosing question is the pharmacist's** when the rules took its words for an
+   emergency and the classifier is sure it is none (:data:`classifier.CLEAR`, on the last
+   turn and on the turns joined): the medicine's purpose (降血糖藥 with 血糖偏低) or a
+   trouble asked about (a pill that sticks, to be crushed). Never for suicide words.
+7. **When unsure, escalate**: a last turn the classifier is sure of
+   (:data:`classifier.CONFIDENT`) fires whatever scope steps 1–6 gave its words, unless the
    rules recognised an idiom in it, the second readings disagree
-   (:meth:`TriageClassifier.agrees`) or it is a dosing question.
+   (:meth:`TriageClassifier.agrees`) or it is a dosing question — each exception judged
+   on the clauses it was seen in: the rest of the turn is read without them.
 
 Anything else escalates, as in the single-message rules.
 """
@@ -245,11 +250,45 @@ def assess_conversation(
     """The emergency decision for the last of ``turns`` (standardised user turns, oldest
     first), reading the ones before it as described in the module docstring."""
     turns = list(turns)[-limit:]
-    return _escalate_when_sure(rules, turns, _read(rules, turns, classifier), classifier)
+    result = _for_the_pharmacist(rules, turns, _read(rules, turns, classifier), classifier)
+    return _escalate_when_sure(rules, turns, result, classifier)
+
+
+# Categories a dosing question never takes from the rules: pills counted for an overdose
+# (安眠藥吃幾顆會死) are asked as an amount.
+NOT_FOR_THE_PHARMACIST = frozenset({"suicide"})
+
+
+def _for_the_pharmacist(rules: RuleSet, turns: list[str], result: TriageResult, classifier):
+    """Step 6 of the module docstring: a dosing question that asks (the rules' reading,
+    the medicine perhaps named in an earlier turn) whose words the rules took for an
+    emergency goes to the pharmacist when the classifier is sure it is none
+    (:meth:`TriageClassifier.clear`), on the last turn and on the user turns joined. The
+    rule words were the medicine's purpose or a trouble it is asked about (血糖藥 with
+    偏低, a pill that sticks asked to be crushed, *bô teh tshuán* said beside an inhaler);
+    an emergency asked as a question (阿公吃了整排安眠藥，要吐出來嗎?) reads high."""
+    if (
+        classifier is None
+        or not result.hits
+        or result.classifier_score is None
+        or not classifier.clear(result.classifier_score)
+        or any(h.category in NOT_FOR_THE_PHARMACIST for h in result.hits)
+        or not asks_something(rules, turns[-1], mark=True)
+        or not is_dose_conversation(rules, turns, ways=True)
+    ):
+        return result
+    if len(turns) > 1 and not classifier.clear(
+        classifier.score(hear(rules, "。".join(turns)), rules.variants)
+    ):
+        return result
+    result.suppressed.extend((h, "dosing") for h in result.hits)
+    result.hits = []
+    result.classifier_fired = False
+    return result
 
 
 def _escalate_when_sure(rules: RuleSet, turns: list[str], result: TriageResult, classifier):
-    """When unsure, escalate (step 6 of the module docstring): a last turn the classifier is
+    """When unsure, escalate (step 7 of the module docstring): a last turn the classifier is
     sure of (classifier.CONFIDENT) is an emergency whatever scope the rules gave its words.
     The scope rules were each written for one look-alike; the blind files showed them also
     setting aside real emergencies told with a past word beside them (伊頂禮拜才出院 after
@@ -261,26 +300,56 @@ def _escalate_when_sure(rules: RuleSet, turns: list[str], result: TriageResult, 
     if (
         classifier is None
         or result.triggered
-        or result.idiom_seen
         or result.classifier_score is None
         or not classifier.sure(result.classifier_score)
         # The second readings still agree (a romanised sentence's letters run high).
         or not classifier.agrees(hear(rules, turns[-1]), rules.variants)
-        or (is_dose_question(rules, turns[-1], ways=False) and asks_something(rules, turns[-1]))
     ):
         return result
+    last = turns[-1]
+    if result.idiom_seen or _dosing(rules, last):
+        # The exceptions hold for the clauses they were seen in: the rest of the turn must
+        # still be sure on its own (阿爸一直 tshuán，嘴唇 tsi-tsi after 排隊排到 beh 死).
+        rest = _rest(rules, last)
+        if rest is None:
+            return result
+        heard = hear(rules, rest)
+        if not (
+            classifier.sure(classifier.score(heard, rules.variants))
+            and classifier.agrees(heard, rules.variants)
+            and not _dosing(rules, rest)
+        ):
+            return result
     result.classifier_fired = result.sure = True
     return result
 
 
+def _dosing(rules: RuleSet, text: str) -> bool:
+    """A recognised dosing question that asks (not a way of taking it: see is_dose_question)."""
+    return is_dose_question(rules, text, ways=False) and asks_something(rules, text)
+
+
+def _rest(rules: RuleSet, text: str) -> str | None:
+    """The turn without the clauses the sure step's exceptions were seen in, or None when
+    nothing is left or no clause was (an idiom across clauses). An idiom colours the scene
+    told up to it and the clause after it (阮孫仔食麻辣鍋 薟甲講欲死矣 喙親像火咧燒; gún sun-á
+    o̍h kóng-uē … guá tshiò kah tshuán bē kuè-lâi): what is left is the news told after
+    that (排隊排到 beh 死 … 轉來了後 阿爸一直 tshuán). A dosing question's clauses that name a
+    medicine go (除草劑倒了一半，嘴巴都是那個藥水的味道: the poison is left)."""
+    clauses = [c.text for c in heard_clauses(rules, HAN_SPACE.sub("，", text))]
+    away: set[int] = set()
+    idioms = [i for i, c in enumerate(clauses) if triage(rules, c).idiom_seen]
+    if idioms:
+        away |= set(range(idioms[-1] + 2))
+    if _dosing(rules, text):
+        away |= {i for i, c in enumerate(clauses) if names_medicine(rules, c)}
+    rest = [c for i, c in enumerate(clauses) if i not in away]
+    return "，".join(rest) if away and rest else None
+
+
 def _read(rules: RuleSet, turns: list[str], classifier) -> TriageResult:
     result = assess(rules, turns[-1], classifier)
-    if (
-        result.classifier_fired
-        and not result.hits
-        and is_dose_question(rules, turns[-1], ways=False)
-        and asks_something(rules, turns[-1])
-    ):
+    if result.classifier_fired and not result.hits and _dosing(rules, turns[-1]):
         # A recognised dosing question (小孩可以喝大人的藥水嗎?) goes to the pharmacist
         # reply; the classifier alone does not turn it into an emergency. A turn that asks
         # nothing is no question (…kâm tsi̍t lia̍p sim-tsōng io̍h mā bô-hāu, í-king

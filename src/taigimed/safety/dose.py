@@ -196,10 +196,15 @@ def _about(m: re.Match) -> str:
     return m.group(1) + "多" if m.group(1) else m.group(2) + "guā"
 
 
-def asks_something(rules: RuleSet, text: str) -> bool:
-    """Does the standardised ``text`` ask anything: a question mark or particle, kám, a
-    clause ending on bô, or a question word (``cues.asking``)? A carer telling what she sees
-    (…kâm tsi̍t lia̍p sim-tsōng io̍h mā bô-hāu) names a pill and a number and asks nothing."""
+def asks_something(rules: RuleSet, text: str, mark: bool = False) -> bool:
+    """Does the standardised ``text`` ask anything: a question particle, kám, a clause
+    ending on bô, or a question word (``cues.asking``)? A carer telling what she sees
+    (…kâm tsi̍t lia̍p sim-tsōng io̍h mā bô-hāu) names a pill and a number and asks nothing.
+    With ``mark``, a question mark asks too (the clauses hold no punctuation): not for the
+    learned dosing reading, where it sent 吃雞蛋一天可以吃幾顆？ to the pharmacist and no
+    more dosing question in any file of eval/."""
+    if mark and _MARK.search(text):
+        return True
     clauses = heard_clauses(rules, hear(rules, text))
     return any(_QUESTION.search(c.text) for c in clauses) or (
         rules.asking is not None and has_cue(clauses, rules.asking)
@@ -263,13 +268,14 @@ _ASKS = re.compile(
     r"[嗎吗呢否]|可不可|能不能|要不要|會不會|敢|\b(?:b[oô]|kám|kam|kiám|kiam)\b|[?？]$",
     re.IGNORECASE,
 )
-# A question by its form: a mark, a particle, kám, or bô / --bô closing the clause.
+# A question by its form: a particle, kám, or bô / --bô closing the clause.
 _QUESTION = re.compile(
-    r"[?？嗎吗呢]|可不可|能不能|要不要|會不會|是不是|是否|有沒有|對不對|好不好|敢"
+    r"[嗎吗呢]|可不可|能不能|要不要|會不會|是不是|是否|有沒有|對不對|好不好|敢"
     r"|(?<![\w-])(?:kám|kam|kiám|kiam)(?![\w-])"  # not kám-kak (feeling)
     r"|(?:\s|--|^)b[oô]\s*[.。!！~]*$",
     re.IGNORECASE,
 )
+_MARK = re.compile(r"[?？]")
 _LATIN = re.compile(r"[A-Za-z]")
 
 

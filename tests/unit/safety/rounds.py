@@ -15,10 +15,12 @@ from taigimed.safety.rules import DEFAULT_RULES, load_rules
 
 RULES = load_rules()
 CLF = load_classifier()
-# The classifier never sure (classifier.CONFIDENT): a broken rule file is then judged by the
-# rules and the classifier at its plain threshold, as before the sure reading (2026-12-07),
-# which catches some emergencies whatever a rule word says.
-UNSURE = replace(CLF, confident=math.inf)
+# The classifier never sure either way (classifier.CONFIDENT, classifier.CLEAR): a broken rule
+# file is then judged by the rules and the classifier at its plain threshold, as before the
+# sure reading (2026-12-07), which catches some emergencies whatever a rule word says, and
+# before a dosing question the classifier clears went to the pharmacist (conversation.py
+# step 6), which sets aside some rule words whatever the scope words say.
+UNSURE = replace(CLF, confident=math.inf, clear_below=0.0)
 TEXT = DEFAULT_RULES.read_text(encoding="utf-8")
 
 

@@ -108,8 +108,9 @@ def test_a_wedding_and_powder_poured_are_look_alikes(tmp_path):
     assert "hypoglycaemia" not in _fires(wedding)
     assert "unconscious" not in _fires(powder)
     no_wedding = replaced(tmp_path, LOOKALIKES, ", ka hun tò, 共粉倒")
-    assert "hypoglycaemia" in _fires(wedding, rules=no_wedding)
-    assert "unconscious" in _fires(powder, rules=replaced(tmp_path, LOOKALIKES, ", kiat-hun, 結婚"))
+    assert "hypoglycaemia" in _fires(wedding, rules=no_wedding, sure=False)
+    no_powder = replaced(tmp_path, LOOKALIKES, ", kiat-hun, 結婚")
+    assert "unconscious" in _fires(powder, rules=no_powder, sure=False)
 
 
 def test_dosing_words_of_this_round(tmp_path):

@@ -182,7 +182,9 @@ def test_dao_before_a_direction_is_pour_not_faint():
     assert _decide("阿嬤把藥粉倒進杯子以後突然昏倒").triggered
     # Broken input: without the look-alike expressions 粉倒 reads hūn-tó again.
     broken = dataclasses.replace(RULES, lookalike_re=((), ()))
-    assert _decide(pour, rules=broken).triggered
+    # (Judged with the classifier never clear: conversation.py step 6 would send the
+    # capsule question to the pharmacist whatever the rules read.)
+    assert _decide(pour, rules=broken, clf=dataclasses.replace(CLF, clear_below=0.0)).triggered
 
 
 def test_lexicon_gaps_of_the_fifth_round(tmp_path):

@@ -47,7 +47,8 @@ def test_a_fear_of_what_a_meal_will_do_is_a_worry(tmp_path):
         "Kiann tsia̍h liáu hueh-thn̂g kàng siunn kē."
     )
     assert _fires(asks) == []
-    assert _fires(asks, rules=replaced(tmp_path, ", kiann tsia̍h liáu, 驚食了, kiann tsia̍h--liáu"))
+    broken = replaced(tmp_path, ", kiann tsia̍h liáu, 驚食了, kiann tsia̍h--liáu")
+    assert _fires(asks, rules=broken, sure=False)
 
 
 def test_one_day_in_english_is_some_day(tmp_path):
