@@ -245,12 +245,20 @@ def _asks_aftercare(rules: RuleSet, text: str) -> bool:
 
 
 def assess_conversation(
-    rules: RuleSet, turns: Sequence[str], classifier=None, limit: int = CONTEXT_TURNS
+    rules: RuleSet,
+    turns: Sequence[str],
+    classifier=None,
+    limit: int = CONTEXT_TURNS,
+    pharmacist: bool = True,
 ) -> TriageResult:
     """The emergency decision for the last of ``turns`` (standardised user turns, oldest
-    first), reading the ones before it as described in the module docstring."""
+    first), reading the ones before it as described in the module docstring. Without
+    ``pharmacist`` (a deployment with no dosing redirect) step 6 is left out: the rule
+    words it would set aside go to nobody else."""
     turns = list(turns)[-limit:]
-    result = _for_the_pharmacist(rules, turns, _read(rules, turns, classifier), classifier)
+    result = _read(rules, turns, classifier)
+    if pharmacist:
+        result = _for_the_pharmacist(rules, turns, result, classifier)
     return _escalate_when_sure(rules, turns, result, classifier)
 
 

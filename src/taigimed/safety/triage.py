@@ -61,8 +61,8 @@ class Hit:
 class TriageResult:
     hits: list[Hit] = field(default_factory=list)
     # (hit, "negation" | "past" | "hearsay" | "general" | "worry" | "lifelong" | "idiom" |
-    # "lookalike"
-    #  | "resolved" | "aftercare" | "story")
+    # "lookalike" | "resolved" | "aftercare" | "story" | "dosing": a dosing question the
+    # classifier cleared, safety/conversation.py step 6)
     suppressed: list[tuple[Hit, str]] = field(default_factory=list)
     # The learned second opinion, when one ran: P(emergency) and whether it fired.
     classifier_score: float | None = None

@@ -118,3 +118,24 @@ def test_a_medicine_named_beside_a_poisoning_does_not_hold_it_back(monkeypatch):
     # Broken: the exceptions judged on the whole turn again (nothing left over).
     monkeypatch.setattr(conversation, "_rest", lambda rules, text: None)
     assert not _assess(INSECTICIDE).triggered
+
+
+def test_without_the_dosing_redirect_the_rules_keep_their_words():
+    """A deployment with dose_questions off has no pharmacist reply: step 6 is left out."""
+    from taigimed.safety.config import SafetyConfig
+    from taigimed.serve.hooks import TurnContext
+    from taigimed.serve.safety_layer import safety_hooks
+
+    def reply_kind(**cfg) -> str | None:
+        hooks = safety_hooks(SafetyConfig(**cfg))
+        text = standardized(LOW_SUGAR)
+        ctx = TurnContext("r", "s", [{"role": "user", "content": text}], LOW_SUGAR)
+        ctx.meta["script"] = "taigi_han"
+        for hook in hooks.pre_model:
+            reply = hook(ctx)
+            if reply is not None:
+                return reply.kind
+        return None
+
+    assert reply_kind() == "dose_question"
+    assert reply_kind(dose_questions=False) == "red_flag"
