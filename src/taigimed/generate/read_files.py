@@ -86,9 +86,26 @@ FILES: list[tuple[Path, str]] = [
     (_SAFETY_EVAL / "triage_heldout_v42.jsonl", "triage"),
     (_SAFETY_EVAL / "triage_heldout_v43.jsonl", "triage"),
     (_SAFETY_EVAL / "triage_heldout_v44.jsonl", "triage"),
-    # v45-v47 (judged blind at rules 2027.01.06, in eval/ as regression sets) are not read:
-    # retrained with them the classifier's threshold moved 0.73 -> 0.74, and on the files
-    # already read it lost one emergency and raised one false alarm (docs/safety.md).
+    # Judged blind once each (2026-12-07), read since rules 2027.01.09. A forward test
+    # decided it: both readings built with v45-v53 as well scored v54-v59, which neither
+    # had read, with the same emergencies (860 of 864), four false alarms fewer (58 -> 54)
+    # and one dosing question more (docs/safety.md). Reading v45-v47 alone had been judged
+    # on the files already read, and turned down.
+    (_SAFETY_EVAL / "triage_heldout_v45.jsonl", "triage"),
+    (_SAFETY_EVAL / "triage_heldout_v46.jsonl", "triage"),
+    (_SAFETY_EVAL / "triage_heldout_v47.jsonl", "triage"),
+    (_SAFETY_EVAL / "triage_heldout_v48.jsonl", "triage"),
+    (_SAFETY_EVAL / "triage_heldout_v49.jsonl", "triage"),
+    (_SAFETY_EVAL / "triage_heldout_v50.jsonl", "triage"),
+    (_SAFETY_EVAL / "triage_heldout_v51.jsonl", "triage"),
+    (_SAFETY_EVAL / "triage_heldout_v52.jsonl", "triage"),
+    (_SAFETY_EVAL / "triage_heldout_v53.jsonl", "triage"),
+    (_SAFETY_EVAL / "triage_heldout_v54.jsonl", "triage"),
+    (_SAFETY_EVAL / "triage_heldout_v55.jsonl", "triage"),
+    (_SAFETY_EVAL / "triage_heldout_v56.jsonl", "triage"),
+    (_SAFETY_EVAL / "triage_heldout_v57.jsonl", "triage"),
+    (_SAFETY_EVAL / "triage_heldout_v58.jsonl", "triage"),
+    (_SAFETY_EVAL / "triage_heldout_v59.jsonl", "triage"),
     (_SAFETY_EVAL / "everyday_heldout_v3.jsonl", "everyday"),
     (_SAFETY_EVAL / "everyday_heldout_v4.jsonl", "everyday"),
     (_SETS / "knowledge_questions_dev.jsonl", "everyday"),

@@ -27,8 +27,14 @@ are never evidence (they repeat the user's words, and an emergency notice would 
    emergency and the classifier is sure it is none (:data:`classifier.CLEAR`, on the last
    turn and on the turns joined): the medicine's purpose (降血糖藥 with 血糖偏低) or a
    trouble asked about (a pill that sticks, to be crushed). Never for suicide words.
-7. **When unsure, escalate**: a last turn the classifier is sure of
-   (:data:`classifier.CONFIDENT`) fires whatever scope steps 1–6 gave its words, unless the
+7. **A scope word and a sure "no"**: rule words do not fire when a scope word stands in
+   their clause (a worry, a habit, news, an earlier day, learning first aid:
+   :data:`CLEARING_SCOPE`) and the classifier is sure there is no emergency
+   (:data:`classifier.CLEAR`, on the last turn and on the turns joined): the rules saw the
+   scope but did not reach the hit with it (我足驚家己是毋是欲中風, 阿伯上禮拜中風住院). Never
+   for suicide words.
+8. **When unsure, escalate**: a last turn the classifier is sure of
+   (:data:`classifier.CONFIDENT`) fires whatever scope steps 1–7 gave its words, unless the
    rules recognised an idiom in it, the second readings disagree
    (:meth:`TriageClassifier.agrees`) or it is a dosing question — each exception judged
    on the clauses it was seen in: the rest of the turn is read without them.
@@ -192,12 +198,27 @@ def _everyday_disagrees(rules: RuleSet, text: str, classifier) -> bool:
 
 def _worse_now(rules: RuleSet, text: str) -> bool:
     """A last turn that tells of now (now, onset or ongoing words), asks nothing and says
-    nothing is over (吐出來了，現在可以正常講話，之後要注意什麼 is settled)."""
-    if asks(text) or _has(rules, text, rules.asking) or is_inquiry(rules, text):
+    nothing is over (吐出來了，現在可以正常講話，之後要注意什麼 is settled). A question put
+    to the patient and answered (問伊遮是佗位，伊講毋知) is told, not asked."""
+    own = _without_reported_questions(rules, text)
+    if asks(text) or _has(rules, own, rules.asking) or is_inquiry(rules, own):
         return False
     if _resolved(rules, text):
         return False
     return any(_has(rules, text, c) for c in (rules.now, rules.onset, rules.ongoing))
+
+
+def _without_reported_questions(rules: RuleSet, text: str) -> str:
+    """``text`` less its clauses that tell a question put to the patient and the answer
+    (``cues.reported_question`` with ``cues.answered``: *mn̄g i tsia sī tó-uī i kóng m̄
+    tsai*, 問他這是哪裡他說不知道), the way carers tell confusion."""
+    if rules.reported_question is None or rules.answered is None:
+        return text
+    clauses = heard_clauses(rules, text)
+    told = [has_cue([c], rules.reported_question) and has_cue([c], rules.answered) for c in clauses]
+    if not any(told):
+        return text
+    return "，".join(c.text for c, t in zip(clauses, told, strict=True) if not t)
 
 
 def _lesson(rules: RuleSet, text: str) -> bool:
@@ -259,6 +280,7 @@ def assess_conversation(
     result = _read(rules, turns, classifier)
     if pharmacist:
         result = _for_the_pharmacist(rules, turns, result, classifier)
+    result = _clear_of_emergency(rules, turns, result, classifier)
     return _escalate_when_sure(rules, turns, result, classifier)
 
 
@@ -295,6 +317,71 @@ def _for_the_pharmacist(rules: RuleSet, turns: list[str], result: TriageResult, 
     return result
 
 
+def _clears(rules: RuleSet, turns: list[str], score: float, classifier) -> bool:
+    """Is the classifier sure there is no emergency in the last turn (``score``) and, for a
+    conversation, in the user turns joined?"""
+    if not classifier.clear(score):
+        return False
+    return len(turns) == 1 or classifier.clear(
+        classifier.score(hear(rules, "。".join(turns)), rules.variants)
+    )
+
+
+# The scope words that, told in a hit's clause, let a sure "no emergency" set rule hits
+# aside (step 7): a worry, a habit, news or hearsay, an earlier day, learning
+# first aid, a supposition, a joke … — the rules saw them but did not apply them to the
+# hit. Not a general question word, a stranger or a suspicion (好像): 我爸中風了，要注意什麼,
+# 看到有人倒在路邊不動，要先打119還是先CPR？ and 我爸好像中風，要看哪一科 score under
+# classifier.CLEAR and are emergencies (the conversation tuning file).
+CLEARING_SCOPE = (
+    "worry",
+    "habitual",
+    "hearsay",
+    "earlier_day",
+    "lifelong",
+    "someday",
+    "suppose",
+    "prevent",
+    "imagined",
+    "learning",
+    "distinguish",
+    "generic",
+    "joking",
+    "jest",
+    "moved",
+)
+
+
+def _scoped(rules: RuleSet, clause: str) -> bool:
+    """Does a hit's clause hold a scope word of :data:`CLEARING_SCOPE`?"""
+    return any(_has(rules, clause, getattr(rules, name)) for name in CLEARING_SCOPE)
+
+
+def _clear_of_emergency(rules: RuleSet, turns: list[str], result: TriageResult, classifier):
+    """Step 7 of the module docstring: rule hits are set aside when each one's clause holds a
+    scope word (:data:`CLEARING_SCOPE`) and the classifier is sure there is no emergency
+    (:meth:`TriageClassifier.clear`, on the last turn and on the turns joined) — the rules
+    saw the worry or the news but did not reach the hit with it (我逐暗攏驚心臟會忽然停去,
+    *kiann beh tiòng-hong*). Not a scope word in another turn (我爸胸痛 … 以後要怎麼預防心臟病?
+    fires). Measured before it existed, on fifteen blind files the classifier had never
+    read (v45-v59): no emergency the rules fired on scored under 0.52 on both readings; 14
+    of the 134 false alarms had a scope word in the hit's clause and scored under CLEAR on
+    both. Never for suicide words (the 1925 reply is never withheld)."""
+    if (
+        classifier is None
+        or not result.hits
+        or result.classifier_score is None
+        or any(h.category in NOT_FOR_THE_PHARMACIST for h in result.hits)
+        or not _clears(rules, turns, result.classifier_score, classifier)
+        or not all(_scoped(rules, h.clause) for h in result.hits)
+    ):
+        return result
+    result.suppressed.extend((h, "clear") for h in result.hits)
+    result.hits = []
+    result.classifier_fired = False
+    return result
+
+
 def _escalate_when_sure(rules: RuleSet, turns: list[str], result: TriageResult, classifier):
     """When unsure, escalate (step 7 of the module docstring): a last turn the classifier is
     sure of (classifier.CONFIDENT) is an emergency whatever scope the rules gave its words.
@@ -315,12 +402,12 @@ def _escalate_when_sure(rules: RuleSet, turns: list[str], result: TriageResult, 
     ):
         return result
     last = turns[-1]
-    if result.idiom_seen or _dosing(rules, last):
-        # The exceptions hold for the clauses they were seen in: the rest of the turn must
-        # still be sure on its own (阿爸一直 tshuán，嘴唇 tsi-tsi after 排隊排到 beh 死).
-        rest = _rest(rules, last)
-        if rest is None:
-            return result
+    # The exceptions hold for the clauses they were seen in: the rest of the turn must still
+    # be sure on its own (阿爸一直 tshuán，嘴唇 tsi-tsi after 排隊排到 beh 死).
+    rest = _rest(rules, last, result.idiom_seen)
+    if rest is None:
+        return result
+    if rest != last:
         heard = hear(rules, rest)
         if not (
             classifier.sure(classifier.score(heard, rules.variants))
@@ -337,22 +424,37 @@ def _dosing(rules: RuleSet, text: str) -> bool:
     return is_dose_question(rules, text, ways=False) and asks_something(rules, text)
 
 
-def _rest(rules: RuleSet, text: str) -> str | None:
-    """The turn without the clauses the sure step's exceptions were seen in, or None when
-    nothing is left or no clause was (an idiom across clauses). An idiom colours the scene
-    told up to it and the clause after it (阮孫仔食麻辣鍋 薟甲講欲死矣 喙親像火咧燒; gún sun-á
-    o̍h kóng-uē … guá tshiò kah tshuán bē kuè-lâi): what is left is the news told after
-    that (排隊排到 beh 死 … 轉來了後 阿爸一直 tshuán). A dosing question's clauses that name a
-    medicine go (除草劑倒了一半，嘴巴都是那個藥水的味道: the poison is left)."""
+def _rest(rules: RuleSet, text: str, idiom_seen: bool) -> str | None:
+    """The turn without the clauses the sure step's exceptions were seen in: ``text`` itself
+    when there were none, None when nothing is left or no clause held the idiom (one across
+    clauses). An idiom colours the scene told up to it and the clause after it (阮孫仔食麻辣鍋
+    薟甲講欲死矣 喙親像火咧燒; gún sun-á o̍h kóng-uē … guá tshiò kah tshuán bē kuè-lâi): what is
+    left is the news told after that (排隊排到 beh 死 … 轉來了後 阿爸一直 tshuán). Only an
+    idiom that holds harm counts (:func:`_harm_in_idiom`): 一直哭到快沒聲音 after a scald is
+    a degree told of the child, not the hyperbole that made the reading sure. A dosing
+    question's clauses that name a medicine go (除草劑倒了一半，嘴巴都是那個藥水的味道: the
+    poison is left)."""
     clauses = [c.text for c in heard_clauses(rules, HAN_SPACE.sub("，", text))]
-    away: set[int] = set()
-    idioms = [i for i, c in enumerate(clauses) if triage(rules, c).idiom_seen]
-    if idioms:
-        away |= set(range(idioms[-1] + 2))
-    if _dosing(rules, text):
+    read = [triage(rules, c) if idiom_seen else None for c in clauses]
+    seen = [i for i, r in enumerate(read) if r is not None and r.idiom_seen]
+    if idiom_seen and not seen:
+        return None
+    idioms = [i for i in seen if _harm_in_idiom(rules, clauses[i], read[i])]
+    dosing = _dosing(rules, text)
+    if not idioms and not dosing:
+        return text
+    away: set[int] = set(range(idioms[-1] + 2)) if idioms else set()
+    if dosing:
         away |= {i for i, c in enumerate(clauses) if names_medicine(rules, c)}
     rest = [c for i, c in enumerate(clauses) if i not in away]
     return "，".join(rest) if away and rest else None
+
+
+def _harm_in_idiom(rules: RuleSet, clause: str, read: TriageResult) -> bool:
+    """Does an idiom's clause hold harm: a rule hit the idiom set aside (笑甲欲死), or a word
+    of harm (``cues.alarm``: *khì kah thâu-khak beh piak--khui*)? A degree told with none
+    (一直哭到快沒聲音, a scalded child) is no hyperbole of an emergency."""
+    return any(why == "idiom" for _, why in read.suppressed) or not tells_no_alarm(rules, clause)
 
 
 def _read(rules: RuleSet, turns: list[str], classifier) -> TriageResult:

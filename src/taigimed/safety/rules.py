@@ -287,6 +287,10 @@ class RuleSet:
     # The writer moved by a story (哭到衛生紙用了了, khuànn kah ba̍k-sái lâu): a viewer, like a
     # learner, is nobody the story happens to (safety/triage.py).
     moved: CueSet | None = None
+    # A question put to the patient, told with the answer (問伊遮是佗位，伊講毋知): not the
+    # writer asking (safety/conversation.py).
+    reported_question: CueSet | None = None
+    answered: CueSet | None = None
     # The writer turning to himself (我也, guá mā): a story's hearsay stops there.
     first_person: CueSet | None = None
     # An everyday health question, and words asking for help now (safety/inquiry.py).
@@ -535,6 +539,8 @@ def _load_rules(path: Path, mtime_ns: int) -> RuleSet:
                 "third_person",
                 "learning",
                 "moved",
+                "reported_question",
+                "answered",
                 "first_person",
                 "inquiry",
                 "urgent",

@@ -62,7 +62,8 @@ class TriageResult:
     hits: list[Hit] = field(default_factory=list)
     # (hit, "negation" | "past" | "hearsay" | "general" | "worry" | "lifelong" | "idiom" |
     # "lookalike" | "resolved" | "aftercare" | "story" | "dosing": a dosing question the
-    # classifier cleared, safety/conversation.py step 6)
+    # classifier cleared, safety/conversation.py step 6 | "clear": a scope word told and the
+    # classifier sure there is no emergency, step 7)
     suppressed: list[tuple[Hit, str]] = field(default_factory=list)
     # The learned second opinion, when one ran: P(emergency) and whether it fired.
     classifier_score: float | None = None

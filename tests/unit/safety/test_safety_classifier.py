@@ -122,9 +122,10 @@ def test_an_everyday_question_needs_the_everyday_reading_to_agree(tmp_path):
 
     rules = rules_in_effect()
     # Since the sixth round the letters, trained on real writing too, no longer fire on this
-    # question (0.45 against 0.58; rebuilt for rules 2026.12.13, 0.32 against 0.60): lowered
-    # to 0.30 they do, and the gate is what is tested.
-    clf = dataclasses.replace(classifier_for(rules), threshold=0.30)
+    # question (0.45 against 0.58; rebuilt for rules 2026.12.13, 0.32 against 0.60; 0.21
+    # since v45-v59 were read, rules 2027.01.09): lowered to 0.20 they do, and the gate is
+    # what is tested.
+    clf = dataclasses.replace(classifier_for(rules), threshold=0.20)
     assert clf.everyday is not None
     # Mum stays at home all day and will not go out: how do I encourage her? (our wording)
     q = standardize_input("阮阿母規工攏佇厝內，毋出門，欲按怎鼓勵伊？")[0]
@@ -159,9 +160,9 @@ def test_a_romanised_everyday_question_needs_the_syllable_reading_to_agree(tmp_p
 
     rules = rules_in_effect()
     # Since the sixth round the letters, trained on real writing too, score this question
-    # 0.07 (0.04 since the fourteenth, 0.03 since the sixteenth, 0.018 since the twentieth):
-    # lowered to 0.01 they fire, and the gate is tested.
-    clf = dataclasses.replace(classifier_for(rules), threshold=0.01)
+    # 0.07 (0.04 since the fourteenth, 0.03 since the sixteenth, 0.018 since the twentieth,
+    # 0.009 since v45-v59 were read): lowered to 0.005 they fire, and the gate is tested.
+    clf = dataclasses.replace(classifier_for(rules), threshold=0.005)
     assert clf.syllables is not None
     # Grandma leaks urine when she coughs or sneezes: what to do? (a dev knowledge question)
     q = standardize_input(

@@ -12,6 +12,7 @@ import re
 import pytest
 
 from support import ws_turn
+from taigimed.safety import dose
 from taigimed.safety.config import SafetyConfig
 from taigimed.safety.conversation import assess_conversation, standardized
 from taigimed.safety.dose import (
@@ -53,9 +54,12 @@ def test_a_medicine_question_not_about_an_amount_stays_quiet(text):
     assert dose_path(RULES, [standardized(text)], READING) is None
 
 
-def test_without_a_medicine_named_the_reading_does_not_redirect():
+def test_without_a_medicine_named_the_reading_does_not_redirect(monkeypatch):
     assert READING.needs_medicine
     s = standardized("一工食三擺，毋過我一工干焦食兩頓，欲按怎食？")
+    # Sure of it since v45-v59 were read (dose.SURE: redirected with no medicine named).
+    assert dose_path(RULES, [s], READING) == "learned"
+    monkeypatch.setattr(dose, "SURE", 1.0)  # never sure: the medicine gate holds
     assert dose_path(RULES, [s], READING) is None
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from rounds import UNSURE
 
 from support import without_cues, without_ways
 from taigimed.safety.classifier import load_classifier
@@ -367,8 +368,8 @@ def broken_precision(tmp_path_factory):
     return load_rules(path)
 
 
-def _fires(turns, rules=RULES) -> bool:
-    return assess_conversation(rules, [standardize_input(t)[0] for t in turns], CLF).triggered
+def _fires(turns, rules=RULES, clf=CLF) -> bool:
+    return assess_conversation(rules, [standardize_input(t)[0] for t in turns], clf).triggered
 
 
 @pytest.mark.parametrize("kind", sorted(QUIET))
@@ -379,7 +380,8 @@ def test_general_phrasing_classes_stay_quiet(kind):
 @pytest.mark.parametrize("kind", sorted(QUIET))
 def test_without_this_rounds_precision_words_they_fire(kind, broken_precision):
     # Broken input: the rule file without the words and idiom alternatives above.
-    assert [c for c in QUIET[kind] if not _fires(c, broken_precision)] == []
+    # The classifier never sure "no" (step 7 of safety/conversation.py would clear some).
+    assert [c for c in QUIET[kind] if not _fires(c, broken_precision, UNSURE)] == []
 
 
 def test_their_look_alikes_still_fire():

@@ -70,7 +70,9 @@ SENT_HOME = (
 def test_sent_home_with_the_heart_fine_settles(tmp_path):
     assert _fires(*SENT_HOME) == []
     assert _fires(
-        *SENT_HOME, rules=replaced(tmp_path, " 心臟沒問題, 讓我們回家, 叫我們回家, 讓他回家,")
+        *SENT_HOME,
+        rules=replaced(tmp_path, " 心臟沒問題, 讓我們回家, 叫我們回家, 讓他回家,"),
+        sure=False,
     )
 
 
@@ -78,7 +80,7 @@ def test_where_first_aid_is_taught_is_a_lesson(monkeypatch):
     assert _fires("CPR 佗位有咧教？") == []
     assert "cardiac_arrest" in _fires("阮阿公這馬無喘氣，CPR 愛按怎做？")
     monkeypatch.setattr(conversation, "_lesson", lambda rules, text: False)
-    assert _fires("CPR 佗位有咧教？")
+    assert _fires("CPR 佗位有咧教？", sure=False)
 
 
 PILLS = (

@@ -30,8 +30,8 @@ def test_pills_hard_to_swallow_beside_how_to_take_them(monkeypatch):
     # A sign of distress still fires.
     assert "breathing" in _fires("阿嬤吞藥仔攏鯁著，這馬面紫紫，喘袂過來")
     monkeypatch.setattr(conversation, "_pill_trouble", lambda rules, hit, turns=(): False)
-    assert "choking" in _fires(*PILLS)
-    assert "choking" in _fires(single)
+    assert "choking" in _fires(*PILLS, sure=False)
+    assert "choking" in _fires(single, sure=False)
 
 
 def test_how_to_tell_two_things_apart(tmp_path):

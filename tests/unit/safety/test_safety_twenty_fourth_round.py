@@ -54,7 +54,7 @@ def test_a_fear_of_what_a_meal_will_do_is_a_worry(tmp_path):
 def test_one_day_in_english_is_some_day(tmp_path):
     worry = "我 always 驚阿爸 one day 會心臟病發作 伊膽固醇偏高 平常愛注意啥"
     assert _fires(worry) == []
-    assert _fires(worry, rules=replaced(tmp_path, ", one day, some day, someday"))
+    assert _fires(worry, rules=replaced(tmp_path, ", one day, some day, someday"), sure=False)
 
 
 def test_words_of_this_round(tmp_path):

@@ -35,6 +35,7 @@ def test_a_brand_names_the_medicine_for_the_learned_reading(monkeypatch):
     assert not _learned("阮阿母逐工去跳 Zumba 一擺跳一點鐘 按呢OK無")
     assert not dose.names_proper("Guá ê a-má tsia̍h-pá tō khùn")  # Taigi, capitalised
     monkeypatch.setattr(dose, "_PROPER_NAME", NEVER)
+    monkeypatch.setattr(dose, "SURE", 1.0)  # sure of it since v45-v59 were read
     assert not _learned(asks)
 
 
@@ -128,7 +129,7 @@ def test_words_of_this_round(tmp_path):
     # either, and the last turn reads as one (án-tsuánn tsiah, "how to eat", is in it).
     unwell = TEXT.replace(", tsiok tsing-sîn, 足精神", "").replace(", 按怎食, án-tsuánn tsia̍h", "")
     assert _fires(*well, rules=rules_from(tmp_path, unwell))
-    assert _fires(bill, rules=replaced(tmp_path, ", 心肝頭強欲停矣"))
+    assert _fires(bill, rules=replaced(tmp_path, ", 心肝頭強欲停矣"), sure=False)
     added = ", hueh … nâ-âu lâu, hueh tuì nâ-âu, hueh uì nâ-âu, hueh tuè nâ-âu, 血…嚨喉流, 血對嚨喉"
     no_throat = replaced(tmp_path, added)
     assert "bleeding" not in _rule_hits(throat, no_throat)
