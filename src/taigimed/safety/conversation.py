@@ -305,10 +305,7 @@ def _for_the_pharmacist(rules: RuleSet, turns: list[str], result: TriageResult, 
         or any(h.category in NOT_FOR_THE_PHARMACIST for h in result.hits)
         or not asks_something(rules, turns[-1], mark=True)
         or not is_dose_conversation(rules, turns, ways=True)
-    ):
-        return result
-    if len(turns) > 1 and not classifier.clear(
-        classifier.score(hear(rules, "。".join(turns)), rules.variants)
+        or not _clears(rules, turns, result.classifier_score, classifier)
     ):
         return result
     result.suppressed.extend((h, "dosing") for h in result.hits)
