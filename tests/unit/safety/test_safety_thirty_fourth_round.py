@@ -40,6 +40,13 @@ CASES = [
         "tshing-khiet-tse phun-tioh a-ma e bak-tsiu, tsit-ma bak-tsiu peh be khui",
         ("  khiet: khiat\n",),
     ),
+    # Rules 2027.01.11, by hand after v64-v66 were judged: 脹 read literary (tiòng) in a belly
+    # distended with no wind, once caught by the classifier's margin alone.
+    (
+        "acute_abdomen",
+        "A-kong ê pak-tóo tsiok tiòng, nn̄g kang bô pàng-sái, phuì mā bô",
+        (", pak-tóo … tiòng",),
+    ),
 ]
 
 
