@@ -14,6 +14,7 @@ could change a clinical meaning.
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 from typing import Any
 
@@ -40,9 +41,23 @@ def _thokit():
     return ThoKit()
 
 
+# Tone marks (grave to vertical line; not POJ's o͘ dot, U+0358): a syllable carries one.
+_TONE_MARK = re.compile(r"[\u0300-\u030d]")
+
+
+def _one_tone(piece: str) -> bool:
+    """At most one tone mark: ÙÒA is no syllable, and thokit moves its two marks again on
+    each pass, so the standardiser would never reach a fixed point on it."""
+    return len(_TONE_MARK.findall(unicodedata.normalize("NFD", piece))) <= 1
+
+
 def _taigi_word(word: str) -> bool:
     pieces = [p for p in re.split(r"-+", word) if p]
-    return bool(pieces) and not is_medical_token(word) and all(is_taigi_syllable(p) for p in pieces)
+    return (
+        bool(pieces)
+        and not is_medical_token(word)
+        and all(is_taigi_syllable(p) and _one_tone(p) for p in pieces)
+    )
 
 
 def _poj_word(word: str) -> str:
