@@ -25,12 +25,13 @@ are never evidence (they repeat the user's words, and an emergency notice would 
    last (中風了後藥仔吞袂落 … 會使磨粉無?); a symptom told beside it still fires.
 6. **A dosing question is the pharmacist's** when the rules took its words for an
    emergency and the classifier is sure it is none (:data:`classifier.CLEAR`, on the last
-   turn and on the turns joined): the medicine's purpose (降血糖藥 with 血糖偏低) or a
-   trouble asked about (a pill that sticks, to be crushed). Never for suicide words.
+   turn and on the turns joined, or on the last turn where each hit's clause holds a scope
+   word of step 7): the medicine's purpose (降血糖藥 with 血糖偏低) or a trouble asked
+   about (a pill that sticks, to be crushed). Never for suicide words.
 7. **A scope word and a sure "no"**: rule words do not fire when a scope word stands in
    their clause (a worry, a habit, news, an earlier day, learning first aid:
-   :data:`CLEARING_SCOPE`) and the classifier is sure there is no emergency
-   (:data:`classifier.CLEAR`, on the last turn and on the turns joined): the rules saw the
+   :data:`CLEARING_SCOPE`) and the classifier is sure there is no emergency in the last
+   turn (:data:`classifier.CLEAR`) and would not fire on the turns joined: the rules saw the
    scope but did not reach the hit with it (我足驚家己是毋是欲中風, 阿伯上禮拜中風住院). Never
    for suicide words.
 8. **When unsure, escalate**: a last turn the classifier is sure of
@@ -284,16 +285,19 @@ def assess_conversation(
     return _escalate_when_sure(rules, turns, result, classifier)
 
 
-# Categories a dosing question never takes from the rules: pills counted for an overdose
-# (安眠藥吃幾顆會死) are asked as an amount.
-NOT_FOR_THE_PHARMACIST = frozenset({"suicide"})
+# Categories steps 6 and 7 never set aside: the 1925 reply is never withheld, and pills
+# counted for an overdose (安眠藥吃幾顆會死) are asked as an amount.
+NEVER_SET_ASIDE = frozenset({"suicide"})
 
 
 def _for_the_pharmacist(rules: RuleSet, turns: list[str], result: TriageResult, classifier):
     """Step 6 of the module docstring: a dosing question that asks (the rules' reading,
     the medicine perhaps named in an earlier turn) whose words the rules took for an
     emergency goes to the pharmacist when the classifier is sure it is none
-    (:meth:`TriageClassifier.clear`), on the last turn and on the user turns joined. The
+    (:meth:`TriageClassifier.clear`), on the last turn and on the user turns joined — or
+    on the last turn alone where each hit's clause holds a scope word (:data:`CLEARING_SCOPE`:
+    伊藥丸仔攏吞袂落，逐擺攏哽著 told a turn before the question, whose words lift the joined
+    reading). The
     rule words were the medicine's purpose or a trouble it is asked about (血糖藥 with
     偏低, a pill that sticks asked to be crushed, *bô teh tshuán* said beside an inhaler);
     an emergency asked as a question (阿公吃了整排安眠藥，要吐出來嗎?) reads high."""
@@ -302,10 +306,13 @@ def _for_the_pharmacist(rules: RuleSet, turns: list[str], result: TriageResult, 
         or not result.hits
         or result.classifier_score is None
         or not classifier.clear(result.classifier_score)
-        or any(h.category in NOT_FOR_THE_PHARMACIST for h in result.hits)
+        or any(h.category in NEVER_SET_ASIDE for h in result.hits)
         or not asks_something(rules, turns[-1], mark=True)
         or not is_dose_conversation(rules, turns, ways=True)
-        or not _clears(rules, turns, result.classifier_score, classifier)
+        or not (
+            _clears(rules, turns, result.classifier_score, classifier)
+            or all(_scoped(rules, h.clause) for h in result.hits)
+        )
     ):
         return result
     result.suppressed.extend((h, "dosing") for h in result.hits)
@@ -314,14 +321,20 @@ def _for_the_pharmacist(rules: RuleSet, turns: list[str], result: TriageResult, 
     return result
 
 
-def _clears(rules: RuleSet, turns: list[str], score: float, classifier) -> bool:
+def _clears(
+    rules: RuleSet, turns: list[str], score: float, classifier, joined_below_alarm: bool = False
+) -> bool:
     """Is the classifier sure there is no emergency in the last turn (``score``) and, for a
-    conversation, in the user turns joined?"""
+    conversation, in the user turns joined? ``joined_below_alarm``: for the turns joined it
+    is enough that the classifier would not fire (step 7, where each hit's own clause holds
+    a scope word: 我最近常常心悸 … 上個月心電圖正常 … 我還是很怕睡著心臟就停了 reads 0.41
+    joined, from the palpitations told before)."""
     if not classifier.clear(score):
         return False
-    return len(turns) == 1 or classifier.clear(
-        classifier.score(hear(rules, "。".join(turns)), rules.variants)
-    )
+    if len(turns) == 1:
+        return True
+    joined = classifier.score(hear(rules, "。".join(turns)), rules.variants)
+    return classifier.clear(joined) or (joined_below_alarm and not classifier.fires(joined))
 
 
 # The scope words that, told in a hit's clause, let a sure "no emergency" set rule hits
@@ -354,10 +367,18 @@ def _scoped(rules: RuleSet, clause: str) -> bool:
     return any(_has(rules, clause, getattr(rules, name)) for name in CLEARING_SCOPE)
 
 
+def _all_in_last_turn(rules: RuleSet, turns: list[str], hits: list[Hit]) -> bool:
+    last = {c.text for c in heard_clauses(rules, turns[-1])}
+    return all(h.clause in last for h in hits)
+
+
 def _clear_of_emergency(rules: RuleSet, turns: list[str], result: TriageResult, classifier):
     """Step 7 of the module docstring: rule hits are set aside when each one's clause holds a
-    scope word (:data:`CLEARING_SCOPE`) and the classifier is sure there is no emergency
-    (:meth:`TriageClassifier.clear`, on the last turn and on the turns joined) — the rules
+    scope word (:data:`CLEARING_SCOPE`) and the classifier is sure there is no emergency in
+    the last turn (:meth:`TriageClassifier.clear`) and, on the turns joined, sure too — or,
+    where every hit is the last turn's own or the last turn tells nothing of now or again,
+    only not firing (since rules 2027.01.12: worries told after the palpitations that caused
+    them read high joined) — the rules
     saw the worry or the news but did not reach the hit with it (我逐暗攏驚心臟會忽然停去,
     *kiann beh tiòng-hong*). Not a scope word in another turn (我爸胸痛 … 以後要怎麼預防心臟病?
     fires). Measured before it existed, on fifteen blind files the classifier had never
@@ -368,9 +389,19 @@ def _clear_of_emergency(rules: RuleSet, turns: list[str], result: TriageResult, 
         classifier is None
         or not result.hits
         or result.classifier_score is None
-        or any(h.category in NOT_FOR_THE_PHARMACIST for h in result.hits)
-        or not _clears(rules, turns, result.classifier_score, classifier)
+        or any(h.category in NEVER_SET_ASIDE for h in result.hits)
         or not all(_scoped(rules, h.clause) for h in result.hits)
+        # The turns joined need only not fire when every hit is the last turn's own, or the
+        # last turn tells nothing of now or again: a hit an earlier turn gave, with 他又發作了
+        # or 他現在講話怪怪的 after it, is what the joined reading is for.
+        or not _clears(
+            rules,
+            turns,
+            result.classifier_score,
+            classifier,
+            joined_below_alarm=_all_in_last_turn(rules, turns, result.hits)
+            or not (_again(rules, turns[-1]) or _worse_now(rules, turns[-1])),
+        )
     ):
         return result
     result.suppressed.extend((h, "clear") for h in result.hits)

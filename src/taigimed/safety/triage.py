@@ -927,8 +927,10 @@ def _find(rules, cid, pats, views, result: TriageResult, first_only: bool) -> bo
         syls, chars = v.syllables, v.chars
         for p in pats:
             have = syls if p.script == "taigi" else v.pinyin_set if p.script == "pinyin" else chars
-            if p.first not in have:
-                continue  # cheap: most patterns cannot match this clause
+            # Cheap: most patterns cannot match this clause. An expression that opens with a
+            # group ('re:(?:才|出生)…') has no first character to look up and is always tried.
+            if p.first and p.first not in have:
+                continue
             got = _match(rules, p, v)
             if got is None:
                 continue

@@ -73,7 +73,7 @@ def test_suicide_words_never_go_to_the_pharmacist(monkeypatch):
     result = _assess(LOW_SUGAR)
     assert not result.triggered
     # Broken: the low read as suicide words, which the step never takes.
-    monkeypatch.setattr(conversation, "NOT_FOR_THE_PHARMACIST", frozenset({"hypoglycaemia"}))
+    monkeypatch.setattr(conversation, "NEVER_SET_ASIDE", frozenset({"hypoglycaemia"}))
     assert _assess(LOW_SUGAR).triggered
 
 

@@ -280,7 +280,9 @@ def test_nothing_wrong_found_settles_a_fear(tmp_path):
     assert _fires(*CHECKED) == []
     # And a new attack after it still fires.
     assert "breathing" in _fires(*CHECKED[:2], "剛剛他又喘不過氣，嘴唇發紫")
-    assert _fires(*CHECKED, rules=replaced(tmp_path, " 都沒問題, 都沒有問題,"))
+    # Broken: not settled. Without the sure readings: the worry word and a sure "no" would
+    # set the words aside too (conversation.py step 7).
+    assert _fires(*CHECKED, rules=replaced(tmp_path, " 都沒問題, 都沒有問題,"), sure=False)
 
 
 def test_a_pill_each_morning_and_evening_is_a_medicine(tmp_path):

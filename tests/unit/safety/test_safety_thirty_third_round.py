@@ -24,13 +24,15 @@ SCALD = (
 SPICY = "今仔日食麻辣鍋 薟甲欲死 喙親像火咧燒"
 
 
-def test_a_degree_with_no_harm_does_not_hold_back_a_sure_reading(monkeypatch):
-    result = assess_conversation(RULES, [standardized(SCALD)], CLF)
+def test_a_degree_with_no_harm_does_not_hold_back_a_sure_reading(monkeypatch, tmp_path):
+    # Without the soup poured (rules 2027.01.12 have it): the sure reading is what is tested.
+    rules = _without(tmp_path, "湯…潑, ")
+    result = assess_conversation(rules, [standardized(SCALD)], CLF)
     assert result.idiom_seen and CLF.sure(result.classifier_score)
-    assert result.triggered
+    assert result.triggered and result.sure
     # Broken: every idiom taken to hold harm, as before this round.
     monkeypatch.setattr(conversation, "_harm_in_idiom", lambda rules, clause, read: True)
-    assert not assess_conversation(RULES, [standardized(SCALD)], CLF).triggered
+    assert not assess_conversation(rules, [standardized(SCALD)], CLF).triggered
 
 
 def test_an_idiom_of_harm_still_keeps_its_scene():
