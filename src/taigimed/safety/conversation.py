@@ -31,9 +31,10 @@ are never evidence (they repeat the user's words, and an emergency notice would 
 7. **A scope word and a sure "no"**: rule words do not fire when a scope word stands in
    their clause (a worry, a habit, news, an earlier day, learning first aid:
    :data:`CLEARING_SCOPE`) and the classifier is sure there is no emergency in the last
-   turn (:data:`classifier.CLEAR`) and would not fire on the turns joined: the rules saw the
-   scope but did not reach the hit with it (我足驚家己是毋是欲中風, 阿伯上禮拜中風住院). Never
-   for suicide words.
+   turn (:data:`classifier.CLEAR`) and on the turns joined — or, where each hit is the last
+   turn's own or the last turn tells nothing of now or again, would only not fire on them:
+   the rules saw the scope but did not reach the hit with it (我足驚家己是毋是欲中風,
+   阿伯上禮拜中風住院). Never for suicide words.
 8. **When unsure, escalate**: a last turn the classifier is sure of
    (:data:`classifier.CONFIDENT`) fires whatever scope steps 1–7 gave its words, unless the
    rules recognised an idiom in it, the second readings disagree
@@ -297,8 +298,7 @@ def _for_the_pharmacist(rules: RuleSet, turns: list[str], result: TriageResult, 
     (:meth:`TriageClassifier.clear`), on the last turn and on the user turns joined — or
     on the last turn alone where each hit's clause holds a scope word (:data:`CLEARING_SCOPE`:
     伊藥丸仔攏吞袂落，逐擺攏哽著 told a turn before the question, whose words lift the joined
-    reading). The
-    rule words were the medicine's purpose or a trouble it is asked about (血糖藥 with
+    reading). The rule words were the medicine's purpose or a trouble it is asked about (血糖藥 with
     偏低, a pill that sticks asked to be crushed, *bô teh tshuán* said beside an inhaler);
     an emergency asked as a question (阿公吃了整排安眠藥，要吐出來嗎?) reads high."""
     if (
@@ -307,6 +307,8 @@ def _for_the_pharmacist(rules: RuleSet, turns: list[str], result: TriageResult, 
         or result.classifier_score is None
         or not classifier.clear(result.classifier_score)
         or any(h.category in NEVER_SET_ASIDE for h in result.hits)
+        # 他又發作了，藥要加吃一顆嗎?: the condition back now is no question for the pharmacist.
+        or _again(rules, turns[-1])
         or not asks_something(rules, turns[-1], mark=True)
         or not is_dose_conversation(rules, turns, ways=True)
         or not (
@@ -390,17 +392,19 @@ def _clear_of_emergency(rules: RuleSet, turns: list[str], result: TriageResult, 
         or not result.hits
         or result.classifier_score is None
         or any(h.category in NEVER_SET_ASIDE for h in result.hits)
+        # 我爸上個月中風 … 他又發作了: what an earlier turn placed with its scope word is back.
+        or _again(rules, turns[-1])
         or not all(_scoped(rules, h.clause) for h in result.hits)
         # The turns joined need only not fire when every hit is the last turn's own, or the
-        # last turn tells nothing of now or again: a hit an earlier turn gave, with 他又發作了
-        # or 他現在講話怪怪的 after it, is what the joined reading is for.
+        # last turn tells nothing of now: a hit an earlier turn gave, with 他現在講話怪怪的
+        # after it, is what the joined reading is for.
         or not _clears(
             rules,
             turns,
             result.classifier_score,
             classifier,
             joined_below_alarm=_all_in_last_turn(rules, turns, result.hits)
-            or not (_again(rules, turns[-1]) or _worse_now(rules, turns[-1])),
+            or not _worse_now(rules, turns[-1]),
         )
     ):
         return result
@@ -635,13 +639,19 @@ def _read(rules: RuleSet, turns: list[str], classifier) -> TriageResult:
         together = triage_turns(rules, turns[start:])
         have = {h.category for h in result.hits}
         # 阿嬤中風了後藥仔吞袂落 … 會使磨粉無?: a condition's name is the background of a
-        # dosing question; a symptom told still fires. (Asked only when a name was found.)
+        # dosing question; a symptom told still fires, and so does the condition told back
+        # (我爸上個月中風 … 他又發作了，藥要加吃一顆嗎?). (Asked only when a name was found.)
         named = [
             h
             for h in together.hits
             if h.category not in have and (h.pattern in rules.topic or _pill_trouble(rules, h))
         ]
-        if named and not result.hits and is_dose_conversation(rules, turns, ways=True):
+        if (
+            named
+            and not result.hits
+            and not _again(rules, last)
+            and is_dose_conversation(rules, turns, ways=True)
+        ):
             together.hits = [h for h in together.hits if h not in named]
         # 阮阿母三個月前中風 … 這馬會家己行，干焦倒手較無力 … 厝內會當做啥物復健?: what the
         # settled event left, told again before a question about care, is no new event.

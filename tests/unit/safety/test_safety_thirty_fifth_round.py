@@ -189,10 +189,22 @@ def test_a_worry_after_the_palpitations_that_caused_it(monkeypatch):
 
 
 def test_a_hit_told_before_and_back_now_is_not_cleared(monkeypatch):
-    """Step 7 reads the joined turns loosely only for the last turn's own hits or a last turn
-    that tells nothing of now or again: last month's stroke, then "it is back"."""
+    """Step 7 never clears a condition told back in the last turn, and reads the joined
+    turns loosely only for the last turn's own hits or a last turn that tells nothing of
+    now: last month's stroke, then "it is back"."""
     turns = [standardized(t) for t in ("我爸上個月中風", "他又發作了")]
     assert assess_conversation(RULES, turns, CLF).triggered
-    # Broken: every hit taken for the last turn's own, the earlier-day scope word clears it.
+    # Broken: "again" not heard and every hit taken for the last turn's own, the
+    # earlier-day scope word clears it.
+    monkeypatch.setattr(conversation, "_again", lambda rules, text: False)
     monkeypatch.setattr(conversation, "_all_in_last_turn", lambda *args: True)
     assert not assess_conversation(RULES, turns, CLF).triggered
+
+
+def test_a_condition_back_now_is_no_background_of_a_dosing_question(monkeypatch):
+    """Steps 5, 6 and 7: last month's stroke told back, with a dosing question after it."""
+    turns = ("我爸上個月中風", "他又發作了，藥要加吃一顆嗎?")
+    assert "stroke" in fires(*turns)
+    # Broken: "again" not heard, the stroke is the question's background.
+    monkeypatch.setattr(conversation, "_again", lambda rules, text: False)
+    assert "stroke" not in fires(*turns)
