@@ -57,9 +57,11 @@ class Clause:
     padded: str = ""  # `` joined `` for whole-syllable containment tests
     lower: str = ""  # the text in lower case, for Han/Latin containment tests
     present: frozenset[str] = frozenset()  # the syllables, for cheap set lookups
-    # Every syllable was read from Han text by the Han reader, which read the rule file's
-    # Han words too: its tones are the reader's, not a writer's guess, and can be held.
-    read: bool = False
+    # Per syllable: read from Han text by the Han reader, which read the rule file's Han
+    # words too: its tone is the reader's, not a writer's guess, and can be held to. In a
+    # mixed clause (炸物件的時陣 … hông 燒著) only the Han syllables are: 件的 kiānn ê is
+    # not 驚會 kiann ē.
+    held: tuple[bool, ...] = ()
 
 
 def split_clauses(text: str) -> list[str]:
@@ -100,7 +102,7 @@ def _read_clause(
     variants = dict(variants_key)
     syls: list[str] = []
     tones: list[int | None] = []
-    written = False  # a syllable the writer spelt
+    held: list[bool] = []
     for n, run in enumerate(_HAN_RUN.split(clause)):
         from_han = n % 2 == 1
         read = han_to_tailo(run) if from_han else run
@@ -118,13 +120,14 @@ def _read_clause(
                 ):
                     syls.append(tok)
                     tones.append(None)
+                    held.append(False)
                     continue
                 syl, tone = _syllable(tok, variants)
-                written = written or not from_han
                 if tone is None and (from_han or marked):
                     tone = _default_tone(syl)
                 syls.append(syl)
                 tones.append(tone)
+                held.append(from_han and not marked)
     joined = " ".join(syls)
     return Clause(
         clause,
@@ -134,7 +137,7 @@ def _read_clause(
         f" {joined} ",
         clause.lower(),
         frozenset(syls),
-        bool(syls) and not written and not marked,
+        tuple(held),
     )
 
 

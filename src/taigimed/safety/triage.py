@@ -106,13 +106,16 @@ def _seq_spans(clause: Clause, cue: tuple, check_tone: bool) -> list[tuple[int, 
     padded string; the tone check only on what was found)."""
     syls, ctones = cue
     needle = f" {' '.join(syls)} "
-    padded = clause.padded
+    padded, held = clause.padded, clause.held
     out = []
     pos = padded.find(needle)
     while pos >= 0:
         i = padded.count(" ", 0, pos)
-        if not (check_tone or clause.read) or all(
-            ct is None or clause.tones[i + k] in (None, ct) for k, ct in enumerate(ctones)
+        if all(
+            ct is None
+            or clause.tones[i + k] in (None, ct)
+            or not (check_tone or (held and held[i + k]))
+            for k, ct in enumerate(ctones)
         ):
             out.append((i, i + len(syls)))
         pos = padded.find(needle, pos + 1)
@@ -858,17 +861,16 @@ def _verdict(in_idiom: bool, alike: bool, negated: bool, context: str | None) ->
     return "negation" if negated else context or "hit"
 
 
-_LATIN = re.compile(r"[A-Za-z]")
-
-
 def _fits(clause: Clause, start: int, end: int, want: tuple) -> bool:
-    """A gap pattern's first and last syllables carry its tones, in Han text: 油…燙 iû …
-    thǹg is not 有糖 iú thn̂g. Han text is read by the reader that read the rule file;
-    writers' own tones vary too much to hold romanised text to them."""
-    if _LATIN.search(clause.text):
-        return True
-    ends = ((clause.tones[start], want[0]), (clause.tones[end - 1], want[-1]))
-    return all(t is None or w is None or t == w for t, w in ends)
+    """A gap pattern's first and last syllables carry its tones where they were read from
+    Han text: 油…燙 iû … thǹg is not 有糖 iú thn̂g. Han text is read by the reader that read
+    the rule file; writers' own tones vary too much to hold romanised text to them."""
+    held = clause.held
+    ends = ((start, want[0]), (end - 1, want[-1]))
+    return all(
+        not (held and held[i]) or clause.tones[i] is None or w is None or clause.tones[i] == w
+        for i, w in ends
+    )
 
 
 def _match(rules: RuleSet, p: Pattern, v: _ClauseView) -> str | None:

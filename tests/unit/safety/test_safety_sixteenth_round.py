@@ -153,7 +153,7 @@ def test_han_text_holds_the_readers_tones(monkeypatch):
     seq = triage._seq_spans
 
     def toneless(c, cue, tone):
-        return seq(dataclasses.replace(c, read=False), cue, tone)
+        return seq(dataclasses.replace(c, held=()), cue, tone)
 
     monkeypatch.setattr(triage, "_seq_spans", toneless)
     assert "poisoning" not in _rule_hits(pills)

@@ -27,8 +27,8 @@ def test_it_hurts_he_says_is_no_hearsay():
     text = "阮翁心肝頭疼 講若像予大石頭硩咧 一直流冷汗"
     assert "chest_pain" in _fires(text)
     # Broken input: read without tones, 疼講 thiànn kóng is 聽講 thiann-kóng ("I heard").
-    # (Han text holds the reader's tones since the sixteenth round: read=False drops them.)
-    clause = dataclasses.replace(heard_clauses(RULES, standardized(text))[0], read=False)
+    # (Han text holds the reader's tones since the sixteenth round: held=() drops them.)
+    clause = dataclasses.replace(heard_clauses(RULES, standardized(text))[0], held=())
     assert _has(clause, RULES.hearsay) and not _heard_of(clause, RULES.hearsay)
     assert _fires("聽講有人心肝頭疼，流冷汗，是按怎？") == []
 

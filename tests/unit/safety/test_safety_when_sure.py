@@ -26,7 +26,8 @@ READING = dose_reading_for(RULES)
 
 # "Came home this afternoon" set the fever in the past; a stiff neck, a chin that will not
 # go down and eyes hurting in the light are now.
-STIFF_NECK = "阮查某囝讀高中 下晡轉來厝就咧發燒 頷頸硬硬 頭犁袂落去 看著光就喝目睭疼"
+# 轉來厝矣 ("came home") read as a resolution; since rules 2027.01.13 a bare 轉來厝 is not one.
+STIFF_NECK = "阮查某囝讀高中 下晡轉來厝矣 就咧發燒 頷頸硬硬 頭犁袂落去 看著光就喝目睭疼"
 # "Spicy to death": an idiom the rules recognise, scored high all the same.
 # A night shift and "morning and evening after meals": no medicine word anywhere.
 NIGHT_SHIFT = "我上夜班，醫生說早晚飯後吃，可以改成下班吃一次、睡醒吃一次嗎"
